@@ -1,0 +1,1 @@
+"""Shared, Prefect-free building blocks: settings, typed records, errors and URL builders."""

@@ -1,0 +1,101 @@
+"""One error hierarchy for the whole pipeline.
+
+Every failure the pipeline can meet on real inputs (a firewall page instead of JSON, a truncated PDF,
+an LLM answer that does not validate) is a subclass of :class:`PipelineError`, so callers can catch the
+family and report it without losing the rest of a run.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base class of every error raised on purpose by this project."""
+
+
+class ConfigError(PipelineError):
+    """A setting is missing or inconsistent."""
+
+
+# --- exchanges -----------------------------------------------------------------------------------
+
+
+class ScrapeError(PipelineError):
+    """An exchange could not be queried."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        where = f" [{status} {url}]" if status is not None else (f" [{url}]" if url else "")
+        super().__init__(message + where)
+
+
+class ExchangeResponseError(ScrapeError):
+    """The exchange answered, but not with the payload we expect: HTML firewall page, garbage, an
+    application-level error such as SSE's ``{"success":"false","error":"系统繁忙"}``."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 snippet: str = "") -> None:
+        self.snippet = snippet
+        super().__init__(message + (f": {snippet!r}" if snippet else ""), url=url, status=status)
+
+
+class BlockedError(ScrapeError):
+    """HTTP 403 (or a firewall/WAF page): retrying will not help, back off and investigate."""
+
+
+class RateLimitedError(ScrapeError):
+    """HTTP 429 that persisted after every retry."""
+
+
+class TransientHTTPError(ScrapeError):
+    """5xx or connection failure that persisted after every retry."""
+
+
+class IncompleteResultError(ScrapeError):
+    """Pagination finished but the number of rows does not match the total the exchange reported."""
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+class DownloadError(PipelineError):
+    """A document could not be downloaded."""
+
+
+class InvalidPDFError(DownloadError):
+    """The bytes are not a complete PDF (HTML page saved as .pdf, truncated body, wrong size)."""
+
+
+class PDFError(PipelineError):
+    """A PDF cannot be read for extraction."""
+
+
+class EncryptedPDFError(PDFError):
+    """The PDF needs a password."""
+
+
+class ScannedPDFError(PDFError):
+    """The PDF has no usable text layer (image-only scan); OCR is needed."""
+
+
+class EngineUnavailableError(PipelineError):
+    """An optional extraction engine (tabula-py / Java) is not installed."""
+
+
+# --- LLM ------------------------------------------------------------------------------------------
+
+
+class LLMError(PipelineError):
+    """The LLM endpoint failed (after retries)."""
+
+
+class LLMInvalidOutputError(LLMError):
+    """The model's answer did not validate against the expected schema after every re-ask."""
+
+    def __init__(self, message: str, *, raw: str = "") -> None:
+        self.raw = raw
+        super().__init__(message)
+
+
+class LLMTruncatedError(LLMInvalidOutputError):
+    """The model stopped because of the token limit (``finish_reason == 'length'``)."""

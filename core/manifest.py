@@ -1,0 +1,128 @@
+"""SQLite manifest: what was downloaded (with sha256), what was processed, and each run's window.
+
+Reruns consult it so a document is downloaded once and each processing stage runs once per content
+hash. Safe to share between threads (one connection per call, WAL mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.records import Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    key TEXT PRIMARY KEY, url TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL, pages INTEGER, record TEXT NOT NULL, downloaded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS stages (
+    sha256 TEXT NOT NULL, stage TEXT NOT NULL, result TEXT NOT NULL, done_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, stage)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    key TEXT NOT NULL, stage TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, flow TEXT NOT NULL, window_start TEXT, window_end TEXT,
+    started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, workbook TEXT
+);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._conn() as c:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    # --- documents --------------------------------------------------------------------------------
+
+    def get_document(self, key: str) -> Document | None:
+        with self._conn() as c:
+            row = c.execute("SELECT record FROM documents WHERE key = ?", (key,)).fetchone()
+        return Document.model_validate_json(row[0]) if row else None
+
+    def find_by_sha(self, sha256: str) -> Document | None:
+        with self._conn() as c:
+            row = c.execute("SELECT record FROM documents WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+        return Document.model_validate_json(row[0]) if row else None
+
+    def put_document(self, doc: Document) -> None:
+        with self._lock, self._conn() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc.key, doc.url, doc.path, doc.sha256, doc.size, doc.pages, doc.model_dump_json(), _now()),
+            )
+
+    def documents(self) -> list[Document]:
+        with self._conn() as c:
+            rows = c.execute("SELECT record FROM documents ORDER BY key").fetchall()
+        return [Document.model_validate_json(r[0]) for r in rows]
+
+    # --- processing stages, keyed by content hash -----------------------------------------------
+
+    def stage_result(self, sha256: str, stage: str) -> Any | None:
+        with self._conn() as c:
+            row = c.execute("SELECT result FROM stages WHERE sha256 = ? AND stage = ?", (sha256, stage)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_stage(self, sha256: str, stage: str, result: Any) -> None:
+        with self._lock, self._conn() as c:
+            c.execute("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?)",
+                      (sha256, stage, json.dumps(result, ensure_ascii=False, default=str), _now()))
+
+    # --- failures -------------------------------------------------------------------------------------
+
+    def record_failure(self, key: str, stage: str, error: str) -> None:
+        with self._lock, self._conn() as c:
+            c.execute("INSERT INTO failures VALUES (?, ?, ?, ?)", (key, stage, error, _now()))
+
+    def failures(self) -> list[tuple[str, str, str]]:
+        with self._conn() as c:
+            return [tuple(r) for r in c.execute("SELECT key, stage, error FROM failures ORDER BY rowid")]
+
+    # --- runs (incremental windows) -------------------------------------------------------------
+
+    def start_run(self, flow: str, start: dt.date | None, end: dt.date | None) -> int:
+        with self._lock, self._conn() as c:
+            cur = c.execute(
+                "INSERT INTO runs (flow, window_start, window_end, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+                (flow, start.isoformat() if start else None, end.isoformat() if end else None, _now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, workbook: str | None = None) -> None:
+        with self._lock, self._conn() as c:
+            c.execute("UPDATE runs SET finished_at = ?, status = ?, workbook = ? WHERE id = ?",
+                      (_now(), status, workbook, run_id))
+
+    def last_successful_window_end(self, flow: str) -> dt.date | None:
+        with self._conn() as c:
+            row = c.execute(
+                "SELECT max(window_end) FROM runs WHERE flow = ? AND status = 'completed'", (flow,)
+            ).fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None

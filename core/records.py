@@ -1,0 +1,191 @@
+"""Typed records at every stage boundary.
+
+``Announcement`` (scrape) → ``Document`` (download) → ``ExtractedTable`` / ``Section`` / ``PatentRecord`` /
+``CompetitorMention`` (extract) → ``Summary`` / ``AnnouncementLabel`` / ``CompetitorLabel`` (LLM) → sheet rows.
+
+All records are frozen pydantic models: they validate on construction, pickle across Prefect task
+boundaries and serialise to JSON for the manifest and the caches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Exchange = Literal["cninfo", "sse", "szse", "bse", "neeq"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- scrape ---------------------------------------------------------------------------------------
+
+
+class Announcement(Record):
+    source: Exchange
+    announcement_id: str
+    sec_code: str
+    sec_name: str
+    title: str
+    published: dt.date = Field(description="disclosure date in Beijing time")
+    pdf_url: str | None = Field(description="absolute URL of the attachment; None when not yet posted")
+    org_id: str | None = None
+    category: str | None = Field(None, description="exchange category label or code")
+    size_kb: int | None = None
+    published_at: dt.datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity across reruns: the source plus the exchange's own id."""
+        return f"{self.source}:{self.announcement_id}"
+
+
+# --- download -------------------------------------------------------------------------------------
+
+
+class Document(Record):
+    key: str = Field(description="Announcement.key of the source announcement")
+    sec_code: str
+    sec_name: str
+    title: str
+    published: dt.date
+    url: str
+    path: str
+    sha256: str
+    size: int
+    pages: int | None = None
+
+
+# --- extract --------------------------------------------------------------------------------------
+
+
+class SectionKind(StrEnum):
+    PATENT = "patent"
+    COMPETITOR = "competitor"
+
+
+class Section(Record):
+    doc_key: str
+    kind: SectionKind
+    title: str
+    pages: tuple[int, ...] = Field(description="1-based PDF page numbers")
+    text: str
+    located_by: Literal["outline", "heading", "keyword"]
+
+
+class TableRow(Record):
+    page: int
+    cells: tuple[str, ...]
+
+
+class ExtractedTable(Record):
+    doc_key: str
+    engine: Literal["pdfplumber", "tabula", "html", "text"]
+    kind: Literal["patent", "competitor", "other"]
+    header: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        return tuple(sorted({r.page for r in self.rows}))
+
+
+class PatentType(StrEnum):
+    INVENTION = "发明"
+    UTILITY = "实用新型"
+    DESIGN = "外观设计"
+    OTHER = "其他"
+
+
+class PatentRecord(Record):
+    doc_key: str
+    page: int
+    name: str = Field(description="专利名称")
+    number: str = Field(description="专利号 / 申请号")
+    patent_type: PatentType = Field(description="专利类型")
+    application_date: dt.date | None = Field(None, description="申请日")
+    grant_date: dt.date | None = Field(None, description="授权日 / 授权公告日")
+    owner: str | None = Field(None, description="专利权人")
+    acquisition: str | None = Field(None, description="取得方式")
+    validity: str | None = Field(None, description="有效期 / 保护期限, as printed")
+    status: str | None = None
+    seq: str | None = Field(None, description="序号 as printed")
+
+
+class CompetitorMention(Record):
+    doc_key: str
+    name: str
+    page: int
+    context: str = Field(description="the sentence the name was found in")
+    stock_code: str | None = None
+    short_name: str | None = None
+    section_title: str | None = None
+
+
+# --- LLM ------------------------------------------------------------------------------------------
+
+
+class LLMUsage(Record):
+    task: str
+    model: str
+    backend: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    attempts: int = 1
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Summary(Record):
+    doc_key: str
+    kind: str = Field(description="section kind or 'document'")
+    pages: tuple[int, ...]
+    summary: str
+    key_points: tuple[str, ...] = ()
+    backend: str
+    model: str
+
+
+class AnnouncementLabel(Record):
+    key: str
+    title: str
+    category: str
+    confidence: float
+    rationale: str
+    backend: str
+
+
+class CompetitorLabel(Record):
+    doc_key: str
+    name: str
+    listed: Literal["listed", "unlisted", "unknown"]
+    domicile: Literal["domestic", "foreign", "unknown"]
+    stock_code: str | None
+    rationale: str
+    backend: str
+
+
+# --- extraction result of one document ------------------------------------------------------------
+
+
+class DocumentExtraction(Record):
+    doc_key: str
+    pages: int
+    patent_pages: tuple[int, ...]
+    competitor_pages: tuple[int, ...]
+    sections: tuple[Section, ...]
+    tables: tuple[ExtractedTable, ...]
+    patents: tuple[PatentRecord, ...]
+    competitors: tuple[CompetitorMention, ...]
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+    #: the opening text (cover and table of contents skipped) for a whole-document summary
+    lead_text: str = ""
+    lead_pages: tuple[int, ...] = ()

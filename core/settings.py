@@ -1,0 +1,94 @@
+"""The one Settings object, read from the environment (prefix ``PP_``) or a ``.env`` file.
+
+Pointing the pipeline at the live sites or at the local replay server is a matter of base URLs only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PP_", env_file=".env", extra="ignore")
+
+    # --- storage ---------------------------------------------------------------------------------
+    data_dir: Path = Path("data")
+    outputs_dir: Path = Path("outputs")
+
+    # --- exchange endpoints (live by default; the replay server overrides them) ----------------
+    cninfo_base_url: str = "http://www.cninfo.com.cn"
+    cninfo_static_url: str = "http://static.cninfo.com.cn"
+    sse_query_url: str = "https://query.sse.com.cn"
+    sse_static_url: str = "https://static.sse.com.cn"
+    bse_base_url: str = "https://www.bse.cn"
+    neeq_base_url: str = "https://www.neeq.com.cn"
+    szse_base_url: str = "https://www.szse.cn"
+    szse_static_url: str = "https://disc.static.szse.cn"
+
+    # --- HTTP behaviour ----------------------------------------------------------------------------
+    user_agent: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0 Safari/537.36"
+    )
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+    min_interval_s: float = Field(1.0, description="polite gap between two requests to one host")
+    #: per-host overrides, e.g. PP_HOST_MIN_INTERVAL_S='{"www.cninfo.com.cn": 2.0}'
+    host_min_interval_s: dict[str, float] = Field(default_factory=dict)
+    max_retries: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    page_size: int = 30
+    #: cninfo stops serving rows past roughly 100 pages; deeper date ranges are split in halves.
+    cninfo_max_pages: int = 100
+
+    # --- extraction --------------------------------------------------------------------------------
+    tabula_enabled: bool = False
+    max_workers: int = 4
+    #: at most this many documents downloaded and processed per run (0 = no limit)
+    max_documents: int = 0
+
+    # --- LLM -----------------------------------------------------------------------------------------
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    #: "json_schema" (OpenAI, vLLM) or "json_object" (DeepSeek, older Qwen); json_schema falls back
+    #: to json_object automatically when the provider rejects it.
+    llm_response_format: str = "json_schema"
+    llm_max_reasks: int = 2
+    llm_max_tokens: int = 1024
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 3
+    llm_max_input_chars: int = 6000
+    llm_offline: bool = False
+
+    # --- flows -----------------------------------------------------------------------------------------
+    daily_cron: str = "30 18 * * *"
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.data_dir / "pdf"
+
+    @property
+    def llm_cache_path(self) -> Path:
+        return self.data_dir / "llm_cache.sqlite"
+
+    @property
+    def llm_configured(self) -> bool:
+        return not self.llm_offline and self.llm_api_key is not None and bool(
+            self.llm_api_key.get_secret_value()
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,78 @@
+"""Every exchange URL in one place, built from the base URLs in :class:`core.settings.Settings`.
+
+Swapping ``*_base_url`` for ``http://127.0.0.1:PORT`` points the whole pipeline at the replay server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from core.settings import Settings
+
+
+def _join(base: str, path: str) -> str:
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+# --- cninfo 巨潮资讯 --------------------------------------------------------------------------------
+
+
+def cninfo_query(s: Settings) -> str:
+    return _join(s.cninfo_base_url, "/new/hisAnnouncement/query")
+
+
+def cninfo_stock_list(s: Settings, market: str = "szse") -> str:
+    """``market``: ``szse`` (all A-shares, despite the name), ``bj`` (BSE), ``hke``, ``fund``."""
+    return _join(s.cninfo_base_url, f"/new/data/{market}_stock.json")
+
+
+def cninfo_pdf(s: Settings, adjunct_url: str) -> str:
+    return _join(s.cninfo_static_url, adjunct_url)
+
+
+def cninfo_detail(s: Settings, sec_code: str, announcement_id: str, org_id: str | None) -> str:
+    q = {"stockCode": sec_code, "announcementId": announcement_id}
+    if org_id:
+        q["orgId"] = org_id
+    return _join(s.cninfo_base_url, "/new/disclosure/detail?" + urlencode(q))
+
+
+# --- SSE 上交所 -------------------------------------------------------------------------------------
+
+
+def sse_bulletin_query(s: Settings) -> str:
+    return _join(s.sse_query_url, "/security/stock/queryCompanyBulletinNew.do")
+
+
+def sse_pdf(s: Settings, path: str) -> str:
+    return _join(s.sse_static_url, path)
+
+
+# --- BSE 北交所 / NEEQ 全国股转 ------------------------------------------------------------------
+
+
+def bse_announcements(s: Settings) -> str:
+    return _join(s.bse_base_url, "/disclosureInfoController/companyAnnouncement.do")
+
+
+def bse_pdf(s: Settings, dest_file_path: str) -> str:
+    return _join(s.bse_base_url, dest_file_path)
+
+
+def neeq_announcements(s: Settings) -> str:
+    return _join(s.neeq_base_url, "/disclosureInfoController/infoResult_zh.do")
+
+
+def neeq_pdf(s: Settings, dest_file_path: str) -> str:
+    return _join(s.neeq_base_url, dest_file_path)
+
+
+# --- SZSE 深交所 ----------------------------------------------------------------------------------
+
+
+def szse_ann_list(s: Settings) -> str:
+    return _join(s.szse_base_url, "/api/disc/announcement/annList")
+
+
+def szse_pdf(s: Settings, attach_path: str) -> str:
+    return _join(s.szse_static_url, "/download" + ("" if attach_path.startswith("/") else "/") + attach_path)

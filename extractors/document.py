@@ -1,0 +1,131 @@
+"""One document end to end: text pass → locate → pdfplumber (and tabula) on target pages → records."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.errors import EngineUnavailableError, PDFError
+from core.records import (
+    CompetitorMention,
+    DocumentExtraction,
+    ExtractedTable,
+    PatentRecord,
+    Section,
+    SectionKind,
+    TableRow,
+)
+from extractors import tables as plumber
+from extractors import tabula_engine
+from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
+from extractors.locate import Located, locate
+from extractors.merge import MergedTable, merge_fragments
+from extractors.patents import is_patent_header, rows_to_patents
+from extractors.pdftext import PdfText, read_text
+
+log = logging.getLogger(__name__)
+
+
+def _pages_of(located: Sequence[Located], kind: SectionKind) -> tuple[int, ...]:
+    return tuple(sorted({p for s in located if s.kind is kind for p in s.pages}))
+
+
+def _table_kind(t: MergedTable, competitor_pages: set[int]) -> str:
+    if is_patent_header(t.header):
+        return "patent"
+    if set(t.pages) & competitor_pages and mentions_in_table("", t.header, t.rows[:1]):
+        return "competitor"
+    return "other"
+
+
+def _to_record(doc_key: str, t: MergedTable, engine: str, kind: str) -> ExtractedTable:
+    return ExtractedTable(doc_key=doc_key, engine=engine, kind=kind, header=t.header,  # type: ignore[arg-type]
+                          rows=tuple(TableRow(page=p, cells=c) for p, c in t.rows))
+
+
+def lead(text: PdfText, max_chars: int = 6000) -> tuple[str, tuple[int, ...]]:
+    """Opening text for a whole-document summary: cover, notices and the table of contents skipped."""
+    out, pages = "", []
+    for n, page in enumerate(text.pages, start=1):
+        body = page.strip()
+        if len(body) < 200 or "目录" in body[:60] or body.count("..") > 20 or body.count("…") > 10:
+            continue
+        out += body + "\n"
+        pages.append(n)
+        if len(out) >= max_chars:
+            break
+    return out[:max_chars], tuple(pages)
+
+
+def build_extraction(doc_key: str, text: PdfText, merged: dict[str, list[MergedTable]], *,
+                     located: Sequence[Located], issuer: str | None = None,
+                     warnings: Sequence[str] = (), seconds: float = 0.0) -> DocumentExtraction:
+    """Pure assembly of records from the text pass and merged tables (per engine)."""
+    patent_pages = _pages_of(located, SectionKind.PATENT)
+    competitor_pages = _pages_of(located, SectionKind.COMPETITOR)
+    sections = tuple(
+        Section(doc_key=doc_key, kind=s.kind, title=s.title, pages=s.pages, located_by=s.located_by,
+                text="\n".join(text.page(p) for p in s.pages if 1 <= p <= text.page_count))
+        for s in located
+    )
+    records: list[ExtractedTable] = []
+    patents: list[PatentRecord] = []
+    mentions: list[CompetitorMention] = []
+    plumber_patent_pages: set[int] = set()
+    for engine, tables in merged.items():
+        for t in tables:
+            kind = _table_kind(t, set(competitor_pages))
+            records.append(_to_record(doc_key, t, engine, kind))
+            if kind == "patent":
+                if engine != "pdfplumber" and set(t.pages) & plumber_patent_pages:
+                    continue  # the second engine only fills pages the first one missed
+                found = rows_to_patents(doc_key, t.header, t.rows)
+                patents += found
+                if engine == "pdfplumber":
+                    plumber_patent_pages.update(t.pages)
+            elif kind == "competitor":
+                mentions += mentions_in_table(doc_key, t.header, t.rows, issuer=issuer)
+    for s in located:
+        if s.kind is SectionKind.COMPETITOR:
+            mentions += competitors_in_section(
+                doc_key, [(p, text.page(p)) for p in s.pages if 1 <= p <= text.page_count],
+                section_title=s.title, issuer=issuer)
+    seen: set[str] = set()
+    unique_patents = []
+    for p in patents:
+        if p.number not in seen:
+            seen.add(p.number)
+            unique_patents.append(p)
+    lead_text, lead_pages = lead(text)
+    return DocumentExtraction(
+        doc_key=doc_key, pages=text.page_count, lead_text=lead_text, lead_pages=lead_pages, patent_pages=patent_pages,
+        competitor_pages=competitor_pages, sections=sections, tables=tuple(records),
+        patents=tuple(unique_patents), competitors=tuple(dedupe_mentions(mentions)),
+        warnings=tuple(warnings), seconds=seconds,
+    )
+
+
+def extract_document(path: Path | str, doc_key: str, *, issuer: str | None = None,
+                     use_tabula: bool = False) -> DocumentExtraction:
+    """Raises EncryptedPDFError / ScannedPDFError / PDFError for unreadable files."""
+    t0 = time.perf_counter()
+    text = read_text(path)
+    located = locate(text.pages, text.outline)
+    targets = sorted({p for s in located for p in s.pages})
+    warnings: list[str] = []
+    merged = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
+    if use_tabula and targets:
+        try:
+            merged["tabula"] = merge_fragments(tabula_engine.extract_fragments(
+                path, targets, {p: text.page(p) for p in targets}))
+        except (EngineUnavailableError, PDFError) as exc:
+            warnings.append(f"tabula skipped: {exc}")
+            log.warning("%s: tabula skipped: %s", doc_key, exc)
+    result = build_extraction(doc_key, text, merged, located=located, issuer=issuer, warnings=warnings,
+                              seconds=time.perf_counter() - t0)
+    log.info("%s: %d pages, targets %s, %d tables, %d patents, %d competitors in %.2fs", doc_key,
+             text.page_count, targets[:20], len(result.tables), len(result.patents),
+             len(result.competitors), result.seconds)
+    return result

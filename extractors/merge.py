@@ -1,0 +1,141 @@
+"""Merge table fragments that continue across pages (pure).
+
+Prospectus tables break at page ends in three ways, all handled here:
+* the header row is repeated on the next page → the repeat is dropped;
+* one row is split by the page break → the continuation (its 序号 cell empty) is joined to the
+  last row of the previous page, cell by cell, without a spurious space between CJK characters;
+* the next page simply carries on → rows are appended, each keeping its own page number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from extractors.text import join_wrapped, squash
+
+#: A fragment that ends below this fraction of the page height (or starts above 1 - it) touches the
+#: page break.
+EDGE = 0.22
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One table as found on one page."""
+
+    page: int
+    rows: tuple[tuple[str, ...], ...]
+    top: float = 0.0  # fraction of page height, 0 = top
+    bottom: float = 1.0
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+@dataclass
+class MergedTable:
+    header: tuple[str, ...]
+    rows: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (page, cells)
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        return tuple(sorted({p for p, _ in self.rows}))
+
+
+def clean_cell(value: object) -> str:
+    return join_wrapped(str(value)) if value is not None else ""
+
+
+def clean_rows(rows: Sequence[Sequence[object]]) -> tuple[tuple[str, ...], ...]:
+    out = []
+    for row in rows:
+        cells = tuple(clean_cell(c) for c in row)
+        if any(cells):
+            out.append(cells)
+    return tuple(out)
+
+
+_HEADER_WORDS = re.compile(r"序号|编号|名称|类型|类别|日期|方式|专利|权利人|公司|简介|期限|状态|地区|项目|金额|比例")
+
+
+def looks_like_header(row: Sequence[str]) -> bool:
+    """A header row has labels, not values: header words and hardly any digits."""
+    text = squash("".join(row))
+    if not text:
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    return bool(_HEADER_WORDS.search(text)) and digits / len(text) < 0.15
+
+
+def same_header(a: Sequence[str], b: Sequence[str]) -> bool:
+    return [squash(x) for x in a] == [squash(x) for x in b] and any(a)
+
+
+def _seq(row: Sequence[str]) -> int | None:
+    m = re.match(r"\d+", squash(row[0])) if row else None
+    return int(m.group(0)) if m else None
+
+
+def _restarts_numbering(table: MergedTable, rows: Sequence[Sequence[str]]) -> bool:
+    """A new table under the same header: its 序号 starts again at 1 after the previous one's N > 1."""
+    if not table.rows or not re.search(r"序号|编号", squash(table.header[0]) if table.header else ""):
+        return False
+    body = [r for r in rows if not same_header(r, table.header)]
+    first, last = (_seq(body[0]) if body else None), _seq(table.rows[-1][1])
+    return first == 1 and last is not None and last > 1
+
+
+def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
+    return (
+        nxt.page == prev.page + 1
+        and nxt.n_cols == len(table.header)
+        and (prev.bottom >= 1 - EDGE or nxt.top <= EDGE)
+        and not _restarts_numbering(table, nxt.rows)
+    )
+
+
+def _join_cells(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+    width = max(len(a), len(b))
+    a = list(a) + [""] * (width - len(a))
+    b = list(b) + [""] * (width - len(b))
+    return tuple(join_wrapped(f"{x}\n{y}") if x and y else (x or y) for x, y in zip(a, b, strict=True))
+
+
+def _is_split_continuation(row: Sequence[str], header: Sequence[str]) -> bool:
+    """The first row on a new page continues the previous row when its sequence cell is empty but
+    other cells are not (the row was cut by the page break)."""
+    if not row or not header:
+        return False
+    first_is_seq = bool(re.search(r"序号|编号|^No", squash(header[0])))
+    return first_is_seq and not squash(row[0]) and any(squash(c) for c in row[1:])
+
+
+def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
+    """Merge fragments (sorted by page and position) into logical tables."""
+    tables: list[MergedTable] = []
+    last: Fragment | None = None
+    for frag in fragments:
+        rows = [r for r in frag.rows if any(r)]
+        if not rows:
+            continue
+        current = tables[-1] if tables else None
+        if current is not None and last is not None and _continues(last, frag, current):
+            if same_header(rows[0], current.header):
+                rows = rows[1:]
+            if rows and current.rows and _is_split_continuation(rows[0], current.header):
+                page, cells = current.rows[-1]
+                current.rows[-1] = (page, _join_cells(cells, rows[0]))
+                rows = rows[1:]
+            current.rows.extend((frag.page, r) for r in rows)
+        else:
+            width = max(len(r) for r in rows)
+            if looks_like_header(rows[0]):
+                header, body = rows[0], rows[1:]
+            else:
+                header, body = tuple(f"col{i + 1}" for i in range(width)), rows
+            header = tuple(header) + ("",) * (width - len(header))
+            tables.append(MergedTable(header, [(frag.page, r) for r in body]))
+        last = frag
+    return tables

@@ -1,0 +1,82 @@
+"""The fast pass: pypdfium2 text of every page plus the outline (bookmarks).
+
+Encrypted PDFs raise :class:`EncryptedPDFError`; PDFs with no text layer raise
+:class:`ScannedPDFError`. A broken file raises :class:`PDFError`. Nothing here crashes on bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from core.errors import EncryptedPDFError, PDFError, ScannedPDFError
+from extractors.text import strip_running_lines
+
+log = logging.getLogger(__name__)
+
+#: Fewer characters than this per page, on average, means there is no usable text layer.
+MIN_CHARS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    title: str
+    page: int  # 1-based
+    level: int
+
+
+@dataclass(frozen=True)
+class PdfText:
+    """Page texts with running headers, footers and page labels removed."""
+
+    pages: list[str]
+    outline: list[OutlineEntry] = field(default_factory=list)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    def page(self, number: int) -> str:
+        return self.pages[number - 1]
+
+
+def open_pdf(path: Path | str) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        msg = str(exc).lower()
+        if "password" in msg:
+            raise EncryptedPDFError(f"{Path(path).name}: the PDF is encrypted and needs a password") from exc
+        raise PDFError(f"{Path(path).name}: pdfium cannot open the file ({exc})") from exc
+
+
+def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
+    pdf = open_pdf(path)
+    try:
+        pages: list[str] = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            try:
+                pages.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+            finally:
+                textpage.close()
+                page.close()
+        outline = [
+            OutlineEntry(item.get_title().strip(), item.get_dest().get_index() + 1, item.level)
+            for item in pdf.get_toc()
+            if item.get_dest() is not None and item.get_dest().get_index() is not None
+        ]
+    finally:
+        pdf.close()
+    if require_text and pages:
+        chars = sum(len(p.strip()) for p in pages)
+        if chars < MIN_CHARS_PER_PAGE * len(pages):
+            raise ScannedPDFError(
+                f"{Path(path).name}: {chars} text characters on {len(pages)} pages; "
+                "looks scanned (image-only), OCR is needed"
+            )
+    return PdfText(strip_running_lines(pages), outline)

@@ -1,0 +1,142 @@
+"""The model protocol and its two backends.
+
+A :class:`Model` takes one :class:`Prompt` and returns one :class:`RawAnswer`; validation, re-asks,
+caching and usage accounting live in :mod:`llm.service`, so a fake model in tests is ten lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import openai
+from pydantic import BaseModel
+
+from core.errors import ConfigError, LLMError
+from core.settings import Settings
+from llm import offline
+from llm.prompts import with_schema
+from llm.schemas import strict_json_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    task: str
+    system: str
+    user: str
+    schema: type[BaseModel]
+    #: the structured input, for the offline backend and the cache key
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = "stop"
+
+
+class Model(Protocol):
+    model_id: str
+    backend: str
+
+    def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        """``history`` holds earlier assistant answers and re-ask messages, oldest first."""
+        ...
+
+
+class OfflineModel:
+    """Rule-based stand-in used without an API key; labelled ``offline`` in every output."""
+
+    model_id = offline.MODEL
+    backend = offline.BACKEND
+
+    def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        out = offline.answer(prompt.task, prompt.payload)
+        return RawAnswer(out.model_dump_json(), 0, 0, "stop")
+
+
+class OpenAICompatibleModel:
+    """Any OpenAI-compatible chat endpoint (OpenAI, DeepSeek, Qwen/DashScope, vLLM, Ollama).
+
+    Uses ``json_schema`` structured output and falls back, once and for the rest of the run, to
+    ``json_object`` mode when the provider rejects it. 429 and 5xx are retried by the ``openai``
+    client itself (exponential backoff, ``Retry-After`` honoured).
+    """
+
+    backend = "openai-compatible"
+
+    def __init__(self, settings: Settings, client: openai.OpenAI | None = None) -> None:
+        if settings.llm_api_key is None:
+            raise ConfigError("PP_LLM_API_KEY is not set")
+        self.model_id = settings.llm_model
+        self.mode = settings.llm_response_format
+        self.max_tokens = settings.llm_max_tokens
+        self.client = client or openai.OpenAI(
+            api_key=settings.llm_api_key.get_secret_value(),
+            base_url=settings.llm_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
+
+    def _response_format(self, prompt: Prompt) -> dict[str, Any]:
+        if self.mode == "json_schema":
+            return {"type": "json_schema", "json_schema": {
+                "name": prompt.schema.__name__, "strict": True, "schema": strict_json_schema(prompt.schema)}}
+        return {"type": "json_object"}
+
+    def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        messages: list[Any] = [
+            {"role": "system", "content": with_schema(prompt.system, strict_json_schema(prompt.schema))},
+            {"role": "user", "content": prompt.user},
+            *history,
+        ]
+        try:
+            resp = self.client.chat.completions.create(
+                model=self.model_id, messages=messages, temperature=0, max_tokens=self.max_tokens,
+                response_format=self._response_format(prompt),  # type: ignore[arg-type]
+            )
+        except openai.BadRequestError as exc:
+            if self.mode == "json_schema" and _about_response_format(exc):
+                log.warning("%s rejected json_schema (%s); falling back to json_object mode",
+                            self.model_id, exc)
+                self.mode = "json_object"
+                return self.complete(prompt, history)
+            raise LLMError(f"{self.model_id}: request rejected: {exc}") from exc
+        except openai.RateLimitError as exc:
+            raise LLMError(f"{self.model_id}: rate limited after retries: {exc}") from exc
+        except openai.APIError as exc:
+            raise LLMError(f"{self.model_id}: {type(exc).__name__}: {exc}") from exc
+        if not resp.choices:
+            raise LLMError(f"{self.model_id}: empty choices in the response")
+        choice = resp.choices[0]
+        usage = resp.usage
+        return RawAnswer(
+            text=choice.message.content or "",
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            finish_reason=choice.finish_reason,
+        )
+
+
+def _about_response_format(exc: openai.BadRequestError) -> bool:
+    text = str(exc).lower()
+    try:
+        text += json.dumps(exc.body).lower()
+    except (TypeError, ValueError):
+        pass
+    return "response_format" in text or "json_schema" in text
+
+
+def model_from_settings(settings: Settings) -> Model:
+    """The configured endpoint, or the offline backend when no key is set (logged loudly)."""
+    if settings.llm_configured:
+        return OpenAICompatibleModel(settings)
+    log.warning("No LLM key configured (PP_LLM_API_KEY): using the OFFLINE rule-based backend; "
+                "summaries are extractive and classifications keyword-based")
+    return OfflineModel()

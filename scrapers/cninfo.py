@@ -1,0 +1,228 @@
+"""cninfo 巨潮资讯 adapter: ``POST /new/hisAnnouncement/query`` (SZSE, SSE and BSE announcements).
+
+* stock code → ``"code,orgId"`` from the stock-list JSON (``/new/data/szse_stock.json``);
+* keyword (``searchkey``), category codes (``category``) and date range (``seDate``);
+* every page is fetched; a result deeper than cninfo serves (about 100 pages) is split by date;
+* the raw row count is checked against ``totalRecordNum``;
+* ``<em>`` highlight tags are stripped from titles; epoch-ms times become Beijing dates;
+* the PDF URL is built from ``adjunctUrl``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from core import urls
+from core.errors import ExchangeResponseError
+from core.records import Announcement, Exchange
+from core.settings import Settings
+from scrapers.base import (
+    Page,
+    Query,
+    ScrapeResult,
+    clean_title,
+    collect_pages,
+    epoch_ms_to_beijing,
+    split_range,
+)
+from scrapers.http import HttpClient
+from scrapers.payload import decode_text, expect_dict, parse_json_payload
+
+log = logging.getLogger(__name__)
+
+#: Common cninfo category codes (the ``category`` form field), for the README and the CLI.
+CATEGORIES: dict[str, str] = {
+    "category_ndbg_szsh": "年报",
+    "category_bndbg_szsh": "半年报",
+    "category_yjdbg_szsh": "一季报",
+    "category_sjdbg_szsh": "三季报",
+    "category_scgkfx_szsh": "首发 (招股说明书等)",
+    "category_pg_szsh": "配股",
+    "category_zf_szsh": "增发",
+    "category_kzhz_szsh": "可转债",
+    "category_qtrz_szsh": "其他融资",
+    "category_gddh_szsh": "股东大会",
+    "category_rcjy_szsh": "日常经营",
+    "category_gszl_szsh": "公司治理",
+}
+
+
+@dataclass(frozen=True)
+class StockInfo:
+    code: str
+    org_id: str
+    name: str
+    category: str
+    pinyin: str = ""
+
+
+def parse_stock_list(raw: bytes) -> dict[str, StockInfo]:
+    """Parse ``szse_stock.json`` / ``bj_stock.json``; BOM and double-encoded UTF-8 are repaired."""
+    data = expect_dict(parse_json_payload(decode_text(raw)), what="cninfo stock list")
+    rows = data.get("stockList")
+    if not isinstance(rows, list):
+        raise ExchangeResponseError("cninfo stock list has no 'stockList' array")
+    out: dict[str, StockInfo] = {}
+    for r in rows:
+        code = str(r.get("code", "")).strip()
+        org = str(r.get("orgId", "")).strip()
+        if not code or not org:
+            continue
+        # Several rows can share a code (A share / fund / HK); keep the A-share one first seen.
+        if code in out and out[code].category.startswith("A"):
+            continue
+        out[code] = StockInfo(code, org, str(r.get("zwjc", "")), str(r.get("category", "")),
+                              str(r.get("pinyin", "")))
+    return out
+
+
+def market_of(code: str) -> tuple[str, str]:
+    """(column, plate) form values for a six-digit code."""
+    if code.startswith(("6", "9")) and not code.startswith("92"):
+        return "sse", "sh"
+    if code.startswith(("8", "4", "92")):
+        return "bj", "bj"
+    return "szse", "sz"
+
+
+def guess_org_id(code: str) -> str:
+    """cninfo's conventional orgId; newer listings use opaque ids (9900…), hence the lookup first."""
+    column, _ = market_of(code)
+    return {"sse": "gssh0", "bj": "gfbj0", "szse": "gssz0"}[column] + code
+
+
+def build_form(query: Query, page: int, page_size: int, stock_param: str, start: dt.date | None,
+               end: dt.date | None, column: str = "szse") -> dict[str, str]:
+    se_date = f"{start.isoformat()}~{end.isoformat()}" if start and end else ""
+    return {
+        "pageNum": str(page),
+        "pageSize": str(page_size),
+        "column": column,
+        "tabName": "fulltext",
+        "plate": "",
+        "stock": stock_param,
+        "searchkey": query.keyword or "",
+        "secid": "",
+        "category": ";".join(query.categories) + (";" if query.categories else ""),
+        "trade": "",
+        "seDate": se_date,
+        "sortName": "",
+        "sortType": "",
+        "isHLtitle": "true",
+    }
+
+
+def parse_announcement(row: dict[str, Any], settings: Settings) -> Announcement:
+    adjunct = (row.get("adjunctUrl") or "").strip()
+    when = epoch_ms_to_beijing(int(row["announcementTime"]))
+    size = row.get("adjunctSize")
+    return Announcement(
+        source="cninfo",
+        announcement_id=str(row["announcementId"]),
+        sec_code=str(row.get("secCode") or ""),
+        sec_name=clean_title(str(row.get("secName") or row.get("tileSecName") or "")),
+        title=clean_title(str(row.get("announcementTitle") or row.get("shortTitle") or "")),
+        published=when.date(),
+        published_at=when,
+        pdf_url=urls.cninfo_pdf(settings, adjunct) if adjunct else None,
+        org_id=row.get("orgId"),
+        category=row.get("announcementType") or None,
+        size_kb=int(size) if isinstance(size, int | float) and size else None,
+    )
+
+
+def parse_query_page(payload: Any, settings: Settings, *, url: str | None = None) -> Page:
+    """Parse one ``hisAnnouncement/query`` response (``announcements`` may be ``null`` when empty)."""
+    data = expect_dict(payload, what="cninfo query", url=url)
+    if "announcements" not in data:
+        raise ExchangeResponseError("cninfo query response has no 'announcements' key", url=url,
+                                    snippet=str(list(data))[:120])
+    rows = data.get("announcements") or []
+    anns: list[Announcement] = []
+    for row in rows:
+        try:
+            anns.append(parse_announcement(row, settings))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExchangeResponseError(f"malformed cninfo announcement row: {exc}", url=url,
+                                        snippet=str(row)[:160]) from exc
+    total = data.get("totalRecordNum", data.get("totalAnnouncement"))
+    return Page(anns, total=int(total) if total is not None else None,
+                total_pages=int(data["totalpages"]) if data.get("totalpages") is not None else None,
+                has_more=data.get("hasMore"))
+
+
+class CninfoAdapter:
+    source: Exchange = "cninfo"
+
+    def __init__(self, http: HttpClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+        self._stocks: dict[str, StockInfo] | None = None
+
+    # --- orgId lookup -------------------------------------------------------------------------------
+
+    def stocks(self) -> dict[str, StockInfo]:
+        if self._stocks is None:
+            merged: dict[str, StockInfo] = {}
+            for market in ("szse", "bj"):
+                resp = self.http.request("GET", urls.cninfo_stock_list(self.settings, market))
+                merged.update({k: v for k, v in parse_stock_list(resp.content).items() if k not in merged})
+            self._stocks = merged
+        return self._stocks
+
+    def org_id(self, code: str) -> str:
+        info = self.stocks().get(code)
+        if info:
+            return info.org_id
+        guess = guess_org_id(code)
+        log.warning("cninfo: %s not in the stock list; guessing orgId %s", code, guess)
+        return guess
+
+    # --- search -------------------------------------------------------------------------------------
+
+    def _fetch(self, query: Query, stock_param: str, column: str, start: dt.date | None,
+               end: dt.date | None, page: int) -> Page:
+        url = urls.cninfo_query(self.settings)
+        form = build_form(query, page, self.settings.page_size, stock_param, start, end, column)
+        payload = self.http.get_json(url, method="POST", data=form, headers={
+            "Origin": self.settings.cninfo_base_url,
+            "Referer": self.settings.cninfo_base_url.rstrip("/") + "/new/commonUrl/pageOfSearch",
+            "X-Requested-With": "XMLHttpRequest",
+        })
+        return parse_query_page(payload, self.settings, url=url)
+
+    def _search_range(self, query: Query, stock_param: str, column: str, start: dt.date | None,
+                      end: dt.date | None) -> ScrapeResult:
+        first = self._fetch(query, stock_param, column, start, end, 1)
+        limit = self.settings.cninfo_max_pages * self.settings.page_size
+        if first.total is not None and first.total > limit and start and end and start < end:
+            log.info("cninfo: %d rows for %s~%s exceed %d; splitting the date range",
+                     first.total, start, end, limit)
+            (a0, a1), (b0, b1) = split_range(start, end)
+            left = self._search_range(query, stock_param, column, a0, a1)
+            left.extend(self._search_range(query, stock_param, column, b0, b1))
+            return left
+
+        def fetch(page: int) -> Page:
+            return first if page == 1 else self._fetch(query, stock_param, column, start, end, page)
+
+        return collect_pages(fetch, source="cninfo", max_pages=self.settings.cninfo_max_pages)
+
+    def search(self, query: Query) -> ScrapeResult:
+        start, end = query.start, query.end
+        if (start is None) != (end is None):
+            start = start or dt.date(1990, 1, 1)
+            end = end or dt.date.today()
+        if not query.codes:
+            result = self._search_range(query, "", "szse", start, end)
+        else:
+            result = ScrapeResult(source="cninfo")
+            for code in query.codes:
+                column, _ = market_of(code)
+                part = self._search_range(query, f"{code},{self.org_id(code)}", column, start, end)
+                result.extend(part)
+        result.announcements = [a for a in result.announcements if query.matches(a)]
+        return result

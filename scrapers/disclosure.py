@@ -1,0 +1,119 @@
+"""BSE 北交所 (bse.cn) and NEEQ 全国股转 (neeq.com.cn) adapters.
+
+Both sites run the same disclosure platform: JSONP around a Spring-Data page of disclosure records
+(``disclosureCode``, ``disclosureTitle`` "[类别]简称:标题", ``destFilePath``, ``publishDate``).
+BSE wraps the page as ``{"data": {...}}`` and may group records as ``{"disclosures": [...]}``;
+NEEQ wraps it as ``[{"listInfo": {...}}]``. Errors come back as ``[{"msg": "请求参数异常"}]``.
+Pages are 0-based.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from core import urls
+from core.errors import ExchangeResponseError
+from core.records import Announcement, Exchange
+from core.settings import Settings
+from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
+from scrapers.http import HttpClient
+
+_BRACKET = re.compile(r"^\s*\[(?P<cat>[^\]]+)\]\s*")
+
+
+def _page_body(payload: Any, url: str | None) -> dict[str, Any]:
+    if isinstance(payload, list):
+        if payload and isinstance(payload[0], dict) and "listInfo" in payload[0]:
+            body = payload[0]["listInfo"]
+        elif payload and isinstance(payload[0], dict) and "msg" in payload[0]:
+            raise ExchangeResponseError(f"exchange reported an error: {payload[0]['msg']}", url=url)
+        else:
+            raise ExchangeResponseError("unexpected disclosure payload (list)", url=url, snippet=str(payload)[:160])
+    elif isinstance(payload, dict):
+        if "msg" in payload and "data" not in payload:
+            raise ExchangeResponseError(f"exchange reported an error: {payload['msg']}", url=url)
+        body = payload.get("data", payload.get("listInfo"))
+    else:
+        raise ExchangeResponseError("unexpected disclosure payload", url=url, snippet=str(payload)[:160])
+    if not isinstance(body, dict) or "content" not in body:
+        raise ExchangeResponseError("disclosure page has no 'content'", url=url, snippet=str(body)[:160])
+    return body
+
+
+def parse_disclosure_page(payload: Any, settings: Settings, source: Exchange,
+                          pdf_url: Callable[[Settings, str], str], *, url: str | None = None) -> Page:
+    body = _page_body(payload, url)
+    anns: list[Announcement] = []
+    content = body.get("content") or []
+    for item in content:
+        members = item.get("disclosures", [item]) if isinstance(item, dict) else []
+        for r in members:
+            try:
+                raw_title = str(r.get("disclosureTitle") or "")
+                m = _BRACKET.match(raw_title)
+                path = str(r.get("destFilePath") or "")
+                anns.append(Announcement(
+                    source=source,
+                    announcement_id=str(r["disclosureCode"]),
+                    sec_code=str(r.get("companyCd") or ""),
+                    sec_name=str(r.get("companyName") or ""),
+                    title=clean_title(raw_title[m.end():] if m else raw_title),
+                    published=parse_date(str(r["publishDate"])),
+                    pdf_url=pdf_url(settings, path) if path else None,
+                    category=(m.group("cat") if m else None) or r.get("disclosureType"),
+                ))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExchangeResponseError(f"malformed disclosure row: {exc}", url=url, snippet=str(r)[:160]) from exc
+    return Page(anns, total=body.get("totalElements"), total_pages=body.get("totalPages"),
+                has_more=None if body.get("lastPage") is None else not body["lastPage"], rows=len(content))
+
+
+class _DisclosureAdapter:
+    source: Exchange
+    _endpoint: Callable[[Settings], str]
+    _pdf: Callable[[Settings, str], str]
+
+    def __init__(self, http: HttpClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    def form(self, query: Query, code: str, page: int) -> dict[str, str]:
+        return {
+            "page": str(page),
+            "companyCd": code,
+            "isNewThree": "1",
+            "keyword": query.keyword or "",
+            "startTime": query.start.isoformat() if query.start else "",
+            "endTime": query.end.isoformat() if query.end else "",
+            "disclosureType[]": ",".join(query.categories),
+            "sortfield": "publishDate",
+            "sorttype": "desc",
+        }
+
+    def _fetch(self, query: Query, code: str, page: int) -> Page:
+        url = type(self)._endpoint(self.settings)
+        payload = self.http.get_json(url, method="POST", params={"callback": "cb"},
+                                     data=self.form(query, code, page))
+        return parse_disclosure_page(payload, self.settings, self.source, type(self)._pdf, url=url)
+
+    def search(self, query: Query) -> ScrapeResult:
+        result = ScrapeResult(source=self.source)
+        for code in query.codes or ("",):
+            result.extend(collect_pages(lambda p, c=code: self._fetch(query, c, p),  # type: ignore[misc]
+                                        source=self.source, first=0))
+        result.announcements = [a for a in result.announcements if query.matches(a)]
+        return result
+
+
+class BseAdapter(_DisclosureAdapter):
+    source: Exchange = "bse"
+    _endpoint = staticmethod(urls.bse_announcements)
+    _pdf = staticmethod(urls.bse_pdf)
+
+
+class NeeqAdapter(_DisclosureAdapter):
+    source: Exchange = "neeq"
+    _endpoint = staticmethod(urls.neeq_announcements)
+    _pdf = staticmethod(urls.neeq_pdf)

@@ -1,0 +1,176 @@
+"""The one HTTP session factory: timeouts, a per-host polite rate limit, and retries with full jitter
+on connection errors, 5xx and 429 (honouring ``Retry-After``). 403 is not retried: it is a block.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from core.errors import BlockedError, RateLimitedError, ScrapeError, TransientHTTPError
+from core.settings import Settings
+from scrapers.payload import decode_text, looks_like_html, parse_json_payload, snippet
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
+
+
+class HostRateLimiter:
+    """At most one request per ``min_interval_s`` to each host, shared by every thread."""
+
+    def __init__(self, min_interval_s: float, per_host: Mapping[str, float] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._default = min_interval_s
+        self._per_host = dict(per_host or {})
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait(self, host: str) -> float:
+        """Block until a request to ``host`` is allowed; return the seconds waited."""
+        interval = self._per_host.get(host, self._default)
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next.get(host, now))
+            self._next[host] = slot + interval
+        delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+_LIMITERS: dict[tuple[float, tuple[tuple[str, float], ...]], HostRateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def process_limiter(settings: Settings) -> HostRateLimiter:
+    """One limiter per process and policy, so every thread's client shares the per-host gap."""
+    key = (settings.min_interval_s, tuple(sorted(settings.host_min_interval_s.items())))
+    with _LIMITERS_LOCK:
+        if key not in _LIMITERS:
+            _LIMITERS[key] = HostRateLimiter(settings.min_interval_s, settings.host_min_interval_s)
+        return _LIMITERS[key]
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class HttpClient:
+    """requests.Session + politeness + retries. One per flow run (threads share it safely)."""
+
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 rng: Callable[[], float] = random.random,
+                 limiter: HostRateLimiter | None = None) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._rng = rng
+        self.limiter = limiter or process_limiter(settings)
+        self.session = requests.Session()
+        self.session.headers.update({
+            "User-Agent": settings.user_agent,
+            "Accept": "application/json, text/javascript, */*; q=0.01",
+            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+        })
+        self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for retry number ``attempt`` (0-based)."""
+        cap = min(self.settings.backoff_max_s, self.settings.backoff_base_s * (2 ** attempt))
+        return cap * self._rng()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        host = urlsplit(url).netloc
+        retries = self.settings.max_retries
+        last: str = ""
+        for attempt in range(retries + 1):
+            self.limiter.wait(host)
+            self.requests_sent += 1
+            try:
+                resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                if attempt == retries:
+                    raise TransientHTTPError(f"network error after {attempt + 1} attempts: {last}",
+                                             url=url) from exc
+                delay = self.backoff(attempt)
+                log.warning("%s %s failed (%s); retry %d/%d in %.1fs", method, url, last,
+                            attempt + 1, retries, delay)
+                self._sleep(delay)
+                continue
+
+            status = resp.status_code
+            if status == 403:
+                body = snippet(resp.text)
+                resp.close()
+                raise BlockedError(f"access forbidden (WAF/IP block?); not retried: {body!r}",
+                                   url=url, status=status)
+            if status in RETRY_STATUSES:
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                resp.close()
+                if attempt == retries:
+                    err = RateLimitedError if status == 429 else TransientHTTPError
+                    raise err(f"gave up after {attempt + 1} attempts", url=url, status=status)
+                delay = self.backoff(attempt)
+                if retry_after is not None:
+                    delay = min(self.settings.backoff_max_s, max(delay, retry_after))
+                log.warning("%s %s -> %d; retry %d/%d in %.1fs", method, url, status,
+                            attempt + 1, retries, delay)
+                self._sleep(delay)
+                continue
+            if status >= 400:
+                body = snippet(resp.text)
+                resp.close()
+                raise ScrapeError(f"HTTP error: {body!r}", url=url, status=status)
+            return resp
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get_json(self, url: str, *, method: str = "GET", **kwargs: Any) -> Any:
+        """Fetch and parse JSON/JSONP. HTML firewall pages and garbage raise ExchangeResponseError;
+        a 200 firewall page is also classed as a block when it says so."""
+        resp = self.request(method, url, **kwargs)
+        text = decode_text(resp.content, resp.encoding if "charset" in
+                           resp.headers.get("Content-Type", "") else None)
+        if looks_like_html(text) and _is_block_page(text):
+            raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url,
+                               status=resp.status_code)
+        return parse_json_payload(text, url=url, status=resp.status_code)
+
+
+_BLOCK_WORDS = ("访问被拒绝", "访问受限", "安全验证", "waf", "forbidden", "captcha", "验证码", "拦截")
+
+
+def _is_block_page(text: str) -> bool:
+    low = text[:4000].lower()
+    return any(w in low for w in _BLOCK_WORDS)

@@ -1,0 +1,339 @@
+"""A local replay of the exchanges on 127.0.0.1, for offline runs and tests.
+
+It serves:
+* cninfo ``/new/data/{szse,bj}_stock.json``: the real recorded stock lists, byte for byte (BOM and
+  double encoding included);
+* cninfo ``POST /new/hisAnnouncement/query``: a catalogue of the real corpus PDFs, rendered in the
+  real response format (rows take every key of a recorded row), filtered by stock, keyword
+  (highlighted with ``<em>`` as cninfo does), category and date, and paginated; an empty result is
+  the recorded empty response, byte for byte;
+* SSE ``queryCompanyBulletinNew.do`` and BSE ``companyAnnouncement.do``: their recorded pages;
+* ``/finalpage/…``: the corpus PDFs, with HTTP ``Range`` support for resumable downloads;
+* scripted faults: :meth:`ReplayServer.script` queues responses (a 429 with ``Retry-After``, a
+  firewall HTML page, a truncated PDF …) served before the normal handler for a path.
+
+Point the pipeline at it with ``Settings(cninfo_base_url=server.url, cninfo_static_url=server.url, …)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    sec_code: str
+    sec_name: str
+    org_id: str
+    title: str
+    published: dt.date
+    announcement_id: str
+    category: str
+    pdf: Path
+    column: str = "szse"
+
+    @property
+    def adjunct_url(self) -> str:
+        return f"finalpage/{self.published.isoformat()}/{self.announcement_id}.PDF"
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _read_company_list(corpus: Path) -> dict[str, dict[str, str]]:
+    raw = (corpus / "gold" / "prospectus_company_list_dev5_gbk.csv").read_bytes()
+    rows = csv.DictReader(io.StringIO(raw.decode("gbk")))
+    return {r["stock_code"]: r for r in rows}
+
+
+def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) -> list[CatalogueEntry]:
+    """The corpus PDFs as announcements. Prospectus metadata comes from the real company list, short
+    names and orgIds from the recorded stock list; the PDFs are key-page excerpts and their titles say
+    so. Announcement ids other than 001282's real one are placeholders."""
+    from scrapers.cninfo import parse_stock_list
+
+    companies = _read_company_list(corpus)
+    stocks = parse_stock_list((corpus / "api/cninfo/szse_stock_2026-06_bom_doubleencoded.json").read_bytes())
+    pdf = corpus / "pdf"
+    ids = {"001282": "1216830304", "603418": "1224640118", "301563": "1224660035", "688775": "1223700812",
+           "920100": "1755859951"}
+    column = {"SSE": "sse", "SZSE": "szse", "BSE": "bj"}
+    entries = []
+    for path in sorted((pdf / "prospectus").glob("*.pdf")):
+        code = path.name[:6]
+        c = companies[code]
+        info = stocks.get(code)
+        part = "目标章节 p28-42" if "section" in path.name else "关键页摘录"
+        aid = ids[code] + ("1" if "section" in path.name else "")
+        title = f"{c['prospectus_title'].split('公司')[-1] or c['prospectus_title']}（{part}）"
+        entries.append(CatalogueEntry(code, info.name if info else c["company_name"],
+                                      info.org_id if info else f"gssz0{code}", title,
+                                      dt.date.fromisoformat(c["prospectus_date"]), aid, "category_scgkfx_szsh",
+                                      path, "szse" if code.startswith(("0", "3")) else column[c["exchange"]]))
+    # The annual reports: dates are placeholders (the corpus does not record them).
+    entries.append(CatalogueEntry("600519", "贵州茅台", "gssh0600519", "贵州茅台2024年年度报告",
+                                  dt.date(2025, 4, 3), "1222958512", "category_ndbg_szsh",
+                                  pdf / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf", "sse"))
+    entries.append(CatalogueEntry("000430", "张家界", "gssz0000430", "2016年年度报告全文",
+                                  dt.date(2017, 4, 28), "1203418712", "category_ndbg_szsh",
+                                  pdf / "announcements" / "000430_zhangjiajie_2016_annual_report.pdf", "szse"))
+    return entries + list(extra or [])
+
+
+def reconstructed_excerpt(corpus: Path, out: Path) -> CatalogueEntry:
+    """A PDF rebuilt from real 001282 content, so an offline run exercises the patent and competitor
+    paths: the competitor chapter text (full-text pages 121–123) and the seven domestic patent tables
+    (114 rows) from the MinerU conversion, rendered as ruled tables that break across pages with a
+    repeated header. Its title says it is a reconstruction; it is built once and reused."""
+    from core.pdfrender import Grid, Heading, Para, render
+    from extractors.html_tables import parse_tables
+    from extractors.locate import HEADING, split_fulltext_pages
+    from extractors.patents import is_patent_header
+    from extractors.text import join_wrapped
+
+    entry = CatalogueEntry("001282", "三联锻造", "9900048170",
+                           "首次公开发行股票并在主板上市招股说明书（专利与竞争对手章节重建样本）",
+                           dt.date(2023, 5, 17), "1216830309", "category_scgkfx_szsh", out, "szse")
+    if out.is_file():
+        return entry
+    text_dir = corpus / "text" / "prospectus_fulltext"
+    pages = split_fulltext_pages((text_dir / "001282_sanlian_forging_prospectus_fulltext_pages.md").read_text("utf-8"))
+    blocks: list[Any] = []
+    started = False
+    para: list[str] = []
+    for n in (121, 122, 123):
+        for line in pages[n - 1].splitlines():
+            line = line.strip()
+            if not line or "招股说明书" in line or line.isdigit():
+                continue
+            started = started or "主要竞争对手" in line
+            if not started:
+                continue
+            if HEADING.match(line) and len(line) < 40:
+                if para:
+                    blocks.append(Para(join_wrapped("\n".join(para))))
+                    para = []
+                blocks.append(Heading(line))
+            else:
+                para.append(line)
+    if para:
+        blocks.append(Para(join_wrapped("\n".join(para))))
+    mineru = (text_dir / "001282_sanlian_forging_prospectus_mineru.md").read_text("utf-8")
+    tables = [t for t in parse_tables(mineru) if is_patent_header(t[0]) and "有效期" in t[0]]
+    blocks += [Heading("2、专利"), Heading("（1）公司境内专利"),
+               Para("截至 2022 年 12 月 31 日，公司及其子公司名下共有境内专利 114 项，其中发明专利 12 项，"
+                    "实用新型 102 项，具体情况如下：")]
+    owners = ["①三联锻造", "②三连零部件", "③鑫联精工", "④湖州三连", "⑤芜湖万联", "⑥三联精密", "⑦其他子公司"]
+    for owner, t in zip(owners, tables, strict=False):
+        blocks += [Para(owner), Grid(t[0], t[1:], [12, 18, 32, 48, 26, 16, 14, 14], split_in_row=True)]
+    render(out, blocks, running_header="芜湖三联锻造股份有限公司 招股说明书（重建样本，非原件）")
+    return entry
+
+
+class ReplayServer:
+    def __init__(self, corpus: Path = DEFAULT_CORPUS, catalogue: list[CatalogueEntry] | None = None,
+                 host: str = "127.0.0.1", port: int = 0, work_dir: Path | None = None) -> None:
+        """``catalogue`` defaults to the corpus PDFs, plus the reconstructed 001282 excerpt when
+        ``work_dir`` is given (it is rendered there once)."""
+        self.corpus = Path(corpus)
+        if catalogue is None:
+            extra = [reconstructed_excerpt(self.corpus, Path(work_dir) / "001282_reconstructed_excerpt.pdf")] \
+                if work_dir is not None else []
+            catalogue = corpus_catalogue(self.corpus, extra)
+        self.catalogue = catalogue
+        self._scripts: dict[str, deque[Scripted]] = {}
+        self._lock = threading.Lock()
+        self.hits: list[tuple[str, str, dict[str, list[str]]]] = []
+        template = json.loads((self.corpus / "api/cninfo/hisAnnouncement_query_page_latest.json").read_text("utf-8"))
+        self._row_template = template["announcements"][0]
+        self._page_template = {k: v for k, v in template.items() if k != "announcements"}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt: str, *args: Any) -> None:
+                log.debug("replay: " + fmt, *args)
+
+            def do_GET(self) -> None:
+                server._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                server._handle(self, "POST")
+
+            def do_HEAD(self) -> None:
+                server._handle(self, "HEAD")
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay", daemon=True)
+        self._thread.start()
+        log.info("replay server on %s (%d catalogue entries)", self.url, len(self.catalogue))
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def script(self, path: str, *responses: Scripted) -> None:
+        """Serve ``responses`` (in order) for ``path`` before falling back to the normal handler."""
+        with self._lock:
+            self._scripts.setdefault(path, deque()).extend(responses)
+
+    def settings_overrides(self) -> dict[str, str]:
+        return {"cninfo_base_url": self.url, "cninfo_static_url": self.url, "sse_query_url": self.url,
+                "sse_static_url": self.url, "bse_base_url": self.url, "neeq_base_url": self.url,
+                "szse_base_url": self.url, "szse_static_url": self.url}
+
+    # --- dispatch ----------------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        params = parse_qs(parts.query)
+        if body and "json" not in (h.headers.get("Content-Type") or ""):
+            params.update(parse_qs(body.decode("utf-8", "replace")))
+        with self._lock:
+            self.hits.append((method, parts.path, params))
+            queue = self._scripts.get(parts.path)
+            scripted = queue.popleft() if queue else None
+        if scripted is not None:
+            self._send(h, scripted.status, scripted.body, scripted.headers, method)
+            return
+        path = parts.path
+        try:
+            if path == "/new/hisAnnouncement/query":
+                self._cninfo_query(h, params, method)
+            elif path.startswith("/new/data/") and path.endswith("_stock.json"):
+                market = path.rsplit("/", 1)[-1].split("_")[0]
+                f = {"szse": "szse_stock_2026-06_bom_doubleencoded.json",
+                     "bj": "bj_stock_2026-06_bom_doubleencoded.json"}.get(market)
+                if f is None:
+                    self._send(h, 404, b"not recorded", {}, method)
+                else:
+                    self._send(h, 200, (self.corpus / "api/cninfo" / f).read_bytes(),
+                               {"Content-Type": "application/json;charset=UTF-8"}, method)
+            elif path == "/security/stock/queryCompanyBulletinNew.do":
+                self._send(h, 200, (self.corpus / "api/sse/queryCompanyBulletinNew_page1_2026-08-01_08.jsonp")
+                           .read_bytes(), {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+            elif path == "/disclosureInfoController/companyAnnouncement.do":
+                self._send(h, 200, (self.corpus / "api/bse/disclosure_announcement_page.jsonp").read_bytes(),
+                           {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+            elif path.startswith("/finalpage/"):
+                self._pdf(h, path, method)
+            else:
+                self._send(h, 404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}, method)
+        except (BrokenPipeError, ConnectionResetError):  # client went away mid-body
+            pass
+
+    # --- handlers ----------------------------------------------------------------------------------
+
+    def _cninfo_query(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str) -> None:
+        def one(name: str, default: str = "") -> str:
+            return (p.get(name) or [default])[0]
+
+        entries = self.catalogue
+        stock = one("stock")
+        if stock:
+            codes = {s.split(",")[0] for s in stock.split(";") if s}
+            entries = [e for e in entries if e.sec_code in codes]
+        key = one("searchkey").strip()
+        if key:
+            entries = [e for e in entries if key in e.title]
+        cats = {c for c in one("category").split(";") if c}
+        if cats:
+            entries = [e for e in entries if e.category in cats]
+        se = one("seDate")
+        if "~" in se and se.strip() != "~":
+            a, b = (dt.date.fromisoformat(x.strip()) for x in se.split("~"))
+            entries = [e for e in entries if a <= e.published <= b]
+        entries = sorted(entries, key=lambda e: (e.published, e.announcement_id), reverse=True)
+        if not entries:
+            self._send(h, 200, (self.corpus / "api/cninfo/hisAnnouncement_query_empty.json").read_bytes(),
+                       {"Content-Type": "application/json;charset=UTF-8"}, method)
+            return
+        size = max(1, int(one("pageSize", "30")))
+        page = max(1, int(one("pageNum", "1")))
+        chunk = entries[(page - 1) * size: page * size]
+        highlight = one("isHLtitle") == "true" and key
+        rows = []
+        for e in chunk:
+            row = copy.deepcopy(self._row_template)
+            title = e.title.replace(key, f"<em>{key}</em>") if highlight else e.title
+            beijing = dt.datetime.combine(e.published, dt.time(0), dt.timezone(dt.timedelta(hours=8)))
+            row.update(secCode=e.sec_code, secName=e.sec_name, tileSecName=e.sec_name, orgId=e.org_id,
+                       announcementId=e.announcement_id, announcementTitle=title, shortTitle=e.title,
+                       announcementTime=int(beijing.timestamp() * 1000), adjunctUrl=e.adjunct_url,
+                       adjunctSize=max(1, e.pdf.stat().st_size // 1024), adjunctType="PDF",
+                       pageColumn=e.column.upper(), announcementType=e.category)
+            rows.append(row)
+        total = len(entries)
+        pages = (total + size - 1) // size
+        payload = dict(self._page_template, announcements=rows, totalAnnouncement=total, totalRecordNum=total,
+                       totalpages=pages, hasMore=page < pages, totalSecurities=len({e.sec_code for e in entries}))
+        self._send(h, 200, json.dumps(payload, ensure_ascii=False).encode(),
+                   {"Content-Type": "application/json;charset=UTF-8"}, method)
+
+    def _pdf(self, h: BaseHTTPRequestHandler, path: str, method: str) -> None:
+        match = next((e for e in self.catalogue if "/" + e.adjunct_url == path), None)
+        if match is None or not match.pdf.is_file():
+            self._send(h, 404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}, method)
+            return
+        data = match.pdf.read_bytes()
+        rng = h.headers.get("Range")
+        if rng and rng.startswith("bytes="):
+            start = int(rng[6:].split("-")[0] or 0)
+            if start >= len(data):
+                self._send(h, 416, b"", {"Content-Range": f"bytes */{len(data)}"}, method)
+                return
+            self._send(h, 206, data[start:], {"Content-Type": "application/pdf", "Accept-Ranges": "bytes",
+                                              "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}, method)
+            return
+        self._send(h, 200, data, {"Content-Type": "application/pdf", "Accept-Ranges": "bytes"}, method)
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str], method: str) -> None:
+        h.send_response(status)
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", headers.get("X-Content-Length", str(len(body))))
+        h.end_headers()
+        if method != "HEAD":
+            h.wfile.write(body)

@@ -1,0 +1,85 @@
+"""SZSE 深交所 adapter: ``POST /api/disc/announcement/annList`` (JSON body, 1-based pages).
+
+No real recording of this endpoint exists in the corpus; the shape follows the public site
+(``{"announceCount": N, "data": [{"id", "title", "publishTime", "attachPath", "secCode": [..],
+"secName": [..]}]}``) and is covered by tests with a hand-written response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import urls
+from core.errors import ExchangeResponseError
+from core.records import Announcement, Exchange
+from core.settings import Settings
+from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
+from scrapers.http import HttpClient
+from scrapers.payload import expect_dict
+
+PAGE_SIZE = 50
+
+
+def build_body(query: Query, page: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"channelCode": ["listedNotice_disc"], "pageSize": PAGE_SIZE, "pageNum": page}
+    if query.start and query.end:
+        body["seDate"] = [query.start.isoformat(), query.end.isoformat()]
+    if query.codes:
+        body["stock"] = list(query.codes)
+    if query.keyword:
+        body["searchKey"] = [query.keyword]
+    if query.categories:
+        body["bigCategoryId"] = list(query.categories)
+    return body
+
+
+def _first(v: Any) -> str:
+    if isinstance(v, list):
+        return str(v[0]) if v else ""
+    return str(v or "")
+
+
+def parse_ann_list(payload: Any, settings: Settings, *, url: str | None = None) -> Page:
+    data = expect_dict(payload, what="SZSE annList", url=url)
+    if "data" not in data:
+        raise ExchangeResponseError("SZSE annList has no 'data'", url=url, snippet=str(list(data))[:120])
+    anns = []
+    for r in data.get("data") or []:
+        try:
+            path = str(r.get("attachPath") or "")
+            anns.append(Announcement(
+                source="szse",
+                announcement_id=str(r.get("id") or r["annId"]),
+                sec_code=_first(r.get("secCode")),
+                sec_name=_first(r.get("secName")),
+                title=clean_title(str(r.get("title") or "")),
+                published=parse_date(str(r["publishTime"])),
+                pdf_url=urls.szse_pdf(settings, path) if path else None,
+                category=_first(r.get("bigCategoryId")) or None,
+                size_kb=int(r["attachSize"]) if r.get("attachSize") else None,
+            ))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExchangeResponseError(f"malformed SZSE row: {exc}", url=url, snippet=str(r)[:160]) from exc
+    total = data.get("announceCount")
+    return Page(anns, total=int(total) if total is not None else None)
+
+
+class SzseAdapter:
+    source: Exchange = "szse"
+
+    def __init__(self, http: HttpClient, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    def _fetch(self, query: Query, page: int) -> Page:
+        url = urls.szse_ann_list(self.settings)
+        payload = self.http.get_json(url, method="POST", json=build_body(query, page),
+                                     headers={"Content-Type": "application/json",
+                                              "Referer": "https://www.szse.cn/disclosure/listed/notice/"})
+        return parse_ann_list(payload, self.settings, url=url)
+
+    def search(self, query: Query) -> ScrapeResult:
+        result = collect_pages(lambda p: self._fetch(query, p), source="szse")
+        result.announcements = [a for a in result.announcements if query.matches(a)]
+        return result
+
