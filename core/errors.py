@@ -33,8 +33,7 @@ class ExchangeResponseError(ScrapeError):
     """The exchange answered, but not with the payload we expect: HTML firewall page, garbage, an
     application-level error such as SSE's ``{"success":"false","error":"系统繁忙"}``."""
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 snippet: str = "") -> None:
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None, snippet: str = "") -> None:
         self.snippet = snippet
         super().__init__(message + (f": {snippet!r}" if snippet else ""), url=url, status=status)
 

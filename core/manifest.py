@@ -92,8 +92,10 @@ class Manifest:
 
     def put_stage(self, sha256: str, stage: str, result: Any) -> None:
         with self._lock, self._conn() as c:
-            c.execute("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?)",
-                      (sha256, stage, json.dumps(result, ensure_ascii=False, default=str), _now()))
+            c.execute(
+                "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?)",
+                (sha256, stage, json.dumps(result, ensure_ascii=False, default=str), _now()),
+            )
 
     # --- failures -------------------------------------------------------------------------------------
 
@@ -117,8 +119,10 @@ class Manifest:
 
     def finish_run(self, run_id: int, status: str, workbook: str | None = None) -> None:
         with self._lock, self._conn() as c:
-            c.execute("UPDATE runs SET finished_at = ?, status = ?, workbook = ? WHERE id = ?",
-                      (_now(), status, workbook, run_id))
+            c.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, workbook = ? WHERE id = ?",
+                (_now(), status, workbook, run_id),
+            )
 
     def last_successful_window_end(self, flow: str) -> dt.date | None:
         with self._conn() as c:

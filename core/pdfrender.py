@@ -80,18 +80,29 @@ def render(path: Path | str, blocks: Sequence[Block], *, running_header: str = "
             data += [[Paragraph(str(c), CELL) for c in row] for row in b.rows]
             widths = [w * mm for w in b.col_widths_mm] if b.col_widths_mm else None
             table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1 if b.split_in_row else 0)
-            table.setStyle(TableStyle([
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-            ]))
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                    ]
+                )
+            )
             story += [table, Spacer(1, 4 * mm)]
     kwargs = {}
     if encrypt is not None:
         from reportlab.lib.pdfencrypt import StandardEncryption
 
         kwargs["encrypt"] = StandardEncryption(encrypt, canPrint=0)
-    doc = SimpleDocTemplate(str(path), pagesize=A4, topMargin=22 * mm, bottomMargin=20 * mm,
-                            leftMargin=20 * mm, rightMargin=20 * mm, **kwargs)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        topMargin=22 * mm,
+        bottomMargin=20 * mm,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        **kwargs,
+    )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return path

@@ -34,7 +34,7 @@ class Announcement(Record):
     published: dt.date = Field(description="disclosure date in Beijing time")
     pdf_url: str | None = Field(description="absolute URL of the attachment; None when not yet posted")
     org_id: str | None = None
-    category: str | None = Field(None, description="exchange category label or code")
+    category: str | None = Field(default=None, description="exchange category label or code")
     size_kb: int | None = None
     published_at: dt.datetime | None = None
 
@@ -82,10 +82,14 @@ class TableRow(Record):
     cells: tuple[str, ...]
 
 
+Engine = Literal["pdfplumber", "tabula", "html", "text"]
+TableKind = Literal["patent", "competitor", "other"]
+
+
 class ExtractedTable(Record):
     doc_key: str
-    engine: Literal["pdfplumber", "tabula", "html", "text"]
-    kind: Literal["patent", "competitor", "other"]
+    engine: Engine
+    kind: TableKind
     header: tuple[str, ...]
     rows: tuple[TableRow, ...]
 
@@ -107,13 +111,13 @@ class PatentRecord(Record):
     name: str = Field(description="专利名称")
     number: str = Field(description="专利号 / 申请号")
     patent_type: PatentType = Field(description="专利类型")
-    application_date: dt.date | None = Field(None, description="申请日")
-    grant_date: dt.date | None = Field(None, description="授权日 / 授权公告日")
-    owner: str | None = Field(None, description="专利权人")
-    acquisition: str | None = Field(None, description="取得方式")
-    validity: str | None = Field(None, description="有效期 / 保护期限, as printed")
+    application_date: dt.date | None = Field(default=None, description="申请日")
+    grant_date: dt.date | None = Field(default=None, description="授权日 / 授权公告日")
+    owner: str | None = Field(default=None, description="专利权人")
+    acquisition: str | None = Field(default=None, description="取得方式")
+    validity: str | None = Field(default=None, description="有效期 / 保护期限, as printed")
     status: str | None = None
-    seq: str | None = Field(None, description="序号 as printed")
+    seq: str | None = Field(default=None, description="序号 as printed")
 
 
 class CompetitorMention(Record):

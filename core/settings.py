@@ -31,12 +31,11 @@ class Settings(BaseSettings):
 
     # --- HTTP behaviour ----------------------------------------------------------------------------
     user_agent: str = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/124.0 Safari/537.36"
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
     )
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
-    min_interval_s: float = Field(1.0, description="polite gap between two requests to one host")
+    min_interval_s: float = Field(default=1.0, description="polite gap between two requests to one host")
     #: per-host overrides, e.g. PP_HOST_MIN_INTERVAL_S='{"www.cninfo.com.cn": 2.0}'
     host_min_interval_s: dict[str, float] = Field(default_factory=dict)
     max_retries: int = 5
@@ -84,9 +83,7 @@ class Settings(BaseSettings):
 
     @property
     def llm_configured(self) -> bool:
-        return not self.llm_offline and self.llm_api_key is not None and bool(
-            self.llm_api_key.get_secret_value()
-        )
+        return not self.llm_offline and self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
 
 
 @lru_cache(maxsize=1)

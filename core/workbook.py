@@ -63,8 +63,8 @@ def display_width(value: object) -> int:
 
 def _clean(value: object) -> object:
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        return value if len(value) <= MAX_CELL else value[:MAX_CELL] + "…(truncated)"
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…(truncated)"
     if isinstance(value, tuple | list):
         return _clean(", ".join(str(v) for v in value))
     return value
@@ -89,8 +89,9 @@ def file_link(path: str | None) -> Link:
     return Link(p.name, p.resolve().as_uri())
 
 
-def write_sheet(ws: Worksheet, header: Sequence[str], rows: Iterable[Sequence[object]],
-                wrap: Sequence[str] = ()) -> int:
+def write_sheet(
+    ws: Worksheet, header: Sequence[str], rows: Iterable[Sequence[object]], wrap: Sequence[str] = ()
+) -> int:
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -129,7 +130,8 @@ SHEETS = ("Announcements", "Documents", "Patents", "Competitors", "Summaries", "
 
 def build_workbook(report: RunReport) -> Workbook:
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    for sheet in list(wb.worksheets):
+        wb.remove(sheet)
     docs = {d.key: d for d in report.documents}
     anns = {a.key: a for a in report.announcements}
 
@@ -138,44 +140,122 @@ def build_workbook(report: RunReport) -> Workbook:
         url = d.url if d else (anns[doc_key].pdf_url if doc_key in anns else None)
         return page_link(url, page), file_link(d.path if d else None)
 
-    write_sheet(wb.create_sheet("Announcements"),
-                ["来源", "代码", "简称", "日期", "标题", "交易所类别", "分类", "置信度", "理由", "分类后端", "PDF", "key"],
-                ([a.source, a.sec_code, a.sec_name, a.published, a.title, a.category,
-                  report.labels[a.key].category if a.key in report.labels else "",
-                  report.labels[a.key].confidence if a.key in report.labels else None,
-                  report.labels[a.key].rationale if a.key in report.labels else "",
-                  report.labels[a.key].backend if a.key in report.labels else "",
-                  page_link(a.pdf_url, None), a.key] for a in report.announcements),
-                wrap=["标题", "理由"])
+    write_sheet(
+        wb.create_sheet("Announcements"),
+        ["来源", "代码", "简称", "日期", "标题", "交易所类别", "分类", "置信度", "理由", "分类后端", "PDF", "key"],
+        (
+            [
+                a.source,
+                a.sec_code,
+                a.sec_name,
+                a.published,
+                a.title,
+                a.category,
+                report.labels[a.key].category if a.key in report.labels else "",
+                report.labels[a.key].confidence if a.key in report.labels else None,
+                report.labels[a.key].rationale if a.key in report.labels else "",
+                report.labels[a.key].backend if a.key in report.labels else "",
+                page_link(a.pdf_url, None),
+                a.key,
+            ]
+            for a in report.announcements
+        ),
+        wrap=["标题", "理由"],
+    )
 
     def doc_row(d: Document) -> list[object]:
         ex = report.extractions.get(d.key)
         errors = "; ".join(e for k, _, e in report.failures if k == d.key)
-        return [d.sec_code, d.sec_name, d.published, d.title, ex.pages if ex else d.pages, d.size, d.sha256,
-                ex.patent_pages if ex else "", ex.competitor_pages if ex else "",
-                len(ex.patents) if ex else None, len(ex.competitors) if ex else None,
-                round(ex.seconds, 2) if ex else None,
-                "; ".join((*ex.warnings, errors)) if ex else errors,
-                page_link(d.url, None), file_link(d.path), d.key]
+        return [
+            d.sec_code,
+            d.sec_name,
+            d.published,
+            d.title,
+            ex.pages if ex else d.pages,
+            d.size,
+            d.sha256,
+            ex.patent_pages if ex else "",
+            ex.competitor_pages if ex else "",
+            len(ex.patents) if ex else None,
+            len(ex.competitors) if ex else None,
+            round(ex.seconds, 2) if ex else None,
+            "; ".join((*ex.warnings, errors)) if ex else errors,
+            page_link(d.url, None),
+            file_link(d.path),
+            d.key,
+        ]
 
-    write_sheet(wb.create_sheet("Documents"),
-                ["代码", "简称", "日期", "标题", "页数", "字节", "sha256", "专利页", "竞争对手页", "专利数", "竞争对手数",
-                 "提取秒数", "警告/错误", "PDF", "本地文件", "key"],
-                (doc_row(d) for d in report.documents), wrap=["标题", "警告/错误"])
+    write_sheet(
+        wb.create_sheet("Documents"),
+        [
+            "代码",
+            "简称",
+            "日期",
+            "标题",
+            "页数",
+            "字节",
+            "sha256",
+            "专利页",
+            "竞争对手页",
+            "专利数",
+            "竞争对手数",
+            "提取秒数",
+            "警告/错误",
+            "PDF",
+            "本地文件",
+            "key",
+        ],
+        (doc_row(d) for d in report.documents),
+        wrap=["标题", "警告/错误"],
+    )
 
     def patent_rows() -> Iterable[list[object]]:
         for key, ex in report.extractions.items():
             d = docs.get(key)
             for p in ex.patents:
                 pdf, local = src(key, p.page)
-                yield [d.sec_code if d else "", d.sec_name if d else "", p.seq, p.name, p.number,
-                       p.patent_type.value, p.application_date, p.grant_date, p.owner, p.acquisition,
-                       p.validity, p.status, p.page, pdf, local, key]
+                yield [
+                    d.sec_code if d else "",
+                    d.sec_name if d else "",
+                    p.seq,
+                    p.name,
+                    p.number,
+                    p.patent_type.value,
+                    p.application_date,
+                    p.grant_date,
+                    p.owner,
+                    p.acquisition,
+                    p.validity,
+                    p.status,
+                    p.page,
+                    pdf,
+                    local,
+                    key,
+                ]
 
-    write_sheet(wb.create_sheet("Patents"),
-                ["代码", "简称", "序号", "专利名称", "专利号", "专利类型", "申请日", "授权日", "专利权人", "取得方式",
-                 "有效期", "状态", "页码", "PDF", "本地文件", "key"],
-                patent_rows(), wrap=["专利名称"])
+    write_sheet(
+        wb.create_sheet("Patents"),
+        [
+            "代码",
+            "简称",
+            "序号",
+            "专利名称",
+            "专利号",
+            "专利类型",
+            "申请日",
+            "授权日",
+            "专利权人",
+            "取得方式",
+            "有效期",
+            "状态",
+            "页码",
+            "PDF",
+            "本地文件",
+            "key",
+        ],
+        patent_rows(),
+        wrap=["专利名称"],
+    )
 
     def competitor_rows() -> Iterable[list[object]]:
         for key, ex in report.extractions.items():
@@ -183,27 +263,70 @@ def build_workbook(report: RunReport) -> Workbook:
             for c in ex.competitors:
                 label = report.competitor_labels.get((key, c.name))
                 pdf, local = src(key, c.page)
-                yield [d.sec_code if d else "", d.sec_name if d else "", c.name, c.short_name,
-                       (label.stock_code if label else None) or c.stock_code,
-                       label.listed if label else "", label.domicile if label else "",
-                       label.rationale if label else "", label.backend if label else "",
-                       c.context, c.section_title, c.page, pdf, local, key]
+                yield [
+                    d.sec_code if d else "",
+                    d.sec_name if d else "",
+                    c.name,
+                    c.short_name,
+                    (label.stock_code if label else None) or c.stock_code,
+                    label.listed if label else "",
+                    label.domicile if label else "",
+                    label.rationale if label else "",
+                    label.backend if label else "",
+                    c.context,
+                    c.section_title,
+                    c.page,
+                    pdf,
+                    local,
+                    key,
+                ]
 
-    write_sheet(wb.create_sheet("Competitors"),
-                ["代码", "发行人", "竞争对手", "简称", "股票代码", "是否上市", "境内/境外", "判断依据", "分类后端",
-                 "上下文", "章节", "页码", "PDF", "本地文件", "key"],
-                competitor_rows(), wrap=["上下文", "判断依据"])
+    write_sheet(
+        wb.create_sheet("Competitors"),
+        [
+            "代码",
+            "发行人",
+            "竞争对手",
+            "简称",
+            "股票代码",
+            "是否上市",
+            "境内/境外",
+            "判断依据",
+            "分类后端",
+            "上下文",
+            "章节",
+            "页码",
+            "PDF",
+            "本地文件",
+            "key",
+        ],
+        competitor_rows(),
+        wrap=["上下文", "判断依据"],
+    )
 
     def summary_rows() -> Iterable[list[object]]:
         for s in report.summaries:
             d = docs.get(s.doc_key)
             pdf, local = src(s.doc_key, s.pages[0] if s.pages else None)
-            yield [d.sec_code if d else "", d.sec_name if d else "", s.kind, s.pages, s.summary,
-                   "\n".join(f"• {k}" for k in s.key_points), f"{s.backend}:{s.model}", pdf, local, s.doc_key]
+            yield [
+                d.sec_code if d else "",
+                d.sec_name if d else "",
+                s.kind,
+                s.pages,
+                s.summary,
+                "\n".join(f"• {k}" for k in s.key_points),
+                f"{s.backend}:{s.model}",
+                pdf,
+                local,
+                s.doc_key,
+            ]
 
-    write_sheet(wb.create_sheet("Summaries"),
-                ["代码", "简称", "章节", "页码", "摘要", "要点", "后端:模型", "PDF", "本地文件", "key"],
-                summary_rows(), wrap=["摘要", "要点"])
+    write_sheet(
+        wb.create_sheet("Summaries"),
+        ["代码", "简称", "章节", "页码", "摘要", "要点", "后端:模型", "PDF", "本地文件", "key"],
+        summary_rows(),
+        wrap=["摘要", "要点"],
+    )
 
     def table_rows() -> tuple[list[str], list[list[object]]]:
         width = max((len(t.header) for ex in report.extractions.values() for t in ex.tables), default=1)
@@ -211,8 +334,7 @@ def build_workbook(report: RunReport) -> Workbook:
         for key, ex in report.extractions.items():
             for n, t in enumerate(ex.tables, start=1):
                 pdf, _ = src(key, t.rows[0].page if t.rows else None)
-                rows.append([key, n, t.engine, t.kind, t.rows[0].page if t.rows else None, 0, "header", pdf,
-                             *t.header])
+                rows.append([key, n, t.engine, t.kind, t.rows[0].page if t.rows else None, 0, "header", pdf, *t.header])
                 for i, r in enumerate(t.rows, start=1):
                     rows.append([key, n, t.engine, t.kind, r.page, i, "", src(key, r.page)[0], *r.cells])
         return ["key", "表", "引擎", "类型", "页码", "行", "表头", "PDF", *[f"c{i + 1}" for i in range(width)]], rows

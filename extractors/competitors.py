@@ -18,7 +18,10 @@ from core.records import CompetitorMention
 from extractors.text import join_wrapped, squash
 
 _NAME_CHARS = r"[\u4e00-\u9fffA-Za-z（）()·&\-]"
-_SUFFIX = r"(?:股份有限公司|有限责任公司|有限公司|集团股份有限公司|集团公司|集团|Inc\.?|Corporation|Corp\.|GmbH|Co\.,?\s?Ltd\.?)"
+_SUFFIX = (
+    r"(?:股份有限公司|有限责任公司|有限公司|集团股份有限公司|集团公司|集团"
+    r"|Inc\.?|Corporation|Corp\.|GmbH|Co\.,?\s?Ltd\.?)"
+)
 LEGAL_NAME = re.compile(
     rf"(?P<name>{_NAME_CHARS}{{2,30}}?{_SUFFIX})"
     r"(?:[（(](?P<short>[^，,（）()]{2,12}?)(?:[，,、]\s*(?P<code>\d{6})(?:\.(?:SZ|SH|BJ))?)?[）)])?"
@@ -29,12 +32,86 @@ SHORT_WITH_CODE = re.compile(
 )
 _CODE_ONLY = re.compile(r"^(\d{6})(?:\.\w{2})?$")
 #: Chinese legal names start with a place; text glued in front of it is cut at the place name.
-PLACES = (
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 "
-    "贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 深圳 广州 杭州 南京 苏州 无锡 常州 宁波 "
-    "武汉 成都 西安 厦门 青岛 大连 沈阳 长沙 郑州 合肥 芜湖 昆山 佛山 东莞 珠海 温州 绍兴 嘉兴 湖州 桂林 中山 "
-    "惠州 济南 烟台 南通 扬州 泰州 徐州 台州 金华 绵阳 株洲 洛阳 潍坊 威海 中国"
-).split()
+PLACES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "深圳",
+    "广州",
+    "杭州",
+    "南京",
+    "苏州",
+    "无锡",
+    "常州",
+    "宁波",
+    "武汉",
+    "成都",
+    "西安",
+    "厦门",
+    "青岛",
+    "大连",
+    "沈阳",
+    "长沙",
+    "郑州",
+    "合肥",
+    "芜湖",
+    "昆山",
+    "佛山",
+    "东莞",
+    "珠海",
+    "温州",
+    "绍兴",
+    "嘉兴",
+    "湖州",
+    "桂林",
+    "中山",
+    "惠州",
+    "济南",
+    "烟台",
+    "南通",
+    "扬州",
+    "泰州",
+    "徐州",
+    "台州",
+    "金华",
+    "绵阳",
+    "株洲",
+    "洛阳",
+    "潍坊",
+    "威海",
+    "中国",
+]
 _PLACE = re.compile("|".join(PLACES))
 _FUNCTION_CHARS = set("及和与、为是的在品等向由对将把从")
 _SUBHEADING_GENERIC = re.compile(
@@ -59,22 +136,17 @@ def _trim(name: str) -> str:
     name = name.strip(" （(）)·-")
     m = _LEAD.match(name)
     while m and m.end() < len(name):
-        name = name[m.end():]
+        name = name[m.end() :]
         m = _LEAD.match(name)
     place = _PLACE.search(name)
     if place and place.start() > 0:
-        name = name[place.start():]
+        name = name[place.start() :]
     return name.strip(" （(）)·-")
 
 
 def _plausible(name: str) -> bool:
     core = re.sub(_SUFFIX + "$", "", name)
-    return (
-        len(name) >= 4
-        and len(core) >= 2
-        and not _GENERIC.match(name)
-        and not _BAD_INSIDE.search(core)
-    )
+    return len(name) >= 4 and len(core) >= 2 and not _GENERIC.match(name) and not _BAD_INSIDE.search(core)
 
 
 def _is_issuer(name: str, issuer: str | None) -> bool:
@@ -91,8 +163,9 @@ def _sentence_at(text: str, pos: int) -> str:
     return text[start:end].strip()[:300]
 
 
-def mentions_in_text(doc_key: str, page: int, text: str, *, section_title: str | None = None,
-                     issuer: str | None = None) -> list[CompetitorMention]:
+def mentions_in_text(
+    doc_key: str, page: int, text: str, *, section_title: str | None = None, issuer: str | None = None
+) -> list[CompetitorMention]:
     """Company mentions on one page of a competitor section."""
     flat = join_wrapped(text)
     found: list[CompetitorMention] = []
@@ -101,27 +174,45 @@ def mentions_in_text(doc_key: str, page: int, text: str, *, section_title: str |
         if not _plausible(name) or _is_issuer(name, issuer):
             continue
         short, code = m.group("short"), m.group("code")
-        if short and _CODE_ONLY.match(short):
-            short, code = None, code or _CODE_ONLY.match(short).group(1)  # type: ignore[union-attr]
+        code_only = _CODE_ONLY.match(short) if short else None
+        if code_only:
+            short, code = None, code or code_only.group(1)
         if short and (_BAD_INSIDE.search(short) or short.startswith(("以下简称", "简称"))):
-            short = short.replace("以下简称", "").replace("简称", "").strip("“”\"：: ") or None
-        found.append(CompetitorMention(doc_key=doc_key, name=name, page=page,
-                                       context=_sentence_at(flat, m.start()), stock_code=code,
-                                       short_name=short, section_title=section_title))
+            short = short.replace("以下简称", "").replace("简称", "").strip('“”"：: ') or None
+        found.append(
+            CompetitorMention(
+                doc_key=doc_key,
+                name=name,
+                page=page,
+                context=_sentence_at(flat, m.start()),
+                stock_code=code,
+                short_name=short,
+                section_title=section_title,
+            )
+        )
     for m in SHORT_WITH_CODE.finditer(flat):
         short = m.group("short")
         while len(short) > 2 and short[0] in _FUNCTION_CHARS:
             short = short[1:]
         if len(short) < 2 or _GENERIC.match(short) or _BAD_INSIDE.search(short) or (issuer and short in issuer):
             continue
-        found.append(CompetitorMention(doc_key=doc_key, name=short, page=page,
-                                       context=_sentence_at(flat, m.start()), stock_code=m.group("code"),
-                                       short_name=short, section_title=section_title))
+        found.append(
+            CompetitorMention(
+                doc_key=doc_key,
+                name=short,
+                page=page,
+                context=_sentence_at(flat, m.start()),
+                stock_code=m.group("code"),
+                short_name=short,
+                section_title=section_title,
+            )
+        )
     return found
 
 
-def mentions_from_subheadings(doc_key: str, page: int, text: str, *, section_title: str | None = None,
-                              issuer: str | None = None) -> list[CompetitorMention]:
+def mentions_from_subheadings(
+    doc_key: str, page: int, text: str, *, section_title: str | None = None, issuer: str | None = None
+) -> list[CompetitorMention]:
     """Competitor chapters often give each company its own sub-heading: ``（1）GoPro``, ``（2）和胜股份``."""
     from extractors.locate import HEADING, is_competitor_heading
 
@@ -132,22 +223,31 @@ def mentions_from_subheadings(doc_key: str, page: int, text: str, *, section_tit
         if not m or m.group("mark")[0] in "第一二三四五六七八九十":
             continue
         title = m.group("title").strip()
-        if (len(title) > 16 or _SUBHEADING_GENERIC.search(title) or is_competitor_heading(title)
-                or re.search(r"[，。；：:,、%\d]", title) or _GENERIC.match(title)
-                or _is_issuer(title, issuer)):
+        if (
+            len(title) > 16
+            or _SUBHEADING_GENERIC.search(title)
+            or is_competitor_heading(title)
+            or re.search(r"[，。；：:,、%\d]", title)
+            or _GENERIC.match(title)
+            or _is_issuer(title, issuer)
+        ):
             continue
-        follow = join_wrapped("\n".join(lines[i + 1:i + 6]))
+        follow = join_wrapped("\n".join(lines[i + 1 : i + 6]))
         context = _sentence_at(follow, 0) if follow else ""
         # a company paragraph opens with its name or says when it was founded / listed
         if not (title[:2] in follow[:24] or "成立" in context or "上市" in context):
             continue
-        out.append(CompetitorMention(doc_key=doc_key, name=title, page=page, context=context,
-                                     short_name=title, section_title=section_title))
+        out.append(
+            CompetitorMention(
+                doc_key=doc_key, name=title, page=page, context=context, short_name=title, section_title=section_title
+            )
+        )
     return out
 
 
-def competitors_in_section(doc_key: str, pages: Sequence[tuple[int, str]], *, section_title: str | None = None,
-                           issuer: str | None = None) -> list[CompetitorMention]:
+def competitors_in_section(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, section_title: str | None = None, issuer: str | None = None
+) -> list[CompetitorMention]:
     """Every competitor named in one located section, one mention per company."""
     found: list[CompetitorMention] = []
     for page, text in pages:
@@ -159,9 +259,14 @@ def competitors_in_section(doc_key: str, pages: Sequence[tuple[int, str]], *, se
 _NAME_COLUMN = re.compile(r"公司名称|企业名称|竞争对手|可比公司|^公司$|^名称$|公司简称")
 
 
-def mentions_in_table(doc_key: str, header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]],
-                      *, section_title: str | None = None,
-                      issuer: str | None = None) -> list[CompetitorMention]:
+def mentions_in_table(
+    doc_key: str,
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    *,
+    section_title: str | None = None,
+    issuer: str | None = None,
+) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介)."""
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
     if col is None:
@@ -178,8 +283,17 @@ def mentions_in_table(doc_key: str, header: Sequence[str], rows: Iterable[tuple[
         short = m.group("short") if m else None
         name = _trim(m.group("name")) if m else cell.strip()
         context = " | ".join(join_wrapped(c) for c in row if c)[:300]
-        out.append(CompetitorMention(doc_key=doc_key, name=name, page=page, context=context,
-                                     stock_code=code, short_name=short, section_title=section_title))
+        out.append(
+            CompetitorMention(
+                doc_key=doc_key,
+                name=name,
+                page=page,
+                context=context,
+                stock_code=code,
+                short_name=short,
+                section_title=section_title,
+            )
+        )
     return out
 
 
@@ -191,10 +305,12 @@ def dedupe_mentions(mentions: Iterable[CompetitorMention]) -> list[CompetitorMen
         key = squash(m.name)
         if key in by_name:
             old = by_name[key]
-            by_name[key] = old.model_copy(update={
-                "stock_code": old.stock_code or m.stock_code,
-                "short_name": old.short_name or m.short_name,
-            })
+            by_name[key] = old.model_copy(
+                update={
+                    "stock_code": old.stock_code or m.stock_code,
+                    "short_name": old.short_name or m.short_name,
+                }
+            )
         else:
             by_name[key] = m
     shorts = {squash(m.short_name): k for k, m in by_name.items() if m.short_name and squash(m.short_name) != k}

@@ -11,10 +11,12 @@ from core.errors import EngineUnavailableError, PDFError
 from core.records import (
     CompetitorMention,
     DocumentExtraction,
+    Engine,
     ExtractedTable,
     PatentRecord,
     Section,
     SectionKind,
+    TableKind,
     TableRow,
 )
 from extractors import tables as plumber
@@ -32,7 +34,7 @@ def _pages_of(located: Sequence[Located], kind: SectionKind) -> tuple[int, ...]:
     return tuple(sorted({p for s in located if s.kind is kind for p in s.pages}))
 
 
-def _table_kind(t: MergedTable, competitor_pages: set[int]) -> str:
+def _table_kind(t: MergedTable, competitor_pages: set[int]) -> TableKind:
     if is_patent_header(t.header):
         return "patent"
     if set(t.pages) & competitor_pages and mentions_in_table("", t.header, t.rows[:1]):
@@ -40,9 +42,14 @@ def _table_kind(t: MergedTable, competitor_pages: set[int]) -> str:
     return "other"
 
 
-def _to_record(doc_key: str, t: MergedTable, engine: str, kind: str) -> ExtractedTable:
-    return ExtractedTable(doc_key=doc_key, engine=engine, kind=kind, header=t.header,  # type: ignore[arg-type]
-                          rows=tuple(TableRow(page=p, cells=c) for p, c in t.rows))
+def _to_record(doc_key: str, t: MergedTable, engine: Engine, kind: TableKind) -> ExtractedTable:
+    return ExtractedTable(
+        doc_key=doc_key,
+        engine=engine,
+        kind=kind,
+        header=t.header,
+        rows=tuple(TableRow(page=p, cells=c) for p, c in t.rows),
+    )
 
 
 def lead(text: PdfText, max_chars: int = 6000) -> tuple[str, tuple[int, ...]]:
@@ -59,15 +66,28 @@ def lead(text: PdfText, max_chars: int = 6000) -> tuple[str, tuple[int, ...]]:
     return out[:max_chars], tuple(pages)
 
 
-def build_extraction(doc_key: str, text: PdfText, merged: dict[str, list[MergedTable]], *,
-                     located: Sequence[Located], issuer: str | None = None,
-                     warnings: Sequence[str] = (), seconds: float = 0.0) -> DocumentExtraction:
+def build_extraction(
+    doc_key: str,
+    text: PdfText,
+    merged: dict[Engine, list[MergedTable]],
+    *,
+    located: Sequence[Located],
+    issuer: str | None = None,
+    warnings: Sequence[str] = (),
+    seconds: float = 0.0,
+) -> DocumentExtraction:
     """Pure assembly of records from the text pass and merged tables (per engine)."""
     patent_pages = _pages_of(located, SectionKind.PATENT)
     competitor_pages = _pages_of(located, SectionKind.COMPETITOR)
     sections = tuple(
-        Section(doc_key=doc_key, kind=s.kind, title=s.title, pages=s.pages, located_by=s.located_by,
-                text="\n".join(text.page(p) for p in s.pages if 1 <= p <= text.page_count))
+        Section(
+            doc_key=doc_key,
+            kind=s.kind,
+            title=s.title,
+            pages=s.pages,
+            located_by=s.located_by,
+            text="\n".join(text.page(p) for p in s.pages if 1 <= p <= text.page_count),
+        )
         for s in located
     )
     records: list[ExtractedTable] = []
@@ -90,8 +110,11 @@ def build_extraction(doc_key: str, text: PdfText, merged: dict[str, list[MergedT
     for s in located:
         if s.kind is SectionKind.COMPETITOR:
             mentions += competitors_in_section(
-                doc_key, [(p, text.page(p)) for p in s.pages if 1 <= p <= text.page_count],
-                section_title=s.title, issuer=issuer)
+                doc_key,
+                [(p, text.page(p)) for p in s.pages if 1 <= p <= text.page_count],
+                section_title=s.title,
+                issuer=issuer,
+            )
     seen: set[str] = set()
     unique_patents = []
     for p in patents:
@@ -100,32 +123,50 @@ def build_extraction(doc_key: str, text: PdfText, merged: dict[str, list[MergedT
             unique_patents.append(p)
     lead_text, lead_pages = lead(text)
     return DocumentExtraction(
-        doc_key=doc_key, pages=text.page_count, lead_text=lead_text, lead_pages=lead_pages, patent_pages=patent_pages,
-        competitor_pages=competitor_pages, sections=sections, tables=tuple(records),
-        patents=tuple(unique_patents), competitors=tuple(dedupe_mentions(mentions)),
-        warnings=tuple(warnings), seconds=seconds,
+        doc_key=doc_key,
+        pages=text.page_count,
+        lead_text=lead_text,
+        lead_pages=lead_pages,
+        patent_pages=patent_pages,
+        competitor_pages=competitor_pages,
+        sections=sections,
+        tables=tuple(records),
+        patents=tuple(unique_patents),
+        competitors=tuple(dedupe_mentions(mentions)),
+        warnings=tuple(warnings),
+        seconds=seconds,
     )
 
 
-def extract_document(path: Path | str, doc_key: str, *, issuer: str | None = None,
-                     use_tabula: bool = False) -> DocumentExtraction:
+def extract_document(
+    path: Path | str, doc_key: str, *, issuer: str | None = None, use_tabula: bool = False
+) -> DocumentExtraction:
     """Raises EncryptedPDFError / ScannedPDFError / PDFError for unreadable files."""
     t0 = time.perf_counter()
     text = read_text(path)
     located = locate(text.pages, text.outline)
     targets = sorted({p for s in located for p in s.pages})
     warnings: list[str] = []
-    merged = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
+    merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
     if use_tabula and targets:
         try:
-            merged["tabula"] = merge_fragments(tabula_engine.extract_fragments(
-                path, targets, {p: text.page(p) for p in targets}))
+            merged["tabula"] = merge_fragments(
+                tabula_engine.extract_fragments(path, targets, {p: text.page(p) for p in targets})
+            )
         except (EngineUnavailableError, PDFError) as exc:
             warnings.append(f"tabula skipped: {exc}")
             log.warning("%s: tabula skipped: %s", doc_key, exc)
-    result = build_extraction(doc_key, text, merged, located=located, issuer=issuer, warnings=warnings,
-                              seconds=time.perf_counter() - t0)
-    log.info("%s: %d pages, targets %s, %d tables, %d patents, %d competitors in %.2fs", doc_key,
-             text.page_count, targets[:20], len(result.tables), len(result.patents),
-             len(result.competitors), result.seconds)
+    result = build_extraction(
+        doc_key, text, merged, located=located, issuer=issuer, warnings=warnings, seconds=time.perf_counter() - t0
+    )
+    log.info(
+        "%s: %d pages, targets %s, %d tables, %d patents, %d competitors in %.2fs",
+        doc_key,
+        text.page_count,
+        targets[:20],
+        len(result.tables),
+        len(result.patents),
+        len(result.competitors),
+        result.seconds,
+    )
     return result

@@ -23,7 +23,7 @@ from extractors.text import squash
 
 #: Chinese patent / application numbers, on whitespace-free text (numbers wrap inside table cells).
 PATENT_NUMBER = re.compile(
-    r"ZL\d{8,12}\.?[\dXx]"                     # granted: ZL + application number
+    r"ZL\d{8,12}\.?[\dXx]"  # granted: ZL + application number
     r"|(?<![\d./])(?:19|20)\d{10}\.?[\dXx](?![\d])"  # application number, 12 digits + check digit
 )
 _PATENT_HEADER_NAME = re.compile(r"专利名称|专利名(?!下)|发明名称")
@@ -110,8 +110,7 @@ def patent_pages(pages: Sequence[str]) -> list[int]:
     with a single number next to such a page is the table's first or last row, and is kept too."""
     evidence = [patent_evidence(text) for text in pages]
     strong = {n for n, (count, header) in enumerate(evidence, start=1) if count >= 2 or header}
-    weak = {n for n, (count, _) in enumerate(evidence, start=1)
-            if count == 1 and (n - 1 in strong or n + 1 in strong)}
+    weak = {n for n, (count, _) in enumerate(evidence, start=1) if count == 1 and (n - 1 in strong or n + 1 in strong)}
     return sorted(strong | weak)
 
 
@@ -128,7 +127,7 @@ def runs(numbers: Sequence[int], gap: int = 1) -> list[tuple[int, ...]]:
 
 def _section_end(hs: list[Heading], i: int, last_page: int) -> int:
     start = hs[i]
-    for h in hs[i + 1:]:
+    for h in hs[i + 1 :]:
         if h.level <= start.level and not is_competitor_heading(h.title):
             # the next section starts on this page: the competitor text ends here or just before
             return h.page
@@ -172,7 +171,7 @@ def from_outline(outline: Sequence[OutlineEntry], page_count: int) -> list[Locat
         if kind is None:
             continue
         end = page_count
-        for nxt in outline[i + 1:]:
+        for nxt in outline[i + 1 :]:
             if nxt.level <= e.level:
                 end = max(e.page, nxt.page)
                 break

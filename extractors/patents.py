@@ -74,14 +74,19 @@ def normalise_number(text: str) -> str:
 
 
 def type_from_number(number: str) -> PatentType | None:
-    digits = re.sub(r"\D", "", number.split(".")[0]) if number else ""
+    digits = re.sub(r"\D", "", normalise_number(number).split(".")[0]) if number else ""
     code = None
     if len(digits) == 12:
         code = digits[4]
     elif len(digits) == 8:
         code = digits[2]
-    return {"1": PatentType.INVENTION, "8": PatentType.INVENTION, "2": PatentType.UTILITY,
-            "9": PatentType.UTILITY, "3": PatentType.DESIGN}.get(code or "")
+    return {
+        "1": PatentType.INVENTION,
+        "8": PatentType.INVENTION,
+        "2": PatentType.UTILITY,
+        "9": PatentType.UTILITY,
+        "3": PatentType.DESIGN,
+    }.get(code or "")
 
 
 def parse_type(text: str | None, number: str) -> PatentType:
@@ -103,8 +108,9 @@ def _cell(row: Sequence[str], mapping: dict[str, int], field: str) -> str | None
     return value or None
 
 
-def rows_to_patents(doc_key: str, header: Sequence[str], rows: Sequence[tuple[int, Sequence[str]]],
-                    default_owner: str | None = None) -> list[PatentRecord]:
+def rows_to_patents(
+    doc_key: str, header: Sequence[str], rows: Sequence[tuple[int, Sequence[str]]], default_owner: str | None = None
+) -> list[PatentRecord]:
     """Rows (page, cells) of a patent table → records. Note rows and half-empty rows are skipped."""
     mapping = map_header(header)
     if "name" not in mapping or "number" not in mapping:
@@ -124,18 +130,20 @@ def rows_to_patents(doc_key: str, header: Sequence[str], rows: Sequence[tuple[in
         app_date = parse_date(_cell(row, mapping, "application_date"))
         if app_date is None and validity:
             app_date = parse_date(validity.split("-")[0] if "-" in validity else validity)
-        out.append(PatentRecord(
-            doc_key=doc_key,
-            page=page,
-            seq=_cell(row, mapping, "seq"),
-            name=re.sub(r"\s+", " ", name),
-            number=number,
-            patent_type=parse_type(_cell(row, mapping, "patent_type"), number),
-            application_date=app_date,
-            grant_date=parse_date(_cell(row, mapping, "grant_date")),
-            owner=_cell(row, mapping, "owner") or default_owner,
-            acquisition=squash(_cell(row, mapping, "acquisition") or "") or None,
-            validity=validity,
-            status=squash(_cell(row, mapping, "status") or "") or None,
-        ))
+        out.append(
+            PatentRecord(
+                doc_key=doc_key,
+                page=page,
+                seq=_cell(row, mapping, "seq"),
+                name=re.sub(r"\s+", " ", name),
+                number=number,
+                patent_type=parse_type(_cell(row, mapping, "patent_type"), number),
+                application_date=app_date,
+                grant_date=parse_date(_cell(row, mapping, "grant_date")),
+                owner=_cell(row, mapping, "owner") or default_owner,
+                acquisition=squash(_cell(row, mapping, "acquisition") or "") or None,
+                validity=validity,
+                status=squash(_cell(row, mapping, "status") or "") or None,
+            )
+        )
     return out

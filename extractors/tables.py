@@ -48,15 +48,17 @@ def _is_fragment(rows: tuple[tuple[str, ...], ...]) -> bool:
 def page_fragments(page: Any, number: int) -> list[Fragment]:
     """Tables on one pdfplumber page, as fragments with their vertical position."""
     height = float(page.height)
-    body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)),
-                     strict=False)
+    body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)), strict=False)
     out: list[Fragment] = []
     for table in body.find_tables(TABLE_SETTINGS):
-        rows = clean_rows(table.extract(x_tolerance=TABLE_SETTINGS["text_x_tolerance"],
-                                        y_tolerance=TABLE_SETTINGS["text_y_tolerance"]))
+        rows = clean_rows(
+            table.extract(
+                x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+            )
+        )
         if _is_fragment(rows):
             continue
-        x0, top, x1, bottom = table.bbox
+        _x0, top, _x1, bottom = table.bbox
         out.append(Fragment(number, rows, top=top / height, bottom=bottom / height))
     return out
 

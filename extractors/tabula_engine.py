@@ -52,8 +52,9 @@ def assign_pages(tables: list[tuple[tuple[str, ...], ...]], page_texts: Mapping[
     return out
 
 
-def extract_fragments(path: Path | str, pages: Iterable[int],
-                      page_texts: Mapping[int, str] | None = None) -> list[Fragment]:
+def extract_fragments(
+    path: Path | str, pages: Iterable[int], page_texts: Mapping[int, str] | None = None
+) -> list[Fragment]:
     """Tables on ``pages`` in one tabula call; ``page_texts`` (from the text pass) places them."""
     wanted = sorted(set(pages))
     if not wanted:
@@ -65,8 +66,12 @@ def extract_fragments(path: Path | str, pages: Iterable[int],
     except ImportError as exc:  # pragma: no cover - it is a declared dependency
         raise EngineUnavailableError("tabula-py is not installed") from exc
     try:
-        tables: list[dict[str, Any]] = tabula.read_pdf(
-            str(path), pages=wanted, lattice=True, multiple_tables=True, output_format="json",
+        tables: Any = tabula.read_pdf(
+            str(path),
+            pages=wanted,
+            lattice=True,
+            multiple_tables=True,
+            output_format="json",
             silent=True,
         )
     except Exception as exc:

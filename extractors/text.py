@@ -50,8 +50,11 @@ def strip_running_lines(pages: list[str], min_share: float = 0.3) -> list[str]:
         lines = text.splitlines()
         nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
         edge_idx = set(nonblank[:2] + nonblank[-2:])
-        out.append("\n".join(
-            ln for i, ln in enumerate(lines)
-            if not (i in edge_idx and (ln.strip() in running or _PAGE_LABEL.match(ln)))
-        ))
+        out.append(
+            "\n".join(
+                ln
+                for i, ln in enumerate(lines)
+                if not (i in edge_idx and (ln.strip() in running or _PAGE_LABEL.match(ln)))
+            )
+        )
     return out

@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     rs.add_argument("--port", type=int, default=8765)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     for noisy in ("httpx", "pdfminer", "prefect.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -125,11 +126,21 @@ def main(argv: list[str] | None = None) -> int:
             if args.replay and start is None and end is None:
                 start, end = dt.date(2015, 1, 1), dt.date.today()
             path = adhoc_flow.with_options(task_runner=runner)(
-                exchange=args.exchange, codes=args.code, keyword=args.keyword, categories=args.category,
-                start=start, end=end, max_documents=args.max_documents, llm=not args.no_llm)
+                exchange=args.exchange,
+                codes=args.code,
+                keyword=args.keyword,
+                categories=args.category,
+                start=start,
+                end=end,
+                max_documents=args.max_documents,
+                llm=not args.no_llm,
+            )
         else:
             path = daily_flow.with_options(task_runner=runner)(
-                exchange=args.exchange, categories=args.category or ["category_scgkfx_szsh"],
-                keyword=args.keyword, lookback_days=args.lookback_days)
+                exchange=args.exchange,
+                categories=args.category or ["category_scgkfx_szsh"],
+                keyword=args.keyword,
+                lookback_days=args.lookback_days,
+            )
     log.info("done: %s", path)
     return 0

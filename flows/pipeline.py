@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
@@ -41,6 +41,10 @@ from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
 
 EXTRACT_STAGE = "extract-v1"
+T = TypeVar("T")
+#: Downloads are I/O-bound and pdfplumber releases little of the GIL but spends time in I/O and
+#: pdfium; the CLI sizes this from PP_MAX_WORKERS, or swaps in Dask for several processes/machines.
+RUNNER: Any = ThreadPoolTaskRunner(max_workers=4)
 
 
 class RunParams(BaseModel):
@@ -48,29 +52,38 @@ class RunParams(BaseModel):
 
     exchange: Exchange = "cninfo"
     codes: list[str] = Field(default_factory=list, description="six-digit stock codes")
-    keyword: str | None = Field(None, description="must appear in the title, e.g. 招股说明书")
+    keyword: str | None = Field(default=None, description="must appear in the title, e.g. 招股说明书")
     categories: list[str] = Field(default_factory=list, description="e.g. category_scgkfx_szsh")
     start: dt.date | None = None
     end: dt.date | None = None
-    max_documents: int | None = Field(None, description="cap on documents downloaded and processed")
+    max_documents: int | None = Field(default=None, description="cap on documents downloaded and processed")
     llm: bool = True
 
     def query(self) -> Query:
-        return Query(codes=tuple(self.codes), keyword=self.keyword, categories=tuple(self.categories),
-                     start=self.start, end=self.end)
+        return Query(
+            codes=tuple(self.codes),
+            keyword=self.keyword,
+            categories=tuple(self.categories),
+            start=self.start,
+            end=self.end,
+        )
 
 
 # --- tasks ------------------------------------------------------------------------------------------
 
 
-@task(name="scrape", retries=2, retry_delay_seconds=[10, 60],
-      retry_condition_fn=lambda t, r, s: _is_transient(s))
+@task(name="scrape", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=lambda t, r, s: _is_transient(s))
 def scrape_task(params: RunParams, settings: Settings) -> tuple[list[Announcement], list[str], int, int]:
     with HttpClient(settings) as http:
         result = adapter_for(params.exchange, http, settings).search(params.query())
-    get_run_logger().info("%s: %d announcements (%d rows fetched of %d reported, %d pages)", params.exchange,
-                          len(result.announcements), result.fetched_rows, result.reported_total,
-                          result.pages_fetched)
+    get_run_logger().info(
+        "%s: %d announcements (%d rows fetched of %d reported, %d pages)",
+        params.exchange,
+        len(result.announcements),
+        result.fetched_rows,
+        result.reported_total,
+        result.pages_fetched,
+    )
     return result.announcements, result.warnings, result.fetched_rows, result.reported_total
 
 
@@ -84,8 +97,7 @@ def _is_transient(state: Any) -> bool:
     return False
 
 
-@task(name="download", retries=2, retry_delay_seconds=[5, 30],
-      retry_condition_fn=lambda t, r, s: _is_transient(s))
+@task(name="download", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=lambda t, r, s: _is_transient(s))
 def download_task(ann: Announcement, settings: Settings) -> Document:
     with HttpClient(settings) as http:
         return Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
@@ -105,14 +117,24 @@ def extract_task(doc: Document, settings: Settings) -> tuple[DocumentExtraction,
 
 
 @task(name="llm-enrich")
-def enrich_task(announcements: list[Announcement], extractions: list[DocumentExtraction],
-                settings: Settings, use_llm: bool) -> tuple[dict[str, AnnouncementLabel], list[Summary],
-                                                            dict[tuple[str, str], CompetitorLabel], str,
-                                                            dict[str, int], list[tuple[str, str, str]]]:
+def enrich_task(
+    announcements: list[Announcement], extractions: list[DocumentExtraction], settings: Settings, use_llm: bool
+) -> tuple[
+    dict[str, AnnouncementLabel],
+    list[Summary],
+    dict[tuple[str, str], CompetitorLabel],
+    str,
+    dict[str, int],
+    list[tuple[str, str, str]],
+]:
     logger = get_run_logger()
     model = model_from_settings(settings if use_llm else settings.model_copy(update={"llm_offline": True}))
-    service = LLMService(model, Cache(settings.llm_cache_path), max_reasks=settings.llm_max_reasks,
-                         max_input_chars=settings.llm_max_input_chars)
+    service = LLMService(
+        model,
+        Cache(settings.llm_cache_path),
+        max_reasks=settings.llm_max_reasks,
+        max_input_chars=settings.llm_max_input_chars,
+    )
     failures: list[tuple[str, str, str]] = []
     labels: dict[str, AnnouncementLabel] = {}
     summaries: list[Summary] = []
@@ -127,8 +149,9 @@ def enrich_task(announcements: list[Announcement], extractions: list[DocumentExt
             if ex.sections:
                 summaries += [service.summarise(s) for s in ex.sections]
             elif ex.lead_text:
-                summaries.append(service.summarise_text(ex.doc_key, "document", "全文开头", ex.lead_pages,
-                                                        ex.lead_text))
+                summaries.append(
+                    service.summarise_text(ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text)
+                )
             for c in ex.competitors:
                 comp_labels[(ex.doc_key, c.name)] = service.classify_competitor(c)
         except PipelineError as exc:
@@ -142,19 +165,19 @@ def enrich_task(announcements: list[Announcement], extractions: list[DocumentExt
 # --- the shared body ------------------------------------------------------------------------------------
 
 
-def _result(future: PrefectFuture[Any]) -> tuple[Any | None, BaseException | None]:
+def _result(future: PrefectFuture[T]) -> T | Exception:
+    """The task's value, or the exception it failed with (recorded by the caller, never fatal)."""
     try:
-        return future.result(raise_on_failure=True), None
-    except BaseException as exc:  # noqa: BLE001 - the flow records it and carries on
-        return None, exc
+        return future.result(raise_on_failure=True)
+    except Exception as exc:
+        return exc
 
 
 def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
     logger = get_run_logger()
     manifest = Manifest(settings.manifest_path)
     run_id = manifest.start_run(flow_name, params.start, params.end)
-    report = RunReport(flow=flow_name, parameters=params.model_dump(mode="json"),
-                       started=dt.datetime.now(dt.UTC))
+    report = RunReport(flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC))
     try:
         announcements, warnings, fetched, reported = scrape_task(params, settings)
         report.announcements = announcements
@@ -173,27 +196,28 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
         downloads = [download_task.submit(a, settings) for a in wanted]
         docs: list[Document] = []
         for a, fut in zip(wanted, downloads, strict=True):
-            doc, err = _result(fut)
-            if err is not None:
-                report.failures.append((a.key, "download", f"{type(err).__name__}: {err}"))
-                manifest.record_failure(a.key, "download", str(err))
+            doc = _result(fut)
+            if isinstance(doc, Exception):
+                report.failures.append((a.key, "download", f"{type(doc).__name__}: {doc}"))
+                manifest.record_failure(a.key, "download", str(doc))
             else:
                 docs.append(doc)
         report.documents = docs
 
         extracts = [extract_task.submit(d, settings) for d in docs]
-        for d, fut in zip(docs, extracts, strict=True):
-            res, err = _result(fut)
-            if err is not None:
-                report.failures.append((d.key, "extract", f"{type(err).__name__}: {err}"))
-                manifest.record_failure(d.key, "extract", str(err))
+        for d, efut in zip(docs, extracts, strict=True):
+            res = _result(efut)
+            if isinstance(res, Exception):
+                report.failures.append((d.key, "extract", f"{type(res).__name__}: {res}"))
+                manifest.record_failure(d.key, "extract", str(res))
                 continue
             extraction, reused = res
             report.extractions[d.key] = extraction
             report.skipped_documents += int(reused)
 
         labels, summaries, comp_labels, label, usage, llm_failures = enrich_task(
-            announcements, list(report.extractions.values()), settings, params.llm)
+            announcements, list(report.extractions.values()), settings, params.llm
+        )
         report.labels, report.summaries, report.competitor_labels = labels, summaries, comp_labels
         report.llm_backend, report.llm_usage = label, usage
         report.failures += llm_failures
@@ -202,8 +226,13 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
         path = write_workbook(report, settings.outputs_dir)
         _artifacts(report, path)
         manifest.finish_run(run_id, "completed", str(path))
-        logger.info("workbook: %s (%d announcements, %d documents, %d failures)", path,
-                    len(report.announcements), len(report.documents), len(report.failures))
+        logger.info(
+            "workbook: %s (%d announcements, %d documents, %d failures)",
+            path,
+            len(report.announcements),
+            len(report.documents),
+            len(report.failures),
+        )
         return path
     except BaseException:
         manifest.finish_run(run_id, "failed")
@@ -214,34 +243,78 @@ def _artifacts(report: RunReport, path: Path) -> None:
     rows = []
     for d in report.documents:
         ex = report.extractions.get(d.key)
-        rows.append({"code": d.sec_code, "name": d.sec_name, "title": d.title, "pages": ex.pages if ex else None,
-                     "patents": len(ex.patents) if ex else None,
-                     "competitors": len(ex.competitors) if ex else None,
-                     "status": "ok" if ex else "failed"})
-    rows += [{"code": k, "name": "", "title": f"{stage}: {err}"[:200], "pages": None, "patents": None,
-              "competitors": None, "status": "failed"} for k, stage, err in report.failures]
-    create_table_artifact(table=rows, key="prospectus-documents",
-                          description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}")
-    create_link_artifact(link=path.resolve().as_uri(), link_text=path.name, key="prospectus-workbook",
-                         description="Excel workbook for review")
+        rows.append(
+            {
+                "code": d.sec_code,
+                "name": d.sec_name,
+                "title": d.title,
+                "pages": ex.pages if ex else None,
+                "patents": len(ex.patents) if ex else None,
+                "competitors": len(ex.competitors) if ex else None,
+                "status": "ok" if ex else "failed",
+            }
+        )
+    rows += [
+        {
+            "code": k,
+            "name": "",
+            "title": f"{stage}: {err}"[:200],
+            "pages": None,
+            "patents": None,
+            "competitors": None,
+            "status": "failed",
+        }
+        for k, stage, err in report.failures
+    ]
+    create_table_artifact(
+        table=rows,
+        key="prospectus-documents",
+        description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}",
+    )
+    create_link_artifact(
+        link=path.resolve().as_uri(),
+        link_text=path.name,
+        key="prospectus-workbook",
+        description="Excel workbook for review",
+    )
 
 
 # --- flows ------------------------------------------------------------------------------------------
 
 
-@flow(name="prospectus-adhoc", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
-def adhoc_flow(exchange: Exchange = "cninfo", codes: Sequence[str] = (), keyword: str | None = None,
-               categories: Sequence[str] = (), start: dt.date | None = None, end: dt.date | None = None,
-               max_documents: int | None = None, llm: bool = True) -> str:
+@flow(name="prospectus-adhoc", task_runner=RUNNER, log_prints=False)
+def adhoc_flow(
+    exchange: Exchange = "cninfo",
+    codes: Sequence[str] = (),
+    keyword: str | None = None,
+    categories: Sequence[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    max_documents: int | None = None,
+    llm: bool = True,
+) -> str:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook."""
-    params = RunParams(exchange=exchange, codes=list(codes), keyword=keyword, categories=list(categories),
-                       start=start, end=end, max_documents=max_documents, llm=llm)
+    params = RunParams(
+        exchange=exchange,
+        codes=list(codes),
+        keyword=keyword,
+        categories=list(categories),
+        start=start,
+        end=end,
+        max_documents=max_documents,
+        llm=llm,
+    )
     return str(run_pipeline("adhoc", params, Settings()))
 
 
-@flow(name="prospectus-daily", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def daily_flow(exchange: Exchange = "cninfo", categories: Sequence[str] = ("category_scgkfx_szsh",),
-               keyword: str | None = None, lookback_days: int = 1, today: dt.date | None = None) -> str:
+@flow(name="prospectus-daily", task_runner=RUNNER)
+def daily_flow(
+    exchange: Exchange = "cninfo",
+    categories: Sequence[str] = ("category_scgkfx_szsh",),
+    keyword: str | None = None,
+    lookback_days: int = 1,
+    today: dt.date | None = None,
+) -> str:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated."""
     settings = Settings()

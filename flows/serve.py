@@ -7,6 +7,8 @@ work pool instead (README: "Scaling out").
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect.schedules import Cron
 
 from flows.pipeline import adhoc_flow, daily_flow
@@ -15,6 +17,6 @@ from flows.pipeline import adhoc_flow, daily_flow
 def serve_daily(cron: str, timezone: str = "Asia/Shanghai") -> None:
     from prefect import serve
 
-    daily = daily_flow.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)])
-    adhoc = adhoc_flow.to_deployment(name="adhoc")
+    daily: Any = daily_flow.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)])
+    adhoc: Any = adhoc_flow.to_deployment(name="adhoc")
     serve(daily, adhoc)

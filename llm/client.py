@@ -6,6 +6,7 @@ caching and usage accounting live in :mod:`llm.service`, so a fake model in test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -86,8 +87,14 @@ class OpenAICompatibleModel:
 
     def _response_format(self, prompt: Prompt) -> dict[str, Any]:
         if self.mode == "json_schema":
-            return {"type": "json_schema", "json_schema": {
-                "name": prompt.schema.__name__, "strict": True, "schema": strict_json_schema(prompt.schema)}}
+            return {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": prompt.schema.__name__,
+                    "strict": True,
+                    "schema": strict_json_schema(prompt.schema),
+                },
+            }
         return {"type": "json_object"}
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
@@ -96,15 +103,18 @@ class OpenAICompatibleModel:
             {"role": "user", "content": prompt.user},
             *history,
         ]
+        request: dict[str, Any] = {
+            "model": self.model_id,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": self.max_tokens,
+            "response_format": self._response_format(prompt),
+        }
         try:
-            resp = self.client.chat.completions.create(
-                model=self.model_id, messages=messages, temperature=0, max_tokens=self.max_tokens,
-                response_format=self._response_format(prompt),  # type: ignore[arg-type]
-            )
+            resp = self.client.chat.completions.create(**request)
         except openai.BadRequestError as exc:
             if self.mode == "json_schema" and _about_response_format(exc):
-                log.warning("%s rejected json_schema (%s); falling back to json_object mode",
-                            self.model_id, exc)
+                log.warning("%s rejected json_schema (%s); falling back to json_object mode", self.model_id, exc)
                 self.mode = "json_object"
                 return self.complete(prompt, history)
             raise LLMError(f"{self.model_id}: request rejected: {exc}") from exc
@@ -126,10 +136,8 @@ class OpenAICompatibleModel:
 
 def _about_response_format(exc: openai.BadRequestError) -> bool:
     text = str(exc).lower()
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         text += json.dumps(exc.body).lower()
-    except (TypeError, ValueError):
-        pass
     return "response_format" in text or "json_schema" in text
 
 
@@ -137,6 +145,8 @@ def model_from_settings(settings: Settings) -> Model:
     """The configured endpoint, or the offline backend when no key is set (logged loudly)."""
     if settings.llm_configured:
         return OpenAICompatibleModel(settings)
-    log.warning("No LLM key configured (PP_LLM_API_KEY): using the OFFLINE rule-based backend; "
-                "summaries are extractive and classifications keyword-based")
+    log.warning(
+        "No LLM key configured (PP_LLM_API_KEY): using the OFFLINE rule-based backend; "
+        "summaries are extractive and classifications keyword-based"
+    )
     return OfflineModel()

@@ -29,8 +29,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("股权变动", re.compile(r"减持|增持|质押|冻结|权益变动|股份变动|回购|持股")),
     ("重大事项", re.compile(r"重组|收购|出售|对外投资|担保|关联交易|诉讼|仲裁|合同|处罚|停牌|复牌")),
 ]
-_FOREIGN = re.compile(r"美国|德国|日本|韩国|法国|英国|瑞士|瑞典|意大利|荷兰|欧洲|台湾|境外|纳斯达克|纽交所|纽约证券|东京证券|伦敦证券|总部位于(?!中国|上海|北京|深圳)")
-_DOMESTIC = re.compile(r"^(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|深圳|广州|杭州|南京|苏州|无锡|常州|宁波|武汉|成都|西安|厦门|青岛|中国)|深交所|上交所|北交所|创业板|科创板|A股|国内")
+_FOREIGN = re.compile(
+    r"美国|德国|日本|韩国|法国|英国|瑞士|瑞典|意大利|荷兰|欧洲|台湾|境外|纳斯达克|纽交所|纽约证券|东京证券|伦敦证券|总部位于(?!中国|上海|北京|深圳)"
+)
+_DOMESTIC = re.compile(
+    r"^(?:北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|深圳|广州|杭州|南京|苏州|无锡|常州|宁波|武汉|成都|西安|厦门|青岛|中国)|深交所|上交所|北交所|创业板|科创板|A股|国内"
+)
 _LISTED = re.compile(r"上市|股票代码|证券代码|挂牌|\b\d{6}\b|纳斯达克|纽交所|交易所")
 _UNLISTED = re.compile(r"未上市|非上市|尚未上市|未公开上市")
 
@@ -41,8 +45,10 @@ def summarise(text: str, max_sentences: int = 4, max_chars: int = 400) -> Sectio
     if not sentences:
         return SectionSummaryOut(summary=(text.strip()[:max_chars] or "（无可摘要的文本）"), key_points=[])
     grams = Counter(g for s in sentences for g in _bigrams(s))
-    scored = sorted(range(len(sentences)),
-                    key=lambda i: (-sum(grams[g] for g in set(_bigrams(sentences[i]))) / (1 + len(sentences[i]) ** 0.5), i))
+    scored = sorted(
+        range(len(sentences)),
+        key=lambda i: (-sum(grams[g] for g in set(_bigrams(sentences[i]))) / (1 + len(sentences[i]) ** 0.5), i),
+    )
     chosen = sorted(scored[:max_sentences])
     summary = ""
     for i in chosen:
@@ -55,15 +61,18 @@ def summarise(text: str, max_sentences: int = 4, max_chars: int = 400) -> Sectio
 
 def _bigrams(s: str) -> list[str]:
     chars = re.sub(r"[\s\d，、。：；（）()《》“”\"',.:;%-]", "", s)
-    return [chars[i:i + 2] for i in range(len(chars) - 1)]
+    return [chars[i : i + 2] for i in range(len(chars) - 1)]
 
 
 def classify_announcement(title: str) -> AnnouncementClassOut:
     for category, pattern in _RULES:
         m = pattern.search(title)
         if m:
-            return AnnouncementClassOut(category=category, confidence=0.8,  # type: ignore[arg-type]
-                                        rationale=f"标题含关键词「{m.group(0)}」（离线规则）")
+            return AnnouncementClassOut(
+                category=category,
+                confidence=0.8,
+                rationale=f"标题含关键词「{m.group(0)}」（离线规则）",
+            )
     return AnnouncementClassOut(category="其他", confidence=0.3, rationale="无匹配关键词（离线规则）")
 
 
@@ -82,8 +91,12 @@ def classify_competitor(name: str, context: str, stock_code: str | None) -> Comp
         domicile = "domestic"
     else:
         domicile = "unknown"
-    return CompetitorClassOut(listed=listed, domicile=domicile, stock_code=code,  # type: ignore[arg-type]
-                              rationale="关键词规则判断（离线规则，非模型结论）")
+    return CompetitorClassOut(
+        listed=listed,
+        domicile=domicile,
+        stock_code=code,
+        rationale="关键词规则判断（离线规则，非模型结论）",
+    )
 
 
 def answer(task: str, payload: dict[str, Any]) -> BaseModel:

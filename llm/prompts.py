@@ -21,17 +21,20 @@ def with_schema(system: str, schema: dict[str, object]) -> str:
 
 def summary_prompt(kind: str, title: str, text: str) -> str:
     what = {"patent": "专利情况", "competitor": "主要竞争对手/可比公司"}.get(kind, "文件")
-    return (f"请用中文概括下面招股说明书章节（{what}，标题：{title}）的要点：summary 为 3-5 句，"
-            f"key_points 为不超过 5 条事实要点（含数字的优先）。\n<text>\n{text}\n</text>")
+    return (
+        f"请用中文概括下面招股说明书章节（{what}，标题：{title}）的要点：summary 为 3-5 句，"
+        f"key_points 为不超过 5 条事实要点（含数字的优先）。\n<text>\n{text}\n</text>"
+    )
 
 
 def announcement_prompt(title: str, sec_name: str) -> str:
     cats = "、".join(ANNOUNCEMENT_CATEGORIES)
-    return (f"把这条公告归入一个类别（{cats}），给出 0-1 的置信度和一句理由。\n"
-            f"公司：{sec_name}\n标题：{title}")
+    return f"把这条公告归入一个类别（{cats}），给出 0-1 的置信度和一句理由。\n公司：{sec_name}\n标题：{title}"
 
 
 def competitor_prompt(name: str, context: str) -> str:
-    return (f"根据上下文判断这家竞争对手是否上市（listed/unlisted/unknown）、是境内还是境外企业"
-            f"（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
-            f"文本没有说明时用 unknown。\n公司：{name}\n上下文：{context}")
+    return (
+        f"根据上下文判断这家竞争对手是否上市（listed/unlisted/unknown）、是境内还是境外企业"
+        f"（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
+        f"文本没有说明时用 unknown。\n公司：{name}\n上下文：{context}"
+    )

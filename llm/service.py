@@ -42,8 +42,10 @@ class Cache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         with self._conn() as c:
-            c.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
-                      "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT)")
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
+                "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT)"
+            )
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -61,8 +63,10 @@ class Cache:
 
     def put(self, key: str, task: str, model: str, answer: str, usage: LLMUsage) -> None:
         with self._lock, self._conn() as c:
-            c.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                      (key, task, model, answer, usage.prompt_tokens, usage.completion_tokens))
+            c.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                (key, task, model, answer, usage.prompt_tokens, usage.completion_tokens),
+            )
 
 
 def cache_key(model_id: str, task: str, payload: dict[str, object]) -> str:
@@ -78,8 +82,9 @@ def parse_answer(text: str, schema: type[T]) -> T:
 
 
 class LLMService:
-    def __init__(self, model: Model, cache: Cache | None = None, *, max_reasks: int = 2,
-                 max_input_chars: int = 6000) -> None:
+    def __init__(
+        self, model: Model, cache: Cache | None = None, *, max_reasks: int = 2, max_input_chars: int = 6000
+    ) -> None:
         self.model = model
         self.cache = cache
         self.max_reasks = max_reasks
@@ -98,8 +103,9 @@ class LLMService:
     def run(self, prompt: Prompt, schema: type[T]) -> tuple[T, LLMUsage]:
         key = cache_key(self.model.model_id, prompt.task, prompt.payload)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            usage = LLMUsage(task=prompt.task, model=self.model.model_id, backend=self.model.backend,
-                             cached=True, attempts=0)
+            usage = LLMUsage(
+                task=prompt.task, model=self.model.model_id, backend=self.model.backend, cached=True, attempts=0
+            )
             self._record(usage)
             return schema.model_validate_json(hit), usage
 
@@ -113,35 +119,62 @@ class LLMService:
             completion_tokens += raw.completion_tokens
             last_text = raw.text
             if raw.finish_reason == "length":
-                self._record(LLMUsage(task=prompt.task, model=self.model.model_id, backend=self.model.backend,
-                                      prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                                      attempts=attempt))
+                self._record(
+                    LLMUsage(
+                        task=prompt.task,
+                        model=self.model.model_id,
+                        backend=self.model.backend,
+                        prompt_tokens=prompt_tokens,
+                        completion_tokens=completion_tokens,
+                        attempts=attempt,
+                    )
+                )
                 raise LLMTruncatedError(
                     f"{prompt.task}: the answer was cut at the token limit (finish_reason=length); "
-                    "raise PP_LLM_MAX_TOKENS or shorten the input", raw=raw.text)
+                    "raise PP_LLM_MAX_TOKENS or shorten the input",
+                    raw=raw.text,
+                )
             try:
                 out = parse_answer(raw.text, schema)
             except (ValidationError, ValueError) as exc:
                 last_error = _short_error(exc)
-                log.warning("%s: invalid answer (attempt %d/%d): %s", prompt.task, attempt,
-                            self.max_reasks + 1, last_error)
+                log.warning(
+                    "%s: invalid answer (attempt %d/%d): %s", prompt.task, attempt, self.max_reasks + 1, last_error
+                )
                 history += [
                     {"role": "assistant", "content": raw.text[:2000]},
-                    {"role": "user", "content": f"That answer is invalid: {last_error}. "
-                                                "Reply again with one JSON object that matches the schema."},
+                    {
+                        "role": "user",
+                        "content": f"That answer is invalid: {last_error}. "
+                        "Reply again with one JSON object that matches the schema.",
+                    },
                 ]
                 continue
-            usage = LLMUsage(task=prompt.task, model=self.model.model_id, backend=self.model.backend,
-                             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, attempts=attempt)
+            usage = LLMUsage(
+                task=prompt.task,
+                model=self.model.model_id,
+                backend=self.model.backend,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                attempts=attempt,
+            )
             self._record(usage)
             if self.cache is not None:
                 self.cache.put(key, prompt.task, self.model.model_id, out.model_dump_json(), usage)
             return out, usage
-        self._record(LLMUsage(task=prompt.task, model=self.model.model_id, backend=self.model.backend,
-                              prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                              attempts=self.max_reasks + 1))
+        self._record(
+            LLMUsage(
+                task=prompt.task,
+                model=self.model.model_id,
+                backend=self.model.backend,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                attempts=self.max_reasks + 1,
+            )
+        )
         raise LLMInvalidOutputError(
-            f"{prompt.task}: no valid answer after {self.max_reasks + 1} attempts: {last_error}", raw=last_text)
+            f"{prompt.task}: no valid answer after {self.max_reasks + 1} attempts: {last_error}", raw=last_text
+        )
 
     # --- the pipeline's tasks -----------------------------------------------------------------------
 
@@ -150,26 +183,60 @@ class LLMService:
 
     def summarise_text(self, doc_key: str, kind: str, title: str, pages: tuple[int, ...], text: str) -> Summary:
         text = text[: self.max_input_chars]
-        prompt = Prompt("summary", prompts.SYSTEM, prompts.summary_prompt(kind, title, text),
-                        SectionSummaryOut, {"kind": kind, "title": title, "text": text})
+        prompt = Prompt(
+            "summary",
+            prompts.SYSTEM,
+            prompts.summary_prompt(kind, title, text),
+            SectionSummaryOut,
+            {"kind": kind, "title": title, "text": text},
+        )
         out, _ = self.run(prompt, SectionSummaryOut)
-        return Summary(doc_key=doc_key, kind=kind, pages=pages, summary=out.summary,
-                       key_points=tuple(out.key_points), backend=self.model.backend, model=self.model.model_id)
+        return Summary(
+            doc_key=doc_key,
+            kind=kind,
+            pages=pages,
+            summary=out.summary,
+            key_points=tuple(out.key_points),
+            backend=self.model.backend,
+            model=self.model.model_id,
+        )
 
     def classify_announcement(self, ann: Announcement) -> AnnouncementLabel:
-        prompt = Prompt("announcement", prompts.SYSTEM, prompts.announcement_prompt(ann.title, ann.sec_name),
-                        AnnouncementClassOut, {"title": ann.title, "sec_name": ann.sec_name})
+        prompt = Prompt(
+            "announcement",
+            prompts.SYSTEM,
+            prompts.announcement_prompt(ann.title, ann.sec_name),
+            AnnouncementClassOut,
+            {"title": ann.title, "sec_name": ann.sec_name},
+        )
         out, _ = self.run(prompt, AnnouncementClassOut)
-        return AnnouncementLabel(key=ann.key, title=ann.title, category=out.category, confidence=out.confidence,
-                                 rationale=out.rationale, backend=self.label)
+        return AnnouncementLabel(
+            key=ann.key,
+            title=ann.title,
+            category=out.category,
+            confidence=out.confidence,
+            rationale=out.rationale,
+            backend=self.label,
+        )
 
     def classify_competitor(self, m: CompetitorMention) -> CompetitorLabel:
-        prompt = Prompt("competitor", prompts.SYSTEM, prompts.competitor_prompt(m.name, m.context),
-                        CompetitorClassOut, {"name": m.name, "context": m.context, "stock_code": m.stock_code})
+        prompt = Prompt(
+            "competitor",
+            prompts.SYSTEM,
+            prompts.competitor_prompt(m.name, m.context),
+            CompetitorClassOut,
+            {"name": m.name, "context": m.context, "stock_code": m.stock_code},
+        )
         out, _ = self.run(prompt, CompetitorClassOut)
-        return CompetitorLabel(doc_key=m.doc_key, name=m.name, listed=out.listed, domicile=out.domicile,
-                               stock_code=out.stock_code or m.stock_code, rationale=out.rationale,
-                               backend=self.label)
+        return CompetitorLabel(
+            doc_key=m.doc_key,
+            name=m.name,
+            listed=out.listed,
+            domicile=out.domicile,
+            stock_code=out.stock_code or m.stock_code,
+            rationale=out.rationale,
+            backend=self.label,
+        )
 
     def usage_totals(self) -> dict[str, int]:
         with self._lock:

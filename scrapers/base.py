@@ -95,8 +95,9 @@ def dedupe(items: Iterable[Announcement]) -> list[Announcement]:
     return list(seen.values())
 
 
-def collect_pages(fetch: Callable[[int], Page], *, source: Exchange, first: int = 1,
-                  max_pages: int = 10_000) -> ScrapeResult:
+def collect_pages(
+    fetch: Callable[[int], Page], *, source: Exchange, first: int = 1, max_pages: int = 10_000
+) -> ScrapeResult:
     """Fetch page ``first``, ``first+1``, … until the exchange says there is no more.
 
     Stops on an empty page, on the reported page count, or when every reported row is in. The raw
@@ -125,8 +126,7 @@ def collect_pages(fetch: Callable[[int], Page], *, source: Exchange, first: int 
     result.fetched_rows = raw_rows
     result.announcements = dedupe(rows)
     if result.fetched_rows < result.reported_total:
-        msg = (f"{source}: fetched {result.fetched_rows} rows but the exchange reported "
-               f"{result.reported_total}")
+        msg = f"{source}: fetched {result.fetched_rows} rows but the exchange reported {result.reported_total}"
         log.warning(msg)
         result.warnings.append(msg)
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +75,14 @@ def parse_stock_list(raw: bytes) -> dict[str, StockInfo]:
         # Several rows can share a code (A share / fund / HK); keep the A-share one first seen.
         if code in out and out[code].category.startswith("A"):
             continue
-        out[code] = StockInfo(code, org, str(r.get("zwjc", "")), str(r.get("category", "")),
-                              str(r.get("pinyin", "")))
+        out[code] = StockInfo(code, org, str(r.get("zwjc", "")), str(r.get("category", "")), str(r.get("pinyin", "")))
     return out
+
+
+def org_id_from_stock_page(html: str) -> str | None:
+    """cninfo's ``/new/disclosure/stock?stockCode=…`` page embeds ``var orgId = "gssh0600519";``."""
+    m = re.search(r"""var\s+orgId\s*=\s*["']([\w]+)["']""", html)
+    return m.group(1) if m else None
 
 
 def market_of(code: str) -> tuple[str, str]:
@@ -94,8 +100,15 @@ def guess_org_id(code: str) -> str:
     return {"sse": "gssh0", "bj": "gfbj0", "szse": "gssz0"}[column] + code
 
 
-def build_form(query: Query, page: int, page_size: int, stock_param: str, start: dt.date | None,
-               end: dt.date | None, column: str = "szse") -> dict[str, str]:
+def build_form(
+    query: Query,
+    page: int,
+    page_size: int,
+    stock_param: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    column: str = "szse",
+) -> dict[str, str]:
     se_date = f"{start.isoformat()}~{end.isoformat()}" if start and end else ""
     return {
         "pageNum": str(page),
@@ -138,20 +151,25 @@ def parse_query_page(payload: Any, settings: Settings, *, url: str | None = None
     """Parse one ``hisAnnouncement/query`` response (``announcements`` may be ``null`` when empty)."""
     data = expect_dict(payload, what="cninfo query", url=url)
     if "announcements" not in data:
-        raise ExchangeResponseError("cninfo query response has no 'announcements' key", url=url,
-                                    snippet=str(list(data))[:120])
+        raise ExchangeResponseError(
+            "cninfo query response has no 'announcements' key", url=url, snippet=str(list(data))[:120]
+        )
     rows = data.get("announcements") or []
     anns: list[Announcement] = []
     for row in rows:
         try:
             anns.append(parse_announcement(row, settings))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ExchangeResponseError(f"malformed cninfo announcement row: {exc}", url=url,
-                                        snippet=str(row)[:160]) from exc
+            raise ExchangeResponseError(
+                f"malformed cninfo announcement row: {exc}", url=url, snippet=str(row)[:160]
+            ) from exc
     total = data.get("totalRecordNum", data.get("totalAnnouncement"))
-    return Page(anns, total=int(total) if total is not None else None,
-                total_pages=int(data["totalpages"]) if data.get("totalpages") is not None else None,
-                has_more=data.get("hasMore"))
+    return Page(
+        anns,
+        total=int(total) if total is not None else None,
+        total_pages=int(data["totalpages"]) if data.get("totalpages") is not None else None,
+        has_more=data.get("hasMore"),
+    )
 
 
 class CninfoAdapter:
@@ -183,24 +201,30 @@ class CninfoAdapter:
 
     # --- search -------------------------------------------------------------------------------------
 
-    def _fetch(self, query: Query, stock_param: str, column: str, start: dt.date | None,
-               end: dt.date | None, page: int) -> Page:
+    def _fetch(
+        self, query: Query, stock_param: str, column: str, start: dt.date | None, end: dt.date | None, page: int
+    ) -> Page:
         url = urls.cninfo_query(self.settings)
         form = build_form(query, page, self.settings.page_size, stock_param, start, end, column)
-        payload = self.http.get_json(url, method="POST", data=form, headers={
-            "Origin": self.settings.cninfo_base_url,
-            "Referer": self.settings.cninfo_base_url.rstrip("/") + "/new/commonUrl/pageOfSearch",
-            "X-Requested-With": "XMLHttpRequest",
-        })
+        payload = self.http.get_json(
+            url,
+            method="POST",
+            data=form,
+            headers={
+                "Origin": self.settings.cninfo_base_url,
+                "Referer": self.settings.cninfo_base_url.rstrip("/") + "/new/commonUrl/pageOfSearch",
+                "X-Requested-With": "XMLHttpRequest",
+            },
+        )
         return parse_query_page(payload, self.settings, url=url)
 
-    def _search_range(self, query: Query, stock_param: str, column: str, start: dt.date | None,
-                      end: dt.date | None) -> ScrapeResult:
+    def _search_range(
+        self, query: Query, stock_param: str, column: str, start: dt.date | None, end: dt.date | None
+    ) -> ScrapeResult:
         first = self._fetch(query, stock_param, column, start, end, 1)
         limit = self.settings.cninfo_max_pages * self.settings.page_size
         if first.total is not None and first.total > limit and start and end and start < end:
-            log.info("cninfo: %d rows for %s~%s exceed %d; splitting the date range",
-                     first.total, start, end, limit)
+            log.info("cninfo: %d rows for %s~%s exceed %d; splitting the date range", first.total, start, end, limit)
             (a0, a1), (b0, b1) = split_range(start, end)
             left = self._search_range(query, stock_param, column, a0, a1)
             left.extend(self._search_range(query, stock_param, column, b0, b1))

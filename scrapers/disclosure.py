@@ -42,8 +42,14 @@ def _page_body(payload: Any, url: str | None) -> dict[str, Any]:
     return body
 
 
-def parse_disclosure_page(payload: Any, settings: Settings, source: Exchange,
-                          pdf_url: Callable[[Settings, str], str], *, url: str | None = None) -> Page:
+def parse_disclosure_page(
+    payload: Any,
+    settings: Settings,
+    source: Exchange,
+    pdf_url: Callable[[Settings, str], str],
+    *,
+    url: str | None = None,
+) -> Page:
     body = _page_body(payload, url)
     anns: list[Announcement] = []
     content = body.get("content") or []
@@ -54,20 +60,27 @@ def parse_disclosure_page(payload: Any, settings: Settings, source: Exchange,
                 raw_title = str(r.get("disclosureTitle") or "")
                 m = _BRACKET.match(raw_title)
                 path = str(r.get("destFilePath") or "")
-                anns.append(Announcement(
-                    source=source,
-                    announcement_id=str(r["disclosureCode"]),
-                    sec_code=str(r.get("companyCd") or ""),
-                    sec_name=str(r.get("companyName") or ""),
-                    title=clean_title(raw_title[m.end():] if m else raw_title),
-                    published=parse_date(str(r["publishDate"])),
-                    pdf_url=pdf_url(settings, path) if path else None,
-                    category=(m.group("cat") if m else None) or r.get("disclosureType"),
-                ))
+                anns.append(
+                    Announcement(
+                        source=source,
+                        announcement_id=str(r["disclosureCode"]),
+                        sec_code=str(r.get("companyCd") or ""),
+                        sec_name=str(r.get("companyName") or ""),
+                        title=clean_title(raw_title[m.end() :] if m else raw_title),
+                        published=parse_date(str(r["publishDate"])),
+                        pdf_url=pdf_url(settings, path) if path else None,
+                        category=(m.group("cat") if m else None) or r.get("disclosureType"),
+                    )
+                )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExchangeResponseError(f"malformed disclosure row: {exc}", url=url, snippet=str(r)[:160]) from exc
-    return Page(anns, total=body.get("totalElements"), total_pages=body.get("totalPages"),
-                has_more=None if body.get("lastPage") is None else not body["lastPage"], rows=len(content))
+    return Page(
+        anns,
+        total=body.get("totalElements"),
+        total_pages=body.get("totalPages"),
+        has_more=None if body.get("lastPage") is None else not body["lastPage"],
+        rows=len(content),
+    )
 
 
 class _DisclosureAdapter:
@@ -94,15 +107,19 @@ class _DisclosureAdapter:
 
     def _fetch(self, query: Query, code: str, page: int) -> Page:
         url = type(self)._endpoint(self.settings)
-        payload = self.http.get_json(url, method="POST", params={"callback": "cb"},
-                                     data=self.form(query, code, page))
+        payload = self.http.get_json(url, method="POST", params={"callback": "cb"}, data=self.form(query, code, page))
         return parse_disclosure_page(payload, self.settings, self.source, type(self)._pdf, url=url)
 
     def search(self, query: Query) -> ScrapeResult:
         result = ScrapeResult(source=self.source)
         for code in query.codes or ("",):
-            result.extend(collect_pages(lambda p, c=code: self._fetch(query, c, p),  # type: ignore[misc]
-                                        source=self.source, first=0))
+            result.extend(
+                collect_pages(
+                    lambda p, c=code: self._fetch(query, c, p),  # type: ignore[misc]
+                    source=self.source,
+                    first=0,
+                )
+            )
         result.announcements = [a for a in result.announcements if query.matches(a)]
         return result
 

@@ -116,9 +116,17 @@ class Downloader:
             with open(part, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(part, dest)
-        doc = Document(key=ann.key, sec_code=ann.sec_code, sec_name=ann.sec_name, title=ann.title,
-                       published=ann.published, url=ann.pdf_url, path=str(dest), sha256=digest,
-                       size=dest.stat().st_size)
+        doc = Document(
+            key=ann.key,
+            sec_code=ann.sec_code,
+            sec_name=ann.sec_name,
+            title=ann.title,
+            published=ann.published,
+            url=ann.pdf_url,
+            path=str(dest),
+            sha256=digest,
+            size=dest.stat().st_size,
+        )
         self.manifest.put_document(doc)
         log.info("downloaded %s -> %s (%d bytes, sha256 %s)", ann.key, dest.name, doc.size, digest[:12])
         return doc

@@ -27,9 +27,13 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 class HostRateLimiter:
     """At most one request per ``min_interval_s`` to each host, shared by every thread."""
 
-    def __init__(self, min_interval_s: float, per_host: Mapping[str, float] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        min_interval_s: float,
+        per_host: Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._default = min_interval_s
         self._per_host = dict(per_host or {})
         self._next: dict[str, float] = {}
@@ -68,8 +72,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -80,19 +86,26 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 class HttpClient:
     """requests.Session + politeness + retries. One per flow run (threads share it safely)."""
 
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
-                 rng: Callable[[], float] = random.random,
-                 limiter: HostRateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        limiter: HostRateLimiter | None = None,
+    ) -> None:
         self.settings = settings
         self._sleep = sleep
         self._rng = rng
         self.limiter = limiter or process_limiter(settings)
         self.session = requests.Session()
-        self.session.headers.update({
-            "User-Agent": settings.user_agent,
-            "Accept": "application/json, text/javascript, */*; q=0.01",
-            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
-        })
+        self.session.headers.update(
+            {
+                "User-Agent": settings.user_agent,
+                "Accept": "application/json, text/javascript, */*; q=0.01",
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+            }
+        )
         self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         self.requests_sent = 0
 
@@ -107,7 +120,7 @@ class HttpClient:
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff for retry number ``attempt`` (0-based)."""
-        cap = min(self.settings.backoff_max_s, self.settings.backoff_base_s * (2 ** attempt))
+        cap = min(self.settings.backoff_max_s, self.settings.backoff_base_s * (2**attempt))
         return cap * self._rng()
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -122,11 +135,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 if attempt == retries:
-                    raise TransientHTTPError(f"network error after {attempt + 1} attempts: {last}",
-                                             url=url) from exc
+                    raise TransientHTTPError(f"network error after {attempt + 1} attempts: {last}", url=url) from exc
                 delay = self.backoff(attempt)
-                log.warning("%s %s failed (%s); retry %d/%d in %.1fs", method, url, last,
-                            attempt + 1, retries, delay)
+                log.warning("%s %s failed (%s); retry %d/%d in %.1fs", method, url, last, attempt + 1, retries, delay)
                 self._sleep(delay)
                 continue
 
@@ -134,8 +145,7 @@ class HttpClient:
             if status == 403:
                 body = snippet(resp.text)
                 resp.close()
-                raise BlockedError(f"access forbidden (WAF/IP block?); not retried: {body!r}",
-                                   url=url, status=status)
+                raise BlockedError(f"access forbidden (WAF/IP block?); not retried: {body!r}", url=url, status=status)
             if status in RETRY_STATUSES:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 resp.close()
@@ -145,8 +155,7 @@ class HttpClient:
                 delay = self.backoff(attempt)
                 if retry_after is not None:
                     delay = min(self.settings.backoff_max_s, max(delay, retry_after))
-                log.warning("%s %s -> %d; retry %d/%d in %.1fs", method, url, status,
-                            attempt + 1, retries, delay)
+                log.warning("%s %s -> %d; retry %d/%d in %.1fs", method, url, status, attempt + 1, retries, delay)
                 self._sleep(delay)
                 continue
             if status >= 400:
@@ -160,11 +169,9 @@ class HttpClient:
         """Fetch and parse JSON/JSONP. HTML firewall pages and garbage raise ExchangeResponseError;
         a 200 firewall page is also classed as a block when it says so."""
         resp = self.request(method, url, **kwargs)
-        text = decode_text(resp.content, resp.encoding if "charset" in
-                           resp.headers.get("Content-Type", "") else None)
+        text = decode_text(resp.content, resp.encoding if "charset" in resp.headers.get("Content-Type", "") else None)
         if looks_like_html(text) and _is_block_page(text):
-            raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url,
-                               status=resp.status_code)
+            raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url, status=resp.status_code)
         return parse_json_payload(text, url=url, status=resp.status_code)
 
 

@@ -60,7 +60,9 @@ def parse_json_payload(text: str, *, url: str | None = None, status: int | None 
     if looks_like_html(body):
         raise ExchangeResponseError(
             "HTML page where JSON was expected (firewall, WAF or login page?)",
-            url=url, status=status, snippet=snippet(_strip_tags(body)),
+            url=url,
+            status=status,
+            snippet=snippet(_strip_tags(body)),
         )
     if body[0] not in "{[":
         m = _JSONP.match(body)
@@ -71,7 +73,9 @@ def parse_json_payload(text: str, *, url: str | None = None, status: int | None 
     except json.JSONDecodeError as exc:
         raise ExchangeResponseError(
             f"response is neither JSON nor JSONP ({exc.msg} at char {exc.pos})",
-            url=url, status=status, snippet=snippet(text),
+            url=url,
+            status=status,
+            snippet=snippet(text),
         ) from exc
 
 
@@ -81,6 +85,9 @@ def _strip_tags(html: str) -> str:
 
 def expect_dict(payload: Any, *, what: str, url: str | None = None) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise ExchangeResponseError(f"{what}: expected a JSON object, got {type(payload).__name__}",
-                                    url=url, snippet=snippet(json.dumps(payload, ensure_ascii=False)))
+        raise ExchangeResponseError(
+            f"{what}: expected a JSON object, got {type(payload).__name__}",
+            url=url,
+            snippet=snippet(json.dumps(payload, ensure_ascii=False)),
+        )
     return payload

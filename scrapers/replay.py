@@ -75,8 +75,13 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
     companies = _read_company_list(corpus)
     stocks = parse_stock_list((corpus / "api/cninfo/szse_stock_2026-06_bom_doubleencoded.json").read_bytes())
     pdf = corpus / "pdf"
-    ids = {"001282": "1216830304", "603418": "1224640118", "301563": "1224660035", "688775": "1223700812",
-           "920100": "1755859951"}
+    ids = {
+        "001282": "1216830304",
+        "603418": "1224640118",
+        "301563": "1224660035",
+        "688775": "1223700812",
+        "920100": "1755859951",
+    }
     column = {"SSE": "sse", "SZSE": "szse", "BSE": "bj"}
     entries = []
     for path in sorted((pdf / "prospectus").glob("*.pdf")):
@@ -86,17 +91,46 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
         part = "目标章节 p28-42" if "section" in path.name else "关键页摘录"
         aid = ids[code] + ("1" if "section" in path.name else "")
         title = f"{c['prospectus_title'].split('公司')[-1] or c['prospectus_title']}（{part}）"
-        entries.append(CatalogueEntry(code, info.name if info else c["company_name"],
-                                      info.org_id if info else f"gssz0{code}", title,
-                                      dt.date.fromisoformat(c["prospectus_date"]), aid, "category_scgkfx_szsh",
-                                      path, "szse" if code.startswith(("0", "3")) else column[c["exchange"]]))
+        entries.append(
+            CatalogueEntry(
+                code,
+                info.name if info else c["company_name"],
+                info.org_id if info else f"gssz0{code}",
+                title,
+                dt.date.fromisoformat(c["prospectus_date"]),
+                aid,
+                "category_scgkfx_szsh",
+                path,
+                "szse" if code.startswith(("0", "3")) else column[c["exchange"]],
+            )
+        )
     # The annual reports: dates are placeholders (the corpus does not record them).
-    entries.append(CatalogueEntry("600519", "贵州茅台", "gssh0600519", "贵州茅台2024年年度报告",
-                                  dt.date(2025, 4, 3), "1222958512", "category_ndbg_szsh",
-                                  pdf / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf", "sse"))
-    entries.append(CatalogueEntry("000430", "张家界", "gssz0000430", "2016年年度报告全文",
-                                  dt.date(2017, 4, 28), "1203418712", "category_ndbg_szsh",
-                                  pdf / "announcements" / "000430_zhangjiajie_2016_annual_report.pdf", "szse"))
+    entries.append(
+        CatalogueEntry(
+            "600519",
+            "贵州茅台",
+            "gssh0600519",
+            "贵州茅台2024年年度报告",
+            dt.date(2025, 4, 3),
+            "1222958512",
+            "category_ndbg_szsh",
+            pdf / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf",
+            "sse",
+        )
+    )
+    entries.append(
+        CatalogueEntry(
+            "000430",
+            "张家界",
+            "gssz0000430",
+            "2016年年度报告全文",
+            dt.date(2017, 4, 28),
+            "1203418712",
+            "category_ndbg_szsh",
+            pdf / "announcements" / "000430_zhangjiajie_2016_annual_report.pdf",
+            "szse",
+        )
+    )
     return entries + list(extra or [])
 
 
@@ -111,9 +145,17 @@ def reconstructed_excerpt(corpus: Path, out: Path) -> CatalogueEntry:
     from extractors.patents import is_patent_header
     from extractors.text import join_wrapped
 
-    entry = CatalogueEntry("001282", "三联锻造", "9900048170",
-                           "首次公开发行股票并在主板上市招股说明书（专利与竞争对手章节重建样本）",
-                           dt.date(2023, 5, 17), "1216830309", "category_scgkfx_szsh", out, "szse")
+    entry = CatalogueEntry(
+        "001282",
+        "三联锻造",
+        "9900048170",
+        "首次公开发行股票并在主板上市招股说明书（专利与竞争对手章节重建样本）",
+        dt.date(2023, 5, 17),
+        "1216830309",
+        "category_scgkfx_szsh",
+        out,
+        "szse",
+    )
     if out.is_file():
         return entry
     text_dir = corpus / "text" / "prospectus_fulltext"
@@ -140,9 +182,14 @@ def reconstructed_excerpt(corpus: Path, out: Path) -> CatalogueEntry:
         blocks.append(Para(join_wrapped("\n".join(para))))
     mineru = (text_dir / "001282_sanlian_forging_prospectus_mineru.md").read_text("utf-8")
     tables = [t for t in parse_tables(mineru) if is_patent_header(t[0]) and "有效期" in t[0]]
-    blocks += [Heading("2、专利"), Heading("（1）公司境内专利"),
-               Para("截至 2022 年 12 月 31 日，公司及其子公司名下共有境内专利 114 项，其中发明专利 12 项，"
-                    "实用新型 102 项，具体情况如下：")]
+    blocks += [
+        Heading("2、专利"),
+        Heading("（1）公司境内专利"),
+        Para(
+            "截至 2022 年 12 月 31 日，公司及其子公司名下共有境内专利 114 项，其中发明专利 12 项，"
+            "实用新型 102 项，具体情况如下："
+        ),
+    ]
     owners = ["①三联锻造", "②三连零部件", "③鑫联精工", "④湖州三连", "⑤芜湖万联", "⑥三联精密", "⑦其他子公司"]
     for owner, t in zip(owners, tables, strict=False):
         blocks += [Para(owner), Grid(t[0], t[1:], [12, 18, 32, 48, 26, 16, 14, 14], split_in_row=True)]
@@ -151,19 +198,29 @@ def reconstructed_excerpt(corpus: Path, out: Path) -> CatalogueEntry:
 
 
 class ReplayServer:
-    def __init__(self, corpus: Path = DEFAULT_CORPUS, catalogue: list[CatalogueEntry] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        corpus: Path = DEFAULT_CORPUS,
+        catalogue: list[CatalogueEntry] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        work_dir: Path | None = None,
+    ) -> None:
         """``catalogue`` defaults to the corpus PDFs, plus the reconstructed 001282 excerpt when
         ``work_dir`` is given (it is rendered there once)."""
         self.corpus = Path(corpus)
         if catalogue is None:
-            extra = [reconstructed_excerpt(self.corpus, Path(work_dir) / "001282_reconstructed_excerpt.pdf")] \
-                if work_dir is not None else []
+            extra = (
+                [reconstructed_excerpt(self.corpus, Path(work_dir) / "001282_reconstructed_excerpt.pdf")]
+                if work_dir is not None
+                else []
+            )
             catalogue = corpus_catalogue(self.corpus, extra)
         self.catalogue = catalogue
         self._scripts: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
-        self.hits: list[tuple[str, str, dict[str, list[str]]]] = []
+        #: (method, path, query+form parameters, request headers) of every request, in order
+        self.hits: list[tuple[str, str, dict[str, list[str]], dict[str, str]]] = []
         template = json.loads((self.corpus / "api/cninfo/hisAnnouncement_query_page_latest.json").read_text("utf-8"))
         self._row_template = template["announcements"][0]
         self._page_template = {k: v for k, v in template.items() if k != "announcements"}
@@ -193,7 +250,7 @@ class ReplayServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay", daemon=True)
@@ -217,9 +274,16 @@ class ReplayServer:
             self._scripts.setdefault(path, deque()).extend(responses)
 
     def settings_overrides(self) -> dict[str, str]:
-        return {"cninfo_base_url": self.url, "cninfo_static_url": self.url, "sse_query_url": self.url,
-                "sse_static_url": self.url, "bse_base_url": self.url, "neeq_base_url": self.url,
-                "szse_base_url": self.url, "szse_static_url": self.url}
+        return {
+            "cninfo_base_url": self.url,
+            "cninfo_static_url": self.url,
+            "sse_query_url": self.url,
+            "sse_static_url": self.url,
+            "bse_base_url": self.url,
+            "neeq_base_url": self.url,
+            "szse_base_url": self.url,
+            "szse_static_url": self.url,
+        }
 
     # --- dispatch ----------------------------------------------------------------------------------
 
@@ -231,7 +295,7 @@ class ReplayServer:
         if body and "json" not in (h.headers.get("Content-Type") or ""):
             params.update(parse_qs(body.decode("utf-8", "replace")))
         with self._lock:
-            self.hits.append((method, parts.path, params))
+            self.hits.append((method, parts.path, params, dict(h.headers.items())))
             queue = self._scripts.get(parts.path)
             scripted = queue.popleft() if queue else None
         if scripted is not None:
@@ -243,19 +307,36 @@ class ReplayServer:
                 self._cninfo_query(h, params, method)
             elif path.startswith("/new/data/") and path.endswith("_stock.json"):
                 market = path.rsplit("/", 1)[-1].split("_")[0]
-                f = {"szse": "szse_stock_2026-06_bom_doubleencoded.json",
-                     "bj": "bj_stock_2026-06_bom_doubleencoded.json"}.get(market)
+                f = {
+                    "szse": "szse_stock_2026-06_bom_doubleencoded.json",
+                    "bj": "bj_stock_2026-06_bom_doubleencoded.json",
+                }.get(market)
                 if f is None:
                     self._send(h, 404, b"not recorded", {}, method)
                 else:
-                    self._send(h, 200, (self.corpus / "api/cninfo" / f).read_bytes(),
-                               {"Content-Type": "application/json;charset=UTF-8"}, method)
+                    self._send(
+                        h,
+                        200,
+                        (self.corpus / "api/cninfo" / f).read_bytes(),
+                        {"Content-Type": "application/json;charset=UTF-8"},
+                        method,
+                    )
             elif path == "/security/stock/queryCompanyBulletinNew.do":
-                self._send(h, 200, (self.corpus / "api/sse/queryCompanyBulletinNew_page1_2026-08-01_08.jsonp")
-                           .read_bytes(), {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+                self._send(
+                    h,
+                    200,
+                    (self.corpus / "api/sse/queryCompanyBulletinNew_page1_2026-08-01_08.jsonp").read_bytes(),
+                    {"Content-Type": "text/javascript;charset=UTF-8"},
+                    method,
+                )
             elif path == "/disclosureInfoController/companyAnnouncement.do":
-                self._send(h, 200, (self.corpus / "api/bse/disclosure_announcement_page.jsonp").read_bytes(),
-                           {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+                self._send(
+                    h,
+                    200,
+                    (self.corpus / "api/bse/disclosure_announcement_page.jsonp").read_bytes(),
+                    {"Content-Type": "text/javascript;charset=UTF-8"},
+                    method,
+                )
             elif path.startswith("/finalpage/"):
                 self._pdf(h, path, method)
             else:
@@ -286,30 +367,57 @@ class ReplayServer:
             entries = [e for e in entries if a <= e.published <= b]
         entries = sorted(entries, key=lambda e: (e.published, e.announcement_id), reverse=True)
         if not entries:
-            self._send(h, 200, (self.corpus / "api/cninfo/hisAnnouncement_query_empty.json").read_bytes(),
-                       {"Content-Type": "application/json;charset=UTF-8"}, method)
+            self._send(
+                h,
+                200,
+                (self.corpus / "api/cninfo/hisAnnouncement_query_empty.json").read_bytes(),
+                {"Content-Type": "application/json;charset=UTF-8"},
+                method,
+            )
             return
         size = max(1, int(one("pageSize", "30")))
         page = max(1, int(one("pageNum", "1")))
-        chunk = entries[(page - 1) * size: page * size]
+        chunk = entries[(page - 1) * size : page * size]
         highlight = one("isHLtitle") == "true" and key
         rows = []
         for e in chunk:
             row = copy.deepcopy(self._row_template)
             title = e.title.replace(key, f"<em>{key}</em>") if highlight else e.title
             beijing = dt.datetime.combine(e.published, dt.time(0), dt.timezone(dt.timedelta(hours=8)))
-            row.update(secCode=e.sec_code, secName=e.sec_name, tileSecName=e.sec_name, orgId=e.org_id,
-                       announcementId=e.announcement_id, announcementTitle=title, shortTitle=e.title,
-                       announcementTime=int(beijing.timestamp() * 1000), adjunctUrl=e.adjunct_url,
-                       adjunctSize=max(1, e.pdf.stat().st_size // 1024), adjunctType="PDF",
-                       pageColumn=e.column.upper(), announcementType=e.category)
+            row.update(
+                secCode=e.sec_code,
+                secName=e.sec_name,
+                tileSecName=e.sec_name,
+                orgId=e.org_id,
+                announcementId=e.announcement_id,
+                announcementTitle=title,
+                shortTitle=e.title,
+                announcementTime=int(beijing.timestamp() * 1000),
+                adjunctUrl=e.adjunct_url,
+                adjunctSize=max(1, e.pdf.stat().st_size // 1024),
+                adjunctType="PDF",
+                pageColumn=e.column.upper(),
+                announcementType=e.category,
+            )
             rows.append(row)
         total = len(entries)
         pages = (total + size - 1) // size
-        payload = dict(self._page_template, announcements=rows, totalAnnouncement=total, totalRecordNum=total,
-                       totalpages=pages, hasMore=page < pages, totalSecurities=len({e.sec_code for e in entries}))
-        self._send(h, 200, json.dumps(payload, ensure_ascii=False).encode(),
-                   {"Content-Type": "application/json;charset=UTF-8"}, method)
+        payload = dict(
+            self._page_template,
+            announcements=rows,
+            totalAnnouncement=total,
+            totalRecordNum=total,
+            totalpages=pages,
+            hasMore=page < pages,
+            totalSecurities=len({e.sec_code for e in entries}),
+        )
+        self._send(
+            h,
+            200,
+            json.dumps(payload, ensure_ascii=False).encode(),
+            {"Content-Type": "application/json;charset=UTF-8"},
+            method,
+        )
 
     def _pdf(self, h: BaseHTTPRequestHandler, path: str, method: str) -> None:
         match = next((e for e in self.catalogue if "/" + e.adjunct_url == path), None)
@@ -323,8 +431,17 @@ class ReplayServer:
             if start >= len(data):
                 self._send(h, 416, b"", {"Content-Range": f"bytes */{len(data)}"}, method)
                 return
-            self._send(h, 206, data[start:], {"Content-Type": "application/pdf", "Accept-Ranges": "bytes",
-                                              "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"}, method)
+            self._send(
+                h,
+                206,
+                data[start:],
+                {
+                    "Content-Type": "application/pdf",
+                    "Accept-Ranges": "bytes",
+                    "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}",
+                },
+                method,
+            )
             return
         self._send(h, 200, data, {"Content-Type": "application/pdf", "Accept-Ranges": "bytes"}, method)
 

@@ -89,8 +89,9 @@ class SseAdapter:
 
     def _fetch(self, query: Query, code: str, page: int) -> Page:
         url = urls.sse_bulletin_query(self.settings)
-        payload = self.http.get_json(url, params=build_params(query, page, 25, code),
-                                     headers={"Referer": "https://www.sse.com.cn/"})
+        payload = self.http.get_json(
+            url, params=build_params(query, page, 25, code), headers={"Referer": "https://www.sse.com.cn/"}
+        )
         return parse_bulletin_page(payload, self.settings, url=url)
 
     def search(self, query: Query) -> ScrapeResult:

@@ -47,17 +47,19 @@ def parse_ann_list(payload: Any, settings: Settings, *, url: str | None = None) 
     for r in data.get("data") or []:
         try:
             path = str(r.get("attachPath") or "")
-            anns.append(Announcement(
-                source="szse",
-                announcement_id=str(r.get("id") or r["annId"]),
-                sec_code=_first(r.get("secCode")),
-                sec_name=_first(r.get("secName")),
-                title=clean_title(str(r.get("title") or "")),
-                published=parse_date(str(r["publishTime"])),
-                pdf_url=urls.szse_pdf(settings, path) if path else None,
-                category=_first(r.get("bigCategoryId")) or None,
-                size_kb=int(r["attachSize"]) if r.get("attachSize") else None,
-            ))
+            anns.append(
+                Announcement(
+                    source="szse",
+                    announcement_id=str(r.get("id") or r["annId"]),
+                    sec_code=_first(r.get("secCode")),
+                    sec_name=_first(r.get("secName")),
+                    title=clean_title(str(r.get("title") or "")),
+                    published=parse_date(str(r["publishTime"])),
+                    pdf_url=urls.szse_pdf(settings, path) if path else None,
+                    category=_first(r.get("bigCategoryId")) or None,
+                    size_kb=int(r["attachSize"]) if r.get("attachSize") else None,
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ExchangeResponseError(f"malformed SZSE row: {exc}", url=url, snippet=str(r)[:160]) from exc
     total = data.get("announceCount")
@@ -73,13 +75,15 @@ class SzseAdapter:
 
     def _fetch(self, query: Query, page: int) -> Page:
         url = urls.szse_ann_list(self.settings)
-        payload = self.http.get_json(url, method="POST", json=build_body(query, page),
-                                     headers={"Content-Type": "application/json",
-                                              "Referer": "https://www.szse.cn/disclosure/listed/notice/"})
+        payload = self.http.get_json(
+            url,
+            method="POST",
+            json=build_body(query, page),
+            headers={"Content-Type": "application/json", "Referer": "https://www.szse.cn/disclosure/listed/notice/"},
+        )
         return parse_ann_list(payload, self.settings, url=url)
 
     def search(self, query: Query) -> ScrapeResult:
         result = collect_pages(lambda p: self._fetch(query, p), source="szse")
         result.announcements = [a for a in result.announcements if query.matches(a)]
         return result
-

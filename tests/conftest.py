@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Prefect must see these before it is imported: an isolated home and a generous first-start timeout
+# (the ephemeral server runs its migrations on first start).
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for key in [k for k in os.environ if k.startswith("PP_")]:
+    del os.environ[key]  # tests build their own Settings
+
+import pytest  # noqa: E402
+
+from core.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("PROSPECTUS_CORPUS", ROOT.parent / "shared" / "corpus"))
+if not (CORPUS / "MANIFEST.md").is_file():
+    raise RuntimeError(f"the shared corpus is missing at {CORPUS}; tests need ../shared/corpus")
+
+PDF = CORPUS / "pdf"
+TEXT = CORPUS / "text" / "prospectus_fulltext"
+API = CORPUS / "api"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        outputs_dir=tmp_path / "outputs",
+        min_interval_s=0,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        max_retries=3,
+    )
+
+
+@pytest.fixture
+def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from scrapers.replay import ReplayServer
+
+    with ReplayServer(CORPUS) as server:
+        yield server
+
+
+def replay_settings(server, tmp_path: Path, **kw) -> Settings:  # type: ignore[no-untyped-def]
+    base = dict(
+        data_dir=tmp_path / "data",
+        outputs_dir=tmp_path / "outputs",
+        min_interval_s=0,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        max_retries=3,
+    )
+    base.update(server.settings_overrides())
+    base.update(kw)
+    return Settings(**base)

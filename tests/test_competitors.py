@@ -1,0 +1,64 @@
+"""Competitor names from the real competitor chapters (full texts), checked against the pages."""
+
+from __future__ import annotations
+
+from extractors.competitors import competitors_in_section, mentions_in_table
+from tests.test_locate import pages
+
+
+def names(code: str, first: int, last: int, issuer: str) -> dict[str, tuple[str | None, str | None, int]]:
+    found = competitors_in_section(code, [(p, pages(code)[p - 1]) for p in range(first, last + 1)], issuer=issuer)
+    return {m.name: (m.short_name, m.stock_code, m.page) for m in found}
+
+
+def test_001282_main_competitors_with_short_names_and_codes() -> None:
+    got = names("001282", 121, 121, "三联锻造")
+    assert got["江苏太平洋精锻科技股份有限公司"] == ("精锻科技", "300258", 121)
+    assert got["天润工业技术股份有限公司"] == ("天润工业", "002283", 121)
+    assert got["云南西仪工业股份有限公司"] == ("西仪股份", "002265", 121)
+    assert got["桂林福达股份有限公司"] == ("福达股份", "603166", 121)
+    assert got["德西福格汽车零部件集团"][0] == "德西福格"  # foreign, no code
+    assert got["宁波蜗牛锻造有限公司"][0] == "宁波蜗牛"
+    assert not [n for n in got if "三联" in n]  # the issuer is not its own competitor
+
+
+def test_001282_context_is_the_sentence_on_its_page() -> None:
+    found = competitors_in_section("001282", [(121, pages("001282")[120])], issuer="三联锻造")
+    m = next(m for m in found if m.stock_code == "002283")
+    assert "天润工业技术股份有限公司（天润工业，002283）" in m.context and m.page == 121
+
+
+def test_920100_listed_peers_with_codes() -> None:
+    got = names("920100", 110, 111, "三协电机")
+    assert {n: v[1] for n, v in got.items() if v[1]} == {
+        "鸣志电器": "603728",
+        "江苏雷利": "300660",
+        "科力尔": "002892",
+        "华阳智能": "301502",
+        "星德胜": "603344",
+    }
+
+
+def test_688775_competitors_given_as_subheadings() -> None:
+    got = names("688775", 190, 191, "影石创新")
+    assert {"GoPro", "日本理光", "大疆"} <= set(got)
+
+
+def test_603418_competitor_subheadings() -> None:
+    got = names("603418", 136, 137, "友升股份")
+    assert {
+        "广东和胜工业铝材股份有限公司",
+        "宁波旭升集团股份有限公司",
+        "广东文灿压铸股份有限公司",
+        "重庆新铝时代科技股份有限公司",
+    } <= set(got)
+
+
+def test_names_from_a_competitor_table() -> None:
+    header = ("序号", "公司名称", "公司简介")
+    rows = [
+        (121, ("1", "江苏太平洋精锻科技股份有限公司（精锻科技，300258）", "精锻科技成立于1992年")),
+        (121, ("2", "芜湖三联锻造股份有限公司", "发行人")),
+    ]
+    (m,) = mentions_in_table("d", header, rows, issuer="芜湖三联锻造股份有限公司")
+    assert (m.name, m.short_name, m.stock_code, m.page) == ("江苏太平洋精锻科技股份有限公司", "精锻科技", "300258", 121)

@@ -1,0 +1,87 @@
+"""The whole pipeline as Prefect flows (embedded SQLite server) over the replay of real data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from core.manifest import Manifest
+from core.workbook import SHEETS
+from scrapers.replay import ReplayServer
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.prefect
+
+
+def rows(ws) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    values = list(ws.iter_rows(values_only=True))
+    return [dict(zip(values[0], r, strict=True)) for r in values[1:]]
+
+
+def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.pipeline import adhoc_flow, daily_flow
+
+    with ReplayServer(CORPUS, work_dir=tmp_path / "replay") as srv:
+        for name, url in srv.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+
+        first = Path(adhoc_flow(start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1)))
+        downloads = [h for h in srv.hits if h[1].startswith("/finalpage/")]
+        assert len(downloads) == 9
+
+        wb = load_workbook(first)
+        assert wb.sheetnames == list(SHEETS)
+        anns = rows(wb["Announcements"])
+        assert len(anns) == 9 and {a["代码"] for a in anns} >= {
+            "001282",
+            "301563",
+            "603418",
+            "688775",
+            "920100",
+            "600519",
+            "000430",
+        }
+        docs = rows(wb["Documents"])
+        assert len(docs) == 9 and all(len(str(d["sha256"])) == 64 for d in docs)
+        moutai = next(d for d in docs if d["代码"] == "600519")
+        assert moutai["页数"] == 143 and moutai["字节"] == 3626217
+
+        patents = rows(wb["Patents"])
+        assert len(patents) == 114
+        first_patent = patents[0]
+        assert (first_patent["专利号"], first_patent["专利类型"], first_patent["页码"]) == (
+            "ZL200910116288.8",
+            "发明",
+            3,
+        )
+        assert first_patent["专利名称"] == "中高碳微合金非调质钢及其控锻控冷的工艺方法"
+        comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
+        assert comps["江苏太平洋精锻科技股份有限公司"]["股票代码"] == "300258"
+        assert comps["江苏太平洋精锻科技股份有限公司"]["是否上市"] == "listed"
+        summaries = rows(wb["Summaries"])
+        assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
+        assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)
+        assert len(rows(wb["Tables"])) >= 114 + 7
+        info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
+        assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 9
+
+        # a rerun downloads nothing and processes nothing again
+        second = Path(adhoc_flow(start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1)))
+        assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 9
+        info2 = {r["item"]: r["value"] for r in rows(load_workbook(second)["Run info"])}
+        assert info2["documents already processed (skipped)"] == 9 and info2["LLM cached"] > 0
+        assert len(rows(load_workbook(second)["Patents"])) == 114
+
+        # daily: first run looks back one day from "today"; the next starts where it ended
+        daily_flow(today=dt.date(2025, 9, 25), lookback_days=10)
+        daily_flow(today=dt.date(2025, 9, 30))
+        manifest = Manifest(tmp_path / "data" / "manifest.sqlite")
+        assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
+        windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"][-2:]
+        assert windows == ["2025-09-15~2025-09-25", "2025-09-25~2025-09-30"]

@@ -1,0 +1,192 @@
+"""The LLM layer against a local OpenAI-compatible server, and the offline backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError
+from core.records import Announcement, CompetitorMention, Section, SectionKind
+from core.settings import Settings
+from llm import offline
+from llm.client import OfflineModel, OpenAICompatibleModel, model_from_settings
+from llm.service import Cache, LLMService
+from tests.fake_openai import FakeOpenAI, chat, error
+
+ANN = Announcement(
+    source="cninfo",
+    announcement_id="1",
+    sec_code="001282",
+    sec_name="三联锻造",
+    title="首次公开发行股票并在主板上市招股说明书",
+    published=dt.date(2023, 5, 17),
+    pdf_url=None,
+)
+GOOD = json.dumps({"category": "招股/IPO", "confidence": 0.95, "rationale": "标题为招股说明书"}, ensure_ascii=False)
+
+
+@pytest.fixture
+def fake():  # type: ignore[no-untyped-def]
+    with FakeOpenAI() as server:
+        yield server
+
+
+def service(fake: FakeOpenAI, tmp_path: Path, **kw: object) -> LLMService:
+    s = Settings(
+        llm_base_url=fake.base_url,
+        llm_api_key="sk-test",
+        llm_model="qwen-plus",
+        llm_max_retries=2,
+        llm_timeout_s=10,
+        **kw,
+    )  # type: ignore[arg-type]
+    return LLMService(model_from_settings(s), Cache(tmp_path / "cache.sqlite"), max_reasks=s.llm_max_reasks)
+
+
+def test_structured_answer_is_validated_and_usage_recorded(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(chat(GOOD, prompt_tokens=321, completion_tokens=45))
+    svc = service(fake, tmp_path)
+    label = svc.classify_announcement(ANN)
+    assert (label.category, label.confidence, label.backend) == ("招股/IPO", 0.95, "openai-compatible:qwen-plus")
+    (req,) = fake.requests
+    assert req["model"] == "qwen-plus" and req["temperature"] == 0
+    assert req["response_format"]["type"] == "json_schema"
+    assert req["response_format"]["json_schema"]["schema"]["required"] == ["category", "confidence", "rationale"]
+    assert fake.auth == ["Bearer sk-test"]
+    (usage,) = svc.usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.cached, usage.attempts) == (321, 45, False, 1)
+
+
+def test_invalid_json_is_re_asked_with_the_error(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(
+        chat('{"category": "招股/IPO", "confidence": 1.7'),  # not JSON
+        chat(json.dumps({"category": "新股", "confidence": 0.5, "rationale": "x"}, ensure_ascii=False)),  # bad enum
+        chat("```json\n" + GOOD + "\n```"),
+    )
+    svc = service(fake, tmp_path)
+    assert svc.classify_announcement(ANN).category == "招股/IPO"
+    assert len(fake.requests) == 3
+    reask = fake.requests[2]["messages"]
+    assert reask[-2]["role"] == "assistant" and "新股" in reask[-2]["content"]
+    assert reask[-1]["role"] == "user" and "category" in reask[-1]["content"]
+    assert svc.usage[-1].attempts == 3 and svc.usage[-1].prompt_tokens == 300
+
+
+def test_invalid_answers_are_bounded(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(*[chat("not json at all")] * 3)
+    with pytest.raises(LLMInvalidOutputError, match="3 attempts") as err:
+        service(fake, tmp_path).classify_announcement(ANN)
+    assert err.value.raw == "not json at all" and len(fake.requests) == 3
+
+
+def test_truncated_answer_is_an_error(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(chat('{"summary": "公司主要竞争对手包括精锻科技、天润', finish_reason="length"))
+    section = Section(
+        doc_key="d",
+        kind=SectionKind.COMPETITOR,
+        title="主要竞争对手",
+        pages=(121,),
+        text="公司主要竞争对手包括精锻科技。",
+        located_by="heading",
+    )
+    with pytest.raises(LLMTruncatedError, match="finish_reason=length"):
+        service(fake, tmp_path).summarise(section)
+    assert len(fake.requests) == 1
+
+
+def test_429_then_success(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(error(429, "Rate limit reached", {"Retry-After": "0"}), chat(GOOD))
+    assert service(fake, tmp_path).classify_announcement(ANN).category == "招股/IPO"
+    assert len(fake.requests) == 2
+
+
+def test_429_forever_is_an_llm_error(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(*[error(429, "Rate limit reached", {"Retry-After": "0"})] * 3)
+    with pytest.raises(LLMError, match="rate limited"):
+        service(fake, tmp_path).classify_announcement(ANN)
+
+
+def test_provider_without_json_schema_falls_back_to_json_object(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(error(400, "response_format type json_schema is not supported"), chat(GOOD))
+    svc = service(fake, tmp_path)
+    assert svc.classify_announcement(ANN).category == "招股/IPO"
+    assert [r["response_format"]["type"] for r in fake.requests] == ["json_schema", "json_object"]
+    assert "JSON Schema" in fake.requests[1]["messages"][0]["content"]  # the schema travels in the prompt
+    assert isinstance(svc.model, OpenAICompatibleModel) and svc.model.mode == "json_object"
+
+
+def test_cache_by_content_hash(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(chat(GOOD))
+    first = service(fake, tmp_path).classify_announcement(ANN)
+    svc = service(fake, tmp_path)
+    assert svc.classify_announcement(ANN) == first
+    assert len(fake.requests) == 1 and svc.usage[-1].cached
+    fake.queue(chat(GOOD))
+    service(fake, tmp_path).classify_announcement(ANN.model_copy(update={"title": "2026年半年度报告"}))
+    assert len(fake.requests) == 2  # other text, other key
+
+
+def test_competitor_classification(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(
+        chat(
+            json.dumps(
+                {"listed": "listed", "domicile": "domestic", "stock_code": "300258", "rationale": "深交所上市公司"},
+                ensure_ascii=False,
+            )
+        )
+    )
+    m = CompetitorMention(
+        doc_key="d",
+        name="江苏太平洋精锻科技股份有限公司",
+        page=121,
+        context="精锻科技成立于1992年，深交所上市公司",
+        stock_code="300258",
+    )
+    label = service(fake, tmp_path).classify_competitor(m)
+    assert (label.listed, label.domicile, label.stock_code) == ("listed", "domestic", "300258")
+
+
+def test_no_key_means_the_labelled_offline_backend() -> None:
+    model = model_from_settings(Settings())
+    assert isinstance(model, OfflineModel) and model.backend == "offline"
+    label = LLMService(model).classify_announcement(ANN)
+    assert label.backend == "offline:offline-rules-v1" and "离线规则" in label.rationale
+
+
+@pytest.mark.parametrize(
+    "title, category",
+    [
+        ("首次公开发行股票并在主板上市招股说明书", "招股/IPO"),
+        ("酉立智能:2026年半年度报告", "定期报告"),
+        ("关于召开2026年第二次临时股东大会的通知", "股东大会"),
+        ("关于控股股东股份被轮候冻结的公告", "股权变动"),
+        ("2026年8月6日投资者关系活动记录表", "投资者关系"),
+        ("华能国际关于第十期中期票据发行的公告", "融资"),
+        ("万东医疗第十届董事会第十八次会议决议公告", "董事会/监事会"),
+        ("2026年7月销售情况简报", "其他"),
+    ],
+)
+def test_offline_keyword_classifier_on_real_titles(title: str, category: str) -> None:
+    assert offline.classify_announcement(title).category == category
+
+
+def test_offline_competitor_rules() -> None:
+    listed = offline.classify_competitor(
+        "江苏太平洋精锻科技股份有限公司", "精锻科技成立于1992年，深交所上市公司", "300258"
+    )
+    assert (listed.listed, listed.domicile) == ("listed", "domestic")
+    foreign = offline.classify_competitor(
+        "德西福格汽车零部件集团", "德西福格汽车零部件集团总部位于德国，成立于1938年", None
+    )
+    assert (foreign.listed, foreign.domicile) == ("unknown", "foreign")
+    gopro = offline.classify_competitor("GoPro", "GoPro 成立于 2004 年，2014 年在美国纳斯达克上市（GPRO）", None)
+    assert (gopro.listed, gopro.domicile) == ("listed", "foreign")
+
+
+def test_offline_summary_is_extractive() -> None:
+    text = "公司主要竞争对手包括精锻科技、天润工业。精锻科技成立于1992年。天润工业成立于1995年，主营曲轴。"
+    out = offline.summarise(text)
+    assert out.summary and all(part in text for part in out.summary.split("。") if part)

@@ -1,0 +1,50 @@
+"""pdfplumber on real prospectus pages (001282, printed pp. 28–42); values checked against the page text."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from extractors.merge import MergedTable, merge_fragments
+from extractors.tables import extract_fragments
+from tests.conftest import PDF
+
+SECTION = PDF / "prospectus" / "001282_sanlian_forging_prospectus_section_p28-42.pdf"
+
+
+@cache
+def tables() -> list[MergedTable]:
+    return merge_fragments(extract_fragments(SECTION, range(1, 16)))
+
+
+def test_capital_table_values_on_page_3() -> None:
+    t = next(t for t in tables() if t.pages == (3,))
+    assert t.header == ("股东名称", "注册资本（万元）", "出资比例（%）", "出资方式", "出资状态")
+    assert t.rows[0] == (3, ("孙国奉", "175.00", "35.00", "实物（机器设备）", "实缴出资"))
+    assert t.rows[-1] == (3, ("合计", "500.00", "100.00", "/", "/"))
+
+
+def test_table_continued_on_page_4_drops_the_repeated_header() -> None:
+    t = next(t for t in tables() if t.pages == (3, 4))
+    assert [r[1][0] for r in t.rows] == ["孙国奉", "孙国敏", "", "张松满", "合计"]
+    assert t.rows[1] == (4, ("孙国敏", "152.50", "32.50", "货币", "实缴出资"))
+    assert all(cells != t.header for _, cells in t.rows)
+
+
+def test_partner_table_over_three_pages_keeps_each_rows_page() -> None:
+    t = next(t for t in tables() if t.pages == (8, 9, 10))
+    assert t.header[:3] == ("序号", "姓名", "合伙人类型")
+    seqs = [cells[0] for _, cells in t.rows]
+    assert seqs == [str(i) for i in range(1, 43)] + ["合计"]
+    assert t.rows[0] == (
+        8,
+        ("1", "孙国奉", "普通合伙人", "三联锻造董事长、总经理", "382.50", "24.43", "货币", "2019.12.31 之前"),
+    )
+    assert t.rows[-2][0] == 10 and t.rows[-2][1][:2] == ("42", "孙兴明")
+    assert t.rows[-1] == (10, ("合计", "", "/", "/", "1,566.00", "100.00", "/", "/"))
+    assert {p for p, c in t.rows if c[0] == "16"} == {9}
+
+
+def test_cjk_cells_wrapped_over_lines_are_joined_without_spaces() -> None:
+    cells = [c for t in tables() for _, row in t.rows for c in row]
+    assert "三联锻造董事长、总经理" in cells
+    assert not [c for c in cells if "\n" in c]

@@ -1,0 +1,90 @@
+"""The review workbook's presentation: frozen headers, filters, widths, links, Chinese text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from core.records import Announcement, Document, DocumentExtraction, PatentRecord, PatentType
+from core.workbook import SHEETS, RunReport, display_width, write_workbook
+
+
+def report(tmp_path: Path) -> RunReport:
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF")
+    ann = Announcement(
+        source="cninfo",
+        announcement_id="1216830304",
+        sec_code="001282",
+        sec_name="三联锻造",
+        title="首次公开发行股票并在主板上市招股说明书\x07",
+        published=dt.date(2023, 5, 17),
+        pdf_url="http://static.cninfo.com.cn/finalpage/2023-05-17/1216830304.PDF",
+    )
+    doc = Document(
+        key=ann.key,
+        sec_code="001282",
+        sec_name="三联锻造",
+        title=ann.title,
+        published=ann.published,
+        url=ann.pdf_url or "",
+        path=str(pdf),
+        sha256="ab" * 32,
+        size=14,
+    )
+    patent = PatentRecord(
+        doc_key=ann.key,
+        page=185,
+        name="中高碳微合金非调质钢及其控锻控冷的工艺方法",
+        number="ZL200910116288.8",
+        patent_type=PatentType.INVENTION,
+        application_date=dt.date(2009, 3, 5),
+    )
+    ex = DocumentExtraction(
+        doc_key=ann.key,
+        pages=476,
+        patent_pages=(185,),
+        competitor_pages=(),
+        sections=(),
+        tables=(),
+        patents=(patent,),
+        competitors=(),
+        lead_text="长" * 40_000,
+    )
+    return RunReport(
+        flow="adhoc",
+        parameters={"codes": ["001282"]},
+        started=dt.datetime(2026, 11, 23, 8),
+        finished=dt.datetime(2026, 11, 23, 8, 5),
+        announcements=[ann],
+        documents=[doc],
+        extractions={ann.key: ex},
+        failures=[("cninfo:9", "download", "InvalidPDFError: HTML page")],
+    )
+
+
+def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
+    path = write_workbook(report(tmp_path), tmp_path / "out")
+    assert path.name == "prospectus_adhoc_20261123_080500.xlsx" and not list(path.parent.glob("*.part"))
+    wb = load_workbook(path)
+    assert wb.sheetnames == list(SHEETS)
+    for ws in wb:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws["A1"].font.bold
+    pat = wb["Patents"]
+    header = [c.value for c in pat[1]]
+    row = dict(zip(header, pat[2], strict=True))
+    assert row["专利号"].value == "ZL200910116288.8" and row["页码"].value == 185
+    assert row["PDF"].hyperlink.target == "http://static.cninfo.com.cn/finalpage/2023-05-17/1216830304.PDF#page=185"
+    assert row["本地文件"].hyperlink.target.startswith("file://")
+    assert row["申请日"].number_format == "yyyy-mm-dd"
+    assert pat.column_dimensions["D"].width >= display_width("中高碳微合金非调质钢及其控锻控冷的工艺方法") / 2
+    ann = wb["Announcements"]
+    assert ann["E2"].value == "首次公开发行股票并在主板上市招股说明书"  # control character removed
+    info = {r[0].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
+    assert info["failure: download"] == "cninfo:9: InvalidPDFError: HTML page"
+
+
+def test_cjk_is_twice_as_wide() -> None:
+    assert display_width("专利ab") == 6
