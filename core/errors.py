@@ -50,6 +50,10 @@ class TransientHTTPError(ScrapeError):
     """5xx or connection failure that persisted after every retry."""
 
 
+class ExchangeBusyError(TransientHTTPError):
+    """The exchange answered 200 but says it is busy (SSE: ``系统繁忙，请稍后再试``): retry later."""
+
+
 class IncompleteResultError(ScrapeError):
     """Pagination finished but the number of rows does not match the total the exchange reported."""
 

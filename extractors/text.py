@@ -14,6 +14,7 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 def join_wrapped(text: str) -> str:
     """Join lines wrapped inside a cell or paragraph: no space next to CJK, one space between Latin
     words ("Hand-held or vehicle\\nmounted" → "Hand-held or vehicle mounted")."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _JOIN_CJK.sub("", text)
     text = _WORD_WRAP.sub(" ", text)  # "vehicle\nmounted": a space between two words
     text = re.sub(r"\s*\n\s*", "", text)  # "2029.1\n2.18", "ZL202311045\n168.X": no space

@@ -14,9 +14,14 @@ from prefect.schedules import Cron
 from flows.pipeline import adhoc_flow, daily_flow
 
 
+def deployments(cron: str, timezone: str = "Asia/Shanghai") -> list[Any]:
+    """The daily deployment on its cron schedule and the parameterised ad-hoc one."""
+    daily: Any = daily_flow.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)])
+    adhoc: Any = adhoc_flow.to_deployment(name="adhoc")
+    return [daily, adhoc]
+
+
 def serve_daily(cron: str, timezone: str = "Asia/Shanghai") -> None:
     from prefect import serve
 
-    daily: Any = daily_flow.to_deployment(name="daily", schedules=[Cron(cron, timezone=timezone)])
-    adhoc: Any = adhoc_flow.to_deployment(name="adhoc")
-    serve(daily, adhoc)
+    serve(*deployments(cron, timezone))

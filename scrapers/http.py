@@ -109,6 +109,9 @@ class HttpClient:
         self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         self.requests_sent = 0
 
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
     def close(self) -> None:
         self.session.close()
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core import urls
-from core.errors import ExchangeResponseError
+from core.errors import ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
@@ -64,7 +64,10 @@ def _record(r: dict[str, Any], settings: Settings) -> Announcement:
 def parse_bulletin_page(payload: Any, settings: Settings, *, url: str | None = None) -> Page:
     data = expect_dict(payload, what="SSE bulletin query", url=url)
     if str(data.get("success", "true")).lower() == "false" or data.get("error"):
-        raise ExchangeResponseError(f"SSE reported an error: {data.get('error') or data}", url=url)
+        message = str(data.get("error") or data)
+        if "繁忙" in message or "稍后" in message:
+            raise ExchangeBusyError(f"SSE is busy: {message}", url=url)
+        raise ExchangeResponseError(f"SSE reported an error: {message}", url=url)
     help_ = data.get("pageHelp")
     if not isinstance(help_, dict):
         raise ExchangeResponseError("SSE response has no 'pageHelp'", url=url, snippet=str(list(data))[:120])
@@ -89,10 +92,19 @@ class SseAdapter:
 
     def _fetch(self, query: Query, code: str, page: int) -> Page:
         url = urls.sse_bulletin_query(self.settings)
-        payload = self.http.get_json(
-            url, params=build_params(query, page, 25, code), headers={"Referer": "https://www.sse.com.cn/"}
-        )
-        return parse_bulletin_page(payload, self.settings, url=url)
+        for attempt in range(self.settings.max_retries + 1):
+            payload = self.http.get_json(
+                url, params=build_params(query, page, 25, code), headers={"Referer": "https://www.sse.com.cn/"}
+            )
+            try:
+                return parse_bulletin_page(payload, self.settings, url=url)
+            except ExchangeBusyError:
+                if attempt == self.settings.max_retries:
+                    raise
+                delay = self.http.backoff(attempt)
+                log.warning("SSE busy on page %d; retry %d in %.1fs", page, attempt + 1, delay)
+                self.http.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def search(self, query: Query) -> ScrapeResult:
         if not (query.start and query.end):

@@ -85,3 +85,18 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
         windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"][-2:]
         assert windows == ["2025-09-15~2025-09-25", "2025-09-25~2025-09-30"]
+
+
+def test_served_daily_deployment_has_the_cron_schedule() -> None:
+    from flows.serve import deployments
+
+    daily, adhoc = deployments("30 18 * * *", "Asia/Shanghai")
+    (schedule,) = daily.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 18 * * *", "Asia/Shanghai")
+    assert daily.name == "daily" and adhoc.name == "adhoc" and not adhoc.schedules
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.pipeline import adhoc_flow
+
+    params = parameter_schema(adhoc_flow.fn).model_dump()["properties"]
+    assert set(params) >= {"exchange", "codes", "keyword", "categories", "start", "end"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import ExchangeResponseError
+from core.errors import ExchangeBusyError, ExchangeResponseError
 from core.settings import Settings
 from scrapers import cninfo, disclosure, sse
 from scrapers.base import BEIJING
@@ -135,7 +135,7 @@ def test_sse_page_with_groups_and_attachments() -> None:
 
 
 def test_sse_busy_error_without_callback_name() -> None:
-    with pytest.raises(ExchangeResponseError, match="系统繁忙"):
+    with pytest.raises(ExchangeBusyError, match="系统繁忙"):
         sse.parse_bulletin_page(load("sse/queryCompanyBulletinNew_error_busy.jsonp"), S)
 
 
