@@ -11,11 +11,11 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from core.records import Document
+from core.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -50,14 +50,8 @@ class Manifest:
             c.execute("PRAGMA journal_mode=WAL")
             c.executescript(_SCHEMA)
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     # --- documents --------------------------------------------------------------------------------
 

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ANNOUNCEMENT_CATEGORIES = (
-    "招股/IPO",
-    "定期报告",
-    "股东大会",
-    "董事会/监事会",
-    "融资",
-    "股权变动",
-    "重大事项",
-    "问询回复",
-    "投资者关系",
-    "其他",
-)
 AnnouncementCategory = Literal[
     "招股/IPO",
     "定期报告",
@@ -30,6 +18,7 @@ AnnouncementCategory = Literal[
     "投资者关系",
     "其他",
 ]
+ANNOUNCEMENT_CATEGORIES: tuple[str, ...] = get_args(AnnouncementCategory)
 
 
 class _Out(BaseModel):

@@ -9,7 +9,6 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +24,7 @@ from core.records import (
     Section,
     Summary,
 )
+from core.sqlite import connect
 from llm import prompts
 from llm.client import Model, Prompt
 from llm.schemas import AnnouncementClassOut, CompetitorClassOut, SectionSummaryOut
@@ -47,14 +47,8 @@ class Cache:
                 "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT)"
             )
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30)
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def get(self, key: str) -> str | None:
         with self._conn() as c:
@@ -96,39 +90,39 @@ class LLMService:
     def label(self) -> str:
         return f"{self.model.backend}:{self.model.model_id}"
 
-    def _record(self, usage: LLMUsage) -> None:
+    def _account(
+        self, task: str, prompt_tokens: int = 0, completion_tokens: int = 0, attempts: int = 1, cached: bool = False
+    ) -> LLMUsage:
+        usage = LLMUsage(
+            task=task,
+            model=self.model.model_id,
+            backend=self.model.backend,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            attempts=attempts,
+            cached=cached,
+        )
         with self._lock:
             self.usage.append(usage)
+        return usage
 
     def run(self, prompt: Prompt, schema: type[T]) -> tuple[T, LLMUsage]:
+        """One validated answer: from the cache, or from the model with bounded re-asks. Usage of every
+        call is recorded, failed ones included."""
         key = cache_key(self.model.model_id, prompt.task, prompt.payload)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            usage = LLMUsage(
-                task=prompt.task, model=self.model.model_id, backend=self.model.backend, cached=True, attempts=0
-            )
-            self._record(usage)
-            return schema.model_validate_json(hit), usage
+            return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
 
         history: list[dict[str, str]] = []
         prompt_tokens = completion_tokens = 0
-        last_error = ""
-        last_text = ""
+        last_error = last_text = ""
         for attempt in range(1, self.max_reasks + 2):
             raw = self.model.complete(prompt, history)
             prompt_tokens += raw.prompt_tokens
             completion_tokens += raw.completion_tokens
             last_text = raw.text
             if raw.finish_reason == "length":
-                self._record(
-                    LLMUsage(
-                        task=prompt.task,
-                        model=self.model.model_id,
-                        backend=self.model.backend,
-                        prompt_tokens=prompt_tokens,
-                        completion_tokens=completion_tokens,
-                        attempts=attempt,
-                    )
-                )
+                self._account(prompt.task, prompt_tokens, completion_tokens, attempt)
                 raise LLMTruncatedError(
                     f"{prompt.task}: the answer was cut at the token limit (finish_reason=length); "
                     "raise PP_LLM_MAX_TOKENS or shorten the input",
@@ -150,28 +144,11 @@ class LLMService:
                     },
                 ]
                 continue
-            usage = LLMUsage(
-                task=prompt.task,
-                model=self.model.model_id,
-                backend=self.model.backend,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                attempts=attempt,
-            )
-            self._record(usage)
+            usage = self._account(prompt.task, prompt_tokens, completion_tokens, attempt)
             if self.cache is not None:
                 self.cache.put(key, prompt.task, self.model.model_id, out.model_dump_json(), usage)
             return out, usage
-        self._record(
-            LLMUsage(
-                task=prompt.task,
-                model=self.model.model_id,
-                backend=self.model.backend,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                attempts=self.max_reasks + 1,
-            )
-        )
+        self._account(prompt.task, prompt_tokens, completion_tokens, self.max_reasks + 1)
         raise LLMInvalidOutputError(
             f"{prompt.task}: no valid answer after {self.max_reasks + 1} attempts: {last_error}", raw=last_text
         )

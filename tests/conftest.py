@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # Prefect must see these before it is imported: an isolated home and a generous first-start timeout
 # (the ephemeral server runs its migrations on first start).
@@ -27,16 +28,22 @@ TEXT = CORPUS / "text" / "prospectus_fulltext"
 API = CORPUS / "api"
 
 
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for tests: a private data dir, no politeness gap, fast retries."""
+    base: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "outputs_dir": tmp_path / "outputs",
+        "min_interval_s": 0,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "max_retries": 3,
+    }
+    return Settings(**{**base, **overrides})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        outputs_dir=tmp_path / "outputs",
-        min_interval_s=0,
-        backoff_base_s=0.01,
-        backoff_max_s=0.05,
-        max_retries=3,
-    )
+    return make_settings(tmp_path)
 
 
 @pytest.fixture
@@ -47,15 +54,6 @@ def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield server
 
 
-def replay_settings(server, tmp_path: Path, **kw) -> Settings:  # type: ignore[no-untyped-def]
-    base = dict(
-        data_dir=tmp_path / "data",
-        outputs_dir=tmp_path / "outputs",
-        min_interval_s=0,
-        backoff_base_s=0.01,
-        backoff_max_s=0.05,
-        max_retries=3,
-    )
-    base.update(server.settings_overrides())
-    base.update(kw)
-    return Settings(**base)
+def replay_settings(server: Any, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings pointing every exchange at the replay ``server``."""
+    return make_settings(tmp_path, **{**server.settings_overrides(), **overrides})
