@@ -35,7 +35,8 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
 class Cache:
-    """SQLite cache: sha256(model, prompt version, task, input) → validated JSON answer."""
+    """SQLite cache: sha256(model, prompt version, task, input) → validated JSON answer; it also keeps
+    the token usage of every call (table ``usage``), cache hits included."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -46,6 +47,10 @@ class Cache:
                 "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
                 "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT)"
             )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS usage (at TEXT NOT NULL, task TEXT, model TEXT, backend TEXT, "
+                "prompt_tokens INT, completion_tokens INT, attempts INT, cached INT)"
+            )
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
@@ -54,6 +59,32 @@ class Cache:
         with self._conn() as c:
             row = c.execute("SELECT answer FROM answers WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+
+    def log_usage(self, u: LLMUsage) -> None:
+        with self._lock, self._conn() as c:
+            c.execute(
+                "INSERT INTO usage VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?)",
+                (u.task, u.model, u.backend, u.prompt_tokens, u.completion_tokens, u.attempts, int(u.cached)),
+            )
+
+    def usage_log(self) -> list[LLMUsage]:
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT task, model, backend, prompt_tokens, completion_tokens, attempts, cached "
+                "FROM usage ORDER BY rowid"
+            ).fetchall()
+        return [
+            LLMUsage(
+                task=r[0],
+                model=r[1],
+                backend=r[2],
+                prompt_tokens=r[3],
+                completion_tokens=r[4],
+                attempts=r[5],
+                cached=bool(r[6]),
+            )
+            for r in rows
+        ]
 
     def put(self, key: str, task: str, model: str, answer: str, usage: LLMUsage) -> None:
         with self._lock, self._conn() as c:
@@ -104,6 +135,8 @@ class LLMService:
         )
         with self._lock:
             self.usage.append(usage)
+        if self.cache is not None:
+            self.cache.log_usage(usage)
         return usage
 
     def run(self, prompt: Prompt, schema: type[T]) -> tuple[T, LLMUsage]:
@@ -218,12 +251,17 @@ class LLMService:
     def usage_totals(self) -> dict[str, int]:
         with self._lock:
             rows = list(self.usage)
-        return {
+        totals = {
             "calls": sum(1 for u in rows if not u.cached),
             "cached": sum(1 for u in rows if u.cached),
             "prompt_tokens": sum(u.prompt_tokens for u in rows),
             "completion_tokens": sum(u.completion_tokens for u in rows),
         }
+        for task in sorted({u.task for u in rows}):
+            mine = [u for u in rows if u.task == task]
+            totals[f"{task} calls"] = sum(1 for u in mine if not u.cached)
+            totals[f"{task} tokens"] = sum(u.total_tokens for u in mine)
+        return totals
 
 
 def _short_error(exc: Exception) -> str:

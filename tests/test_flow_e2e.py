@@ -71,6 +71,18 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
         info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
         assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 9
 
+        # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+        keys = ArtifactFilterKey(any_=["prospectus-workbook", "prospectus-documents"])
+        with get_client(sync_client=True) as client:  # fails with 422 under fastapi>=0.151 (see pyproject)
+            arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=keys), limit=10)
+        by_key = {a.key: a for a in arts}
+        assert by_key["prospectus-workbook"].type in {"link", "markdown"}
+        assert first.name in str(by_key["prospectus-workbook"].data)
+        assert by_key["prospectus-documents"].type == "table" and "001282" in str(by_key["prospectus-documents"].data)
+
         # a rerun downloads nothing and processes nothing again
         second = Path(adhoc_flow(start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1)))
         assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 9

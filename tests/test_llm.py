@@ -58,6 +58,8 @@ def test_structured_answer_is_validated_and_usage_recorded(fake: FakeOpenAI, tmp
     assert fake.auth == ["Bearer sk-test"]
     (usage,) = svc.usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.cached, usage.attempts) == (321, 45, False, 1)
+    assert svc.cache is not None and svc.cache.usage_log() == [usage]  # persisted per call
+    assert svc.usage_totals()["announcement tokens"] == 366
 
 
 def test_invalid_json_is_re_asked_with_the_error(fake: FakeOpenAI, tmp_path: Path) -> None:
