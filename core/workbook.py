@@ -140,27 +140,49 @@ def build_workbook(report: RunReport) -> Workbook:
         url = d.url if d else (anns[doc_key].pdf_url if doc_key in anns else None)
         return page_link(url, page), file_link(d.path if d else None)
 
+    def status(key: str) -> str:
+        errors = [f"{stage}: {err}" for k, stage, err in report.failures if k == key]
+        if errors:
+            return "; ".join(errors)
+        return "ok" if key in docs else ""
+
+    def announcement_row(a: Announcement) -> list[object]:
+        label = report.labels.get(a.key)
+        return [
+            a.source,
+            a.sec_code,
+            a.sec_name,
+            a.published,
+            a.title,
+            a.category,
+            label.category if label else "",
+            label.confidence if label else None,
+            label.rationale if label else "",
+            label.backend if label else "",
+            status(a.key),
+            page_link(a.pdf_url, None),
+            a.key,
+        ]
+
     write_sheet(
         wb.create_sheet("Announcements"),
-        ["来源", "代码", "简称", "日期", "标题", "交易所类别", "分类", "置信度", "理由", "分类后端", "PDF", "key"],
-        (
-            [
-                a.source,
-                a.sec_code,
-                a.sec_name,
-                a.published,
-                a.title,
-                a.category,
-                report.labels[a.key].category if a.key in report.labels else "",
-                report.labels[a.key].confidence if a.key in report.labels else None,
-                report.labels[a.key].rationale if a.key in report.labels else "",
-                report.labels[a.key].backend if a.key in report.labels else "",
-                page_link(a.pdf_url, None),
-                a.key,
-            ]
-            for a in report.announcements
-        ),
-        wrap=["标题", "理由"],
+        [
+            "来源",
+            "代码",
+            "简称",
+            "日期",
+            "标题",
+            "交易所类别",
+            "分类",
+            "置信度",
+            "理由",
+            "分类后端",
+            "状态",
+            "PDF",
+            "key",
+        ],
+        (announcement_row(a) for a in report.announcements),
+        wrap=["标题", "理由", "状态"],
     )
 
     def doc_row(d: Document) -> list[object]:

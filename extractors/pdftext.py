@@ -7,6 +7,7 @@ Encrypted PDFs raise :class:`EncryptedPDFError`; PDFs with no text layer raise
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,12 @@ from core.errors import EncryptedPDFError, PDFError, ScannedPDFError
 from extractors.text import strip_running_lines
 
 log = logging.getLogger(__name__)
+
+#: PDFium is not thread-safe, not even across different documents: two threads inside pdfium at once
+#: crash the process (seen here as a segfault with the thread-pool task runner). Every pdfium call in
+#: this project happens under this lock; the text pass is cheap, and pdfplumber (pdfminer, pure
+#: Python) still runs in parallel. For parallel pdfium work use processes (the Dask task runner).
+PDFIUM_LOCK = threading.RLock()
 
 #: Fewer characters than this per page, on average, means there is no usable text layer.
 MIN_CHARS_PER_PAGE = 25
@@ -54,6 +61,19 @@ def open_pdf(path: Path | str) -> pdfium.PdfDocument:
 
 
 def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
+    with PDFIUM_LOCK:
+        pages, outline = _read_locked(path)
+    if require_text and pages:
+        chars = sum(len(p.strip()) for p in pages)
+        if chars < MIN_CHARS_PER_PAGE * len(pages):
+            raise ScannedPDFError(
+                f"{Path(path).name}: {chars} text characters on {len(pages)} pages; "
+                "looks scanned (image-only), OCR is needed"
+            )
+    return PdfText(strip_running_lines(pages), outline)
+
+
+def _read_locked(path: Path | str) -> tuple[list[str], list[OutlineEntry]]:
     pdf = open_pdf(path)
     try:
         pages: list[str] = []
@@ -72,11 +92,4 @@ def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
         ]
     finally:
         pdf.close()
-    if require_text and pages:
-        chars = sum(len(p.strip()) for p in pages)
-        if chars < MIN_CHARS_PER_PAGE * len(pages):
-            raise ScannedPDFError(
-                f"{Path(path).name}: {chars} text characters on {len(pages)} pages; "
-                "looks scanned (image-only), OCR is needed"
-            )
-    return PdfText(strip_running_lines(pages), outline)
+    return pages, outline

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -116,18 +118,30 @@ def extract_task(doc: Document, settings: Settings) -> tuple[DocumentExtraction,
     return result, False
 
 
+@dataclass
+class Enrichment:
+    """What the LLM step adds to a run; each item that failed is listed, the rest are kept."""
+
+    backend: str
+    labels: dict[str, AnnouncementLabel] = field(default_factory=dict)
+    summaries: list[Summary] = field(default_factory=list)
+    competitor_labels: dict[tuple[str, str], CompetitorLabel] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def attempt(self, key: str, stage: str, call: Callable[[], T]) -> T | None:
+        try:
+            return call()
+        except PipelineError as exc:
+            get_run_logger().warning("%s failed for %s: %s", stage, key, exc)
+            self.failures.append((key, stage, f"{type(exc).__name__}: {exc}"))
+            return None
+
+
 @task(name="llm-enrich")
 def enrich_task(
     announcements: list[Announcement], extractions: list[DocumentExtraction], settings: Settings, use_llm: bool
-) -> tuple[
-    dict[str, AnnouncementLabel],
-    list[Summary],
-    dict[tuple[str, str], CompetitorLabel],
-    str,
-    dict[str, int],
-    list[tuple[str, str, str]],
-]:
-    logger = get_run_logger()
+) -> Enrichment:
     model = model_from_settings(settings if use_llm else settings.model_copy(update={"llm_offline": True}))
     service = LLMService(
         model,
@@ -135,31 +149,25 @@ def enrich_task(
         max_reasks=settings.llm_max_reasks,
         max_input_chars=settings.llm_max_input_chars,
     )
-    failures: list[tuple[str, str, str]] = []
-    labels: dict[str, AnnouncementLabel] = {}
-    summaries: list[Summary] = []
-    comp_labels: dict[tuple[str, str], CompetitorLabel] = {}
+    out = Enrichment(backend=service.label)
     for a in announcements:
-        try:
-            labels[a.key] = service.classify_announcement(a)
-        except PipelineError as exc:
-            failures.append((a.key, "llm-classify", str(exc)))
+        if (label := out.attempt(a.key, "llm-classify", partial(service.classify_announcement, a))) is not None:
+            out.labels[a.key] = label
     for ex in extractions:
-        try:
-            if ex.sections:
-                summaries += [service.summarise(s) for s in ex.sections]
-            elif ex.lead_text:
-                summaries.append(
-                    service.summarise_text(ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text)
-                )
-            for c in ex.competitors:
-                comp_labels[(ex.doc_key, c.name)] = service.classify_competitor(c)
-        except PipelineError as exc:
-            failures.append((ex.doc_key, "llm", str(exc)))
-            logger.warning("LLM step failed for %s: %s", ex.doc_key, exc)
-    totals = service.usage_totals()
-    logger.info("LLM %s: %s", service.label, totals)
-    return labels, summaries, comp_labels, service.label, totals, failures
+        summaries = [partial(service.summarise, s) for s in ex.sections] or (
+            [partial(service.summarise_text, ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text)]
+            if ex.lead_text
+            else []
+        )
+        for call in summaries:
+            if (summary := out.attempt(ex.doc_key, "llm-summary", call)) is not None:
+                out.summaries.append(summary)
+        for c in ex.competitors:
+            if (cl := out.attempt(ex.doc_key, "llm-competitor", partial(service.classify_competitor, c))) is not None:
+                out.competitor_labels[(ex.doc_key, c.name)] = cl
+    out.usage = service.usage_totals()
+    get_run_logger().info("LLM %s: %s", service.label, out.usage)
+    return out
 
 
 # --- the shared body ------------------------------------------------------------------------------------
@@ -215,12 +223,10 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
             report.extractions[d.key] = extraction
             report.skipped_documents += int(reused)
 
-        labels, summaries, comp_labels, label, usage, llm_failures = enrich_task(
-            announcements, list(report.extractions.values()), settings, params.llm
-        )
-        report.labels, report.summaries, report.competitor_labels = labels, summaries, comp_labels
-        report.llm_backend, report.llm_usage = label, usage
-        report.failures += llm_failures
+        llm = enrich_task(announcements, list(report.extractions.values()), settings, params.llm)
+        report.labels, report.summaries, report.competitor_labels = llm.labels, llm.summaries, llm.competitor_labels
+        report.llm_backend, report.llm_usage = llm.backend, llm.usage
+        report.failures += llm.failures
 
         report.finished = dt.datetime.now(dt.UTC)
         path = write_workbook(report, settings.outputs_dir)

@@ -112,3 +112,34 @@ def test_served_daily_deployment_has_the_cron_schedule() -> None:
 
     params = parameter_schema(adhoc_flow.fn).model_dump()["properties"]
     assert set(params) >= {"exchange", "codes", "keyword", "categories", "start", "end"}
+
+
+def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.pipeline import adhoc_flow
+    from scrapers.replay import Scripted
+
+    with ReplayServer(CORPUS) as srv:
+        for name, url in srv.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+        moutai = next(e for e in srv.catalogue if e.sec_code == "600519")
+        zjj = next(e for e in srv.catalogue if e.sec_code == "000430")
+        srv.script(
+            "/" + moutai.adjunct_url,
+            Scripted(200, b"<html><body>\xe6\x96\x87\xe4\xbb\xb6\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</body></html>"),
+        )
+        srv.script("/" + zjj.adjunct_url, Scripted(200, zjj.pdf.read_bytes()[:100_000]))  # truncated body
+
+        wb = load_workbook(
+            adhoc_flow(categories=["category_ndbg_szsh"], start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1))
+        )
+    anns = {a["代码"]: a for a in rows(wb["Announcements"])}
+    assert "InvalidPDFError" in str(anns["600519"]["状态"]) and "HTML page" in str(anns["600519"]["状态"])
+    assert "truncated" in str(anns["000430"]["状态"])
+    assert rows(wb["Documents"]) == []
+    info = [(r["item"], r["value"]) for r in rows(wb["Run info"])]
+    assert sum(1 for item, _ in info if item == "failure: download") == 2
+    kept = sorted(p.name for p in (tmp_path / "data" / "rejected").iterdir())
+    assert len(kept) == 2  # both bad bodies kept for inspection
