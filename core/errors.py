@@ -54,10 +54,6 @@ class ExchangeBusyError(TransientHTTPError):
     """The exchange answered 200 but says it is busy (SSE: ``系统繁忙，请稍后再试``): retry later."""
 
 
-class IncompleteResultError(ScrapeError):
-    """Pagination finished but the number of rows does not match the total the exchange reported."""
-
-
 # --- documents ----------------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ Pointing the pipeline at the live sites or at the local replay server is a matte
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -84,8 +83,3 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return not self.llm_offline and self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -5,8 +5,6 @@ Swapping ``*_base_url`` for ``http://127.0.0.1:PORT`` points the whole pipeline 
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from core.settings import Settings
 
 
@@ -28,13 +26,6 @@ def cninfo_stock_list(s: Settings, market: str = "szse") -> str:
 
 def cninfo_pdf(s: Settings, adjunct_url: str) -> str:
     return _join(s.cninfo_static_url, adjunct_url)
-
-
-def cninfo_detail(s: Settings, sec_code: str, announcement_id: str, org_id: str | None) -> str:
-    q = {"stockCode": sec_code, "announcementId": announcement_id}
-    if org_id:
-        q["orgId"] = org_id
-    return _join(s.cninfo_base_url, "/new/disclosure/detail?" + urlencode(q))
 
 
 # --- SSE 上交所 -------------------------------------------------------------------------------------

@@ -27,10 +27,6 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def is_cjk(ch: str) -> bool:
-    return bool(re.match(f"[{_CJK}]", ch))
-
-
 _PAGE_LABEL = re.compile(r"^\s*(?:\d{1,4}|1-1-\d{1,4}|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|-\s*\d+\s*-)\s*$")
 
 

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from scrapers.cninfo import CATEGORIES
+
 log = logging.getLogger("flows")
 
 
@@ -65,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--replay", action="store_true", help="run against the local replay server")
         p.add_argument("--corpus", type=Path, default=None, help="corpus folder for --replay")
         p.add_argument("--exchange", default="cninfo", choices=["cninfo", "sse", "szse", "bse", "neeq"])
-        p.add_argument("--category", action="append", default=[], help="repeatable, e.g. category_scgkfx_szsh")
+        p.add_argument(
+            "--category",
+            action="append",
+            default=[],
+            help="repeatable cninfo category: " + ", ".join(f"{k} ({v})" for k, v in CATEGORIES.items()),
+        )
+        p.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
         p.add_argument("--keyword", default=None)
         p.add_argument("--no-llm", action="store_true", help="use the offline backend even if a key is set")
         p.add_argument("--task-runner", choices=["threads", "dask"], default="threads")
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.settings import Settings
 
+    if getattr(args, "tabula", False):
+        os.environ["PP_TABULA_ENABLED"] = "true"
     settings = Settings()
     if args.cmd == "replay-server":
         from scrapers.replay import DEFAULT_CORPUS, ReplayServer
