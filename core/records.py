@@ -169,6 +169,7 @@ class AnnouncementLabel(Record):
 class CompetitorLabel(Record):
     doc_key: str
     name: str
+    role: Literal["competitor", "customer", "supplier", "other", "unknown"]
     listed: Literal["listed", "unlisted", "unknown"]
     domicile: Literal["domestic", "foreign", "unknown"]
     stock_code: str | None

@@ -149,11 +149,40 @@ def _plausible(name: str) -> bool:
     return len(name) >= 4 and len(core) >= 2 and not _GENERIC.match(name) and not _BAD_INSIDE.search(core)
 
 
+_ISSUER_SUFFIX = re.compile(r"(?:股份有限公司|有限公司|股份|集团|科技|电子|电机|智能|创新)+$")
+
+
 def _is_issuer(name: str, issuer: str | None) -> bool:
+    """The issuer, named in full or by its short name: "上海友升铝业股份有限公司" for "友升股份"."""
     if not issuer:
         return False
     a, b = squash(name), squash(issuer)
-    return a in b or b in a
+    core = _ISSUER_SUFFIX.sub("", b)
+    return a in b or b in a or (len(core) >= 2 and core in a)
+
+
+#: Competitor chapters also name customers ("主要客户", "整车厂商特斯拉、广汽集团") and suppliers
+#: ("向东风锻造有限公司等采购"). Extraction keeps every name (recall first); the classifier assigns a
+#: role, and the offline one uses these cues: the nearest cue to the name wins.
+_ROLE_CUES: dict[str, re.Pattern[str]] = {
+    "customer": re.compile(r"客户|整车厂|主机厂|配套|认可"),
+    "supplier": re.compile(r"供应商|采购|外协"),
+    "competitor": re.compile(r"竞争|可比|同行业|同类|排名|行业内|主要企业|选取|市场份额"),
+}
+CUE_WINDOW = 60
+
+
+def role_from_cues(text: str, start: int, end: int) -> str:
+    """'competitor', 'customer', 'supplier' or 'unknown' for the name at ``text[start:end]``."""
+
+    def distance(pattern: re.Pattern[str]) -> int:
+        before = [start - m.end() for m in pattern.finditer(text, max(0, start - CUE_WINDOW), start)]
+        after = [m.start() - end for m in pattern.finditer(text, end, end + 12)]
+        return min([*before, *after], default=CUE_WINDOW + 1)
+
+    scores = {role: distance(p) for role, p in _ROLE_CUES.items()}
+    role, best = min(scores.items(), key=lambda kv: kv[1])
+    return role if best <= CUE_WINDOW else "unknown"
 
 
 def _sentence_at(text: str, pos: int) -> str:
@@ -194,7 +223,7 @@ def mentions_in_text(
         short = m.group("short")
         while len(short) > 2 and short[0] in _FUNCTION_CHARS:
             short = short[1:]
-        if len(short) < 2 or _GENERIC.match(short) or _BAD_INSIDE.search(short) or (issuer and short in issuer):
+        if len(short) < 2 or _GENERIC.match(short) or _BAD_INSIDE.search(short) or _is_issuer(short, issuer):
             continue
         found.append(
             CompetitorMention(

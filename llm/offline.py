@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from extractors.competitors import role_from_cues
 from llm.schemas import AnnouncementClassOut, CompetitorClassOut, SectionSummaryOut
 
 BACKEND = "offline"
@@ -91,7 +92,10 @@ def classify_competitor(name: str, context: str, stock_code: str | None) -> Comp
         domicile = "domestic"
     else:
         domicile = "unknown"
+    at = context.find(name)
+    role = role_from_cues(context, at, at + len(name)) if at >= 0 else "unknown"
     return CompetitorClassOut(
+        role=role,
         listed=listed,
         domicile=domicile,
         stock_code=code,

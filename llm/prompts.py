@@ -6,7 +6,7 @@ import json
 
 from llm.schemas import ANNOUNCEMENT_CATEGORIES
 
-PROMPT_VERSIONS = {"summary": "summary-v1", "announcement": "announcement-v1", "competitor": "competitor-v1"}
+PROMPT_VERSIONS = {"summary": "summary-v1", "announcement": "announcement-v1", "competitor": "competitor-v2"}
 
 SYSTEM = (
     "你是中国A股招股说明书与上市公司公告的分析助手。只根据给定文本作答，不要编造。"
@@ -34,7 +34,9 @@ def announcement_prompt(title: str, sec_name: str) -> str:
 
 def competitor_prompt(name: str, context: str) -> str:
     return (
-        f"根据上下文判断这家竞争对手是否上市（listed/unlisted/unknown）、是境内还是境外企业"
+        "竞争对手章节里也会出现客户和供应商：先判断这家公司与发行人的关系 role"
+        "（competitor 竞争对手或可比公司 / customer 客户 / supplier 供应商 / other / unknown）。"
+        f"再根据上下文判断它是否上市（listed/unlisted/unknown）、是境内还是境外企业"
         f"（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
         f"文本没有说明时用 unknown。\n公司：{name}\n上下文：{context}"
     )

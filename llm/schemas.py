@@ -36,7 +36,11 @@ class AnnouncementClassOut(_Out):
     rationale: str = Field(max_length=300)
 
 
+CompetitorRole = Literal["competitor", "customer", "supplier", "other", "unknown"]
+
+
 class CompetitorClassOut(_Out):
+    role: CompetitorRole = Field(description="the company's relation to the issuer in this text")
     listed: Literal["listed", "unlisted", "unknown"]
     domicile: Literal["domestic", "foreign", "unknown"]
     stock_code: str | None = Field(description="exchange code if the text gives one, else null")

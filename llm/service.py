@@ -241,6 +241,7 @@ class LLMService:
         return CompetitorLabel(
             doc_key=m.doc_key,
             name=m.name,
+            role=out.role,
             listed=out.listed,
             domicile=out.domicile,
             stock_code=out.stock_code or m.stock_code,

@@ -64,6 +64,8 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
         comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
         assert comps["江苏太平洋精锻科技股份有限公司"]["股票代码"] == "300258"
         assert comps["江苏太平洋精锻科技股份有限公司"]["是否上市"] == "listed"
+        assert comps["江苏太平洋精锻科技股份有限公司"]["角色"] == "competitor"
+        assert {c["角色"] for c in comps.values()} <= {"competitor", "customer", "supplier", "other", "unknown"}
         summaries = rows(wb["Summaries"])
         assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
         assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)

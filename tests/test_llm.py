@@ -135,7 +135,13 @@ def test_competitor_classification(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(
         chat(
             json.dumps(
-                {"listed": "listed", "domicile": "domestic", "stock_code": "300258", "rationale": "深交所上市公司"},
+                {
+                    "role": "competitor",
+                    "listed": "listed",
+                    "domicile": "domestic",
+                    "stock_code": "300258",
+                    "rationale": "深交所上市公司",
+                },
                 ensure_ascii=False,
             )
         )
@@ -148,7 +154,13 @@ def test_competitor_classification(fake: FakeOpenAI, tmp_path: Path) -> None:
         stock_code="300258",
     )
     label = service(fake, tmp_path).classify_competitor(m)
-    assert (label.listed, label.domicile, label.stock_code) == ("listed", "domestic", "300258")
+    assert (label.role, label.listed, label.domicile, label.stock_code) == (
+        "competitor",
+        "listed",
+        "domestic",
+        "300258",
+    )
+    assert "customer" in fake.requests[0]["messages"][1]["content"]  # the prompt asks for the role
 
 
 def test_no_key_means_the_labelled_offline_backend() -> None:
@@ -186,6 +198,26 @@ def test_offline_competitor_rules() -> None:
     assert (foreign.listed, foreign.domicile) == ("unknown", "foreign")
     gopro = offline.classify_competitor("GoPro", "GoPro 成立于 2004 年，2014 年在美国纳斯达克上市（GPRO）", None)
     assert (gopro.listed, gopro.domicile) == ("listed", "foreign")
+
+
+@pytest.mark.parametrize(
+    "name, context, role",
+    [
+        # 603418 p132: carmakers named as the issuer's customers inside the competition chapter
+        ("广汽集团", "得到全球领先的新能源汽车整车厂商特斯拉、广汽集团、蔚来汽车、北汽新能源的高度认可", "customer"),
+        # 001282 p122: a forging supplier of a comparable company
+        ("东风锻造有限公司", "公司子公司福达锻造自主生产锻件，同时向东风锻造有限公司等采购曲轴毛坯", "supplier"),
+        # 001282 p121: the competitor table
+        (
+            "天润工业技术股份有限公司",
+            "公司主要竞争对手基本情况如下：序号 公司名称 2 天润工业技术股份有限公司（天润工业，002283）",
+            "competitor",
+        ),
+        ("某某公司", "某某公司成立于2001年", "unknown"),
+    ],
+)
+def test_offline_competitor_roles_from_cues(name: str, context: str, role: str) -> None:
+    assert offline.classify_competitor(name, context, None).role == role
 
 
 def test_offline_summary_is_extractive() -> None:
