@@ -32,6 +32,7 @@ from core.records import (
 MAX_CELL = 32_000
 MAX_WIDTH = 60
 WRAP_WIDTH = 45
+MAX_LINES = 12
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 LINK_FONT = Font(color="0563C1", underline="single")
 
@@ -117,11 +118,25 @@ def write_sheet(
     for i, w in enumerate(widths):
         letter = get_column_letter(i + 1)
         ws.column_dimensions[letter].width = min(MAX_WIDTH if i not in wrap_cols else WRAP_WIDTH, w + 2)
+    lines: dict[int, int] = {}
     for i in wrap_cols:
         for (cell,) in ws.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+            text = str(cell.value or "")
+            needed = sum(1 + display_width(part) // WRAP_WIDTH for part in text.split("\n")) if text else 1
+            lines[cell.row] = max(lines.get(cell.row, 1), needed)
+    for row, n in lines.items():  # viewers that do not autofit wrapped rows still show the text
+        if n > 1:
+            ws.row_dimensions[row].height = 15 * min(n, MAX_LINES)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+    # printing: landscape, all columns on one page width, header row repeated on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     return n
 
 

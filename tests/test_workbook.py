@@ -72,6 +72,7 @@ def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     assert wb.sheetnames == list(SHEETS)
     for ws in wb:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws["A1"].font.bold
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
     pat = wb["Patents"]
     header = [c.value for c in pat[1]]
     row = dict(zip(header, pat[2], strict=True))
@@ -82,6 +83,7 @@ def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     assert pat.column_dimensions["D"].width >= display_width("中高碳微合金非调质钢及其控锻控冷的工艺方法") / 2
     ann = wb["Announcements"]
     assert ann["E2"].value == "首次公开发行股票并在主板上市招股说明书"  # control character removed
+    assert ann.row_dimensions[2].height is None  # a short title needs no taller row
     info = {r[0].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
     assert info["failure: download"] == "cninfo:9: InvalidPDFError: HTML page"
 
