@@ -125,9 +125,9 @@ def write_sheet(
             text = str(cell.value or "")
             needed = sum(1 + display_width(part) // WRAP_WIDTH for part in text.split("\n")) if text else 1
             lines[cell.row] = max(lines.get(cell.row, 1), needed)
-    for row, n in lines.items():  # viewers that do not autofit wrapped rows still show the text
+    for row_no, n in lines.items():  # viewers that do not autofit wrapped rows still show the text
         if n > 1:
-            ws.row_dimensions[row].height = 15 * min(n, MAX_LINES)
+            ws.row_dimensions[row_no].height = 15 * min(n, MAX_LINES)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     # printing: landscape, all columns on one page width, header row repeated on every page
