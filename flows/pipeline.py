@@ -44,8 +44,9 @@ from scrapers.registry import adapter_for
 
 EXTRACT_STAGE = "extract-v1"
 T = TypeVar("T")
-#: Downloads are I/O-bound and pdfplumber releases little of the GIL but spends time in I/O and
-#: pdfium; the CLI sizes this from PP_MAX_WORKERS, or swaps in Dask for several processes/machines.
+#: Threads suit downloads (I/O-bound) and overlap extraction with them; pdfplumber is CPU-bound Python
+#: and pdfium calls are serialised (extractors.pdftext.PDFIUM_LOCK), so CPU-heavy runs scale with
+#: processes instead: the CLI sizes this from PP_MAX_WORKERS or swaps in Dask (--task-runner dask).
 RUNNER: Any = ThreadPoolTaskRunner(max_workers=4)
 
 
