@@ -155,10 +155,13 @@ def build_workbook(report: RunReport) -> Workbook:
         url = d.url if d else (anns[doc_key].pdf_url if doc_key in anns else None)
         return page_link(url, page), file_link(d.path if d else None)
 
+    failures: dict[str, list[tuple[str, str]]] = {}
+    for key, stage, err in report.failures:
+        failures.setdefault(key, []).append((stage, err))
+
     def status(key: str) -> str:
-        errors = [f"{stage}: {err}" for k, stage, err in report.failures if k == key]
-        if errors:
-            return "; ".join(errors)
+        if key in failures:
+            return "; ".join(f"{stage}: {err}" for stage, err in failures[key])
         return "ok" if key in docs else ""
 
     def announcement_row(a: Announcement) -> list[object]:
@@ -202,7 +205,7 @@ def build_workbook(report: RunReport) -> Workbook:
 
     def doc_row(d: Document) -> list[object]:
         ex = report.extractions.get(d.key)
-        errors = "; ".join(e for k, _, e in report.failures if k == d.key)
+        errors = "; ".join(err for _, err in failures.get(d.key, []))
         return [
             d.sec_code,
             d.sec_name,

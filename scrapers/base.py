@@ -132,6 +132,16 @@ def collect_pages(
     return result
 
 
+def search_each_code(query: Query, source: Exchange, search_one: Callable[[str], ScrapeResult]) -> ScrapeResult:
+    """Run ``search_one`` per stock code (once with ``""`` when the query has none), merge the results
+    and apply the query's filters client-side."""
+    result = ScrapeResult(source=source)
+    for code in query.codes or ("",):
+        result.extend(search_one(code))
+    result.announcements = [a for a in result.announcements if query.matches(a)]
+    return result
+
+
 def clean_title(title: str) -> str:
     """Strip cninfo's ``<em>`` highlight tags and HTML entities, collapse whitespace."""
     import html

@@ -27,6 +27,7 @@ from scrapers.base import (
     clean_title,
     collect_pages,
     epoch_ms_to_beijing,
+    search_each_code,
     split_range,
 )
 from scrapers.http import HttpClient
@@ -240,13 +241,10 @@ class CninfoAdapter:
         if (start is None) != (end is None):
             start = start or dt.date(1990, 1, 1)
             end = end or dt.date.today()
-        if not query.codes:
-            result = self._search_range(query, "", "szse", start, end)
-        else:
-            result = ScrapeResult(source="cninfo")
-            for code in query.codes:
-                column, _ = market_of(code)
-                part = self._search_range(query, f"{code},{self.org_id(code)}", column, start, end)
-                result.extend(part)
-        result.announcements = [a for a in result.announcements if query.matches(a)]
-        return result
+
+        def one(code: str) -> ScrapeResult:
+            if not code:
+                return self._search_range(query, "", "szse", start, end)
+            return self._search_range(query, f"{code},{self.org_id(code)}", market_of(code)[0], start, end)
+
+        return search_each_code(query, "cninfo", one)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from core import urls
 from core.errors import ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
-from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
+from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, search_each_code
 from scrapers.http import HttpClient
 
 _BRACKET = re.compile(r"^\s*\[(?P<cat>[^\]]+)\]\s*")
@@ -111,17 +112,11 @@ class _DisclosureAdapter:
         return parse_disclosure_page(payload, self.settings, self.source, type(self)._pdf, url=url)
 
     def search(self, query: Query) -> ScrapeResult:
-        result = ScrapeResult(source=self.source)
-        for code in query.codes or ("",):
-            result.extend(
-                collect_pages(
-                    lambda p, c=code: self._fetch(query, c, p),  # type: ignore[misc]
-                    source=self.source,
-                    first=0,
-                )
-            )
-        result.announcements = [a for a in result.announcements if query.matches(a)]
-        return result
+        return search_each_code(
+            query,
+            self.source,
+            lambda code: collect_pages(partial(self._fetch, query, code), source=self.source, first=0),
+        )
 
 
 class BseAdapter(_DisclosureAdapter):

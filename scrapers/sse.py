@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -16,7 +17,7 @@ from core import urls
 from core.errors import ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
-from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
+from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, search_each_code
 from scrapers.http import HttpClient
 from scrapers.payload import expect_dict
 
@@ -110,8 +111,6 @@ class SseAdapter:
         if not (query.start and query.end):
             end = query.end or dt.date.today()
             query = query.model_copy(update={"start": query.start or end - dt.timedelta(days=365), "end": end})
-        result = ScrapeResult(source="sse")
-        for code in query.codes or ("",):
-            result.extend(collect_pages(lambda p, c=code: self._fetch(query, c, p), source="sse"))  # type: ignore[misc]
-        result.announcements = [a for a in result.announcements if query.matches(a)]
-        return result
+        return search_each_code(
+            query, "sse", lambda code: collect_pages(partial(self._fetch, query, code), source="sse")
+        )
