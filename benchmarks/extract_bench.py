@@ -5,10 +5,10 @@
 3. the whole extraction per document (text pass + locate + pdfplumber + records),
 4. for reference, pdfplumber on every page (what the text pass saves).
 
-Each measurement runs in a fresh subprocess so peak RSS is that stage's own. Besides the corpus PDFs
-(excerpts of 15–174 pages with no patent or competitor chapter), it builds a full-size document:
-every corpus PDF concatenated (~660 pages) with the reconstructed 001282 patent/competitor pages in
-the middle, so target pages are a small share of a prospectus-sized file.
+Each measurement runs in a fresh subprocess so peak RSS is that stage's own (ru_maxrss of a child
+that starts from a small parent). The documents are every corpus PDF: the three complete real
+prospectuses (327–398 pages, with patent lists and competitor chapters), the key-page excerpts and
+the two annual reports.
 
 Usage: python benchmarks/extract_bench.py [--repeat N] [--corpus DIR]
 Target: whole extraction <= 2 x (text pass + pdfplumber on targets), peak RSS < 300 MB.
@@ -21,7 +21,6 @@ import json
 import logging
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,25 +79,6 @@ def baseline_rss() -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def full_size_document(corpus: Path, work: Path) -> tuple[Path, int]:
-    from pypdf import PdfReader, PdfWriter
-
-    from scrapers.replay import reconstructed_excerpt
-
-    excerpt = reconstructed_excerpt(corpus, work / "excerpt.pdf").pdf
-    parts = sorted((corpus / "pdf").rglob("*.pdf"))
-    writer = PdfWriter()
-    middle = len(parts) // 2
-    for i, part in enumerate(parts):
-        if i == middle:
-            writer.append(PdfReader(excerpt))
-        writer.append(PdfReader(part))
-    out = work / "full_size_prospectus.pdf"
-    with open(out, "wb") as f:
-        writer.write(f)
-    return out, len(PdfReader(out).pages)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=2, help="runs per stage; the fastest is reported")
@@ -107,9 +87,9 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        big, n_big = full_size_document(args.corpus, Path(tmp))
-        docs = [*sorted((args.corpus / "pdf").rglob("*.pdf")), big]
+    docs = sorted((args.corpus / "pdf").rglob("*.pdf"))
+    big = max((d for d in docs if "prospectus_full" in str(d)), key=lambda d: d.stat().st_size)
+    if docs:
         log.info("python-only baseline RSS (imports): %.0f MB", baseline_rss())
         header = (
             f"{'document':<46}{'pages':>6}{'targets':>8}{'text s/p':>10}{'plumb s/p':>11}"
@@ -146,7 +126,7 @@ def main() -> int:
             full = run_stage("plumber_all", big, 1)
             log.info(
                 "reference: pdfplumber on all %d pages of %s: %.2f s (%.4f s/page), peak %.0f MB",
-                n_big,
+                int(full["pages"]),
                 big.name,
                 full["seconds"],
                 full["seconds"] / full["pages"],

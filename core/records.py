@@ -83,7 +83,7 @@ class TableRow(Record):
 
 
 Engine = Literal["pdfplumber", "tabula", "html", "text"]
-TableKind = Literal["patent", "competitor", "other"]
+TableKind = Literal["patent", "patent_reference", "competitor", "other"]
 
 
 class ExtractedTable(Record):
@@ -105,19 +105,41 @@ class PatentType(StrEnum):
     OTHER = "其他"
 
 
+class PatentStatus(StrEnum):
+    GRANTED = "已授权"
+    PENDING = "申请中"
+
+
 class PatentRecord(Record):
     doc_key: str
-    page: int
+    page: int = Field(description="1-based PDF page where the row starts")
     name: str = Field(description="专利名称")
-    number: str = Field(description="专利号 / 申请号")
+    number: str = Field(description="专利号 / 申请号 exactly as printed, whitespace removed")
     patent_type: PatentType = Field(description="专利类型")
+    status: PatentStatus = Field(default=PatentStatus.GRANTED, description="已授权 or 申请中 (from heading or row)")
     application_date: dt.date | None = Field(default=None, description="申请日")
     grant_date: dt.date | None = Field(default=None, description="授权日 / 授权公告日")
-    owner: str | None = Field(default=None, description="专利权人")
+    owner: str | None = Field(default=None, description="专利权人 (column or holder group heading)")
     acquisition: str | None = Field(default=None, description="取得方式")
     validity: str | None = Field(default=None, description="有效期 / 保护期限, as printed")
-    status: str | None = None
-    seq: str | None = Field(default=None, description="序号 as printed")
+    legal_status: str | None = Field(default=None, description="the 状态 column as printed")
+    encumbrance: str | None = Field(default=None, description="他项权利 / 质押, as printed")
+    region: str | None = Field(default=None, description="国家/地区 of a foreign patent")
+    seq: str | None = Field(default=None, description="序号, footnote marker split off")
+    note: str | None = Field(default=None, description="footnote marker printed with the 序号 (注1)")
+    section_title: str | None = Field(default=None, description="heading of the list the row belongs to")
+    source: Literal["table", "text"] = Field(default="table", description="table cells or the text fallback")
+
+
+class StatedPatentCount(Record):
+    page: int
+    total: int
+    by_type: dict[str, int] = Field(default_factory=dict)
+    scope: str | None = None
+    sentence: str
+
+
+CompetitorSource = Literal["table", "list", "heading", "prose"]
 
 
 class CompetitorMention(Record):
@@ -128,6 +150,7 @@ class CompetitorMention(Record):
     stock_code: str | None = None
     short_name: str | None = None
     section_title: str | None = None
+    source: CompetitorSource = Field(default="prose", description="table / list item / sub-heading / prose")
 
 
 # --- LLM ------------------------------------------------------------------------------------------
@@ -189,6 +212,9 @@ class DocumentExtraction(Record):
     tables: tuple[ExtractedTable, ...]
     patents: tuple[PatentRecord, ...]
     competitors: tuple[CompetitorMention, ...]
+    stated_patents: tuple[StatedPatentCount, ...] = ()
+    #: the statement that describes the extracted list (see extractors.patents.stated_total)
+    patent_statement: StatedPatentCount | None = None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     #: the opening text (cover and table of contents skipped) for a whole-document summary

@@ -8,6 +8,7 @@ number (``…pdf#page=N`` opens at the page in browsers' PDF viewers) plus the l
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,37 @@ def write_sheet(
     return n
 
 
+#: Where a competitor name was read.
+SOURCE_LABELS = {"table": "表格", "list": "列表项", "heading": "小标题", "prose": "正文"}
+
+
+@dataclass(frozen=True)
+class PatentCheck:
+    stated: int | None
+    extracted: int
+    note: str
+
+
+def is_prospectus(title: str) -> bool:
+    return bool(re.search(r"招股(?:说明|意向)书", title)) and not re.search(r"摘要|提示性公告|附录", title)
+
+
+def patent_check(ex: DocumentExtraction) -> PatentCheck:
+    """Stated (the '拥有专利N项' sentence that describes the list) against the rows extracted."""
+    stated = ex.patent_statement
+    extracted = len(ex.patents)
+    if not ex.patent_pages:
+        note = "未定位到专利章节" + (f"（文中声明{stated.total}项，第{stated.page}页）" if stated else "")
+        return PatentCheck(stated.total if stated else None, extracted, note if stated or extracted else "")
+    if stated is None:
+        return PatentCheck(None, extracted, "无数量声明")
+    if stated.total == extracted:
+        return PatentCheck(stated.total, extracted, "一致")
+    return PatentCheck(
+        stated.total, extracted, f"不一致：声明{stated.total}项（第{stated.page}页），提取{extracted}项"
+    )
+
+
 SHEETS = ("Announcements", "Documents", "Patents", "Competitors", "Summaries", "Tables", "Run info")
 
 
@@ -206,6 +238,7 @@ def build_workbook(report: RunReport) -> Workbook:
     def doc_row(d: Document) -> list[object]:
         ex = report.extractions.get(d.key)
         errors = "; ".join(err for _, err in failures.get(d.key, []))
+        check = patent_check(ex) if ex else None
         return [
             d.sec_code,
             d.sec_name,
@@ -216,8 +249,12 @@ def build_workbook(report: RunReport) -> Workbook:
             d.sha256,
             ex.patent_pages if ex else "",
             ex.competitor_pages if ex else "",
-            len(ex.patents) if ex else None,
-            len(ex.competitors) if ex else None,
+            check.stated if check else None,
+            check.extracted if check else None,
+            check.note if check else "",
+            (len(ex.competitors) if ex.competitors or not is_prospectus(d.title) else "未定位到竞争对手章节")
+            if ex
+            else None,
             round(ex.seconds, 2) if ex else None,
             "; ".join((*ex.warnings, errors)) if ex else errors,
             page_link(d.url, None),
@@ -237,7 +274,9 @@ def build_workbook(report: RunReport) -> Workbook:
             "sha256",
             "专利页",
             "竞争对手页",
-            "专利数",
+            "专利数(声明)",
+            "专利数(提取)",
+            "专利核对",
             "竞争对手数",
             "提取秒数",
             "警告/错误",
@@ -246,7 +285,7 @@ def build_workbook(report: RunReport) -> Workbook:
             "key",
         ],
         (doc_row(d) for d in report.documents),
-        wrap=["标题", "警告/错误"],
+        wrap=["标题", "警告/错误", "专利核对"],
     )
 
     def patent_rows() -> Iterable[list[object]]:
@@ -261,12 +300,18 @@ def build_workbook(report: RunReport) -> Workbook:
                     p.name,
                     p.number,
                     p.patent_type.value,
+                    p.status.value,
+                    p.owner,
                     p.application_date,
                     p.grant_date,
-                    p.owner,
                     p.acquisition,
                     p.validity,
-                    p.status,
+                    p.legal_status,
+                    p.encumbrance,
+                    p.region,
+                    p.note,
+                    p.section_title,
+                    "表格" if p.source == "table" else "文本",
                     p.page,
                     pdf,
                     local,
@@ -282,12 +327,18 @@ def build_workbook(report: RunReport) -> Workbook:
             "专利名称",
             "专利号",
             "专利类型",
+            "状态",
+            "专利权人",
             "申请日",
             "授权日",
-            "专利权人",
             "取得方式",
             "有效期",
-            "状态",
+            "法律状态",
+            "他项权利",
+            "国家/地区",
+            "注",
+            "所在列表",
+            "来源",
             "页码",
             "PDF",
             "本地文件",
@@ -314,6 +365,7 @@ def build_workbook(report: RunReport) -> Workbook:
                     label.domicile if label else "",
                     label.rationale if label else "",
                     label.backend if label else "",
+                    SOURCE_LABELS.get(c.source, c.source),
                     c.context,
                     c.section_title,
                     c.page,
@@ -335,6 +387,7 @@ def build_workbook(report: RunReport) -> Workbook:
             "境内/境外",
             "判断依据",
             "分类后端",
+            "出处",
             "上下文",
             "章节",
             "页码",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,10 +23,22 @@ from core.records import (
 from extractors import tables as plumber
 from extractors import tabula_engine
 from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
-from extractors.locate import Located, locate
+from extractors.locate import HEADING, Located, is_patent_heading, locate
 from extractors.merge import MergedTable, merge_fragments
-from extractors.patents import is_patent_header, rows_to_patents
+from extractors.patents import (
+    _GROUP,
+    REFERENCE_CAPTION,
+    infer_columns,
+    is_number,
+    is_reference_header,
+    numbers_in_text,
+    patents_from_lines,
+    rows_to_patents,
+    stated_counts,
+    stated_total,
+)
 from extractors.pdftext import PdfText, read_text
+from extractors.text import squash
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +48,56 @@ def _pages_of(located: Sequence[Located], kind: SectionKind) -> tuple[int, ...]:
 
 
 def _table_kind(t: MergedTable, competitor_pages: set[int]) -> TableKind:
-    if is_patent_header(t.header):
-        return "patent"
+    if infer_columns(t.header, [r for _, r in t.rows]) is not None:
+        caption = t.caption.splitlines()[-1] if t.caption else ""
+        reference = is_reference_header(t.header) or bool(REFERENCE_CAPTION.search(squash(caption)))
+        return "patent_reference" if reference else "patent"
     if set(t.pages) & competitor_pages and mentions_in_table("", t.header, t.rows[:1]):
         return "competitor"
     return "other"
+
+
+def _caption_context(caption: str) -> tuple[str | None, str | None]:
+    """(patent heading, holder group) from the lines above a table: '（2）已受理的专利', '①三联锻造'."""
+    title = owner = None
+    for line in caption.splitlines():
+        flat = line.strip()
+        m = HEADING.match(flat)
+        if m and is_patent_heading(m.group("title")):
+            title, owner = m.group("title").strip(), None
+        elif m and (g := _GROUP.match(flat)) and len(flat) <= 24 and not re.search(r"[，。；：:]", flat):
+            owner = g.group("name")
+    return title, owner
+
+
+def _section_title(located: Sequence[Located], page: int, kind: SectionKind) -> str | None:
+    return next((s.title for s in located if s.kind is kind and page in s.pages), None)
+
+
+def _text_fallback(
+    doc_key: str,
+    text: PdfText,
+    located: Sequence[Located],
+    found: Sequence[PatentRecord],
+    referenced: dict[int, int],
+) -> list[PatentRecord]:
+    """Rows read from the page text where the tables gave fewer rows than the page has numbers.
+    ``referenced`` counts, per page, the numbers that a reference table (核心技术, 研发成果) cites."""
+    out: list[PatentRecord] = []
+    seen = {p.number for p in found}
+    for page in _pages_of(located, SectionKind.PATENT):
+        if not 1 <= page <= text.page_count:
+            continue
+        body = text.page(page)
+        numbers = numbers_in_text(body)
+        rows = sum(1 for p in found if p.page == page) + referenced.get(page, 0)
+        if len(numbers) <= rows:
+            continue
+        title = _section_title(located, page, SectionKind.PATENT)
+        extra = [p for p in patents_from_lines(doc_key, page, body.splitlines(), title=title) if p.number not in seen]
+        seen.update(p.number for p in extra)
+        out += extra
+    return out
 
 
 def _to_record(doc_key: str, t: MergedTable, engine: Engine, kind: TableKind) -> ExtractedTable:
@@ -101,12 +159,27 @@ def build_extraction(
             if kind == "patent":
                 if engine != "pdfplumber" and set(t.pages) & plumber_patent_pages:
                     continue  # the second engine only fills pages the first one missed
-                found = rows_to_patents(doc_key, t.header, t.rows)
+                title, owner = _caption_context(t.caption)
+                title = title or _section_title(located, t.pages[0], SectionKind.PATENT)
+                found = rows_to_patents(doc_key, t.header, t.rows, default_owner=owner, title=title)
                 patents += found
                 if engine == "pdfplumber":
                     plumber_patent_pages.update(t.pages)
             elif kind == "competitor":
-                mentions += mentions_in_table(doc_key, t.header, t.rows, issuer=issuer)
+                mentions += mentions_in_table(
+                    doc_key,
+                    t.header,
+                    t.rows,
+                    issuer=issuer,
+                    section_title=_section_title(located, t.pages[0], SectionKind.COMPETITOR),
+                )
+    referenced: dict[int, int] = {}
+    for r in records:
+        if r.kind == "patent_reference":
+            for row in r.rows:
+                if any(is_number(c) for c in row.cells):
+                    referenced[row.page] = referenced.get(row.page, 0) + 1
+    patents += _text_fallback(doc_key, text, located, patents, referenced)
     for s in located:
         if s.kind is SectionKind.COMPETITOR:
             mentions += competitors_in_section(
@@ -115,12 +188,15 @@ def build_extraction(
                 section_title=s.title,
                 issuer=issuer,
             )
-    seen: set[str] = set()
+    # the same printed row read twice (overlapping sections, two engines) counts once; the same
+    # number printed in two rows of the list (a patent listed under two products) is kept twice
+    seen: set[tuple[str, int, str | None]] = set()
     unique_patents = []
     for p in patents:
-        if p.number not in seen:
-            seen.add(p.number)
+        if (p.number, p.page, p.seq) not in seen:
+            seen.add((p.number, p.page, p.seq))
             unique_patents.append(p)
+    stated = tuple(stated_counts(list(enumerate(text.pages, start=1))))
     lead_text, lead_pages = lead(text)
     return DocumentExtraction(
         doc_key=doc_key,
@@ -133,9 +209,21 @@ def build_extraction(
         tables=tuple(records),
         patents=tuple(unique_patents),
         competitors=tuple(dedupe_mentions(mentions)),
+        stated_patents=stated,
+        patent_statement=stated_total(stated, patent_pages),
         warnings=tuple(warnings),
         seconds=seconds,
     )
+
+
+def extract_text_pages(doc_key: str, pages: Sequence[str], *, issuer: str | None = None) -> DocumentExtraction:
+    """A document known only by its page texts (a page-by-page full text, an OCR result): the same
+    location, competitor and stated-count logic as for a PDF, with patent rows from the text
+    fallback since there are no ruled tables to read (pure)."""
+    t0 = time.perf_counter()
+    text = PdfText(list(pages))
+    located = locate(text.pages)
+    return build_extraction(doc_key, text, {}, located=located, issuer=issuer, seconds=time.perf_counter() - t0)
 
 
 def extract_document(

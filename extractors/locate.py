@@ -18,32 +18,37 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.records import SectionKind
+from extractors.patents import REFERENCE_CAPTION, is_number, is_reference_header, numbers_in_text
 from extractors.pdftext import OutlineEntry
 from extractors.text import squash
 
-#: Chinese patent / application numbers, on whitespace-free text (numbers wrap inside table cells).
-PATENT_NUMBER = re.compile(
-    r"ZL\d{8,12}\.?[\dXx]"  # granted: ZL + application number
-    r"|(?<![\d./])(?:19|20)\d{10}\.?[\dXx](?![\d])"  # application number, 12 digits + check digit
-)
 _PATENT_HEADER_NAME = re.compile(r"专利名称|专利名(?!下)|发明名称")
-_PATENT_HEADER_NUMBER = re.compile(r"专利号|申请号|专利申请号")
+_PATENT_HEADER_NUMBER = re.compile(r"专利号|申请号|专利申请号|专利登记号|证书号")
 
 _NUMERAL = "一二三四五六七八九十"
 HEADING = re.compile(
-    rf"^\s*(?P<mark>第[{_NUMERAL}]+节|[{_NUMERAL}]+、|[（(][{_NUMERAL}]+[）)]|\d{{1,2}}[、．]|\d{{1,2}}\.(?=\s*\D)|[（(]\d{{1,2}}[）)]|[①-⑳])"
+    rf"^\s*(?P<mark>第[{_NUMERAL}]+节|附录[{_NUMERAL}\d]+[：:、]?|[{_NUMERAL}]+、|[（(][{_NUMERAL}]+[）)]|\d{{1,2}}[、．]|\d{{1,2}}\.(?=\s*\D)|[（(]\d{{1,2}}[）)]|[①-⑳])"
     r"\s*(?P<title>\S.{0,40})$"
 )
 _TOC_LINE = re.compile(r"\.{4,}|…{2,}|·{4,}|-{6,}")
 
-COMPETITOR_TITLE = re.compile(
-    r"主要竞争对手|竞争对手的?基本情况|行业内的?主要企业|主要竞争企业|同行业可比公司|可比(?:上市)?公司(?:的)?(?:选取|情况|基本情况)"
+#: Competitor chapter headings, most specific first: the issuer naming its competitors, then the
+#: industry's main companies, then comparable companies (used only where nothing better exists).
+COMPETITOR_TIERS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"竞争对手"),
+    re.compile(r"主要竞争企业|竞争企业|行业内的?主要企业|行业主要企业|主要竞争者"),
+    re.compile(r"竞争格局"),
+    re.compile(r"同行业可比公司|可比(?:上市)?公司"),
 )
-#: Financial-ratio comparisons mention 可比公司 but are not the competitor chapter.
+COMPETITOR_TITLE = re.compile("|".join(p.pattern for p in COMPETITOR_TIERS))
+#: Financial-ratio comparisons and risk factors mention 可比公司 or 竞争 but are not the chapter.
 COMPETITOR_EXCLUDE = re.compile(
-    r"费用|毛利|周转|折旧|偿债|研发投入|风险|成本|收入|应收|存货|资产|利润|薪酬|单价|价格|估值|市盈率|税|现金流"
+    r"费用|毛利|周转|折旧|偿债|研发投入|风险|成本|收入|应收|存货|资产|利润|薪酬|单价|价格|估值|市盈率|税|现金流|"
+    r"优势|劣势|壁垒|地位|财务|指标|数据|选取|标准|原因|差异|变动|业绩|增长|产能|趋势|展望|前景"
 )
-PATENT_TITLE = re.compile(r"^(?:[^，。]{0,12})?(?:发明)?专利(?:权)?(?:情况|及.*)?$|^(?:境内|境外|国内|国外).{0,4}专利")
+PATENT_TITLE = re.compile(
+    r"^(?:[^，。]{0,12})?(?:发明)?专利(?:权)?(?:情况|清单|明细|列表|及.*)?$|^(?:境内|境外|国内|国外).{0,4}专利|专利(?:申请)?$"
+)
 
 MAX_COMPETITOR_PAGES = 15
 
@@ -64,7 +69,9 @@ class Located:
 
 
 def heading_level(mark: str) -> int:
-    if mark.startswith("第"):
+    if "①" <= mark[0] <= "⑳":
+        return 5  # circled numbers ①② ('①'.isdigit() is True in Python, so this comes first)
+    if mark.startswith(("第", "附录")):
         return 0
     if mark[0] in _NUMERAL:
         return 1
@@ -87,30 +94,49 @@ def headings(pages: Sequence[str]) -> list[Heading]:
             if not m:
                 continue
             title = m.group("title").strip()
-            if re.match(r"^[\d.,%\s]+$", title) or len(title) < 2:
+            if re.match(r"^[\d.,%\s]+$", title) or len(title) < 2 or is_number(title):
                 continue
             out.append(Heading(number, heading_level(m.group("mark")), title))
     return out
 
 
+def competitor_tier(title: str) -> int | None:
+    """0 for '主要竞争对手', 1 for '行业内主要企业', 2 for '同行业可比公司'; None for anything else,
+    including financial comparisons ('管理费用与同行业可比公司比较') and strengths/weaknesses."""
+    if COMPETITOR_EXCLUDE.search(title) or re.search(r"[，。；]", title) or len(title) > 30:
+        return None
+    return next((i for i, p in enumerate(COMPETITOR_TIERS) if p.search(title)), None)
+
+
 def is_competitor_heading(title: str) -> bool:
-    return bool(COMPETITOR_TITLE.search(title)) and not COMPETITOR_EXCLUDE.search(title)
+    return competitor_tier(title) is not None
+
+
+def is_patent_heading(title: str) -> bool:
+    return bool(PATENT_TITLE.search(title)) and "商标" not in title and not COMPETITOR_EXCLUDE.search(title)
 
 
 def patent_evidence(text: str) -> tuple[int, bool]:
-    """(number of patent numbers, has a patent table header) for one page."""
+    """(number of patent numbers, has a patent-list header) for one page. Core-technology tables
+    that cite patents (核心技术 | 对应专利) do not count as a list header."""
     flat = squash(text)
-    numbers = len(PATENT_NUMBER.findall(flat))
+    numbers = len(numbers_in_text(text))
     header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat))
+    if (
+        header
+        and is_reference_header([flat])
+        and not re.search(r"专利名称.{0,40}(?:专利号|申请号)|(?:专利号|申请号).{0,40}专利名称", flat)
+    ):
+        header = False
     return numbers, header
 
 
 def patent_pages(pages: Sequence[str]) -> list[int]:
-    """Pages holding patent-table rows: two or more patent numbers, or a patent table header; a page
-    with a single number next to such a page is the table's first or last row, and is kept too."""
+    """Pages holding patent-list rows: three or more patent numbers, or a patent-list header; a page
+    with one or two numbers next to such a page is the list's first or last rows, and is kept too."""
     evidence = [patent_evidence(text) for text in pages]
-    strong = {n for n, (count, header) in enumerate(evidence, start=1) if count >= 2 or header}
-    weak = {n for n, (count, _) in enumerate(evidence, start=1) if count == 1 and (n - 1 in strong or n + 1 in strong)}
+    strong = {n for n, (count, header) in enumerate(evidence, start=1) if count >= 3 or header}
+    weak = {n for n, (count, _) in enumerate(evidence, start=1) if count >= 1 and (n - 1 in strong or n + 1 in strong)}
     return sorted(strong | weak)
 
 
@@ -135,29 +161,81 @@ def _section_end(hs: list[Heading], i: int, last_page: int) -> int:
 
 
 def competitor_sections(pages: Sequence[str]) -> list[Located]:
+    """The competitor chapter(s): sections under the most specific tier of heading found.
+
+    A prospectus that names its 主要竞争对手 is read there; one that only lists the 行业内主要企业
+    is read there; 同行业可比公司 sections are the last resort. Financial comparisons are never."""
     hs = headings(pages)
-    found: list[Located] = []
-    covered: set[int] = set()
+    by_tier: dict[int, list[Located]] = {}
+    covered: dict[int, set[int]] = {}
     for i, h in enumerate(hs):
-        if h.page in covered or not is_competitor_heading(h.title):
+        tier = competitor_tier(h.title)
+        if tier is None or h.page in covered.get(tier, set()):
             continue
         end = min(_section_end(hs, i, len(pages)), h.page + MAX_COMPETITOR_PAGES - 1)
         span = tuple(range(h.page, end + 1))
-        covered.update(span)
-        found.append(Located(SectionKind.COMPETITOR, h.title, span, "heading"))
-    return found
+        covered.setdefault(tier, set()).update(span)
+        by_tier.setdefault(tier, []).append(Located(SectionKind.COMPETITOR, h.title, span, "heading"))
+    # 竞争格局 describes the market in a prospectus's 业务与技术 chapter and is read only there: an annual
+    # report's '行业竞争格局和发展趋势' is an outlook, not a list of competitors
+    if 2 in by_tier:
+        by_tier[2] = [s for s in by_tier[2] if re.search(r"业务(?:与|和|及)技术", _chapter(hs, s.pages[0]))]
+        if not by_tier[2]:
+            del by_tier[2]
+    if not by_tier:
+        return []
+    best = by_tier[min(by_tier)]
+    # The format standard puts the competition section in 业务与技术; the same heading in 募集资金运用
+    # (a project's competitors) or 概览 is read only when the business chapter has none.
+    chapters = {s.pages[0]: _chapter(hs, s.pages[0]) for s in best}
+    business = [s for s in best if "业务" in chapters[s.pages[0]]]
+    return business or best
+
+
+def _chapter(hs: Sequence[Heading], page: int) -> str:
+    """Title of the 第X节 chapter a page belongs to ('' before the first)."""
+    return next((h.title for h in reversed(hs) if h.level == 0 and h.page <= page), "")
 
 
 def patent_sections(pages: Sequence[str]) -> list[Located]:
+    """Patent lists: runs of pages with patent-list evidence, each started at its heading.
+
+    A run starts at the patent heading on its first page or the page before (专利, 已取得的专利,
+    境外专利, 附录：专利 …) and covers every page in between, continuation pages without a header
+    included."""
     hits = patent_pages(pages)
     if not hits:
         return []
     hs = headings(pages)
     out = []
-    for run in runs(hits, gap=2):
-        title = next((h.title for h in hs if h.page in (run[0] - 1, run[0]) and "专利" in h.title), "专利")
-        out.append(Located(SectionKind.PATENT, title, tuple(range(run[0], run[-1] + 1)), "keyword"))
+    for run in (part for r in runs(hits, gap=2) for part in _split_at_headings(r, hs)):
+        near = [h for h in hs if h.page in (run[0] - 1, run[0]) and is_patent_heading(h.title)]
+        governing = next((h for h in reversed(hs) if h.page <= run[0]), None)
+        if not near and governing is not None and REFERENCE_CAPTION.search(squash(governing.title)):
+            continue  # a core-technology / R&D table citing patents, not the list
+        start = near[0].page if near else run[0]
+        title = near[0].title if near else "专利"
+        out.append(
+            Located(SectionKind.PATENT, title, tuple(range(start, run[-1] + 1)), "heading" if near else "keyword")
+        )
     return out
+
+
+def _split_at_headings(run: tuple[int, ...], hs: Sequence[Heading]) -> list[tuple[int, ...]]:
+    """Cut a run of evidence pages where the patent list's own section ends: at the first heading of
+    the same or a higher level than the list's heading (e.g. '（4）域名' after '（3）专利'). Pages after
+    it (a core-technology table citing patents) are judged as a run of their own."""
+    level: int | None = None
+    for h in hs:
+        if h.page < run[0] - 1 or h.page > run[-1]:
+            continue
+        if is_patent_heading(h.title):
+            level = h.level if level is None else min(level, h.level)
+        elif level is not None and h.level <= level and h.page >= run[0]:
+            head = tuple(p for p in run if p <= h.page)
+            tail = tuple(p for p in run if p > h.page)
+            return [head, *(_split_at_headings(tail, hs) if tail else [])] if head else [tail]
+    return [run]
 
 
 def from_outline(outline: Sequence[OutlineEntry], page_count: int) -> list[Located]:
@@ -166,7 +244,7 @@ def from_outline(outline: Sequence[OutlineEntry], page_count: int) -> list[Locat
         kind = None
         if is_competitor_heading(e.title):
             kind = SectionKind.COMPETITOR
-        elif "专利" in e.title and not COMPETITOR_EXCLUDE.search(e.title):
+        elif is_patent_heading(e.title):
             kind = SectionKind.PATENT
         if kind is None:
             continue

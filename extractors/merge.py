@@ -28,6 +28,8 @@ class Fragment:
     rows: tuple[tuple[str, ...], ...]
     top: float = 0.0  # fraction of page height, 0 = top
     bottom: float = 1.0
+    #: the last lines of text above the table on its page (heading, unit line, holder group)
+    caption: str = ""
 
     @property
     def n_cols(self) -> int:
@@ -38,6 +40,7 @@ class Fragment:
 class MergedTable:
     header: tuple[str, ...]
     rows: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (page, cells)
+    caption: str = ""
 
     @property
     def pages(self) -> tuple[int, ...]:
@@ -136,6 +139,6 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
             else:
                 header, body = tuple(f"col{i + 1}" for i in range(width)), rows
             header = tuple(header) + ("",) * (width - len(header))
-            tables.append(MergedTable(header, [(frag.page, r) for r in body]))
+            tables.append(MergedTable(header, [(frag.page, r) for r in body], caption=frag.caption))
         last = frag
     return tables

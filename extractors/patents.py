@@ -1,10 +1,26 @@
-"""Normalise patent tables into :class:`~core.records.PatentRecord` (pure).
+"""Patent lists → :class:`~core.records.PatentRecord` (pure).
 
-Header cells are mapped to fields by keyword (专利名称, 专利号/申请号, 专利类型, 申请日, 授权日/授权公告日,
-专利权人/权利人, 取得方式, 有效期/保护期限, 状态). The patent type is read from its column or, when absent,
-from the application number itself (its fifth digit: 1 发明, 2 实用新型, 3 外观设计). Where only a
-validity period is printed (``2009.3.5-2029.3.4``), its start is the filing date: a Chinese patent's
-term runs from its application date.
+Structure first, then patterns:
+
+1. **Columns.** Header cells map to fields by synonym (专利号 / 专利登记号 / 证书号 / 申请号, 专利名称 /
+   发明名称 / 名称, 专利权人 / 权利人 / 证书所有者 / 申请人, 他项权利 …). The cells then get the last word:
+   the column where most cells *are* patent numbers is the number column, whatever its header says;
+   a column of 发明/实用新型/外观设计 is the type; a column of dates is a date. When the header is
+   missing (a continuation page) or disagrees with the cells, roles come from the cells alone.
+2. **Rows.** A row is a patent when its number cell is a patent number: Chinese (``ZL200620129371.0``,
+   ``200610157350.4``, ``ZL 00308118.4``, ``2020304476719``) or foreign (``US7,832,898B2``,
+   ``EP3012345B1``, ``GB2512345``, ``29/562581``, ``特许第7111903号``). The number is kept as printed,
+   with whitespace removed. A row without a number but with text, right after a patent row, is that
+   row's wrapped remainder and is joined to it. A row that only names a holder (``①三联锻造``,
+   ``（2）子公司``) starts a holder group.
+3. **Status.** 已授权 unless the list's heading or the row's own 状态 says it is an application
+   (已受理, 申请中, 正在申请, 实审 …).
+4. **Reference tables.** A table of core technologies or R&D results that cites patent numbers
+   (核心技术 / 对应专利) is not the patent list: :func:`is_reference_header`.
+
+The patent type is read from its column or, when absent, from a Chinese number itself (its fifth
+digit of twelve, third of eight: 1/8 发明, 2/9 实用新型, 3 外观设计). Where only a validity period is
+printed (``2009.3.5-2029.3.4``), its start is the filing date: a Chinese term runs from filing.
 """
 
 from __future__ import annotations
@@ -12,28 +28,74 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from core.records import PatentRecord, PatentType
+from core.records import PatentRecord, PatentStatus, PatentType, StatedPatentCount
 from extractors.text import squash
 
 FIELDS: list[tuple[str, re.Pattern[str]]] = [
-    ("seq", re.compile(r"^(序号|编号|No\.?)$")),
-    ("number", re.compile(r"专利号|申请号|专利申请号|授权号")),
-    ("name", re.compile(r"专利名称|^专利名$|发明名称|^名称$")),
-    ("patent_type", re.compile(r"专利类型|专利类别|^类型$|^类别$|^种类$")),
-    ("application_date", re.compile(r"申请日|申请时间")),
-    ("grant_date", re.compile(r"授权日|授权公告日|公告日|授权时间")),
-    ("owner", re.compile(r"专利权人|权利人|所有权人|申请人|权属人")),
-    ("acquisition", re.compile(r"取得方式|取得途径|来源")),
+    ("seq", re.compile(r"^(序号|编号|序|No\.?)$", re.I)),
+    ("encumbrance", re.compile(r"他项权利|权利限制|权利受限|质押|是否存在")),
+    ("application_date", re.compile(r"申请日|申请时间|申请日期")),
+    ("grant_date", re.compile(r"授权日|授权公告日|公告日|授权时间|授权日期|颁证日|发证日")),
+    (
+        "number",
+        re.compile(
+            r"专利号|申请号|专利登记号|登记号|证书号|证书编号|授权号|专利证号|公告号|公开号|专利编号|专利申请号"
+        ),
+    ),
+    ("name", re.compile(r"专利名称|发明名称|发明创造名称|设计名称|新型名称|^专利名$|^名称$|^专利$")),
+    ("patent_type", re.compile(r"专利类型|专利类别|专利种类|^类型$|^类别$|^种类$|^专利性质$")),
+    (
+        "owner",
+        re.compile(r"专利权人|权利人|所有权人|证书所有者|证书所有人|申请人|权属人|所有人|持有人|注册人|申请主体"),
+    ),
+    ("acquisition", re.compile(r"取得方式|取得途径|获得方式|^来源$")),
     ("validity", re.compile(r"有效期|保护期|期限")),
     ("status", re.compile(r"状态")),
+    ("region", re.compile(r"国家|地区|国别")),
 ]
 
+#: Tables that cite patent numbers but are not the patent list (core technology, R&D results).
+_REFERENCE_HEADER = re.compile(
+    r"核心技术|技术名称|对应专利|相关专利|涉及专利|专利情况|研发项目|在研项目|研发成果|科研成果|产品名称|技术来源|"
+    r"项目名称|研发投入|无形资产|课题|成果"
+)
+
+#: Chinese numbers: 12-digit (since 2003) or 8-digit application number plus check digit; with a ZL
+#: or CN prefix a misprinted length is still a number ('ZL20221612630.0' is printed so in 001282).
+_DOMESTIC = r"(?:ZL|CN)\d{8,13}\.?[\dX]|(?:(?:19|20)\d{10}|\d{8})\.?[\dX]"
+_FOREIGN = (
+    r"(?:US|EP|GB|JP|KR|DE|FR|TW|WO|AU|CA|IN|RU|HK|SG|BR|MX|ZA|IT|ES|NL|CH|SE|VN|TH|MY|ID|PH|IL|NZ)"
+    r"(?:[\d/,.\-]{5,}|\d[\d/,.\-]*\d)[A-Z]?\d?"
+)
+_SERIAL = r"\d{2}/\d{3},?\d{3}"  # US application serials: 29/562581, 35/515,384
+_JP_GRANT = r"特[许許]第\d+号"
+#: A whole (whitespace-free) cell that is a patent or application number.
+NUMBER_CELL = re.compile(rf"(?:{_DOMESTIC}|{_FOREIGN}|{_SERIAL}|{_JP_GRANT})", re.I)
+#: Patent numbers inside text, on token boundaries (a trademark number followed by a date must not
+#: read as one). Numbers that wrap inside a cell ("ZL202311045\n168.X") are joined first.
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![\d.])(?:ZL|CN)?(?:(?:19|20)\d{10}\.?[\dXx]|\d{8}\.[\dXx])(?![\d])"
+    r"|(?<![A-Za-z])(?:US|EP|GB|JP|KR|DE|WO)\d[\d,]{5,}[A-Z]?\d?"
+    r"|(?<![\d/])\d{2}/\d{3},?\d{3}(?![\d/])"
+    rf"|{_JP_GRANT}"
+)
+_WRAPPED_NUMBER = re.compile(r"((?:ZL|CN)\d{3,12}|(?<![\d.])(?:19|20)\d{7,11})[ \t]*\n\s*(\d{0,9}\.?[\dXx])(?![\d])")
+
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})")
-_NUMBER = re.compile(r"(ZL)?\s*((?:19|20)?\d{8,12})\s*\.?\s*([\dXx])", re.I)
+_DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./\-年]\d{1,2}[./\-月]\d{1,2}日?$")
+_TYPE_CELL = re.compile(
+    r"^(?:发明|实用新型|外观设计|外观|实用|授权发明|发明专利|实用新型专利|外观设计专利|外观专利)(?:专利)?$"
+)
+_SEQ = re.compile(r"^(?P<seq>\d{1,4})(?P<note>[（(]?注\d*[）)]?|\*+)?$")
+_PENDING = re.compile(r"已受理|受理|申请中|正在申请|在申请|尚未授权|未授权|审查|实审|公开|待授权|申请阶段")
+_GRANTED = re.compile(r"授权|维持|有效|已获|已取得|拥有")
+_GROUP = re.compile(r"^(?:[①-⑳]|[（(]?[一二三四五六七八九十\d]{1,2}[）)、.．])\s*(?P<name>\S.{0,30})$")
 
 
 def map_header(header: Sequence[str]) -> dict[str, int]:
+    """Fields by header label; one field per cell, the first pattern that matches wins."""
     mapping: dict[str, int] = {}
     for i, cell in enumerate(header):
         label = squash(cell)
@@ -41,15 +103,97 @@ def map_header(header: Sequence[str]) -> dict[str, int]:
             continue
         for field, pattern in FIELDS:
             if field not in mapping and pattern.search(label):
-                # "专利号/申请号 … 专利名称": a cell can only be one field
                 mapping[field] = i
                 break
     return mapping
 
 
+#: The same, said in the heading or sentence above a table.
+REFERENCE_CAPTION = re.compile(r"核心技术|研发投入|研发成果|科研成果|研发项目|在研项目|技术成果")
+
+
+def is_reference_header(header: Sequence[str]) -> bool:
+    """A core-technology or R&D table that cites patents: not the patent list."""
+    return bool(_REFERENCE_HEADER.search(squash("".join(header))))
+
+
+def is_number(cell: str) -> bool:
+    return bool(NUMBER_CELL.fullmatch(squash(cell)))
+
+
 def is_patent_header(header: Sequence[str]) -> bool:
     m = map_header(header)
-    return "name" in m and "number" in m
+    return "name" in m and "number" in m and not is_reference_header(header)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each field sits in a patent table, and how it was decided."""
+
+    roles: dict[str, int]
+    from_content: bool = False
+
+
+def _share(column: Sequence[str], test: re.Pattern[str]) -> float:
+    cells = [squash(c) for c in column if squash(c)]
+    return sum(1 for c in cells if test.fullmatch(c)) / len(cells) if cells else 0.0
+
+
+def _text_weight(column: Sequence[str]) -> float:
+    cells = [squash(c) for c in column if squash(c)]
+    return sum(len(c) for c in cells) / len(cells) if cells else 0.0
+
+
+def infer_columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> Columns | None:
+    """Roles of the columns of a patent list, from the header and the cells; None if not a list.
+
+    The cells decide where they are unambiguous (numbers, types, dates); the header decides the
+    rest (name, holder, acquisition …). Without a usable header the name is the longest text column."""
+    width = max([len(header), *(len(r) for r in rows)], default=0)
+    cols = [[r[i] if i < len(r) else "" for r in rows] for i in range(width)]
+    number_share = [_share(c, NUMBER_CELL) for c in cols]
+    if not number_share or max(number_share) < 0.5:
+        return None
+    roles = map_header(header)
+    content = False
+    number_col = max(range(width), key=lambda i: number_share[i])
+    if roles.get("number") != number_col:
+        content = True
+    _assign(roles, "number", number_col)
+    type_share = [_share(c, _TYPE_CELL) for c in cols]
+    best_type = max(range(width), key=lambda i: type_share[i])
+    if type_share[best_type] >= 0.5 and roles.get("patent_type") != best_type:
+        content = True
+        _assign(roles, "patent_type", best_type)
+    date_share = [_share(c, _DATE_CELL) for c in cols]
+    for field in ("application_date", "grant_date"):
+        i = roles.get(field)
+        if i is not None and date_share[i] < 0.3:
+            del roles[field]
+    seq_share = [_share(c, _SEQ) for c in cols]
+    if "seq" not in roles and width and seq_share[0] >= 0.6 and 0 not in roles.values():
+        roles["seq"] = 0
+    taken = set(roles.values())
+    if "application_date" not in roles and "grant_date" not in roles:
+        dated = [i for i in range(width) if i not in taken and date_share[i] >= 0.6]
+        if dated:
+            roles["application_date"] = dated[0]
+            taken.add(dated[0])
+    name = roles.get("name")
+    if name is None or number_share[name] >= 0.5 or date_share[name] >= 0.5 or type_share[name] >= 0.5:
+        free = [i for i in range(width) if i not in taken and seq_share[i] < 0.6 and date_share[i] < 0.5]
+        if not free:
+            return None
+        roles.pop("name", None)
+        _assign(roles, "name", max(free, key=lambda i: _text_weight(cols[i])))
+        content = True
+    return Columns(roles, from_content=content)
+
+
+def _assign(roles: dict[str, int], field: str, column: int) -> None:
+    for other in [f for f, i in roles.items() if i == column and f != field]:
+        del roles[other]
+    roles[field] = column
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -64,22 +208,17 @@ def parse_date(text: str | None) -> dt.date | None:
         return None
 
 
-def normalise_number(text: str) -> str:
-    """'ZL201721875808.X', 'ZL202311045\\n168.X' → 'ZL202311045168.X'; keeps foreign numbers as printed."""
-    flat = squash(text).upper()
-    m = _NUMBER.fullmatch(flat)
-    if m:
-        return f"{m.group(1) or ''}{m.group(2)}.{m.group(3)}"
-    return flat
+def printed_number(text: str) -> str:
+    """The number as printed, whitespace removed: 'ZL 00308118.4' → 'ZL00308118.4'."""
+    return squash(text)
 
 
 def type_from_number(number: str) -> PatentType | None:
-    digits = re.sub(r"\D", "", normalise_number(number).split(".")[0]) if number else ""
-    code = None
-    if len(digits) == 12:
-        code = digits[4]
-    elif len(digits) == 8:
-        code = digits[2]
+    flat = squash(number).upper()
+    if not re.fullmatch(_DOMESTIC, flat):
+        return None
+    digits = re.sub(r"\D", "", re.sub(r"^(ZL|CN)", "", flat))[:-1]  # drop the check digit
+    code = digits[4] if len(digits) == 12 else digits[2] if len(digits) == 8 else None
     return {
         "1": PatentType.INVENTION,
         "8": PatentType.INVENTION,
@@ -100,50 +239,287 @@ def parse_type(text: str | None, number: str) -> PatentType:
     return type_from_number(number) or PatentType.OTHER
 
 
-def _cell(row: Sequence[str], mapping: dict[str, int], field: str) -> str | None:
-    i = mapping.get(field)
+def status_from_title(title: str | None) -> PatentStatus:
+    """The status a list's heading implies: '（2）已受理的专利' → pending."""
+    label = squash(title or "")
+    return (
+        PatentStatus.PENDING
+        if _PENDING.search(label) and not re.search(r"已授权|已取得|已获", label)
+        else PatentStatus.GRANTED
+    )
+
+
+def _row_status(printed: str | None, default: PatentStatus) -> PatentStatus:
+    label = squash(printed or "")
+    if not label:
+        return default
+    if _PENDING.search(label) and not re.search(r"已授权|授权公告|维持", label):
+        return PatentStatus.PENDING
+    if _GRANTED.search(label):
+        return PatentStatus.GRANTED
+    return default
+
+
+def split_seq(text: str | None) -> tuple[str | None, str | None]:
+    """'1注1' → ('1', '注1'); '12' → ('12', None); anything else is kept as the 序号."""
+    flat = squash(text or "")
+    if not flat:
+        return None, None
+    m = _SEQ.fullmatch(flat)
+    if m:
+        return m.group("seq"), (m.group("note") or None)
+    return flat, None
+
+
+def _cell(row: Sequence[str], roles: dict[str, int], field: str) -> str | None:
+    i = roles.get(field)
     if i is None or i >= len(row):
         return None
     value = row[i].strip()
     return value or None
 
 
+def _group_holder(row: Sequence[str]) -> str | None:
+    """A row that only names a holder, spanning the table: '①三联锻造', '（2）子公司三连零部件'."""
+    cells = {squash(c) for c in row if squash(c)}
+    if len(cells) != 1:
+        return None
+    (text,) = cells
+    m = _GROUP.match(text)
+    if m and not NUMBER_CELL.search(text) and not re.search(r"专利|合计|小计|注", m.group("name")):
+        return m.group("name")
+    return None
+
+
+def _join(a: str | None, b: str | None) -> str | None:
+    if a and b:
+        sep = " " if re.search(r"[A-Za-z0-9]$", a) and re.match(r"[A-Za-z0-9(]", b) else ""
+        return f"{a}{sep}{b}"
+    return a or b
+
+
 def rows_to_patents(
-    doc_key: str, header: Sequence[str], rows: Sequence[tuple[int, Sequence[str]]], default_owner: str | None = None
+    doc_key: str,
+    header: Sequence[str],
+    rows: Sequence[tuple[int, Sequence[str]]],
+    *,
+    default_owner: str | None = None,
+    title: str | None = None,
+    source: str = "table",
 ) -> list[PatentRecord]:
-    """Rows (page, cells) of a patent table → records. Note rows and half-empty rows are skipped."""
-    mapping = map_header(header)
-    if "name" not in mapping or "number" not in mapping:
+    """Rows (page, cells) of a patent list → records, in order. Not a list (no number column): []."""
+    if is_reference_header(header):
         return []
+    columns = infer_columns(header, [r for _, r in rows])
+    if columns is None:
+        return []
+    roles = columns.roles
+    default_status = status_from_title(title)
+    if "status" not in roles and "application_date" in roles and "grant_date" not in roles:
+        label = squash(header[roles["number"]]) if roles["number"] < len(header) else ""
+        if label == "申请号" and default_status is PatentStatus.PENDING:
+            default_status = PatentStatus.PENDING
     out: list[PatentRecord] = []
+    owner = default_owner
     for page, row in rows:
-        raw_number = _cell(row, mapping, "number")
-        name = _cell(row, mapping, "name")
-        if not raw_number or not name or squash(raw_number).startswith("注"):
+        group = _group_holder(row)
+        if group:
+            owner = group
             continue
-        if not re.search(r"\d{4}", raw_number):
-            continue  # a header repeated inside the table (MinerU, cross-page splits)
-        if mapping.get("name") == mapping.get("number"):
+        raw_number = _cell(row, roles, "number")
+        if not raw_number or not is_number(raw_number):
+            # a wrapped remainder of the previous row (a cell cut by the row or page break)
+            repeated_header = {"number", "name"} <= set(map_header(row))
+            numbered = split_seq(_cell(row, roles, "seq"))[0] is not None
+            if out and not numbered and any(squash(c) for c in row) and not repeated_header:
+                prev = out[-1]
+                out[-1] = prev.model_copy(
+                    update={
+                        "name": _join(prev.name, _cell(row, roles, "name")) or prev.name,
+                        "owner": _join(prev.owner, _cell(row, roles, "owner")) if "owner" in roles else prev.owner,
+                    }
+                )
             continue
-        number = normalise_number(raw_number)
-        validity = _cell(row, mapping, "validity")
-        app_date = parse_date(_cell(row, mapping, "application_date"))
-        if app_date is None and validity:
-            app_date = parse_date(validity.split("-")[0] if "-" in validity else validity)
+        name = _cell(row, roles, "name")
+        number = printed_number(raw_number)
+        seq, note = split_seq(_cell(row, roles, "seq"))
+        validity = _cell(row, roles, "validity")
+        app_date = parse_date(_cell(row, roles, "application_date"))
+        if app_date is None and validity and re.search(r"\d{4}", validity):
+            app_date = parse_date(re.split(r"[-－—至~～]", validity)[0])
+        printed_status = _cell(row, roles, "status")
         out.append(
             PatentRecord(
                 doc_key=doc_key,
                 page=page,
-                seq=_cell(row, mapping, "seq"),
-                name=re.sub(r"\s+", " ", name),
+                seq=seq,
+                note=note,
+                name=re.sub(r"\s+", " ", name) if name else "",
                 number=number,
-                patent_type=parse_type(_cell(row, mapping, "patent_type"), number),
+                patent_type=parse_type(_cell(row, roles, "patent_type"), number),
+                status=_row_status(printed_status, default_status),
                 application_date=app_date,
-                grant_date=parse_date(_cell(row, mapping, "grant_date")),
-                owner=_cell(row, mapping, "owner") or default_owner,
-                acquisition=squash(_cell(row, mapping, "acquisition") or "") or None,
+                grant_date=parse_date(_cell(row, roles, "grant_date")),
+                owner=_cell(row, roles, "owner") or owner,
+                acquisition=squash(_cell(row, roles, "acquisition") or "") or None,
                 validity=validity,
-                status=squash(_cell(row, mapping, "status") or "") or None,
+                legal_status=squash(printed_status or "") or None,
+                encumbrance=squash(_cell(row, roles, "encumbrance") or "") or None,
+                region=squash(_cell(row, roles, "region") or "") or None,
+                section_title=title,
+                source=source,
             )
         )
     return out
+
+
+# --- text fallback ------------------------------------------------------------------------------------
+
+_TOKEN_SPLIT = re.compile(r"\s{1,}")
+
+
+def repair_wraps(text: str) -> str:
+    """Undo what cell wrapping and old typesetting do to numbers and dates in page text:
+    'ZL 00308118.4' → 'ZL00308118.4', 'ZL202311045\n168.X' → 'ZL202311045168.X',
+    '2023.0\n8.18' → '2023.08.18', '特许第 7111903 号' → '特许第7111903号'."""
+    flat = re.sub(r"(?<=ZL|CN)[ \t]+(?=\d)", "", text)
+    flat = _WRAPPED_NUMBER.sub(r"\1\2", flat)
+    flat = re.sub(r"((?:19|20)\d{2}[./]\d?)[ \t]*\n\s*(\d{0,2}[./]\d{1,2})(?![\d.])", r"\1\2", flat)
+    return re.sub(r"特\s*([许許])\s*第\s*(\d+)\s*号", r"特\1第\2号", flat)
+
+
+def numbers_in_text(text: str) -> list[str]:
+    """Patent numbers on a page of text, each once per occurrence."""
+    return _NUMBER_IN_TEXT.findall(repair_wraps(text))
+
+
+def patents_from_lines(
+    doc_key: str,
+    page: int,
+    lines: Sequence[str],
+    *,
+    header: Sequence[str] = (),
+    default_owner: str | None = None,
+    title: str | None = None,
+) -> list[PatentRecord]:
+    """Rows anchored on patent numbers, for pages whose table could not be read as a table.
+
+    Each line that holds a patent number is one row; its other whitespace-separated tokens are
+    read as cells: types by vocabulary, dates by pattern, the 序号 at the start, the name as the
+    longest remaining text. With a header line of the same token count, cells map by position."""
+    out: list[PatentRecord] = []
+    default_status = status_from_title(title)
+    header_roles = map_header(header) if header else {}
+    for line in repair_wraps("\n".join(lines)).splitlines():
+        tokens = [t for t in _TOKEN_SPLIT.split(line.strip()) if t]
+        joined = _join_number_tokens(tokens)
+        idx = next((i for i, t in enumerate(joined) if NUMBER_CELL.fullmatch(t)), None)
+        if idx is None:
+            continue
+        if header_roles and len(joined) == len(header) and header_roles.get("number") == idx:
+            out += rows_to_patents(
+                doc_key, header, [(page, joined)], default_owner=default_owner, title=title, source="text"
+            )
+            continue
+        number = joined[idx]
+        rest = [t for i, t in enumerate(joined) if i != idx]
+        seq, note = split_seq(rest[0]) if rest and _SEQ.fullmatch(rest[0]) else (None, None)
+        if seq is not None:
+            rest = rest[1:]
+        ptype = next((t for t in rest if _TYPE_CELL.fullmatch(t)), None)
+        dates = [t for t in rest if _DATE.search(t)]
+        words = [t for t in rest if t not in (ptype, *dates) and re.search(r"[\u4e00-\u9fffA-Za-z]", t)]
+        name = max(words, key=len) if words else ""
+        out.append(
+            PatentRecord(
+                doc_key=doc_key,
+                page=page,
+                seq=seq,
+                note=note,
+                name=name,
+                number=number,
+                patent_type=parse_type(ptype, number),
+                status=default_status,
+                application_date=parse_date(dates[0]) if dates else None,
+                owner=default_owner,
+                section_title=title,
+                source="text",
+            )
+        )
+    return out
+
+
+def _join_number_tokens(tokens: list[str]) -> list[str]:
+    """'ZL' '200620129371.0' → 'ZL200620129371.0' (old layouts print a space after ZL)."""
+    out: list[str] = []
+    for t in tokens:
+        if out and out[-1].upper() in ("ZL", "CN") and NUMBER_CELL.fullmatch(out[-1] + t):
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
+
+
+# --- stated counts ------------------------------------------------------------------------------------
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_STATED = re.compile(
+    r"(?:拥有|取得|获得|持有|共有|名下共有|获授权|已获授权)(?:的|了)?(?P<scope>境内外|国内外|境内|国内|境外|国外|中国)?(?:已)?(?:授权)?(?:的)?"
+    r"(?:专利(?:权)?(?:共计?|合计|总计)?(?P<n1>\d{1,5})(?:项|件|个)|(?P<n2>\d{1,5})(?:项|件|个)(?:已)?(?:授权)?(?P<scope2>境内外|国内外|境内|国内|境外|国外)?专利)"
+)
+_STATED_PART = re.compile(
+    r"(?:(?P<a>发明|实用新型|外观设计|外观)(?:专利)?(?P<n>\d{1,5})(?:项|件|个)|(?P<m>\d{1,5})(?:项|件|个)(?P<b>发明|实用新型|外观设计|外观)(?:专利)?)"
+)
+
+
+def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
+    """Every '拥有专利N项（其中发明X项…）' statement on the given pages, in page order."""
+    out: list[StatedPatentCount] = []
+    for page, text in pages:
+        flat = squash(text)
+        for m in _STATED.finditer(flat):
+            total = int(m.group("n1") or m.group("n2"))
+            start = max(flat.rfind("。", 0, m.start()) + 1, m.start() - 60)
+            end = flat.find("。", m.end())
+            sentence = flat[start : end if end != -1 else m.end() + 80]
+            tail = flat[m.end() : end if end != -1 else m.end() + 80]
+            by_type: dict[str, int] = {}
+            for part in _STATED_PART.finditer(tail[:80]):
+                kind = part.group("a") or part.group("b")
+                kind = {"外观": "外观设计"}.get(kind, kind)
+                by_type.setdefault(kind, int(part.group("n") or part.group("m")))
+            scope = m.group("scope") or m.group("scope2")
+            out.append(StatedPatentCount(page=page, total=total, by_type=by_type, scope=scope, sentence=sentence))
+    return out
+
+
+def stated_total(stated: Sequence[StatedPatentCount], patent_pages: Sequence[int]) -> StatedPatentCount | None:
+    """The statement that describes the extracted list: one on the list's pages or the page before
+    (a 境内 and a 境外 statement there add up), else the total the document repeats most often."""
+    if not stated:
+        return None
+    if patent_pages:
+        lo, hi = min(patent_pages) - 1, max(patent_pages)
+        near = [s for s in stated if lo <= s.page <= hi]
+        if near:
+            by_scope: dict[str | None, StatedPatentCount] = {}
+            for s in near:
+                by_scope.setdefault(s.scope, s)
+            if len(by_scope) > 1 and None not in by_scope:
+                parts = list(by_scope.values())
+                merged: dict[str, int] = {}
+                for s in parts:
+                    for k, v in s.by_type.items():
+                        merged[k] = merged.get(k, 0) + v
+                return StatedPatentCount(
+                    page=parts[0].page,
+                    total=sum(s.total for s in parts),
+                    by_type=merged,
+                    sentence="；".join(s.sentence for s in parts),
+                )
+            return max(near, key=lambda s: (len(s.by_type), s.total))
+    totals: dict[int, int] = {}
+    for s in stated:
+        totals[s.total] = totals.get(s.total, 0) + 1
+    best = max(totals, key=lambda t: (totals[t], t))
+    return max((s for s in stated if s.total == best), key=lambda s: len(s.by_type))

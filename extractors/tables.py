@@ -3,6 +3,12 @@
 Each page is cropped to drop the running header and footer, tables are found from ruling lines
 (``snap_x_tolerance=6`` removes the sliver columns that double ruling creates in real
 prospectuses), and every page is closed right after use so memory stays flat on 700-page files.
+
+Open-sided tables: many prospectuses rule every row and every inner column but draw no outer left
+and right border (the Word "open sides" style). pdfplumber's line strategy then loses the first and
+last column, e.g. 序号 and 授权日 of 002638's patent list. :func:`open_side_rules` finds each ruled
+block (horizontal rules connected by the inner column rules) and closes it with a virtual border
+at the ends of its horizontal rules.
 """
 
 from __future__ import annotations
@@ -45,12 +51,95 @@ def _is_fragment(rows: tuple[tuple[str, ...], ...]) -> bool:
     return width < 2 or filled < 3
 
 
+#: Horizontal rules shorter than this (points, after joining a row's cell segments) are underlines.
+MIN_RULE_LENGTH = 60.0
+#: Two rules at the same height within this many points are one rule; a border this close is present.
+RULE_TOLERANCE = 3.0
+
+
+def _rules(edges: list[dict[str, Any]]) -> list[tuple[float, float, float]]:
+    """Horizontal rules as (y, x0, x1): cell-by-cell segments at one height are joined."""
+    by_y: dict[int, list[tuple[float, float]]] = {}
+    for e in edges:
+        if e["orientation"] == "h":
+            by_y.setdefault(round(float(e["top"])), []).append((float(e["x0"]), float(e["x1"])))
+    rules = []
+    for y, segments in sorted(by_y.items()):
+        segments.sort()
+        x0, x1 = segments[0]
+        for a, b in segments[1:]:
+            if a - x1 > RULE_TOLERANCE:
+                if x1 - x0 >= MIN_RULE_LENGTH:
+                    rules.append((float(y), x0, x1))
+                x0, x1 = a, b
+            else:
+                x1 = max(x1, b)
+        if x1 - x0 >= MIN_RULE_LENGTH:
+            rules.append((float(y), x0, x1))
+    return rules
+
+
+def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Virtual outer borders for ruled blocks that have inner column rules but no outer ones.
+
+    A block is a run of horizontal rules where each consecutive pair is joined by at least one
+    vertical rule spanning the gap between them (the inner column rules). A block's left and right
+    ends are those of its rules; where no vertical rule stands there, one is added (pure)."""
+    rules = _rules(edges)
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    tol = RULE_TOLERANCE
+
+    def joined(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+        lo, hi = max(a[1], b[1]), min(a[2], b[2])
+        return any(
+            float(v["top"]) <= a[0] + tol
+            and float(v["bottom"]) >= b[0] - tol
+            and lo - tol <= float(v["x0"]) <= hi + tol
+            for v in verticals
+        )
+
+    blocks: list[list[tuple[float, float, float]]] = []
+    for rule in rules:
+        if blocks and joined(blocks[-1][-1], rule):
+            blocks[-1].append(rule)
+        else:
+            blocks.append([rule])
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if len(block) < 2:
+            continue
+        top, bottom = block[0][0], block[-1][0]
+        for x in (min(r[1] for r in block), max(r[2] for r in block)):
+            present = any(
+                abs(float(v["x0"]) - x) <= tol and float(v["top"]) <= top + tol and float(v["bottom"]) >= bottom - tol
+                for v in verticals
+            )
+            if not present:
+                out.append(
+                    {
+                        "object_type": "line",
+                        "x0": x,
+                        "x1": x,
+                        "top": top,
+                        "bottom": bottom,
+                        "width": 0.0,
+                        "height": bottom - top,
+                    }
+                )
+    return out
+
+
 def page_fragments(page: Any, number: int) -> list[Fragment]:
     """Tables on one pdfplumber page, as fragments with their vertical position."""
     height = float(page.height)
     body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)), strict=False)
     out: list[Fragment] = []
-    for table in body.find_tables(TABLE_SETTINGS):
+    borders = open_side_rules(body.edges)
+    settings = {**TABLE_SETTINGS, "explicit_vertical_lines": borders} if borders else TABLE_SETTINGS
+    tables = sorted(body.find_tables(settings), key=lambda t: t.bbox[1])
+    above = height * HEADER_FRACTION
+    for table in tables:
+        _x0, top, _x1, bottom = table.bbox
         rows = clean_rows(
             table.extract(
                 x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
@@ -58,9 +147,18 @@ def page_fragments(page: Any, number: int) -> list[Fragment]:
         )
         if _is_fragment(rows):
             continue
-        _x0, top, _x1, bottom = table.bbox
-        out.append(Fragment(number, rows, top=top / height, bottom=bottom / height))
+        caption = ""
+        if top - above > 4:
+            caption = page.crop((0, above, float(page.width), top), strict=False).extract_text() or ""
+        above = bottom
+        out.append(Fragment(number, rows, top=top / height, bottom=bottom / height, caption=caption_lines(caption)))
     return out
+
+
+def caption_lines(text: str, keep: int = 4) -> str:
+    """The last few lines above a table: its heading, '单位：万元', a holder group like '①三联锻造'."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return "\n".join(lines[-keep:])
 
 
 def extract_fragments(path: Path | str, pages: Iterable[int]) -> list[Fragment]:

@@ -30,7 +30,7 @@ def replay_environment(corpus: Path | None, data_dir: Path) -> Iterator[str]:
     """Start the replay server and export its URL as every exchange base URL (PP_*_URL)."""
     from scrapers.replay import DEFAULT_CORPUS, ReplayServer
 
-    server = ReplayServer(corpus or DEFAULT_CORPUS, work_dir=data_dir / "replay")
+    server = ReplayServer(corpus or DEFAULT_CORPUS)
     old = {k: os.environ.get(k) for k in ("PP_" + n.upper() for n in server.settings_overrides())}
     with server:
         for name, url in server.settings_overrides().items():
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "replay-server":
         from scrapers.replay import DEFAULT_CORPUS, ReplayServer
 
-        with ReplayServer(args.corpus or DEFAULT_CORPUS, port=args.port, work_dir=settings.data_dir / "replay") as s:
+        with ReplayServer(args.corpus or DEFAULT_CORPUS, port=args.port) as s:
             log.info("replay server on %s — export PP_CNINFO_BASE_URL=%s PP_CNINFO_STATIC_URL=%s", s.url, s.url, s.url)
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "run":
             start, end = args.start, args.end
             if args.replay and start is None and end is None:
-                start, end = dt.date(2015, 1, 1), dt.date.today()
+                start, end = dt.date(2009, 1, 1), dt.date.today()  # the corpus spans 2010-2025
             path = adhoc_flow.with_options(task_runner=runner)(
                 exchange=args.exchange,
                 codes=args.code,

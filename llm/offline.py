@@ -77,7 +77,9 @@ def classify_announcement(title: str) -> AnnouncementClassOut:
     return AnnouncementClassOut(category="其他", confidence=0.3, rationale="无匹配关键词（离线规则）")
 
 
-def classify_competitor(name: str, context: str, stock_code: str | None) -> CompetitorClassOut:
+def classify_competitor(
+    name: str, context: str, stock_code: str | None, section_title: str | None = None, source: str | None = None
+) -> CompetitorClassOut:
     text = f"{name} {context}"
     code = stock_code or (m.group(0) if (m := re.search(r"(?<!\d)[036]\d{5}(?!\d)", context)) else None)
     if _UNLISTED.search(text):
@@ -94,6 +96,8 @@ def classify_competitor(name: str, context: str, stock_code: str | None) -> Comp
         domicile = "unknown"
     at = context.find(name)
     role = role_from_cues(context, at, at + len(name)) if at >= 0 else "unknown"
+    if role == "unknown" and section_title and source in ("table", "list", "heading"):
+        role = "competitor"  # an entry of the competitor chapter's own table, list or sub-headings
     return CompetitorClassOut(
         role=role,
         listed=listed,
@@ -109,5 +113,11 @@ def answer(task: str, payload: dict[str, Any]) -> BaseModel:
     if task == "announcement":
         return classify_announcement(payload["title"])
     if task == "competitor":
-        return classify_competitor(payload["name"], payload["context"], payload.get("stock_code"))
+        return classify_competitor(
+            payload["name"],
+            payload["context"],
+            payload.get("stock_code"),
+            payload.get("section_title"),
+            payload.get("source"),
+        )
     raise ValueError(f"unknown task {task!r}")

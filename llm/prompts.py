@@ -6,7 +6,7 @@ import json
 
 from llm.schemas import ANNOUNCEMENT_CATEGORIES
 
-PROMPT_VERSIONS = {"summary": "summary-v1", "announcement": "announcement-v1", "competitor": "competitor-v2"}
+PROMPT_VERSIONS = {"summary": "summary-v1", "announcement": "announcement-v1", "competitor": "competitor-v3"}
 
 SYSTEM = (
     "你是中国A股招股说明书与上市公司公告的分析助手。只根据给定文本作答，不要编造。"
@@ -32,11 +32,20 @@ def announcement_prompt(title: str, sec_name: str) -> str:
     return f"把这条公告归入一个类别（{cats}），给出 0-1 的置信度和一句理由。\n公司：{sec_name}\n标题：{title}"
 
 
-def competitor_prompt(name: str, context: str) -> str:
+_SOURCES = {
+    "table": "竞争对手表格的一行",
+    "list": "竞争对手列表的一项",
+    "heading": "竞争对手小标题",
+    "prose": "章节正文",
+}
+
+
+def competitor_prompt(name: str, context: str, section: str | None = None, source: str | None = None) -> str:
+    where = f"\n出处：{section or '（未知章节）'}，{_SOURCES.get(source or '', '正文')}" if section or source else ""
     return (
         "竞争对手章节里也会出现客户和供应商：先判断这家公司与发行人的关系 role"
         "（competitor 竞争对手或可比公司 / customer 客户 / supplier 供应商 / other / unknown）。"
         f"再根据上下文判断它是否上市（listed/unlisted/unknown）、是境内还是境外企业"
         f"（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
-        f"文本没有说明时用 unknown。\n公司：{name}\n上下文：{context}"
+        f"文本没有说明时用 unknown。\n公司：{name}{where}\n上下文：{context}"
     )

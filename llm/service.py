@@ -233,9 +233,15 @@ class LLMService:
         prompt = Prompt(
             "competitor",
             prompts.SYSTEM,
-            prompts.competitor_prompt(m.name, m.context),
+            prompts.competitor_prompt(m.name, m.context, m.section_title, m.source),
             CompetitorClassOut,
-            {"name": m.name, "context": m.context, "stock_code": m.stock_code},
+            {
+                "name": m.name,
+                "context": m.context,
+                "stock_code": m.stock_code,
+                "section_title": m.section_title,
+                "source": m.source,
+            },
         )
         out, _ = self.run(prompt, CompetitorClassOut)
         return CompetitorLabel(

@@ -68,8 +68,8 @@ def _read_company_list(corpus: Path) -> dict[str, dict[str, str]]:
 
 def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) -> list[CatalogueEntry]:
     """The corpus PDFs as announcements. Prospectus metadata comes from the real company list, short
-    names and orgIds from the recorded stock list; the PDFs are key-page excerpts and their titles say
-    so. Announcement ids other than 001282's real one are placeholders."""
+    names and orgIds from the recorded stock list; the key-page excerpts' titles say they are
+    excerpts. Announcement ids other than 001282's real one are placeholders."""
     from scrapers.cninfo import parse_stock_list
 
     companies = _read_company_list(corpus)
@@ -104,6 +104,30 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
                 "szse" if code.startswith(("0", "3")) else column[c["exchange"]],
             )
         )
+    # The three complete prospectuses (MANIFEST §1b): real patent tables and competitor chapters.
+    # Names and orgIds from the recorded stock list; the months are the documents' own, the days and
+    # the announcement ids are placeholders.
+    full = pdf / "prospectus_full"
+    for code, title, day, aid in (
+        ("002638", "首次公开发行股票招股意向书", dt.date(2011, 11, 1), "1200400001"),
+        ("300626", "首次公开发行股票并在创业板上市招股意向书", dt.date(2017, 3, 1), "1203100001"),
+        ("002335", "首次公开发行股票招股意向书", dt.date(2010, 1, 4), "1200000001"),
+    ):
+        info = stocks.get(code)
+        (path,) = full.glob(f"{code}_*.pdf")
+        entries.append(
+            CatalogueEntry(
+                code,
+                info.name if info else code,
+                info.org_id if info else f"gssz0{code}",
+                title,
+                day,
+                aid,
+                "category_scgkfx_szsh",
+                path,
+                "szse",
+            )
+        )
     # The annual reports: dates are placeholders (the corpus does not record them).
     entries.append(
         CatalogueEntry(
@@ -134,69 +158,6 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
     return entries + list(extra or [])
 
 
-def reconstructed_excerpt(corpus: Path, out: Path) -> CatalogueEntry:
-    """A PDF rebuilt from real 001282 content, so an offline run exercises the patent and competitor
-    paths: the competitor chapter text (full-text pages 121–123) and the seven domestic patent tables
-    (114 rows) from the MinerU conversion, rendered as ruled tables that break across pages with a
-    repeated header. Its title says it is a reconstruction; it is built once and reused."""
-    from core.pdfrender import Grid, Heading, Para, render
-    from extractors.html_tables import parse_tables
-    from extractors.locate import HEADING, split_fulltext_pages
-    from extractors.patents import is_patent_header
-    from extractors.text import join_wrapped
-
-    entry = CatalogueEntry(
-        "001282",
-        "三联锻造",
-        "9900048170",
-        "首次公开发行股票并在主板上市招股说明书（专利与竞争对手章节重建样本）",
-        dt.date(2023, 5, 17),
-        "1216830309",
-        "category_scgkfx_szsh",
-        out,
-        "szse",
-    )
-    if out.is_file():
-        return entry
-    text_dir = corpus / "text" / "prospectus_fulltext"
-    pages = split_fulltext_pages((text_dir / "001282_sanlian_forging_prospectus_fulltext_pages.md").read_text("utf-8"))
-    blocks: list[Any] = []
-    started = False
-    para: list[str] = []
-    for n in (121, 122, 123):
-        for line in pages[n - 1].splitlines():
-            line = line.strip()
-            if not line or "招股说明书" in line or line.isdigit():
-                continue
-            started = started or "主要竞争对手" in line
-            if not started:
-                continue
-            if HEADING.match(line) and len(line) < 40:
-                if para:
-                    blocks.append(Para(join_wrapped("\n".join(para))))
-                    para = []
-                blocks.append(Heading(line))
-            else:
-                para.append(line)
-    if para:
-        blocks.append(Para(join_wrapped("\n".join(para))))
-    mineru = (text_dir / "001282_sanlian_forging_prospectus_mineru.md").read_text("utf-8")
-    tables = [t for t in parse_tables(mineru) if is_patent_header(t[0]) and "有效期" in t[0]]
-    blocks += [
-        Heading("2、专利"),
-        Heading("（1）公司境内专利"),
-        Para(
-            "截至 2022 年 12 月 31 日，公司及其子公司名下共有境内专利 114 项，其中发明专利 12 项，"
-            "实用新型 102 项，具体情况如下："
-        ),
-    ]
-    owners = ["①三联锻造", "②三连零部件", "③鑫联精工", "④湖州三连", "⑤芜湖万联", "⑥三联精密", "⑦其他子公司"]
-    for owner, t in zip(owners, tables, strict=False):
-        blocks += [Para(owner), Grid(t[0], t[1:], [12, 18, 32, 48, 26, 16, 14, 14], split_in_row=True)]
-    render(out, blocks, running_header="芜湖三联锻造股份有限公司 招股说明书（重建样本，非原件）")
-    return entry
-
-
 class ReplayServer:
     def __init__(
         self,
@@ -204,19 +165,11 @@ class ReplayServer:
         catalogue: list[CatalogueEntry] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        work_dir: Path | None = None,
     ) -> None:
-        """``catalogue`` defaults to the corpus PDFs, plus the reconstructed 001282 excerpt when
-        ``work_dir`` is given (it is rendered there once)."""
+        """``catalogue`` defaults to the corpus PDFs: the key-page excerpts, the three complete
+        prospectuses and the two annual reports."""
         self.corpus = Path(corpus)
-        if catalogue is None:
-            extra = (
-                [reconstructed_excerpt(self.corpus, Path(work_dir) / "001282_reconstructed_excerpt.pdf")]
-                if work_dir is not None
-                else []
-            )
-            catalogue = corpus_catalogue(self.corpus, extra)
-        self.catalogue = catalogue
+        self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus)
         self._scripts: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
         #: (method, path, query+form parameters, request headers) of every request, in order

@@ -24,21 +24,21 @@ def rows(ws) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
 def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.pipeline import adhoc_flow, daily_flow
 
-    with ReplayServer(CORPUS, work_dir=tmp_path / "replay") as srv:
+    with ReplayServer(CORPUS) as srv:
         for name, url in srv.settings_overrides().items():
             monkeypatch.setenv("PP_" + name.upper(), url)
         monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
         monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
         monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
 
-        first = Path(adhoc_flow(start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1)))
+        first = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
         downloads = [h for h in srv.hits if h[1].startswith("/finalpage/")]
-        assert len(downloads) == 9
+        assert len(downloads) == 11
 
         wb = load_workbook(first)
         assert wb.sheetnames == list(SHEETS)
         anns = rows(wb["Announcements"])
-        assert len(anns) == 9 and {a["代码"] for a in anns} >= {
+        assert len(anns) == 11 and {a["代码"] for a in anns} >= {
             "001282",
             "301563",
             "603418",
@@ -46,32 +46,46 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
             "920100",
             "600519",
             "000430",
+            "002638",
+            "300626",
+            "002335",
         }
-        docs = rows(wb["Documents"])
-        assert len(docs) == 9 and all(len(str(d["sha256"])) == 64 for d in docs)
-        moutai = next(d for d in docs if d["代码"] == "600519")
+        docs = {d["代码"] + str(d["页数"]): d for d in rows(wb["Documents"])}
+        assert len(docs) == 11 and all(len(str(d["sha256"])) == 64 for d in docs.values())
+        moutai = docs["600519143"]
         assert moutai["页数"] == 143 and moutai["字节"] == 3626217
+        # the complete real prospectuses: stated vs extracted patent counts
+        assert (docs["002638398"]["专利数(声明)"], docs["002638398"]["专利数(提取)"]) == (166, 166)
+        assert docs["002638398"]["专利核对"] == "一致"
+        assert docs["002335376"]["专利数(提取)"] == 46 and docs["002335376"]["专利核对"] == "无数量声明"
 
         patents = rows(wb["Patents"])
-        assert len(patents) == 114
-        first_patent = patents[0]
-        assert (first_patent["专利号"], first_patent["专利类型"], first_patent["页码"]) == (
-            "ZL200910116288.8",
+        by_code: dict[object, list[dict[str, object]]] = {}
+        for p in patents:
+            by_code.setdefault(p["代码"], []).append(p)
+        assert {k: len(v) for k, v in by_code.items()} == {"002638": 166, "300626": 58, "002335": 46}
+        first_patent = by_code["002638"][0]
+        assert (first_patent["专利号"], first_patent["专利类型"], first_patent["页码"], first_patent["序号"]) == (
+            "200610157350.4",
             "发明",
-            3,
+            181,
+            "1",
         )
-        assert first_patent["专利名称"] == "中高碳微合金非调质钢及其控锻控冷的工艺方法"
+        assert first_patent["专利名称"] == "变色LED灯控制系统及控制方法" and first_patent["专利权人"] == "发行人"
+        assert [p["状态"] for p in by_code["002335"]].count("申请中") == 5
         comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
-        assert comps["江苏太平洋精锻科技股份有限公司"]["股票代码"] == "300258"
-        assert comps["江苏太平洋精锻科技股份有限公司"]["是否上市"] == "listed"
-        assert comps["江苏太平洋精锻科技股份有限公司"]["角色"] == "competitor"
+        assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
+        assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
+        assert comps["江西联创光电科技股份有限公司"]["角色"] == "competitor"
+        assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
+        assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
         assert {c["角色"] for c in comps.values()} <= {"competitor", "customer", "supplier", "other", "unknown"}
         summaries = rows(wb["Summaries"])
         assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
         assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)
-        assert len(rows(wb["Tables"])) >= 114 + 7
+        assert len(rows(wb["Tables"])) >= 270
         info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
-        assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 9
+        assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 11
 
         # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
         from prefect.client.orchestration import get_client
@@ -86,11 +100,11 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert by_key["prospectus-documents"].type == "table" and "001282" in str(by_key["prospectus-documents"].data)
 
         # a rerun downloads nothing and processes nothing again
-        second = Path(adhoc_flow(start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1)))
-        assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 9
+        second = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
+        assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 11
         info2 = {r["item"]: r["value"] for r in rows(load_workbook(second)["Run info"])}
-        assert info2["documents already processed (skipped)"] == 9 and info2["LLM cached"] > 0
-        assert len(rows(load_workbook(second)["Patents"])) == 114
+        assert info2["documents already processed (skipped)"] == 11 and info2["LLM cached"] > 0
+        assert len(rows(load_workbook(second)["Patents"])) == 270
 
         # daily: first run looks back one day from "today"; the next starts where it ended
         daily_flow(today=dt.date(2025, 9, 25), lookback_days=10)

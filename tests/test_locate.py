@@ -40,24 +40,32 @@ def test_full_text_has_every_page(code: str) -> None:
     assert len(pages(code)) == PAGES[code]
 
 
-# MANIFEST.md: the patent tables' pages. Every listed page must be found.
+# The patent lists' pages, read in the full texts (benchmarks/keys): found exactly, nothing else.
 @pytest.mark.parametrize(
     "code, listed",
     [
         ("001282", range(185, 193)),
         ("301563", range(201, 203)),
-        ("603418", [*range(158, 162), *range(383, 391)]),
-        ("688775", range(493, 503)),
-        ("920100", [127]),
+        ("603418", range(383, 391)),
+        ("688775", range(464, 503)),
+        ("920100", range(127, 131)),
     ],
 )
-def test_patent_pages_listed_in_the_manifest_are_found(code: str, listed: range) -> None:
-    assert set(listed) <= covered(code, SectionKind.PATENT)
+def test_patent_list_pages_are_found_exactly(code: str, listed: range) -> None:
+    assert covered(code, SectionKind.PATENT) == set(listed)
 
 
-def test_001282_patent_section_is_exactly_the_patent_list() -> None:
+def test_core_technology_tables_citing_patents_are_not_the_patent_list() -> None:
+    # 603418 pp.158-161, 001282 pp.196-198, 920100 pp.132-134: 核心技术 | … | 对应专利
+    assert not covered("603418", SectionKind.PATENT) & set(range(158, 162))
+    assert not covered("001282", SectionKind.PATENT) & set(range(196, 199))
+    assert not covered("920100", SectionKind.PATENT) & set(range(131, 135))
+
+
+def test_holder_group_headings_do_not_end_the_patent_list() -> None:
+    # 001282: ①三联锻造 ②三连零部件 … are holder groups inside （1）公司境内专利, not new sections
     runs = [s.pages for s in located("001282") if s.kind is SectionKind.PATENT]
-    assert tuple(range(185, 193)) in runs
+    assert runs == [tuple(range(185, 193))]
 
 
 def test_688775_appendix_patent_table_is_found_from_its_first_page() -> None:
@@ -67,25 +75,23 @@ def test_688775_appendix_patent_table_is_found_from_its_first_page() -> None:
     assert "专利申请号" in pages("688775")[463] or "专利号" in pages("688775")[463]
 
 
-# MANIFEST.md: the competitor chapters. The chapter heading page must start a located section,
-# and that section must stay inside the chapter.
+# The competitor chapters (benchmarks/keys): the most specific heading wins. An issuer that names its
+# 主要竞争对手 (603418 p136) is read there, not in the industry ranking (p132) or the comparables (p141);
+# 行业主要企业 (688775 p190, 920100 p110) beat 同行业可比公司 (p202, p114).
 @pytest.mark.parametrize(
-    "code, start, chapter",
+    "code, pages",
     [
-        ("001282", 121, range(121, 124)),
-        ("301563", 174, range(174, 177)),
-        ("603418", 132, range(132, 145)),
-        ("603418", 136, range(132, 145)),
-        ("603418", 141, range(132, 145)),
-        ("688775", 202, range(202, 207)),
-        ("920100", 110, range(110, 119)),
-        ("920100", 114, range(110, 119)),
+        ("001282", (121, 122, 123)),
+        ("301563", (174, 175, 176)),
+        ("603418", (136, 137)),
+        ("688775", (190, 191)),
+        ("920100", (110, 111)),
     ],
 )
-def test_competitor_chapters(code: str, start: int, chapter: range) -> None:
-    section = next(s for s in located(code) if s.kind is SectionKind.COMPETITOR and s.pages[0] == start)
-    assert set(section.pages) <= set(chapter) | {chapter[-1] + 1}
-    assert section.located_by == "heading"
+def test_competitor_chapter_is_the_most_specific_heading(code: str, pages: tuple[int, ...]) -> None:
+    sections = [s for s in located(code) if s.kind is SectionKind.COMPETITOR]
+    assert [s.pages for s in sections] == [pages]
+    assert sections[0].located_by == "heading"
 
 
 def test_001282_competitor_section_spans_the_whole_chapter() -> None:
@@ -104,7 +110,8 @@ def test_table_of_contents_lines_are_not_headings() -> None:
 
 
 def test_patent_numbers_wrapped_inside_cells_are_counted() -> None:
-    # 920100 p127: "ZL202311045\n168.X" — the number wraps inside its cell
+    # 920100 p127: "ZL202311045\n168.X" — the number wraps inside its cell; the trademark numbers
+    # above it ('75401115 9 2024.08.21') must not read as patent numbers
     numbers, header = patent_evidence(pages("920100")[126])
     assert numbers == 5 and header
 

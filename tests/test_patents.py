@@ -13,8 +13,8 @@ from extractors.html_tables import parse_tables
 from extractors.patents import (
     is_patent_header,
     map_header,
-    normalise_number,
     parse_date,
+    printed_number,
     rows_to_patents,
     type_from_number,
 )
@@ -44,7 +44,8 @@ def test_001282_first_patent_row() -> None:
     assert first.patent_type is PatentType.INVENTION
     assert first.application_date == dt.date(2009, 3, 5)  # the term runs from the filing date
     assert first.validity == "2009.3.5-2029.3.4"
-    assert (first.acquisition, first.status) == ("原始取得", "专利权维持")
+    assert (first.acquisition, first.legal_status) == ("原始取得", "专利权维持")
+    assert first.status.value == "已授权"
 
 
 def test_001282_japanese_patent_with_grant_date() -> None:
@@ -66,7 +67,16 @@ def test_repeated_header_rows_inside_a_table_are_not_patents() -> None:
     [
         (
             ("序号", "专利类型", "申请号/专利号", "专利名称", "有效期", "状态", "取得方式", "他项权利"),
-            {"seq": 0, "patent_type": 1, "number": 2, "name": 3, "validity": 4, "status": 5, "acquisition": 6},
+            {
+                "seq": 0,
+                "patent_type": 1,
+                "number": 2,
+                "name": 3,
+                "validity": 4,
+                "status": 5,
+                "acquisition": 6,
+                "encumbrance": 7,
+            },
         ),
         (
             ("序号", "权利人", "专利申请号", "专利名", "申请日", "取得方式"),  # 688775 appendix
@@ -96,14 +106,14 @@ def test_type_from_the_application_number() -> None:
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        ("ZL202311045\n168.X", "ZL202311045168.X"),
-        ("zl 2017 2187 5808.x", "ZL201721875808.X"),
-        ("2020304476719", "202030447671.9"),
+        ("ZL202311045\n168.X", "ZL202311045168.X"),  # wrapped inside its cell
+        ("ZL 00308118.4", "ZL00308118.4"),  # 002335: old numbers print a space after ZL
+        ("2020304476719", "2020304476719"),  # no dot before the check digit: kept as printed
         ("29/562581", "29/562581"),
     ],
 )
-def test_number_normalisation(raw: str, expected: str) -> None:
-    assert normalise_number(raw) == expected
+def test_number_kept_as_printed_with_whitespace_removed(raw: str, expected: str) -> None:
+    assert printed_number(raw) == expected
 
 
 @pytest.mark.parametrize(
