@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test pytest lint bench serve clean
+.PHONY: run test pytest lint bench accuracy serve clean
 
 $(STAMP): pyproject.toml scripts/ensure-java.sh
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_bench.py
+
+## patent rows and competitor names against the hand-read answer keys in benchmarks/keys
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
 
 serve: $(STAMP)
 	$(BIN)/python -m flows serve

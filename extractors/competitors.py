@@ -130,7 +130,7 @@ _GENERIC = re.compile(
     r"集团|上述公司|其他公司|可比公司|同行业公司|同行业可比公司|同行业上市公司|竞争对手|行业内公司|境外公司)$"
 )
 _BAD_INSIDE = re.compile(
-    r"的|等|与|及其|主要|上述|本次|我国|国内|行业|相关|其他|成立|位于|系|为|是|在|对|和公司|情况|成型|结构件"
+    r"的|等|及其|主要|上述|本次|我国|国内|行业|相关|其他|成立|位于|系|为|是|在|对|和公司|情况|成型|结构件"
 )
 
 
@@ -206,7 +206,10 @@ _GROUP_LABEL = re.compile(
 )
 #: Enumerations of competitors in running text: "主要竞争对手包括A、B和C", "其它厂商如A、B、C等",
 #: "包括发行人、A、B等在内的一批优秀企业" (peers named beside the issuer).
-_ENUM_CUE = re.compile(r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期))[:：]?")
+_ENUM_CUE = re.compile(
+    r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
+    r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)|(?<=主要企业)(?:为|是|有))[:：]?"
+)
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
 _COMPANY_NOUN = re.compile(r"厂商|厂家|企业|公司|竞争对手|对手|品牌|制造商|供应商|分销商|服务商|集团|参与者")
@@ -300,8 +303,11 @@ def _split_name(text: str) -> tuple[str, str | None, str | None]:
 
 
 def _name_like(title: str) -> bool:
-    """A sub-heading that names one company or brand: short, no sentence, no generic word."""
+    """A sub-heading that names one company or brand: a legal name ('（1）深圳市汇川技术股份有限公司'),
+    or a short one with no sentence punctuation and no generic word ('（2）GoPro', '1、欧司朗')."""
     flat = squash(title)
+    if LEGAL_NAME.fullmatch(flat) and not _GENERIC.match(flat) and not re.search(r"[，。；：:]", title):
+        return True
     return (
         2 <= len(flat) <= 40
         and not re.search(r"[，。；：:,;！？%]", title)
@@ -309,6 +315,15 @@ def _name_like(title: str) -> bool:
         and not _GROUP_LABEL.search(re.sub(r"[（(][^）)]*[）)]", "", title))
         and not _GENERIC.match(flat)
     )
+
+
+def _heading_name(title: str) -> str | None:
+    """The company a sub-heading names: the whole title, or the part before a colon
+    ('安川电机：全球领先的伺服厂商' → '安川电机')."""
+    if _name_like(title):
+        return title
+    head = re.split(r"[：:]", title, maxsplit=1)[0].strip()
+    return head if head != title and len(squash(head)) <= 20 and _name_like(head) else None
 
 
 def _full_name_in(body: str, short: str) -> str | None:
@@ -361,7 +376,7 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
         if len(parts) < 2 or not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
             continue
-        named = all(LEGAL_NAME.fullmatch(p) or _CODE.search(p) for p in parts)
+        named = all(LEGAL_NAME.fullmatch(p) or _CODE.search(p) or re.search(r"公司$|集团$", p) for p in parts)
         if need_cue and stop.group(0) != "等" and not named:
             continue  # 'A和B两种服务形式': an open list of companies ends with 等
         if all(2 <= len(squash(p)) <= 40 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
@@ -408,8 +423,9 @@ def competitors_in_section(
     for item in split_items(lines):
         text = item.text
         found: list[CompetitorMention] = []
-        if item.kind == "heading" and item.title and _name_like(item.title):
-            name, short, code = _split_name(item.title)
+        title = _heading_name(item.title) if item.kind == "heading" and item.title else None
+        if title:
+            name, short, code = _split_name(title)
             full = _full_name_in(text, name)
             found.append(
                 _mention(
@@ -478,7 +494,7 @@ def competitors_in_section(
                         code=m.group("code"),
                     )
                 )
-        group = item.kind == "heading" and item.title and not _name_like(item.title)
+        group = item.kind == "heading" and item.title and not title
         for part in _enumerated(text, need_cue=not group, issuer=issuer):
             name, short, code = _split_name(part)
             found.append(

@@ -84,7 +84,7 @@ def _text_fallback(
     """Rows read from the page text where the tables gave fewer rows than the page has numbers.
     ``referenced`` counts, per page, the numbers that a reference table (核心技术, 研发成果) cites."""
     out: list[PatentRecord] = []
-    seen = {p.number for p in found}
+    seen = {(p.number, p.seq) for p in found}
     for page in _pages_of(located, SectionKind.PATENT):
         if not 1 <= page <= text.page_count:
             continue
@@ -94,8 +94,11 @@ def _text_fallback(
         if len(numbers) <= rows:
             continue
         title = _section_title(located, page, SectionKind.PATENT)
-        extra = [p for p in patents_from_lines(doc_key, page, body.splitlines(), title=title) if p.number not in seen]
-        seen.update(p.number for p in extra)
+        before = [p for p in (*found, *out) if p.page < page and p.seq and p.seq.isdigit()]
+        last_seq = int(before[-1].seq) if before and before[-1].seq else None
+        parsed = patents_from_lines(doc_key, page, body.splitlines(), title=title, last_seq=last_seq)
+        extra = [p for p in parsed if (p.number, p.seq) not in seen]
+        seen.update((p.number, p.seq) for p in extra)
         out += extra
     return out
 

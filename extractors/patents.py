@@ -70,7 +70,7 @@ _FOREIGN = (
     r"(?:[\d/,.\-]{5,}|\d[\d/,.\-]*\d)[A-Z]?\d?"
 )
 _SERIAL = r"\d{2}/\d{3},?\d{3}"  # US application serials: 29/562581, 35/515,384
-_JP_GRANT = r"特[许許]第\d+号"
+_JP_GRANT = r"特[许許]第\d+号|(?:特|意|実|实)[願愿]\d{4}-\d{5,7}"
 #: A whole (whitespace-free) cell that is a patent or application number.
 NUMBER_CELL = re.compile(rf"(?:{_DOMESTIC}|{_FOREIGN}|{_SERIAL}|{_JP_GRANT})", re.I)
 #: Patent numbers inside text, on token boundaries (a trademark number followed by a date must not
@@ -80,8 +80,12 @@ _NUMBER_IN_TEXT = re.compile(
     r"|(?<![A-Za-z])(?:US|EP|GB|JP|KR|DE|WO)\d[\d,]{5,}[A-Z]?\d?"
     r"|(?<![\d/])\d{2}/\d{3},?\d{3}(?![\d/])"
     rf"|{_JP_GRANT}"
+    r"|(?<![A-Za-z])JP\d{10,13}(?!\d)"
 )
-_WRAPPED_NUMBER = re.compile(r"((?:ZL|CN)\d{3,12}|(?<![\d.])(?:19|20)\d{7,11})[ \t]*\n\s*(\d{0,9}\.?[\dXx])(?![\d])")
+_WRAPPED_NUMBER = re.compile(
+    r"((?:ZL|CN)\d{3,12}|(?<![A-Za-z])(?:US|EP|JP|KR|GB|DE|WO)[\d/]{3,12}|(?<![\d.])(?:19|20)\d{7,11})"
+    r"[ \t]*\n\s*(\d{0,9}\.?[\dXx])(?![\d])"
+)
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})")
 _DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./\-年]\d{1,2}[./\-月]\d{1,2}日?$")
@@ -242,10 +246,9 @@ def parse_type(text: str | None, number: str) -> PatentType:
 def status_from_title(title: str | None) -> PatentStatus:
     """The status a list's heading implies: '（2）已受理的专利' → pending."""
     label = squash(title or "")
+    pending = _PENDING.search(label) or re.search(r"专利申请(?!号|日|人)", label)
     return (
-        PatentStatus.PENDING
-        if _PENDING.search(label) and not re.search(r"已授权|已取得|已获", label)
-        else PatentStatus.GRANTED
+        PatentStatus.PENDING if pending and not re.search(r"已授权|已取得|已获|拥有", label) else PatentStatus.GRANTED
     )
 
 
@@ -385,6 +388,7 @@ def repair_wraps(text: str) -> str:
     flat = re.sub(r"(?<=ZL|CN)[ \t]+(?=\d)", "", text)
     flat = _WRAPPED_NUMBER.sub(r"\1\2", flat)
     flat = re.sub(r"((?:19|20)\d{2}[./]\d?)[ \t]*\n\s*(\d{0,2}[./]\d{1,2})(?![\d.])", r"\1\2", flat)
+    flat = re.sub(r"([特意実实][願愿])\s*(\d{4}-)\s*(\d{0,7})\s*?\n?\s*(\d{0,7})(?![\d])", r"\1\2\3\4 ", flat)
     return re.sub(r"特\s*([许許])\s*第\s*(\d+)\s*号", r"特\1第\2号", flat)
 
 
@@ -401,12 +405,16 @@ def patents_from_lines(
     header: Sequence[str] = (),
     default_owner: str | None = None,
     title: str | None = None,
+    last_seq: int | None = None,
 ) -> list[PatentRecord]:
     """Rows anchored on patent numbers, for pages whose table could not be read as a table.
 
     Each line that holds a patent number is one row; its other whitespace-separated tokens are
     read as cells: types by vocabulary, dates by pattern, the 序号 at the start, the name as the
-    longest remaining text. With a header line of the same token count, cells map by position."""
+    longest remaining text. With a header line of the same token count, cells map by position.
+    A line that continues the 序号 sequence (``last_seq`` + 1) with a number-like token next is a
+    row too, whatever that number's format: foreign lists print '216637', '388574-001',
+    '2023-536153' or '16886019.5'."""
     out: list[PatentRecord] = []
     default_status = status_from_title(title)
     header_roles = map_header(header) if header else {}
@@ -414,6 +422,10 @@ def patents_from_lines(
         tokens = [t for t in _TOKEN_SPLIT.split(line.strip()) if t]
         joined = _join_number_tokens(tokens)
         idx = next((i for i, t in enumerate(joined) if NUMBER_CELL.fullmatch(t)), None)
+        if idx is None and last_seq is not None and len(joined) >= 2:
+            nxt = _SEQ.fullmatch(joined[0])
+            if nxt and int(nxt.group("seq")) == last_seq + 1 and _NUMBERISH.fullmatch(joined[1]):
+                idx = 1
         if idx is None:
             continue
         if header_roles and len(joined) == len(header) and header_roles.get("number") == idx:
@@ -446,7 +458,13 @@ def patents_from_lines(
                 source="text",
             )
         )
+        if seq is not None and seq.isdigit():
+            last_seq = int(seq)
     return out
+
+
+#: A token that reads as some office's number: five or more digits, with separators and a prefix.
+_NUMBERISH = re.compile(r"(?:[A-Z]{1,4}/?|[特意実实][願愿])?\d[\d/,.\-]{4,}[A-Z]?\d{0,2}")
 
 
 def _join_number_tokens(tokens: list[str]) -> list[str]:

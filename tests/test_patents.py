@@ -130,3 +130,119 @@ def test_number_kept_as_printed_with_whitespace_removed(raw: str, expected: str)
 )
 def test_dates(raw: str, expected: dt.date | None) -> None:
     assert parse_date(raw) == expected
+
+
+# --- traps seen in real prospectuses, pinned on the pure functions ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("序号", "核心技术名称", "技术描述", "应用产品", "技术来源", "对应专利"),  # 603418 pp.158-161
+        ("无形资产项目名称", "项目研发投入", "专利类型", "专利名称", "专利号"),  # 002638 pp.195-197
+    ],
+)
+def test_tables_citing_patents_are_not_patent_lists(header: tuple[str, ...]) -> None:
+    rows = [
+        (1, ("1", "某技术", "说明", "发明", "ZL201610769100.X")),
+        (1, ("2", "某技术", "说明", "发明", "ZL201610769566.X")),
+    ]
+    assert rows_to_patents("d", header, rows) == []
+
+
+def test_header_that_disagrees_with_the_cells_loses_to_the_cells() -> None:
+    # the labels are shifted one column against the data: the numbers decide where the number is
+    header = ("序号", "专利名称", "专利号", "专利类型", "申请日")
+    rows = [
+        (5, ("1", "ZL201610769100.X", "一种汽车下摆臂生产工艺", "发明", "2016.8.30")),
+        (5, ("2", "ZL201520032185.4", "一种锻造模具", "实用新型", "2015.1.16")),
+    ]
+    got = rows_to_patents("d", header, rows)
+    assert [(p.number, p.name, p.patent_type) for p in got] == [
+        ("ZL201610769100.X", "一种汽车下摆臂生产工艺", PatentType.INVENTION),
+        ("ZL201520032185.4", "一种锻造模具", PatentType.UTILITY),
+    ]
+
+
+def test_headerless_continuation_is_read_from_its_cells() -> None:
+    header = ("col1", "col2", "col3", "col4", "col5")
+    rows = [
+        (7, ("12", "发明", "LED路灯", "200710075217.9", "2009.07.01")),
+        (7, ("13", "外观设计", "射灯", "201030602713.8", "2011-06-22")),
+    ]
+    got = rows_to_patents("d", header, rows)
+    assert [(p.seq, p.number, p.name, p.patent_type, p.application_date) for p in got] == [
+        ("12", "200710075217.9", "LED路灯", PatentType.INVENTION, dt.date(2009, 7, 1)),
+        ("13", "201030602713.8", "射灯", PatentType.DESIGN, dt.date(2011, 6, 22)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "US7,832,898B2",
+        "EP3012345B1",
+        "GB2512345",
+        "29/562581",
+        "35/515,384",
+        "US29/769644",
+        "特许第7111903号",
+        "JP6012345B2",
+    ],
+)
+def test_foreign_numbers_are_patent_numbers_kept_as_printed(number: str) -> None:
+    header = ("序号", "专利号", "专利名称", "国家/地区")
+    (p,) = rows_to_patents("d", header, [(3, ("1", number, "Camera", "美国"))])
+    assert p.number == number and p.region == "美国" and p.patent_type is PatentType.OTHER
+
+
+def test_footnote_marker_is_split_off_the_seq() -> None:
+    header = ("序号", "专利类型", "申请号/专利号", "专利名称", "他项权利")
+    (p,) = rows_to_patents("d", header, [(1, ("1注1", "发明专利", "ZL200910116288.8", "工艺方法", "质押"))])
+    assert (p.seq, p.note, p.encumbrance) == ("1", "注1", "质押")
+
+
+def test_holder_group_rows_give_the_holder_of_the_rows_below() -> None:
+    header = ("序号", "专利类型", "申请号/专利号", "专利名称")
+    rows = [
+        (1, ("①三联锻造", "①三联锻造", "①三联锻造", "①三联锻造")),
+        (1, ("1", "发明专利", "ZL200910116288.8", "工艺方法")),
+        (2, ("②三连零部件", "", "", "")),
+        (2, ("1", "实用新型", "ZL201520032185.4", "锻造模具")),
+    ]
+    assert [p.owner for p in rows_to_patents("d", header, rows)] == ["三联锻造", "三连零部件"]
+
+
+@pytest.mark.parametrize(
+    "title, status",
+    [
+        ("已受理的专利", "申请中"),
+        ("正在申请的专利", "申请中"),
+        ("专利申请", "申请中"),
+        ("已取得的专利", "已授权"),
+        ("专利", "已授权"),
+        ("公司境外专利", "已授权"),
+    ],
+)
+def test_status_comes_from_the_list_heading(title: str, status: str) -> None:
+    header = ("序号", "申请号", "专利名称")
+    (p,) = rows_to_patents("d", header, [(1, ("1", "200820137253.3", "控制器"))], title=title)
+    assert p.status.value == status
+
+
+def test_stated_counts_in_the_forms_prospectuses_use() -> None:
+    from extractors.patents import stated_counts
+
+    pages = [
+        (1, "截至2011年6月30日，公司拥有专利166项，其中发明专利24项，实用新型专利84项，外观设计专利58项。"),
+        (2, "发行人及其子公司总计拥有已授权专利176项，其中发明专利29项，实用新型专利147项"),
+        (3, "截至本招股说明书签署日，发行人及子公司拥有 56 项专利，具体如下："),
+        (4, "公司拥有境内外授权专利900项，其中发明专利189项，实用新型348项，外观设计363项"),
+    ]
+    got = [(s.page, s.total, s.by_type, s.scope) for s in stated_counts(pages)]
+    assert got == [
+        (1, 166, {"发明": 24, "实用新型": 84, "外观设计": 58}, None),
+        (2, 176, {"发明": 29, "实用新型": 147}, None),
+        (3, 56, {}, None),
+        (4, 900, {"发明": 189, "实用新型": 348, "外观设计": 363}, "境内外"),
+    ]
