@@ -542,18 +542,19 @@ def mentions_in_table(
     for page, row in rows:
         if col >= len(row) or not squash(row[col]):
             continue
-        cell = join_wrapped(row[col])
-        if _is_issuer(cell, issuer) or re.search(r"发行人|本公司", cell):
-            continue
-        m = LEGAL_NAME.fullmatch(cell)
-        if m:
-            name, short, code = _trim(m.group("name")), m.group("short"), m.group("code")
-        else:
-            name, short, code = _split_name(cell)
         context = " | ".join(join_wrapped(c) for c in row if c)[:300]
-        mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-        if _keep(mention, issuer):
-            out.append(mention)
+        # one cell may list several companies: '精锻科技、天润工业、西仪股份'
+        for cell in [c for c in re.split(r"[、；;]", join_wrapped(row[col])) if c.strip()]:
+            if _is_issuer(cell, issuer) or re.search(r"发行人|本公司", cell):
+                continue
+            m = LEGAL_NAME.fullmatch(cell)
+            if m:
+                name, short, code = _trim(m.group("name")), m.group("short"), m.group("code")
+            else:
+                name, short, code = _split_name(cell)
+            mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
+            if _keep(mention, issuer):
+                out.append(mention)
     return out
 
 

@@ -274,6 +274,10 @@ def split_seq(text: str | None) -> tuple[str | None, str | None]:
     return flat, None
 
 
+#: Columns whose merged cells are filled down (a type column is not: the number gives the type).
+_FILL_DOWN = ("owner", "acquisition", "region")
+
+
 def _cell(row: Sequence[str], roles: dict[str, int], field: str) -> str | None:
     i = roles.get(field)
     if i is None or i >= len(row):
@@ -324,10 +328,11 @@ def rows_to_patents(
             default_status = PatentStatus.PENDING
     out: list[PatentRecord] = []
     owner = default_owner
+    last: dict[str, str | None] = {}
     for page, row in rows:
         group = _group_holder(row)
         if group:
-            owner = group
+            owner, last = group, {}
             continue
         raw_number = _cell(row, roles, "number")
         if not raw_number or not is_number(raw_number):
@@ -351,6 +356,9 @@ def rows_to_patents(
         if app_date is None and validity and re.search(r"\d{4}", validity):
             app_date = parse_date(re.split(r"[-－—至~～]", validity)[0])
         printed_status = _cell(row, roles, "status")
+        # vertically merged cells (one 专利权人 for a run of rows) print their text in the first row only
+        held = {f: _cell(row, roles, f) or last.get(f) for f in _FILL_DOWN}
+        last = held
         out.append(
             PatentRecord(
                 doc_key=doc_key,
@@ -363,12 +371,12 @@ def rows_to_patents(
                 status=_row_status(printed_status, default_status),
                 application_date=app_date,
                 grant_date=parse_date(_cell(row, roles, "grant_date")),
-                owner=_cell(row, roles, "owner") or owner,
-                acquisition=squash(_cell(row, roles, "acquisition") or "") or None,
+                owner=held["owner"] or owner,
+                acquisition=squash(held["acquisition"] or "") or None,
                 validity=validity,
                 legal_status=squash(printed_status or "") or None,
                 encumbrance=squash(_cell(row, roles, "encumbrance") or "") or None,
-                region=squash(_cell(row, roles, "region") or "") or None,
+                region=squash(held["region"] or "") or None,
                 section_title=title,
                 source=source,
             )

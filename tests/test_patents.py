@@ -246,3 +246,15 @@ def test_stated_counts_in_the_forms_prospectuses_use() -> None:
         (3, 56, {}, None),
         (4, 900, {"发明": 189, "实用新型": 348, "外观设计": 363}, "境内外"),
     ]
+
+
+def test_merged_holder_cells_fill_down_to_the_rows_they_span() -> None:
+    # a 专利权人 cell merged over several rows prints its text in the first row only
+    header = ("序号", "专利权人", "专利号", "专利名称")
+    rows = [
+        (1, ("1", "发行人", "ZL201610769100.X", "工艺一")),
+        (1, ("2", "", "ZL201520032185.4", "模具二")),
+        (1, ("3", "子公司", "ZL201510023497.3", "方法三")),
+        (1, ("4", "", "ZL201721875808.X", "装置四")),
+    ]
+    assert [p.owner for p in rows_to_patents("d", header, rows)] == ["发行人", "发行人", "子公司", "子公司"]
