@@ -28,7 +28,7 @@ def _date(value: str) -> dt.date:
 @contextlib.contextmanager
 def replay_environment(corpus: Path | None, data_dir: Path) -> Iterator[str]:
     """Start the replay server and export its URL as every exchange base URL (PP_*_URL)."""
-    from scrapers.replay import DEFAULT_CORPUS, ReplayServer
+    from replay import DEFAULT_CORPUS, ReplayServer
 
     server = ReplayServer(corpus or DEFAULT_CORPUS)
     old = {k: os.environ.get(k) for k in ("PP_" + n.upper() for n in server.settings_overrides())}
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PP_TABULA_ENABLED"] = "true"
     settings = Settings()
     if args.cmd == "replay-server":
-        from scrapers.replay import DEFAULT_CORPUS, ReplayServer
+        from replay import DEFAULT_CORPUS, ReplayServer
 
         with ReplayServer(args.corpus or DEFAULT_CORPUS, port=args.port) as s:
             log.info("replay server on %s — export PP_CNINFO_BASE_URL=%s PP_CNINFO_STATIC_URL=%s", s.url, s.url, s.url)

@@ -48,7 +48,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from scrapers.replay import ReplayServer
+    from replay import ReplayServer
 
     with ReplayServer(CORPUS) as server:
         yield server

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import ExchangeBusyError
+from replay import Scripted
 from scrapers.base import Query
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
-from scrapers.replay import Scripted
 from tests.conftest import API, replay_settings
 
 SSE_PATH = "/security/stock/queryCompanyBulletinNew.do"

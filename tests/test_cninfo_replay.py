@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from replay import CatalogueEntry, ReplayServer, Scripted
 from scrapers.base import Query
 from scrapers.cninfo import CninfoAdapter
 from scrapers.http import HttpClient
-from scrapers.replay import CatalogueEntry, ReplayServer, Scripted
 from tests.conftest import CORPUS, PDF, replay_settings
 
 

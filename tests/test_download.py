@@ -11,11 +11,11 @@ import pytest
 from core.errors import BlockedError, DownloadError, InvalidPDFError
 from core.manifest import Manifest
 from core.records import Announcement
+from replay import Scripted
 from scrapers.base import Query
 from scrapers.cninfo import CninfoAdapter
 from scrapers.download import Downloader, safe_filename, verify_pdf_bytes
 from scrapers.http import HttpClient
-from scrapers.replay import Scripted
 from tests.conftest import PDF, replay_settings
 
 SOURCE = PDF / "prospectus" / "001282_sanlian_forging_prospectus_section_p28-42.pdf"

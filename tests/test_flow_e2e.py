@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from core.manifest import Manifest
 from core.workbook import SHEETS
-from scrapers.replay import ReplayServer
+from replay import ReplayServer
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.prefect
@@ -132,7 +132,7 @@ def test_served_daily_deployment_has_the_cron_schedule() -> None:
 
 def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.pipeline import adhoc_flow
-    from scrapers.replay import Scripted
+    from replay import Scripted
 
     with ReplayServer(CORPUS) as srv:
         for name, url in srv.settings_overrides().items():

@@ -10,10 +10,10 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
 from core.errors import EncryptedPDFError, PDFError, ScannedPDFError
-from core.pdfrender import Grid, Heading, NewPage, Para, render
 from core.records import PatentType, SectionKind
 from extractors.document import extract_document
 from extractors.pdftext import read_text
+from replay.pdfrender import Grid, Heading, NewPage, Para, render
 
 HEADER = ("序号", "专利权人", "专利名称", "专利号", "申请日", "授权日", "专利类型", "取得方式")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import BlockedError, ExchangeResponseError, RateLimitedError, TransientHTTPError
+from replay import Scripted
 from scrapers.http import HostRateLimiter, HttpClient, parse_retry_after
-from scrapers.replay import Scripted
 from tests.conftest import replay_settings
 
 FIREWALL = (

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import EngineUnavailableError
-from core.pdfrender import Grid, Heading, Para, render
 from extractors import tabula_engine
 from extractors.document import extract_document
 from extractors.pdftext import read_text
+from replay.pdfrender import Grid, Heading, Para, render
 from tests.test_generated_pdfs import HEADER, patent_rows
 
 pytestmark = [
