@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core.records import Document
+from core.records import Document, Failure
 from core.sqlite import connect
 
 _SCHEMA = """
@@ -93,13 +93,24 @@ class Manifest:
 
     # --- failures -------------------------------------------------------------------------------------
 
-    def record_failure(self, key: str, stage: str, error: str) -> None:
+    def record_failure(self, failure: Failure) -> None:
+        """Keep the typed record (as JSON in ``error``; older rows hold plain text)."""
         with self._lock, self._conn() as c:
-            c.execute("INSERT INTO failures VALUES (?, ?, ?, ?)", (key, stage, error, _now()))
+            c.execute(
+                "INSERT INTO failures VALUES (?, ?, ?, ?)",
+                (failure.key, failure.stage, failure.model_dump_json(), _now()),
+            )
 
-    def failures(self) -> list[tuple[str, str, str]]:
+    def failures(self) -> list[Failure]:
         with self._conn() as c:
-            return [tuple(r) for r in c.execute("SELECT key, stage, error FROM failures ORDER BY rowid")]
+            rows = list(c.execute("SELECT key, stage, error FROM failures ORDER BY rowid"))
+        out = []
+        for key, stage, error in rows:
+            try:
+                out.append(Failure.model_validate_json(error))
+            except ValueError:
+                out.append(Failure(key=key, stage=stage, error_type="", message=error))
+        return out
 
     # --- runs (incremental windows) -------------------------------------------------------------
 

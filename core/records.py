@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import RateLimitedError, TransientHTTPError
+
 Exchange = Literal["cninfo", "sse", "szse", "bse", "neeq"]
 
 
@@ -151,6 +153,33 @@ class CompetitorMention(Record):
     short_name: str | None = None
     section_title: str | None = None
     source: CompetitorSource = Field(default="prose", description="table / list item / sub-heading / prose")
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+class Failure(Record):
+    """One item that failed, and why: recorded in the manifest, shown in Run info and the run state."""
+
+    key: str = Field(description="the announcement or document key (or the query, for a scrape)")
+    stage: str
+    error_type: str = Field(description="the PipelineError subclass, e.g. InvalidPDFError")
+    message: str
+    retryable: bool = False
+
+    @classmethod
+    def of(cls, key: str, stage: str, exc: BaseException) -> Failure:
+        return cls(
+            key=key,
+            stage=stage,
+            error_type=type(exc).__name__,
+            message=str(exc),
+            retryable=isinstance(exc, TransientHTTPError | RateLimitedError),
+        )
+
+    @property
+    def text(self) -> str:
+        return f"{self.error_type}: {self.message}" if self.error_type else self.message
 
 
 # --- LLM ------------------------------------------------------------------------------------------

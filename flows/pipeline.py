@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
@@ -30,13 +30,15 @@ from core.records import (
     Document,
     DocumentExtraction,
     Exchange,
+    Failure,
     Summary,
 )
 from core.settings import Settings
-from core.workbook import RunReport, write_workbook
 from extractors.document import extract_document
 from llm.client import model_from_settings
 from llm.service import Cache, LLMService
+from report import RunReport, write_workbook
+from report.artifacts import document_rows, summary_markdown
 from scrapers.base import BEIJING, Query
 from scrapers.download import Downloader
 from scrapers.http import HttpClient
@@ -128,14 +130,14 @@ class Enrichment:
     summaries: list[Summary] = field(default_factory=list)
     competitor_labels: dict[tuple[str, str], CompetitorLabel] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
-    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
     def attempt(self, key: str, stage: str, call: Callable[[], T]) -> T | None:
         try:
             return call()
         except PipelineError as exc:
             get_run_logger().warning("%s failed for %s: %s", stage, key, exc)
-            self.failures.append((key, stage, f"{type(exc).__name__}: {exc}"))
+            self.failures.append(Failure.of(key, stage, exc))
             return None
 
 
@@ -174,11 +176,12 @@ def enrich_task(
 # --- the shared body ------------------------------------------------------------------------------------
 
 
-def _result(future: PrefectFuture[T]) -> T | Exception:
-    """The task's value, or the exception it failed with (recorded by the caller, never fatal)."""
+def _result(future: PrefectFuture[T]) -> T | PipelineError:
+    """The task's value, or the :class:`PipelineError` it failed with: bad input, recorded by the
+    caller while the other documents carry on. Any other exception is a bug and fails the run."""
     try:
         return future.result(raise_on_failure=True)
-    except Exception as exc:
+    except PipelineError as exc:
         return exc
 
 
@@ -200,15 +203,17 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
             wanted = wanted[:cap]
         for a in announcements:
             if not a.pdf_url:
-                report.failures.append((a.key, "download", "no attachment posted yet"))
+                report.failures.append(
+                    Failure(key=a.key, stage="download", error_type="", message="no attachment posted yet")
+                )
 
         downloads = [download_task.submit(a, settings) for a in wanted]
         docs: list[Document] = []
         for a, fut in zip(wanted, downloads, strict=True):
             doc = _result(fut)
-            if isinstance(doc, Exception):
-                report.failures.append((a.key, "download", f"{type(doc).__name__}: {doc}"))
-                manifest.record_failure(a.key, "download", str(doc))
+            if isinstance(doc, PipelineError):
+                report.failures.append(Failure.of(a.key, "download", doc))
+                manifest.record_failure(report.failures[-1])
             else:
                 docs.append(doc)
         report.documents = docs
@@ -216,9 +221,9 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
         extracts = [extract_task.submit(d, settings) for d in docs]
         for d, efut in zip(docs, extracts, strict=True):
             res = _result(efut)
-            if isinstance(res, Exception):
-                report.failures.append((d.key, "extract", f"{type(res).__name__}: {res}"))
-                manifest.record_failure(d.key, "extract", str(res))
+            if isinstance(res, PipelineError):
+                report.failures.append(Failure.of(d.key, "extract", res))
+                manifest.record_failure(report.failures[-1])
                 continue
             extraction, reused = res
             report.extractions[d.key] = extraction
@@ -247,37 +252,12 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
 
 
 def _artifacts(report: RunReport, path: Path) -> None:
-    rows = []
-    for d in report.documents:
-        ex = report.extractions.get(d.key)
-        rows.append(
-            {
-                "code": d.sec_code,
-                "name": d.sec_name,
-                "title": d.title,
-                "pages": ex.pages if ex else None,
-                "patents": len(ex.patents) if ex else None,
-                "competitors": len(ex.competitors) if ex else None,
-                "status": "ok" if ex else "failed",
-            }
-        )
-    rows += [
-        {
-            "code": k,
-            "name": "",
-            "title": f"{stage}: {err}"[:200],
-            "pages": None,
-            "patents": None,
-            "competitors": None,
-            "status": "failed",
-        }
-        for k, stage, err in report.failures
-    ]
     create_table_artifact(
-        table=rows,
+        table=document_rows(report),
         key="prospectus-documents",
         description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}",
     )
+    create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
     create_link_artifact(
         link=path.resolve().as_uri(),
         link_text=path.name,

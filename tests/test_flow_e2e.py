@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from core.manifest import Manifest
-from core.workbook import SHEETS
 from replay import ReplayServer
+from report import SHEETS
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.prefect
@@ -159,3 +159,25 @@ def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkey
     assert sum(1 for item, _ in info if item == "failure: download") == 2
     kept = sorted(p.name for p in (tmp_path / "data" / "rejected").iterdir())
     assert len(kept) == 2  # both bad bodies kept for inspection
+
+
+def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a PipelineError is a document failure; any other exception is a bug and fails the run."""
+    import flows.pipeline
+    from flows.pipeline import adhoc_flow
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a programming error, not a bad PDF")
+
+    monkeypatch.setattr(flows.pipeline, "extract_document", broken)
+    with ReplayServer(CORPUS) as srv:
+        for name, url in srv.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+        with pytest.raises(KeyError, match="programming error"):
+            adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
+    assert not list((tmp_path / "outputs").glob("*.xlsx"))  # no green run with an empty workbook

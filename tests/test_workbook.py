@@ -7,8 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from core.records import Announcement, Document, DocumentExtraction, PatentRecord, PatentType
-from core.workbook import SHEETS, RunReport, display_width, write_workbook
+from core.records import Announcement, Document, DocumentExtraction, Failure, PatentRecord, PatentType
+from report import SHEETS, RunReport, write_workbook
+from report.excel import display_width
 
 
 def report(tmp_path: Path) -> RunReport:
@@ -61,7 +62,7 @@ def report(tmp_path: Path) -> RunReport:
         announcements=[ann],
         documents=[doc],
         extractions={ann.key: ex},
-        failures=[("cninfo:9", "download", "InvalidPDFError: HTML page")],
+        failures=[Failure(key="cninfo:9", stage="download", error_type="InvalidPDFError", message="HTML page")],
     )
 
 
@@ -90,3 +91,21 @@ def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
 
 def test_cjk_is_twice_as_wide() -> None:
     assert display_width("专利ab") == 6
+
+
+def test_text_from_outside_never_becomes_a_formula(tmp_path: Path) -> None:
+    # titles from the exchange, PDF cells and model answers are strings, whatever they start with
+    rep = report(tmp_path)
+    evil = rep.announcements[0].model_copy(update={"title": "=cmd|' /C calc'!A0", "sec_name": '=HYPERLINK("http://x")'})
+    rep.announcements = [evil]
+    wb = load_workbook(write_workbook(rep, tmp_path / "out"))
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    title = wb["Announcements"]["E2"]
+    assert title.value == "=cmd|' /C calc'!A0" and title.data_type == "s" and title.quotePrefix
+
+
+def test_two_workbooks_in_the_same_second_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    first = write_workbook(report(tmp_path), tmp_path / "out")
+    second = write_workbook(report(tmp_path), tmp_path / "out")
+    assert first != second and first.exists() and second.exists()

@@ -1,0 +1,79 @@
+"""Rows and text of the Prefect artifacts (pure: ``flows`` publishes them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report.run import RunReport
+from report.sheets import patent_check
+
+
+def document_rows(report: RunReport) -> list[dict[str, Any]]:
+    """One row per document and one per failure, with the same columns: a failure row keeps the
+    key under ``key``, the stage under ``stage`` and the reason under ``error``."""
+    rows: list[dict[str, Any]] = []
+    for d in report.documents:
+        ex = report.extractions.get(d.key)
+        rows.append(
+            {
+                "key": d.key,
+                "code": d.sec_code,
+                "name": d.sec_name,
+                "title": d.title,
+                "pages": ex.pages if ex else None,
+                "patents": len(ex.patents) if ex else None,
+                "competitors": len(ex.competitors) if ex else None,
+                "status": "ok" if ex else "failed",
+                "stage": "" if ex else "extract",
+                "error": "",
+            }
+        )
+    anns = {a.key: a for a in report.announcements}
+    docs = {d.key: d for d in report.documents}
+    for f in report.failures:
+        source = docs.get(f.key) or anns.get(f.key)
+        rows.append(
+            {
+                "key": f.key,
+                "code": source.sec_code if source else "",
+                "name": source.sec_name if source else "",
+                "title": source.title if source else "",
+                "pages": None,
+                "patents": None,
+                "competitors": None,
+                "status": "failed",
+                "stage": f.stage,
+                "error": f.text[:300],
+            }
+        )
+    return rows
+
+
+def summary_markdown(report: RunReport) -> str:
+    """Counts per stage, failures with their stage and reason, stated-vs-extracted patent counts."""
+    lines = [
+        f"# {report.flow} run",
+        "",
+        "| stage | count |",
+        "|---|---|",
+        f"| announcements | {len(report.announcements)} |",
+        f"| documents downloaded | {len(report.documents)} |",
+        f"| documents extracted | {len(report.extractions)} |",
+        f"| patents | {sum(len(e.patents) for e in report.extractions.values())} |",
+        f"| competitors | {sum(len(e.competitors) for e in report.extractions.values())} |",
+        f"| failures | {len(report.failures)} |",
+        "",
+    ]
+    checks = [(d, patent_check(ex)) for d in report.documents if (ex := report.extractions.get(d.key))]
+    if any(c.stated is not None or c.extracted for _, c in checks):
+        lines += ["| document | 专利数(声明) | 专利数(提取) | 核对 |", "|---|---|---|---|"]
+        lines += [
+            f"| {d.sec_code} {d.title[:30]} | {c.stated if c.stated is not None else '—'} | {c.extracted} | {c.note} |"
+            for d, c in checks
+            if c.stated is not None or c.extracted
+        ]
+        lines.append("")
+    if report.failures:
+        lines += ["| key | stage | reason |", "|---|---|---|"]
+        lines += [f"| {f.key} | {f.stage} | {f.text[:200].replace('|', '/')} |" for f in report.failures]
+    return "\n".join(lines)

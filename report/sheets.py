@@ -1,0 +1,346 @@
+"""Every sheet described once: a list of columns, each a Chinese header with its value getter.
+
+A header can never drift from its value: both sit in the same ``Column``. The Excel writer, the CSV
+writer and the tests read these lists; a new column is one line here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.records import Announcement, Document, DocumentExtraction
+from report.run import RunReport
+
+#: Where a competitor name was read.
+SOURCE_LABELS = {"table": "表格", "list": "列表项", "heading": "小标题", "prose": "正文"}
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    target: str | None
+
+
+def page_link(url: str | None, page: int | None) -> Link:
+    if not url:
+        return Link("", None)
+    return Link(f"p.{page}" if page else "PDF", f"{url}#page={page}" if page else url)
+
+
+def file_link(path: str | None) -> Link:
+    if not path:
+        return Link("", None)
+    p = Path(path)
+    return Link(p.name, p.resolve().as_uri())
+
+
+class Context:
+    """Lookups shared by the sheets of one report."""
+
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+        self.docs = {d.key: d for d in report.documents}
+        self.anns = {a.key: a for a in report.announcements}
+
+    def pdf(self, doc_key: str, page: int | None) -> Link:
+        d = self.docs.get(doc_key)
+        url = d.url if d else (self.anns[doc_key].pdf_url if doc_key in self.anns else None)
+        return page_link(url, page)
+
+    def local(self, doc_key: str) -> Link:
+        d = self.docs.get(doc_key)
+        return file_link(d.path if d else None)
+
+    def status(self, key: str) -> str:
+        failures = self.report.failures_of(key)
+        if failures:
+            return "; ".join(f"{f.stage}: {f.text}" for f in failures)
+        return "ok" if key in self.docs else ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row's sources: the record, the document it belongs to (if any) and the report context."""
+
+    ctx: Context
+    key: str
+    rec: Any
+    doc: Document | None = None
+
+    @property
+    def code(self) -> str:
+        return self.doc.sec_code if self.doc else ""
+
+    @property
+    def name(self) -> str:
+        return self.doc.sec_name if self.doc else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    get: Callable[[Item], object]
+    wrap: bool = False
+    #: a fixed width for columns nobody reads whole (hashes, keys); None = fitted to the text
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    columns: tuple[Column, ...]
+    items: Callable[[Context], Iterable[Item]]
+
+    @property
+    def header(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def rows(self, ctx: Context) -> Iterator[list[object]]:
+        for item in self.items(ctx):
+            yield [c.get(item) for c in self.columns]
+
+
+# --- derived values -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatentCheck:
+    stated: int | None
+    extracted: int
+    note: str
+
+
+def is_prospectus(title: str) -> bool:
+    return bool(re.search(r"招股(?:说明|意向)书", title)) and not re.search(r"摘要|提示性公告|附录", title)
+
+
+def patent_check(ex: DocumentExtraction) -> PatentCheck:
+    """Stated (the '拥有专利N项' sentence that describes the list) against the rows extracted."""
+    stated = ex.patent_statement
+    extracted = len(ex.patents)
+    if not ex.patent_pages:
+        note = "未定位到专利章节" + (f"（文中声明{stated.total}项，第{stated.page}页）" if stated else "")
+        return PatentCheck(stated.total if stated else None, extracted, note if stated or extracted else "")
+    if stated is None:
+        return PatentCheck(None, extracted, "无数量声明")
+    if stated.total == extracted:
+        return PatentCheck(stated.total, extracted, "一致")
+    return PatentCheck(stated.total, extracted, f"不一致：声明{stated.total}项（第{stated.page}页），提取{extracted}项")
+
+
+def _extraction(i: Item) -> DocumentExtraction | None:
+    return i.ctx.report.extractions.get(i.key)
+
+
+def _check(i: Item) -> PatentCheck | None:
+    ex = _extraction(i)
+    return patent_check(ex) if ex else None
+
+
+def _competitor_count(i: Item) -> object:
+    ex = _extraction(i)
+    if ex is None:
+        return None
+    return len(ex.competitors) if ex.competitors or not is_prospectus(i.rec.title) else "未定位到竞争对手章节"
+
+
+def _doc_notes(i: Item) -> str:
+    ex = _extraction(i)
+    errors = "; ".join(f.text for f in i.ctx.report.failures_of(i.key))
+    return "; ".join((*ex.warnings, errors)) if ex and (ex.warnings or errors) else errors
+
+
+def _label(i: Item) -> Any:
+    return i.ctx.report.competitor_labels.get((i.key, i.rec.name))
+
+
+def _ann_label(i: Item) -> Any:
+    return i.ctx.report.labels.get(i.key)
+
+
+# --- the sheets -----------------------------------------------------------------------------------------
+
+
+def _announcements(ctx: Context) -> Iterable[Item]:
+    return (Item(ctx, a.key, a) for a in ctx.report.announcements)
+
+
+def _documents(ctx: Context) -> Iterable[Item]:
+    return (Item(ctx, d.key, d, d) for d in ctx.report.documents)
+
+
+def _patents(ctx: Context) -> Iterable[Item]:
+    for key, ex in ctx.report.extractions.items():
+        for p in ex.patents:
+            yield Item(ctx, key, p, ctx.docs.get(key))
+
+
+def _competitors(ctx: Context) -> Iterable[Item]:
+    for key, ex in ctx.report.extractions.items():
+        for c in ex.competitors:
+            yield Item(ctx, key, c, ctx.docs.get(key))
+
+
+def _summaries(ctx: Context) -> Iterable[Item]:
+    return (Item(ctx, s.doc_key, s, ctx.docs.get(s.doc_key)) for s in ctx.report.summaries)
+
+
+def _ann(get: Callable[[Announcement], object]) -> Callable[[Item], object]:
+    return lambda i: get(i.rec)
+
+
+ANNOUNCEMENTS = Sheet(
+    "Announcements",
+    (
+        Column("来源", _ann(lambda a: a.source)),
+        Column("代码", _ann(lambda a: a.sec_code)),
+        Column("简称", _ann(lambda a: a.sec_name)),
+        Column("日期", _ann(lambda a: a.published)),
+        Column("标题", _ann(lambda a: a.title), wrap=True),
+        Column("交易所类别", _ann(lambda a: a.category)),
+        Column("分类", lambda i: _ann_label(i).category if _ann_label(i) else ""),
+        Column("置信度", lambda i: _ann_label(i).confidence if _ann_label(i) else None),
+        Column("理由", lambda i: _ann_label(i).rationale if _ann_label(i) else "", wrap=True),
+        Column("分类后端", lambda i: _ann_label(i).backend if _ann_label(i) else ""),
+        Column("状态", lambda i: i.ctx.status(i.key), wrap=True),
+        Column("PDF", lambda i: page_link(i.rec.pdf_url, None)),
+        Column("key", lambda i: i.key, width=24),
+    ),
+    _announcements,
+)
+
+DOCUMENTS = Sheet(
+    "Documents",
+    (
+        Column("代码", lambda i: i.rec.sec_code),
+        Column("简称", lambda i: i.rec.sec_name),
+        Column("日期", lambda i: i.rec.published),
+        Column("标题", lambda i: i.rec.title, wrap=True),
+        Column("页数", lambda i: ex.pages if (ex := _extraction(i)) else i.rec.pages),
+        Column("字节", lambda i: i.rec.size),
+        Column("sha256", lambda i: i.rec.sha256, width=18),
+        Column("专利页", lambda i: ex.patent_pages if (ex := _extraction(i)) else ""),
+        Column("竞争对手页", lambda i: ex.competitor_pages if (ex := _extraction(i)) else ""),
+        Column("专利数(声明)", lambda i: c.stated if (c := _check(i)) else None),
+        Column("专利数(提取)", lambda i: c.extracted if (c := _check(i)) else None),
+        Column("专利核对", lambda i: c.note if (c := _check(i)) else "", wrap=True),
+        Column("竞争对手数", _competitor_count),
+        Column("提取秒数", lambda i: round(ex.seconds, 2) if (ex := _extraction(i)) else None),
+        Column("警告/错误", _doc_notes, wrap=True),
+        Column("PDF", lambda i: page_link(i.rec.url, None)),
+        Column("本地文件", lambda i: file_link(i.rec.path), width=18),
+        Column("key", lambda i: i.key, width=24),
+    ),
+    _documents,
+)
+
+PATENTS = Sheet(
+    "Patents",
+    (
+        Column("代码", lambda i: i.code),
+        Column("简称", lambda i: i.name),
+        Column("序号", lambda i: i.rec.seq),
+        Column("专利名称", lambda i: i.rec.name, wrap=True),
+        Column("专利号", lambda i: i.rec.number),
+        Column("专利类型", lambda i: i.rec.patent_type.value),
+        Column("状态", lambda i: i.rec.status.value),
+        Column("专利权人", lambda i: i.rec.owner),
+        Column("申请日", lambda i: i.rec.application_date),
+        Column("授权日", lambda i: i.rec.grant_date),
+        Column("取得方式", lambda i: i.rec.acquisition),
+        Column("有效期", lambda i: i.rec.validity),
+        Column("法律状态", lambda i: i.rec.legal_status),
+        Column("他项权利", lambda i: i.rec.encumbrance),
+        Column("国家/地区", lambda i: i.rec.region),
+        Column("注", lambda i: i.rec.note),
+        Column("所在列表", lambda i: i.rec.section_title),
+        Column("来源", lambda i: "表格" if i.rec.source == "table" else "文本"),
+        Column("页码", lambda i: i.rec.page),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
+        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
+        Column("key", lambda i: i.key, width=24),
+    ),
+    _patents,
+)
+
+COMPETITORS = Sheet(
+    "Competitors",
+    (
+        Column("代码", lambda i: i.code),
+        Column("发行人", lambda i: i.name),
+        Column("竞争对手", lambda i: i.rec.name),
+        Column("简称", lambda i: i.rec.short_name),
+        Column("股票代码", lambda i: (lab.stock_code if (lab := _label(i)) else None) or i.rec.stock_code),
+        Column("角色", lambda i: lab.role if (lab := _label(i)) else ""),
+        Column("是否上市", lambda i: lab.listed if (lab := _label(i)) else ""),
+        Column("境内/境外", lambda i: lab.domicile if (lab := _label(i)) else ""),
+        Column("判断依据", lambda i: lab.rationale if (lab := _label(i)) else "", wrap=True),
+        Column("分类后端", lambda i: lab.backend if (lab := _label(i)) else ""),
+        Column("出处", lambda i: SOURCE_LABELS.get(i.rec.source, i.rec.source)),
+        Column("上下文", lambda i: i.rec.context, wrap=True),
+        Column("章节", lambda i: i.rec.section_title),
+        Column("页码", lambda i: i.rec.page),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
+        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
+        Column("key", lambda i: i.key, width=24),
+    ),
+    _competitors,
+)
+
+SUMMARIES = Sheet(
+    "Summaries",
+    (
+        Column("代码", lambda i: i.code),
+        Column("简称", lambda i: i.name),
+        Column("章节", lambda i: i.rec.kind),
+        Column("页码", lambda i: i.rec.pages),
+        Column("摘要", lambda i: i.rec.summary, wrap=True),
+        Column("要点", lambda i: "\n".join(f"• {k}" for k in i.rec.key_points), wrap=True),
+        Column("后端:模型", lambda i: f"{i.rec.backend}:{i.rec.model}"),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.pages[0] if i.rec.pages else None)),
+        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
+        Column("key", lambda i: i.key, width=24),
+    ),
+    _summaries,
+)
+
+#: The record sheets, in workbook order (Tables and Run info follow: their width varies per run).
+RECORD_SHEETS: tuple[Sheet, ...] = (ANNOUNCEMENTS, DOCUMENTS, PATENTS, COMPETITORS, SUMMARIES)
+SHEETS = (*(s.name for s in RECORD_SHEETS), "Tables", "Run info")
+
+
+def table_rows(ctx: Context) -> tuple[list[str], list[list[object]]]:
+    """Every extracted table, header row first, cells spread over c1…cN."""
+    report = ctx.report
+    width = max((len(t.header) for ex in report.extractions.values() for t in ex.tables), default=1)
+    rows: list[list[object]] = []
+    for key, ex in report.extractions.items():
+        for n, t in enumerate(ex.tables, start=1):
+            first = t.rows[0].page if t.rows else None
+            rows.append([key, n, t.engine, t.kind, first, 0, "header", ctx.pdf(key, first), *t.header])
+            for i, r in enumerate(t.rows, start=1):
+                rows.append([key, n, t.engine, t.kind, r.page, i, "", ctx.pdf(key, r.page), *r.cells])
+    return ["key", "表", "引擎", "类型", "页码", "行", "表头", "PDF", *[f"c{i + 1}" for i in range(width)]], rows
+
+
+def run_info(report: RunReport) -> list[tuple[str, object]]:
+    """The run's parameters, counts, LLM use, warnings and every failure, one item a row."""
+    return [
+        ("flow", report.flow),
+        ("started (UTC)", report.started.isoformat(timespec="seconds")),
+        ("finished (UTC)", report.finished.isoformat(timespec="seconds") if report.finished else ""),
+        *((f"param: {k}", str(v)) for k, v in report.parameters.items()),
+        ("announcements", len(report.announcements)),
+        ("documents", len(report.documents)),
+        ("documents already processed (skipped)", report.skipped_documents),
+        ("patents", sum(len(e.patents) for e in report.extractions.values())),
+        ("competitors", sum(len(e.competitors) for e in report.extractions.values())),
+        ("LLM backend", report.llm_backend),
+        *((f"LLM {k}", v) for k, v in report.llm_usage.items()),
+        *(("warning", w) for w in report.warnings),
+        *((f"failure: {f.stage}", f"{f.key}: {f.text}") for f in report.failures),
+    ]
