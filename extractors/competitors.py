@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.places import PLACE
 from core.records import CompetitorMention, CompetitorSource
 from extractors.text import join_wrapped, squash
 
@@ -33,88 +34,7 @@ SHORT_WITH_CODE = re.compile(
     re.I,
 )
 _CODE_ONLY = re.compile(r"^(\d{6})(?:\.\w{2})?$")
-#: Chinese legal names start with a place; text glued in front of it is cut at the place name.
-PLACES = [
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-    "深圳",
-    "广州",
-    "杭州",
-    "南京",
-    "苏州",
-    "无锡",
-    "常州",
-    "宁波",
-    "武汉",
-    "成都",
-    "西安",
-    "厦门",
-    "青岛",
-    "大连",
-    "沈阳",
-    "长沙",
-    "郑州",
-    "合肥",
-    "芜湖",
-    "昆山",
-    "佛山",
-    "东莞",
-    "珠海",
-    "温州",
-    "绍兴",
-    "嘉兴",
-    "湖州",
-    "桂林",
-    "中山",
-    "惠州",
-    "济南",
-    "烟台",
-    "南通",
-    "扬州",
-    "泰州",
-    "徐州",
-    "台州",
-    "金华",
-    "绵阳",
-    "株洲",
-    "洛阳",
-    "潍坊",
-    "威海",
-    "中国",
-]
-_PLACE = re.compile("|".join(PLACES))
+
 _FUNCTION_CHARS = set("及和与、为是的在品等向由对将把从")
 _SUBHEADING_GENERIC = re.compile(
     r"情况|分析|比较|选取|优势|劣势|标准|地位|对比|概况|特点|原因|格局|趋势|市场|行业|产品|业务|技术|基本|简介|数据|指标|说明|其他|可比|专利|商标|资质"
@@ -140,7 +60,7 @@ def _trim(name: str) -> str:
     while m and m.end() < len(name):
         name = name[m.end() :]
         m = _LEAD.match(name)
-    place = _PLACE.search(name)
+    place = PLACE.search(name)
     if place and place.start() > 0 and name[place.start() - 1] not in "（(":
         name = name[place.start() :]
     return name.strip(" （(）)·-")
@@ -161,30 +81,6 @@ def _is_issuer(name: str, issuer: str | None) -> bool:
     a, b = squash(name), squash(issuer)
     core = _ISSUER_SUFFIX.sub("", b)
     return a in b or b in a or (len(core) >= 2 and core in a)
-
-
-#: Competitor chapters also name customers ("主要客户", "整车厂商特斯拉、广汽集团") and suppliers
-#: ("向东风锻造有限公司等采购"). Extraction keeps every name (recall first); the classifier assigns a
-#: role, and the offline one uses these cues: the nearest cue to the name wins.
-_ROLE_CUES: dict[str, re.Pattern[str]] = {
-    "customer": re.compile(r"客户|整车厂|主机厂|配套|认可"),
-    "supplier": re.compile(r"供应商|采购|外协"),
-    "competitor": re.compile(r"竞争|可比|同行业|同类|排名|行业内|主要企业|选取|市场份额"),
-}
-CUE_WINDOW = 60
-
-
-def role_from_cues(text: str, start: int, end: int) -> str:
-    """'competitor', 'customer', 'supplier' or 'unknown' for the name at ``text[start:end]``."""
-
-    def distance(pattern: re.Pattern[str]) -> int:
-        before = [start - m.end() for m in pattern.finditer(text, max(0, start - CUE_WINDOW), start)]
-        after = [m.start() - end for m in pattern.finditer(text, end, end + 12)]
-        return min([*before, *after], default=CUE_WINDOW + 1)
-
-    scores = {role: distance(p) for role, p in _ROLE_CUES.items()}
-    role, best = min(scores.items(), key=lambda kv: kv[1])
-    return role if best <= CUE_WINDOW else "unknown"
 
 
 def _sentence_at(text: str, pos: int) -> str:

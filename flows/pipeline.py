@@ -25,18 +25,16 @@ from core.errors import PipelineError, RateLimitedError, TransientHTTPError
 from core.manifest import Manifest
 from core.records import (
     Announcement,
-    AnnouncementLabel,
-    CompetitorLabel,
     Document,
     DocumentExtraction,
     Exchange,
     Failure,
-    Summary,
 )
 from core.settings import Settings
 from extractors.document import extract_document
 from llm.client import model_from_settings
 from llm.service import Cache, LLMService
+from llm.tasks import TASKS
 from report import RunReport, write_workbook
 from report.artifacts import document_rows, summary_markdown
 from scrapers.base import BEIJING, Query
@@ -123,12 +121,11 @@ def extract_task(doc: Document, settings: Settings) -> tuple[DocumentExtraction,
 
 @dataclass
 class Enrichment:
-    """What the LLM step adds to a run; each item that failed is listed, the rest are kept."""
+    """What the LLM step adds to a run: each registered task's output records, and each item that
+    failed (the rest are kept)."""
 
     backend: str
-    labels: dict[str, AnnouncementLabel] = field(default_factory=dict)
-    summaries: list[Summary] = field(default_factory=list)
-    competitor_labels: dict[tuple[str, str], CompetitorLabel] = field(default_factory=dict)
+    results: dict[str, list[Any]] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
 
@@ -153,21 +150,12 @@ def enrich_task(
         max_input_chars=settings.llm_max_input_chars,
     )
     out = Enrichment(backend=service.label)
-    for a in announcements:
-        if (label := out.attempt(a.key, "llm-classify", partial(service.classify_announcement, a))) is not None:
-            out.labels[a.key] = label
-    for ex in extractions:
-        summaries = [partial(service.summarise, s) for s in ex.sections] or (
-            [partial(service.summarise_text, ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text)]
-            if ex.lead_text
-            else []
-        )
-        for call in summaries:
-            if (summary := out.attempt(ex.doc_key, "llm-summary", call)) is not None:
-                out.summaries.append(summary)
-        for c in ex.competitors:
-            if (cl := out.attempt(ex.doc_key, "llm-competitor", partial(service.classify_competitor, c))) is not None:
-                out.competitor_labels[(ex.doc_key, c.name)] = cl
+    for llm_task in TASKS.values():
+        done = out.results.setdefault(llm_task.name, [])
+        for key, item in llm_task.inputs(announcements, extractions):
+            result = out.attempt(key, f"llm-{llm_task.name}", partial(service.run_task, llm_task, item))
+            if result is not None:
+                done.append(result)
     out.usage = service.usage_totals()
     get_run_logger().info("LLM %s: %s", service.label, out.usage)
     return out
@@ -230,7 +218,9 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
             report.skipped_documents += int(reused)
 
         llm = enrich_task(announcements, list(report.extractions.values()), settings, params.llm)
-        report.labels, report.summaries, report.competitor_labels = llm.labels, llm.summaries, llm.competitor_labels
+        report.labels = {label.key: label for label in llm.results["announcement"]}
+        report.summaries = llm.results["summary"]
+        report.competitor_labels = {(c.doc_key, c.name): c for c in llm.results["competitor"]}
         report.llm_backend, report.llm_usage = llm.backend, llm.usage
         report.failures += llm.failures
 

@@ -58,7 +58,9 @@ class OfflineModel:
     backend = offline.BACKEND
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
-        out = offline.answer(prompt.task, prompt.payload)
+        from llm.tasks import TASKS
+
+        out = TASKS[prompt.task].offline(prompt.payload)
         return RawAnswer(out.model_dump_json(), 0, 0, "stop")
 
 

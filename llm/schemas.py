@@ -1,50 +1,17 @@
-"""What the model must return, as pydantic models (validated; also sent as JSON Schema)."""
+"""The base of every model answer, and the JSON Schema form that strict structured outputs need.
+
+Each task's own answer model sits in its module under :mod:`llm.tasks`.
+"""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
-from pydantic import BaseModel, ConfigDict, Field
-
-AnnouncementCategory = Literal[
-    "招股/IPO",
-    "定期报告",
-    "股东大会",
-    "董事会/监事会",
-    "融资",
-    "股权变动",
-    "重大事项",
-    "问询回复",
-    "投资者关系",
-    "其他",
-]
-ANNOUNCEMENT_CATEGORIES: tuple[str, ...] = get_args(AnnouncementCategory)
+from pydantic import BaseModel, ConfigDict
 
 
-class _Out(BaseModel):
+class StrictOut(BaseModel):
+    """A model answer: validated, no extra keys."""
+
     model_config = ConfigDict(extra="forbid")
-
-
-class SectionSummaryOut(_Out):
-    summary: str = Field(min_length=1, max_length=600, description="3-5 sentence summary in Chinese")
-    key_points: list[str] = Field(max_length=6, description="short factual bullet points")
-
-
-class AnnouncementClassOut(_Out):
-    category: AnnouncementCategory
-    confidence: float = Field(ge=0, le=1)
-    rationale: str = Field(max_length=300)
-
-
-CompetitorRole = Literal["competitor", "customer", "supplier", "other", "unknown"]
-
-
-class CompetitorClassOut(_Out):
-    role: CompetitorRole = Field(description="the company's relation to the issuer in this text")
-    listed: Literal["listed", "unlisted", "unknown"]
-    domicile: Literal["domestic", "foreign", "unknown"]
-    stock_code: str | None = Field(description="exchange code if the text gives one, else null")
-    rationale: str = Field(max_length=300)
 
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, object]:

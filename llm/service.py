@@ -1,4 +1,4 @@
-"""Validated, cached, accounted LLM calls for the pipeline's three tasks."""
+"""Validated, cached, accounted LLM calls for any registered task (llm.tasks)."""
 
 from __future__ import annotations
 
@@ -10,27 +10,20 @@ import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from core.errors import LLMInvalidOutputError, LLMTruncatedError
-from core.records import (
-    Announcement,
-    AnnouncementLabel,
-    CompetitorLabel,
-    CompetitorMention,
-    LLMUsage,
-    Section,
-    Summary,
-)
+from core.records import LLMUsage
 from core.sqlite import connect
 from llm import prompts
 from llm.client import Model, Prompt
-from llm.schemas import AnnouncementClassOut, CompetitorClassOut, SectionSummaryOut
+from llm.tasks import TASKS, ModelInfo, Task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
@@ -96,7 +89,7 @@ class Cache:
 
 def cache_key(model_id: str, task: str, payload: dict[str, object]) -> str:
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    raw = "\x1f".join([model_id, prompts.PROMPT_VERSIONS[task], task, canonical])
+    raw = "\x1f".join([model_id, TASKS[task].version, task, canonical])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -186,74 +179,15 @@ class LLMService:
             f"{prompt.task}: no valid answer after {self.max_reasks + 1} attempts: {last_error}", raw=last_text
         )
 
-    # --- the pipeline's tasks -----------------------------------------------------------------------
-
-    def summarise(self, section: Section) -> Summary:
-        return self.summarise_text(section.doc_key, section.kind.value, section.title, section.pages, section.text)
-
-    def summarise_text(self, doc_key: str, kind: str, title: str, pages: tuple[int, ...], text: str) -> Summary:
-        text = text[: self.max_input_chars]
-        prompt = Prompt(
-            "summary",
-            prompts.SYSTEM,
-            prompts.summary_prompt(kind, title, text),
-            SectionSummaryOut,
-            {"kind": kind, "title": title, "text": text},
-        )
-        out, _ = self.run(prompt, SectionSummaryOut)
-        return Summary(
-            doc_key=doc_key,
-            kind=kind,
-            pages=pages,
-            summary=out.summary,
-            key_points=tuple(out.key_points),
-            backend=self.model.backend,
-            model=self.model.model_id,
-        )
-
-    def classify_announcement(self, ann: Announcement) -> AnnouncementLabel:
-        prompt = Prompt(
-            "announcement",
-            prompts.SYSTEM,
-            prompts.announcement_prompt(ann.title, ann.sec_name),
-            AnnouncementClassOut,
-            {"title": ann.title, "sec_name": ann.sec_name},
-        )
-        out, _ = self.run(prompt, AnnouncementClassOut)
-        return AnnouncementLabel(
-            key=ann.key,
-            title=ann.title,
-            category=out.category,
-            confidence=out.confidence,
-            rationale=out.rationale,
-            backend=self.label,
-        )
-
-    def classify_competitor(self, m: CompetitorMention) -> CompetitorLabel:
-        prompt = Prompt(
-            "competitor",
-            prompts.SYSTEM,
-            prompts.competitor_prompt(m.name, m.context, m.section_title, m.source),
-            CompetitorClassOut,
-            {
-                "name": m.name,
-                "context": m.context,
-                "stock_code": m.stock_code,
-                "section_title": m.section_title,
-                "source": m.source,
-            },
-        )
-        out, _ = self.run(prompt, CompetitorClassOut)
-        return CompetitorLabel(
-            doc_key=m.doc_key,
-            name=m.name,
-            role=out.role,
-            listed=out.listed,
-            domicile=out.domicile,
-            stock_code=out.stock_code or m.stock_code,
-            rationale=out.rationale,
-            backend=self.label,
-        )
+    def run_task(self, task: Task[Any, Any, R], item: Any) -> R:
+        """Any registered task on one item: payload (long text cut to ``max_input_chars``), prompt,
+        a validated answer (cached, re-asked, accounted), then the task's output record."""
+        payload = task.payload(item)
+        if isinstance(payload.get("text"), str):
+            payload = {**payload, "text": payload["text"][: self.max_input_chars]}
+        prompt = Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
+        out, _ = self.run(prompt, task.schema)
+        return task.record(item, out, ModelInfo(self.model.backend, self.model.model_id))
 
     def usage_totals(self) -> dict[str, int]:
         with self._lock:

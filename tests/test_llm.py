@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError
-from core.records import Announcement, CompetitorMention, Section, SectionKind
+from core.records import Announcement, CompetitorMention
 from core.settings import Settings
-from llm import offline
-from llm.client import OfflineModel, OpenAICompatibleModel, model_from_settings
+from llm.client import OfflineModel, OpenAICompatibleModel, Prompt, RawAnswer, model_from_settings
 from llm.service import Cache, LLMService
+from llm.tasks import TASKS
+from llm.tasks.announcement import classify_offline as classify_announcement_offline
+from llm.tasks.competitor import classify_offline as classify_competitor_offline
+from llm.tasks.summary import SummaryInput, summarise_offline
 from tests.fake_openai import FakeOpenAI, chat, error
 
 ANN = Announcement(
@@ -49,7 +52,7 @@ def service(fake: FakeOpenAI, tmp_path: Path, **kw: object) -> LLMService:
 def test_structured_answer_is_validated_and_usage_recorded(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(chat(GOOD, prompt_tokens=321, completion_tokens=45))
     svc = service(fake, tmp_path)
-    label = svc.classify_announcement(ANN)
+    label = svc.run_task(TASKS["announcement"], ANN)
     assert (label.category, label.confidence, label.backend) == ("招股/IPO", 0.95, "openai-compatible:qwen-plus")
     (req,) = fake.requests
     assert req["model"] == "qwen-plus" and req["temperature"] == 0
@@ -69,7 +72,7 @@ def test_invalid_json_is_re_asked_with_the_error(fake: FakeOpenAI, tmp_path: Pat
         chat("```json\n" + GOOD + "\n```"),
     )
     svc = service(fake, tmp_path)
-    assert svc.classify_announcement(ANN).category == "招股/IPO"
+    assert svc.run_task(TASKS["announcement"], ANN).category == "招股/IPO"
     assert len(fake.requests) == 3
     reask = fake.requests[2]["messages"]
     assert reask[-2]["role"] == "assistant" and "新股" in reask[-2]["content"]
@@ -80,41 +83,34 @@ def test_invalid_json_is_re_asked_with_the_error(fake: FakeOpenAI, tmp_path: Pat
 def test_invalid_answers_are_bounded(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(*[chat("not json at all")] * 3)
     with pytest.raises(LLMInvalidOutputError, match="3 attempts") as err:
-        service(fake, tmp_path).classify_announcement(ANN)
+        service(fake, tmp_path).run_task(TASKS["announcement"], ANN)
     assert err.value.raw == "not json at all" and len(fake.requests) == 3
 
 
 def test_truncated_answer_is_an_error(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(chat('{"summary": "公司主要竞争对手包括精锻科技、天润', finish_reason="length"))
-    section = Section(
-        doc_key="d",
-        kind=SectionKind.COMPETITOR,
-        title="主要竞争对手",
-        pages=(121,),
-        text="公司主要竞争对手包括精锻科技。",
-        located_by="heading",
-    )
+    section = SummaryInput("d", "competitor", "主要竞争对手", (121,), "公司主要竞争对手包括精锻科技。")
     with pytest.raises(LLMTruncatedError, match="finish_reason=length"):
-        service(fake, tmp_path).summarise(section)
+        service(fake, tmp_path).run_task(TASKS["summary"], section)
     assert len(fake.requests) == 1
 
 
 def test_429_then_success(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(error(429, "Rate limit reached", {"Retry-After": "0"}), chat(GOOD))
-    assert service(fake, tmp_path).classify_announcement(ANN).category == "招股/IPO"
+    assert service(fake, tmp_path).run_task(TASKS["announcement"], ANN).category == "招股/IPO"
     assert len(fake.requests) == 2
 
 
 def test_429_forever_is_an_llm_error(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(*[error(429, "Rate limit reached", {"Retry-After": "0"})] * 3)
     with pytest.raises(LLMError, match="rate limited"):
-        service(fake, tmp_path).classify_announcement(ANN)
+        service(fake, tmp_path).run_task(TASKS["announcement"], ANN)
 
 
 def test_provider_without_json_schema_falls_back_to_json_object(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(error(400, "response_format type json_schema is not supported"), chat(GOOD))
     svc = service(fake, tmp_path)
-    assert svc.classify_announcement(ANN).category == "招股/IPO"
+    assert svc.run_task(TASKS["announcement"], ANN).category == "招股/IPO"
     assert [r["response_format"]["type"] for r in fake.requests] == ["json_schema", "json_object"]
     assert "JSON Schema" in fake.requests[1]["messages"][0]["content"]  # the schema travels in the prompt
     assert isinstance(svc.model, OpenAICompatibleModel) and svc.model.mode == "json_object"
@@ -122,12 +118,12 @@ def test_provider_without_json_schema_falls_back_to_json_object(fake: FakeOpenAI
 
 def test_cache_by_content_hash(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.queue(chat(GOOD))
-    first = service(fake, tmp_path).classify_announcement(ANN)
+    first = service(fake, tmp_path).run_task(TASKS["announcement"], ANN)
     svc = service(fake, tmp_path)
-    assert svc.classify_announcement(ANN) == first
+    assert svc.run_task(TASKS["announcement"], ANN) == first
     assert len(fake.requests) == 1 and svc.usage[-1].cached
     fake.queue(chat(GOOD))
-    service(fake, tmp_path).classify_announcement(ANN.model_copy(update={"title": "2026年半年度报告"}))
+    service(fake, tmp_path).run_task(TASKS["announcement"], ANN.model_copy(update={"title": "2026年半年度报告"}))
     assert len(fake.requests) == 2  # other text, other key
 
 
@@ -153,7 +149,7 @@ def test_competitor_classification(fake: FakeOpenAI, tmp_path: Path) -> None:
         context="精锻科技成立于1992年，深交所上市公司",
         stock_code="300258",
     )
-    label = service(fake, tmp_path).classify_competitor(m)
+    label = service(fake, tmp_path).run_task(TASKS["competitor"], m)
     assert (label.role, label.listed, label.domicile, label.stock_code) == (
         "competitor",
         "listed",
@@ -166,7 +162,7 @@ def test_competitor_classification(fake: FakeOpenAI, tmp_path: Path) -> None:
 def test_no_key_means_the_labelled_offline_backend() -> None:
     model = model_from_settings(Settings())
     assert isinstance(model, OfflineModel) and model.backend == "offline"
-    label = LLMService(model).classify_announcement(ANN)
+    label = LLMService(model).run_task(TASKS["announcement"], ANN)
     assert label.backend == "offline:offline-rules-v1" and "离线规则" in label.rationale
 
 
@@ -184,19 +180,19 @@ def test_no_key_means_the_labelled_offline_backend() -> None:
     ],
 )
 def test_offline_keyword_classifier_on_real_titles(title: str, category: str) -> None:
-    assert offline.classify_announcement(title).category == category
+    assert classify_announcement_offline(title).category == category
 
 
 def test_offline_competitor_rules() -> None:
-    listed = offline.classify_competitor(
+    listed = classify_competitor_offline(
         "江苏太平洋精锻科技股份有限公司", "精锻科技成立于1992年，深交所上市公司", "300258"
     )
     assert (listed.listed, listed.domicile) == ("listed", "domestic")
-    foreign = offline.classify_competitor(
+    foreign = classify_competitor_offline(
         "德西福格汽车零部件集团", "德西福格汽车零部件集团总部位于德国，成立于1938年", None
     )
     assert (foreign.listed, foreign.domicile) == ("unknown", "foreign")
-    gopro = offline.classify_competitor("GoPro", "GoPro 成立于 2004 年，2014 年在美国纳斯达克上市（GPRO）", None)
+    gopro = classify_competitor_offline("GoPro", "GoPro 成立于 2004 年，2014 年在美国纳斯达克上市（GPRO）", None)
     assert (gopro.listed, gopro.domicile) == ("listed", "foreign")
 
 
@@ -217,10 +213,74 @@ def test_offline_competitor_rules() -> None:
     ],
 )
 def test_offline_competitor_roles_from_cues(name: str, context: str, role: str) -> None:
-    assert offline.classify_competitor(name, context, None).role == role
+    assert classify_competitor_offline(name, context, None).role == role
 
 
 def test_offline_summary_is_extractive() -> None:
     text = "公司主要竞争对手包括精锻科技、天润工业。精锻科技成立于1992年。天润工业成立于1995年，主营曲轴。"
-    out = offline.summarise(text)
+    out = summarise_offline(text)
     assert out.summary and all(part in text for part in out.summary.split("。") if part)
+
+
+# --- the service at the protocol level: a fake model, no HTTP (as simonw/llm's MockModel) -------------
+
+
+class FakeModel:
+    """A Model that answers from a queue and records what it was asked."""
+
+    model_id = "fake-1"
+    backend = "fake"
+
+    def __init__(self) -> None:
+        self.answers: list[RawAnswer] = []
+        self.prompts: list[tuple[Prompt, list[dict[str, str]]]] = []
+
+    def enqueue(self, *texts: str, finish_reason: str = "stop") -> FakeModel:
+        self.answers += [RawAnswer(t, 10, 5, finish_reason) for t in texts]
+        return self
+
+    def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        self.prompts.append((prompt, list(history)))
+        return self.answers.pop(0)
+
+
+def test_service_reasks_with_the_validation_error_then_caches_the_valid_answer(tmp_path: Path) -> None:
+    model = FakeModel().enqueue('{"category": "不存在的类别", "confidence": 2}', GOOD)
+    svc = LLMService(model, Cache(tmp_path / "c.sqlite"), max_reasks=2)
+    label = svc.run_task(TASKS["announcement"], ANN)
+    assert (label.category, label.backend) == ("招股/IPO", "fake:fake-1")
+    (_, first), (_, second) = model.prompts
+    assert first == [] and "invalid" in second[-1]["content"] and "category" in second[-1]["content"]
+    # the same input again: served from the cache, the model is not asked
+    again = LLMService(model, Cache(tmp_path / "c.sqlite")).run_task(TASKS["announcement"], ANN)
+    assert again == label and len(model.prompts) == 2
+
+
+def test_service_gives_up_after_the_bounded_reasks(tmp_path: Path) -> None:
+    model = FakeModel().enqueue("not json", "still not json", "{}")
+    with pytest.raises(LLMInvalidOutputError, match="3 attempts"):
+        LLMService(model, max_reasks=2).run_task(TASKS["announcement"], ANN)
+    assert len(model.prompts) == 3
+
+
+def test_every_registered_task_has_an_offline_answer_its_schema_accepts() -> None:
+    from core.records import DocumentExtraction
+
+    ex = DocumentExtraction(
+        doc_key="d",
+        pages=1,
+        patent_pages=(),
+        competitor_pages=(),
+        sections=(),
+        tables=(),
+        patents=(),
+        competitors=(CompetitorMention(doc_key="d", name="精锻科技", page=1, context="精锻科技（300258）"),),
+        lead_text="公司主要从事汽车锻造零部件的研发、生产和销售。2022年营业收入10.5亿元。",
+        lead_pages=(1,),
+    )
+    for task in TASKS.values():
+        items = list(task.inputs([ANN], [ex]))
+        assert items, task.name
+        for _, item in items:
+            out = task.offline(task.payload(item))
+            assert task.schema.model_validate(out.model_dump()) == out
