@@ -5,6 +5,8 @@ Pointing the pipeline at the live sites or at the local replay server is a matte
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -83,3 +85,23 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return not self.llm_offline and self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
+
+
+_current: Settings | None = None
+
+
+def current_settings() -> Settings:
+    """The settings a run uses: those installed by :func:`using_settings` (the CLI, the Python API),
+    else read from the environment and ``.env``."""
+    return _current if _current is not None else Settings()
+
+
+@contextlib.contextmanager
+def using_settings(settings: Settings) -> Iterator[Settings]:
+    """Run with these settings, passed as an object: nothing is written to ``os.environ``."""
+    global _current
+    previous, _current = _current, settings
+    try:
+        yield settings
+    finally:
+        _current = previous

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.settings import Settings, using_settings
 from scrapers.cninfo import CATEGORIES
 
 log = logging.getLogger("flows")
@@ -26,24 +27,12 @@ def _date(value: str) -> dt.date:
 
 
 @contextlib.contextmanager
-def replay_environment(corpus: Path | None, data_dir: Path) -> Iterator[str]:
-    """Start the replay server and export its URL as every exchange base URL (PP_*_URL)."""
+def replay_settings(corpus: Path | None, settings: Settings) -> Iterator[Settings]:
+    """Start the replay server; the settings point every exchange base URL at it."""
     from replay import DEFAULT_CORPUS, ReplayServer
 
-    server = ReplayServer(corpus or DEFAULT_CORPUS)
-    old = {k: os.environ.get(k) for k in ("PP_" + n.upper() for n in server.settings_overrides())}
-    with server:
-        for name, url in server.settings_overrides().items():
-            os.environ["PP_" + name.upper()] = url
-        os.environ.setdefault("PP_MIN_INTERVAL_S", "0")
-        try:
-            yield server.url
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with ReplayServer(corpus or DEFAULT_CORPUS) as server:
+        yield settings.model_copy(update={**server.settings_overrides(), "min_interval_s": 0.0})
 
 
 def _task_runner(kind: str, workers: int):  # type: ignore[no-untyped-def]
@@ -106,11 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "pdfminer", "prefect.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from core.settings import Settings
-
-    if getattr(args, "tabula", False):
-        os.environ["PP_TABULA_ENABLED"] = "true"
     settings = Settings()
+    if getattr(args, "tabula", False):
+        settings = settings.model_copy(update={"tabula_enabled": True})
     if args.cmd == "replay-server":
         from replay import DEFAULT_CORPUS, ReplayServer
 
@@ -130,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runner = _task_runner(args.task_runner, args.workers or settings.max_workers)
-    ctx = replay_environment(args.corpus, settings.data_dir) if args.replay else contextlib.nullcontext("")
-    with ctx:
+    ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
+    with ctx as run_settings, using_settings(run_settings):
         if args.cmd == "run":
             start, end = args.start, args.end
             if args.replay and start is None and end is None:

@@ -30,7 +30,7 @@ from core.records import (
     Exchange,
     Failure,
 )
-from core.settings import Settings
+from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from llm.client import model_from_settings
 from llm.service import Cache, LLMService
@@ -281,7 +281,7 @@ def adhoc_flow(
         max_documents=max_documents,
         llm=llm,
     )
-    return str(run_pipeline("adhoc", params, Settings()))
+    return str(run_pipeline("adhoc", params, current_settings()))
 
 
 @flow(name="prospectus-daily", task_runner=RUNNER)
@@ -294,7 +294,7 @@ def daily_flow(
 ) -> str:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated."""
-    settings = Settings()
+    settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")
     start = last if last is not None else today - dt.timedelta(days=lookback_days)

@@ -1,6 +1,12 @@
-"""The one place that knows every adapter."""
+"""The one place that knows every adapter: a new exchange is its adapter module plus one line here.
+
+Its URLs are built in :mod:`core.urls` (one flat module of ``build_*`` functions over the base URLs,
+as edgartools keeps them), its request shapes in the adapter.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from core.records import Exchange
 from core.settings import Settings
@@ -11,7 +17,8 @@ from scrapers.http import HttpClient
 from scrapers.sse import SseAdapter
 from scrapers.szse import SzseAdapter
 
-ADAPTERS: dict[str, type] = {
+#: exchange → factory taking the shared HTTP client and the settings
+ADAPTERS: dict[Exchange, Callable[[HttpClient, Settings], Adapter]] = {
     "cninfo": CninfoAdapter,
     "sse": SseAdapter,
     "szse": SzseAdapter,
@@ -22,8 +29,7 @@ ADAPTERS: dict[str, type] = {
 
 def adapter_for(source: Exchange, http: HttpClient, settings: Settings) -> Adapter:
     try:
-        cls = ADAPTERS[source]
+        factory = ADAPTERS[source]
     except KeyError:
         raise ValueError(f"unknown exchange {source!r}; choose one of {sorted(ADAPTERS)}") from None
-    adapter: Adapter = cls(http, settings)
-    return adapter
+    return factory(http, settings)
