@@ -132,6 +132,6 @@ class Manifest:
     def last_successful_window_end(self, flow: str) -> dt.date | None:
         with self._conn() as c:
             row = c.execute(
-                "SELECT max(window_end) FROM runs WHERE flow = ? AND status = 'completed'", (flow,)
+                "SELECT max(window_end) FROM runs WHERE flow = ? AND status IN ('completed', 'partial')", (flow,)
             ).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None

@@ -2,6 +2,10 @@
 
 ``--replay`` starts the local replay server (real recordings and corpus PDFs on 127.0.0.1) and
 points every exchange base URL at it, so the whole pipeline runs with no internet.
+
+Parameters are checked before Prefect starts. Exit codes: 0 the run completed, 1 it completed with
+some items failed (Prefect state 'Partial'), 2 bad parameters, 3 the run failed (nothing matched, or
+every document failed).
 """
 
 from __future__ import annotations
@@ -15,15 +19,43 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from core.errors import ConfigError
+from core.params import CATEGORY_NAMES, RunParams, parse_date
 from core.settings import Settings, using_settings
-from scrapers.cninfo import CATEGORIES
 
 log = logging.getLogger("flows")
 
 
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+
 def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+class _QuietTaskStates(logging.Filter):
+    """Drop Prefect's per-task 'Finished in state …' lines from the console (the UI keeps them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("prefect.task_runs") and "Finished in state" in record.getMessage())
+
+
+def _quiet_console() -> None:
+    for handler in [*logging.getLogger().handlers, *logging.getLogger("prefect").handlers]:
+        if isinstance(handler, logging.StreamHandler) and type(handler).__name__ != "APILogHandler":
+            handler.addFilter(_QuietTaskStates())
 
 
 @contextlib.contextmanager
@@ -47,45 +79,60 @@ def _task_runner(kind: str, workers: int):  # type: ignore[no-untyped-def]
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--replay", action="store_true", help="run against the local replay server")
+        p.add_argument("--replay", action="store_true", help="run against the local replay server (no internet)")
         p.add_argument("--corpus", type=Path, default=None, help="corpus folder for --replay")
-        p.add_argument("--exchange", default="cninfo", choices=["cninfo", "sse", "szse", "bse", "neeq"])
+        p.add_argument(
+            "--exchange",
+            default="cninfo",
+            choices=["cninfo", "sse", "szse", "bse", "neeq"],
+            help="where to search (default cninfo: SZSE, SSE and BSE)",
+        )
         p.add_argument(
             "--category",
             action="append",
             default=[],
-            help="repeatable cninfo category: " + ", ".join(f"{k} ({v})" for k, v in CATEGORIES.items()),
+            help="repeatable; a name or a cninfo code: "
+            + ", ".join(f"{names[0]} ({code})" for code, names in CATEGORY_NAMES.items()),
         )
         p.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
-        p.add_argument("--keyword", default=None)
+        p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
         p.add_argument("--no-llm", action="store_true", help="use the offline backend even if a key is set")
-        p.add_argument("--task-runner", choices=["threads", "dask"], default="threads")
-        p.add_argument("--workers", type=int, default=None)
+        p.add_argument(
+            "--task-runner", choices=["threads", "dask"], default="threads", help="how tasks run (default threads)"
+        )
+        p.add_argument("--workers", type=_positive, default=None, help="parallel workers (default PP_MAX_WORKERS)")
 
     run = sub.add_parser("run", help="ad-hoc run with filters")
     common(run)
     run.add_argument("--code", action="append", default=[], help="six-digit stock code, repeatable")
-    run.add_argument("--start", type=_date, default=None)
-    run.add_argument("--end", type=_date, default=None)
-    run.add_argument("--max-documents", type=int, default=None)
+    run.add_argument("--start", type=_date, default=None, help="first publication date, YYYY-MM-DD (Beijing time)")
+    run.add_argument("--end", type=_date, default=None, help="last publication date, YYYY-MM-DD (Beijing time)")
+    run.add_argument("--max-documents", type=_positive, default=None, help="process at most N documents (≥ 1)")
 
     daily = sub.add_parser("daily", help="incremental run since the last successful daily run")
     common(daily)
-    daily.add_argument("--lookback-days", type=int, default=1)
+    daily.add_argument("--lookback-days", type=_positive, default=1, help="first run only: how many days back to start")
 
     serve = sub.add_parser("serve", help="serve the daily flow on its cron schedule (flow.serve)")
     serve.add_argument("--cron", default=None, help="default: PP_DAILY_CRON (Asia/Shanghai)")
 
     rs = sub.add_parser("replay-server", help="run the replay server in the foreground")
-    rs.add_argument("--corpus", type=Path, default=None)
-    rs.add_argument("--port", type=int, default=8765)
+    rs.add_argument("--corpus", type=Path, default=None, help="corpus folder (default ../shared/corpus)")
+    rs.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
 
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -108,8 +155,26 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(3600)
         return 0
 
+    if args.cmd in ("run", "daily"):
+        try:  # refuse bad parameters now, not after Prefect's start-up
+            if args.cmd == "run":
+                params = RunParams.checked(
+                    exchange=args.exchange,
+                    codes=args.code,
+                    keyword=args.keyword,
+                    categories=args.category,
+                    start=args.start,
+                    end=args.end,
+                    max_documents=args.max_documents,
+                )
+            else:
+                params = RunParams.checked(exchange=args.exchange, categories=args.category)
+        except ConfigError as exc:
+            parser.error(str(exc))
+
     from flows.pipeline import adhoc_flow, daily_flow
 
+    _quiet_console()
     if args.cmd == "serve":
         from flows.serve import serve_daily
 
@@ -123,22 +188,34 @@ def main(argv: list[str] | None = None) -> int:
             start, end = args.start, args.end
             if args.replay and start is None and end is None:
                 start, end = dt.date(2009, 1, 1), dt.date.today()  # the corpus spans 2010-2025
-            path = adhoc_flow.with_options(task_runner=runner)(
-                exchange=args.exchange,
-                codes=args.code,
-                keyword=args.keyword,
-                categories=args.category,
+            state = adhoc_flow.with_options(task_runner=runner)(
+                exchange=params.exchange,
+                codes=params.codes,
+                keyword=params.keyword,
+                categories=params.categories,
                 start=start,
                 end=end,
-                max_documents=args.max_documents,
+                max_documents=params.max_documents,
                 llm=not args.no_llm,
+                return_state=True,
             )
         else:
-            path = daily_flow.with_options(task_runner=runner)(
-                exchange=args.exchange,
-                categories=args.category or ["category_scgkfx_szsh"],
+            state = daily_flow.with_options(task_runner=runner)(
+                exchange=params.exchange,
+                categories=params.categories or ["category_scgkfx_szsh"],
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
+                return_state=True,
             )
-    log.info("done: %s", path)
-    return 0
+    return exit_code(state)
+
+
+def exit_code(state: Any) -> int:
+    """0 completed, 1 partial, 3 failed; the state's message and the workbook are logged."""
+    path = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
+    if state.is_completed():
+        partial = state.name == "Partial"
+        log.log(logging.WARNING if partial else logging.INFO, "%s: %s — %s", state.name, state.message, path)
+        return EXIT_PARTIAL if partial else EXIT_OK
+    log.error("%s: %s — %s", state.name, state.message, path if isinstance(path, str) else "")
+    return EXIT_FAILED

@@ -13,16 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
-from pydantic import BaseModel, Field
 
 from core.errors import PipelineError, RateLimitedError, TransientHTTPError
 from core.manifest import Manifest
+from core.params import RunParams
 from core.records import (
     Announcement,
     Document,
@@ -50,26 +52,14 @@ T = TypeVar("T")
 RUNNER: Any = ThreadPoolTaskRunner(max_workers=4)
 
 
-class RunParams(BaseModel):
-    """Parameters of an ad-hoc run (also the Prefect UI form)."""
-
-    exchange: Exchange = "cninfo"
-    codes: list[str] = Field(default_factory=list, description="six-digit stock codes")
-    keyword: str | None = Field(default=None, description="must appear in the title, e.g. 招股说明书")
-    categories: list[str] = Field(default_factory=list, description="e.g. category_scgkfx_szsh")
-    start: dt.date | None = None
-    end: dt.date | None = None
-    max_documents: int | None = Field(default=None, description="cap on documents downloaded and processed")
-    llm: bool = True
-
-    def query(self) -> Query:
-        return Query(
-            codes=tuple(self.codes),
-            keyword=self.keyword,
-            categories=tuple(self.categories),
-            start=self.start,
-            end=self.end,
-        )
+def _query(params: RunParams) -> Query:
+    return Query(
+        codes=tuple(params.codes),
+        keyword=params.keyword,
+        categories=tuple(params.categories),
+        start=params.start,
+        end=params.end,
+    )
 
 
 # --- tasks ------------------------------------------------------------------------------------------
@@ -78,7 +68,7 @@ class RunParams(BaseModel):
 @task(name="scrape", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=lambda t, r, s: _is_transient(s))
 def scrape_task(params: RunParams, settings: Settings) -> tuple[list[Announcement], list[str], int, int]:
     with HttpClient(settings) as http:
-        result = adapter_for(params.exchange, http, settings).search(params.query())
+        result = adapter_for(params.exchange, http, settings).search(_query(params))
     get_run_logger().info(
         "%s: %d announcements (%d rows fetched of %d reported, %d pages)",
         params.exchange,
@@ -100,13 +90,19 @@ def _is_transient(state: Any) -> bool:
     return False
 
 
-@task(name="download", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=lambda t, r, s: _is_transient(s))
+@task(
+    name="download",
+    task_run_name="download {ann.sec_code} {ann.title}",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=lambda t, r, s: _is_transient(s),
+)
 def download_task(ann: Announcement, settings: Settings) -> Document:
     with HttpClient(settings) as http:
         return Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
 
 
-@task(name="extract")
+@task(name="extract", task_run_name="extract {doc.sec_code} {doc.title}")
 def extract_task(doc: Document, settings: Settings) -> tuple[DocumentExtraction, bool]:
     """Extract once per content hash: a rerun gets the stored result (``True`` = from the manifest)."""
     manifest = Manifest(settings.manifest_path)
@@ -173,7 +169,43 @@ def _result(future: PrefectFuture[T]) -> T | PipelineError:
         return exc
 
 
-def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
+
+    path: Path
+    status: Literal["completed", "partial", "failed"]
+    message: str
+
+
+def judge(report: RunReport, flow_name: str, attempted: int) -> tuple[Literal["completed", "partial", "failed"], str]:
+    """Everything worked: completed. Some items failed: partial, with the counts. Nothing matched
+    (ad-hoc), or every document failed: failed. A daily window with nothing new is completed."""
+    docs_ok = len(report.extractions)
+    failed_keys = {f.key for f in report.failures}
+    if not report.announcements:
+        if flow_name == "daily":
+            return "completed", "no new announcements in the window"
+        return "failed", report.warnings[-1] if report.warnings else "nothing matched the query"
+    if attempted and docs_ok == 0:
+        return "failed", f"all {attempted} documents failed ({len(report.failures)} failures)"
+    counts = f"{docs_ok} of {attempted} documents extracted, {len(report.announcements)} announcements"
+    if report.failures:
+        return "partial", f"{counts}; {len(failed_keys)} items failed ({len(report.failures)} failures)"
+    return "completed", counts
+
+
+def _no_match_hint(params: RunParams) -> str:
+    parts = [
+        f"codes {', '.join(params.codes)} (listed on {params.exchange}?)" if params.codes else "",
+        f"categories {', '.join(params.categories)}" if params.categories else "",
+        f"keyword {params.keyword!r}" if params.keyword else "",
+        f"dates {params.start or '…'} ~ {params.end or '…'}",
+    ]
+    return "nothing matched: check " + ", ".join(p for p in parts if p)
+
+
+def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
     logger = get_run_logger()
     manifest = Manifest(settings.manifest_path)
     run_id = manifest.start_run(flow_name, params.start, params.end)
@@ -183,6 +215,9 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
         report.announcements = announcements
         report.warnings += warnings
         report.parameters["rows fetched / reported"] = f"{fetched} / {reported}"
+        if not announcements:
+            report.warnings.append(_no_match_hint(params))
+            logger.warning(report.warnings[-1])
 
         wanted = [a for a in announcements if a.pdf_url]
         cap = params.max_documents or settings.max_documents
@@ -197,25 +232,37 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
 
         downloads = [download_task.submit(a, settings) for a in wanted]
         docs: list[Document] = []
-        for a, fut in zip(wanted, downloads, strict=True):
+        for n, (a, fut) in enumerate(zip(wanted, downloads, strict=True), start=1):
             doc = _result(fut)
             if isinstance(doc, PipelineError):
                 report.failures.append(Failure.of(a.key, "download", doc))
                 manifest.record_failure(report.failures[-1])
+                logger.warning("download %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, doc)
             else:
                 docs.append(doc)
+                logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
         report.documents = docs
 
         extracts = [extract_task.submit(d, settings) for d in docs]
-        for d, efut in zip(docs, extracts, strict=True):
+        for n, (d, efut) in enumerate(zip(docs, extracts, strict=True), start=1):
             res = _result(efut)
             if isinstance(res, PipelineError):
                 report.failures.append(Failure.of(d.key, "extract", res))
                 manifest.record_failure(report.failures[-1])
+                logger.warning("extract %d/%d failed: %s %s: %s", n, len(docs), d.sec_code, d.title, res)
                 continue
             extraction, reused = res
             report.extractions[d.key] = extraction
             report.skipped_documents += int(reused)
+            logger.info(
+                "extract %d/%d: %s %s: %d patents, %d competitors",
+                n,
+                len(docs),
+                d.sec_code,
+                d.title,
+                len(extraction.patents),
+                len(extraction.competitors),
+            )
 
         llm = enrich_task(announcements, list(report.extractions.values()), settings, params.llm)
         report.labels = {label.key: label for label in llm.results["announcement"]}
@@ -225,17 +272,21 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Path:
         report.failures += llm.failures
 
         report.finished = dt.datetime.now(dt.UTC)
+        status, message = judge(report, flow_name, len(wanted))
+        report.parameters["run state"] = f"{status}: {message}"
         path = write_workbook(report, settings.outputs_dir)
         _artifacts(report, path)
-        manifest.finish_run(run_id, "completed", str(path))
+        manifest.finish_run(run_id, status, str(path))
         logger.info(
-            "workbook: %s (%d announcements, %d documents, %d failures)",
+            "workbook: %s (%d announcements, %d documents, %d failures) — %s: %s",
             path,
             len(report.announcements),
             len(report.documents),
             len(report.failures),
+            status,
+            message,
         )
-        return path
+        return Outcome(path, status, message)
     except BaseException:
         manifest.finish_run(run_id, "failed")
         raise
@@ -259,7 +310,28 @@ def _artifacts(report: RunReport, path: Path) -> None:
 # --- flows ------------------------------------------------------------------------------------------
 
 
-@flow(name="prospectus-adhoc", task_runner=RUNNER, log_prints=False)
+def state_of(outcome: Outcome) -> State:
+    """Completed, Completed named 'Partial' (with the counts), or Failed; the workbook path is the
+    state's data either way, so a failed run still leads to its report."""
+    if outcome.status == "failed":
+        return Failed(message=outcome.message, data=str(outcome.path))
+    if outcome.status == "partial":
+        return Completed(message=outcome.message, name="Partial", data=str(outcome.path))
+    return Completed(message=outcome.message, data=str(outcome.path))
+
+
+def _adhoc_run_name() -> str:
+    p = flow_run.parameters
+    what = ",".join(p.get("codes") or []) or p.get("keyword") or ",".join(p.get("categories") or []) or "all"
+    return f"adhoc {what} {p.get('start') or '…'}~{p.get('end') or '…'}"
+
+
+def _daily_run_name() -> str:
+    today = flow_run.parameters.get("today") or dt.datetime.now(BEIJING).date()
+    return f"daily {today}"
+
+
+@flow(name="prospectus-adhoc", task_runner=RUNNER, log_prints=False, flow_run_name=_adhoc_run_name)
 def adhoc_flow(
     exchange: Exchange = "cninfo",
     codes: Sequence[str] = (),
@@ -269,9 +341,12 @@ def adhoc_flow(
     end: dt.date | None = None,
     max_documents: int | None = None,
     llm: bool = True,
-) -> str:
-    """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook."""
-    params = RunParams(
+) -> State:
+    """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
+
+    Ends Completed, Completed 'Partial' (some items failed) or Failed (nothing matched, or every
+    document failed); the workbook path is the result in every case."""
+    params = RunParams.checked(
         exchange=exchange,
         codes=list(codes),
         keyword=keyword,
@@ -281,17 +356,17 @@ def adhoc_flow(
         max_documents=max_documents,
         llm=llm,
     )
-    return str(run_pipeline("adhoc", params, current_settings()))
+    return state_of(run_pipeline("adhoc", params, current_settings()))
 
 
-@flow(name="prospectus-daily", task_runner=RUNNER)
+@flow(name="prospectus-daily", task_runner=RUNNER, flow_run_name=_daily_run_name)
 def daily_flow(
     exchange: Exchange = "cninfo",
     categories: Sequence[str] = ("category_scgkfx_szsh",),
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
-) -> str:
+) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated."""
     settings = current_settings()
@@ -299,8 +374,8 @@ def daily_flow(
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")
     start = last if last is not None else today - dt.timedelta(days=lookback_days)
     get_run_logger().info("daily window %s ~ %s (last successful end: %s)", start, today, last)
-    params = RunParams(exchange=exchange, categories=list(categories), keyword=keyword, start=start, end=today)
-    return str(run_pipeline("daily", params, settings))
+    params = RunParams.checked(exchange=exchange, categories=list(categories), keyword=keyword, start=start, end=today)
+    return state_of(run_pipeline("daily", params, settings))
 
 
 logging.getLogger("pdfminer").setLevel(logging.ERROR)

@@ -148,9 +148,12 @@ def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkey
         )
         srv.script("/" + zjj.adjunct_url, Scripted(200, zjj.pdf.read_bytes()[:100_000]))  # truncated body
 
-        wb = load_workbook(
-            adhoc_flow(categories=["category_ndbg_szsh"], start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1))
+        state = adhoc_flow(
+            categories=["category_ndbg_szsh"], start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1), return_state=True
         )
+        # every document failed: the run says so, and its workbook still explains why
+        assert state.is_failed() and "all 2 documents failed" in state.message
+        wb = load_workbook(state.result(raise_on_failure=False))
     anns = {a["代码"]: a for a in rows(wb["Announcements"])}
     assert "InvalidPDFError" in str(anns["600519"]["状态"]) and "HTML page" in str(anns["600519"]["状态"])
     assert "truncated" in str(anns["000430"]["状态"])
