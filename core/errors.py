@@ -19,6 +19,10 @@ class ConfigError(PipelineError):
 # --- exchanges -----------------------------------------------------------------------------------
 
 
+class DeadlineExceededError(PipelineError):
+    """A stage ran past its deadline (settings ``*_timeout_s``): the item is recorded, the run goes on."""
+
+
 class ScrapeError(PipelineError):
     """An exchange could not be queried."""
 

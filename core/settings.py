@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     llm_max_input_chars: int = 6000
     llm_offline: bool = False
 
+    # --- deadlines: a stalled endpoint fails fast and clearly -----------------------------------------
+    #: the whole run (Prefect flow timeout)
+    run_timeout_s: float = 4 * 3600
+    #: one exchange query with all its pages, one download, one document's extraction, the LLM stage
+    scrape_timeout_s: float = 900
+    download_timeout_s: float = 600
+    extract_timeout_s: float = 600
+    llm_stage_timeout_s: float = 3600
+
     # --- flows -----------------------------------------------------------------------------------------
     daily_cron: str = "30 18 * * *"
     timezone: str = "Asia/Shanghai"

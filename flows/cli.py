@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             start, end = args.start, args.end
             if args.replay and start is None and end is None:
                 start, end = dt.date(2009, 1, 1), dt.date.today()  # the corpus spans 2010-2025
-            state = adhoc_flow.with_options(task_runner=runner)(
+            state = adhoc_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
                 codes=params.codes,
                 keyword=params.keyword,
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 return_state=True,
             )
         else:
-            state = daily_flow.with_options(task_runner=runner)(
+            state = daily_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
                 categories=params.categories or ["category_scgkfx_szsh"],
                 keyword=args.keyword,

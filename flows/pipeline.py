@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from core.errors import PipelineError, RateLimitedError, TransientHTTPError
+from core.errors import DeadlineExceededError, PipelineError, RateLimitedError, TransientHTTPError
 from core.manifest import Manifest
 from core.params import RunParams
 from core.records import (
@@ -162,11 +162,14 @@ def enrich_task(
 
 def _result(future: PrefectFuture[T]) -> T | PipelineError:
     """The task's value, or the :class:`PipelineError` it failed with: bad input, recorded by the
-    caller while the other documents carry on. Any other exception is a bug and fails the run."""
+    caller while the other documents carry on; a task past its deadline is one too. Any other
+    exception is a bug and fails the run."""
     try:
         return future.result(raise_on_failure=True)
     except PipelineError as exc:
         return exc
+    except TimeoutError as exc:
+        return DeadlineExceededError(f"past its deadline ({exc or 'task timeout'})")
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,9 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
     run_id = manifest.start_run(flow_name, params.start, params.end)
     report = RunReport(flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC))
     try:
-        announcements, warnings, fetched, reported = scrape_task(params, settings)
+        announcements, warnings, fetched, reported = scrape_task.with_options(
+            timeout_seconds=settings.scrape_timeout_s
+        )(params, settings)
         report.announcements = announcements
         report.warnings += warnings
         report.parameters["rows fetched / reported"] = f"{fetched} / {reported}"
@@ -230,7 +235,8 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                     Failure(key=a.key, stage="download", error_type="", message="no attachment posted yet")
                 )
 
-        downloads = [download_task.submit(a, settings) for a in wanted]
+        download = download_task.with_options(timeout_seconds=settings.download_timeout_s)
+        downloads = [download.submit(a, settings) for a in wanted]
         docs: list[Document] = []
         for n, (a, fut) in enumerate(zip(wanted, downloads, strict=True), start=1):
             doc = _result(fut)
@@ -243,7 +249,8 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                 logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
         report.documents = docs
 
-        extracts = [extract_task.submit(d, settings) for d in docs]
+        extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
+        extracts = [extract.submit(d, settings) for d in docs]
         for n, (d, efut) in enumerate(zip(docs, extracts, strict=True), start=1):
             res = _result(efut)
             if isinstance(res, PipelineError):
@@ -264,7 +271,9 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                 len(extraction.competitors),
             )
 
-        llm = enrich_task(announcements, list(report.extractions.values()), settings, params.llm)
+        llm = enrich_task.with_options(timeout_seconds=settings.llm_stage_timeout_s)(
+            announcements, list(report.extractions.values()), settings, params.llm
+        )
         report.labels = {label.key: label for label in llm.results["announcement"]}
         report.summaries = llm.results["summary"]
         report.competitor_labels = {(c.doc_key, c.name): c for c in llm.results["competitor"]}
@@ -345,7 +354,18 @@ def adhoc_flow(
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
 
     Ends Completed, Completed 'Partial' (some items failed) or Failed (nothing matched, or every
-    document failed); the workbook path is the result in every case."""
+    document failed); the workbook path is the result in every case.
+
+    Args:
+        exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
+        codes: six-digit stock codes, e.g. 001282; empty = every company
+        keyword: text the title must contain, e.g. 招股说明书
+        categories: names or cninfo codes, e.g. 年报, 半年报, 首发, category_ndbg_szsh
+        start: first publication date, YYYY-MM-DD (Beijing time)
+        end: last publication date, YYYY-MM-DD (Beijing time)
+        max_documents: process at most this many documents (at least 1); empty = no cap
+        llm: use the configured model; off = the labelled offline backend
+    """
     params = RunParams.checked(
         exchange=exchange,
         codes=list(codes),
@@ -368,7 +388,15 @@ def daily_flow(
     today: dt.date | None = None,
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
-    up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated."""
+    up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
+
+    Args:
+        exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
+        categories: names or cninfo codes, e.g. 首发, 年报
+        keyword: text the title must contain
+        lookback_days: first run only: how many days back the window starts
+        today: the window's last day (default: today in Beijing)
+    """
     settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")

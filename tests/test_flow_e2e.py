@@ -128,6 +128,9 @@ def test_served_daily_deployment_has_the_cron_schedule() -> None:
 
     params = parameter_schema(adhoc_flow.fn).model_dump()["properties"]
     assert set(params) >= {"exchange", "codes", "keyword", "categories", "start", "end"}
+    # the UI form explains every field
+    assert all(p.get("description") for p in params.values())
+    assert "YYYY-MM-DD" in params["start"]["description"]
 
 
 def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,3 +187,26 @@ def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
         with pytest.raises(KeyError, match="programming error"):
             adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
     assert not list((tmp_path / "outputs").glob("*.xlsx"))  # no green run with an empty workbook
+
+
+def test_a_stalled_stage_fails_its_document_at_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import flows.pipeline
+    from flows.pipeline import adhoc_flow
+
+    def stalled(*args: object, **kwargs: object) -> None:
+        time.sleep(6)  # a thread cannot be interrupted: the run records the deadline, then ends
+
+    monkeypatch.setattr(flows.pipeline, "extract_document", stalled)
+    with ReplayServer(CORPUS) as srv:
+        for name, url in srv.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+        monkeypatch.setenv("PP_EXTRACT_TIMEOUT_S", "2")
+        state = adhoc_flow(codes=["300626"], start=dt.date(2017, 1, 1), end=dt.date(2017, 12, 31), return_state=True)
+    assert state.is_failed() and "all 1 documents failed" in state.message
+    info = [(r["item"], r["value"]) for r in rows(load_workbook(state.result(raise_on_failure=False))["Run info"])]
+    assert any(item == "failure: extract" and "DeadlineExceededError" in str(value) for item, value in info)
