@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.records import Document, Failure
-from core.sqlite import connect
+from core.sqlite import connect, open_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -44,11 +44,8 @@ def _now() -> str:
 class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._conn() as c:
-            c.execute("PRAGMA journal_mode=WAL")
-            c.executescript(_SCHEMA)
+        open_store(self.path, _SCHEMA, wal=True)
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)

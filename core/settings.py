@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     #: cninfo stops serving rows past roughly 100 pages; deeper date ranges are split in halves.
     cninfo_max_pages: int = 100
 
+    # --- limits on what a server can make us hold ------------------------------------------------------
+    max_pdf_bytes: int = 200 * 1024 * 1024
+    #: a download's total deadline: its size at this rate, with a floor (a trickling server fails)
+    download_min_rate_bps: float = 20 * 1024
+    download_floor_s: float = 60.0
+    max_json_bytes: int = 20 * 1024 * 1024
+    #: a query's total deadline, every byte included (the read timeout is per read)
+    request_deadline_s: float = 120.0
+    #: at most this many requests for one query (pagination and date splitting included)
+    max_requests_per_query: int = 400
+
     # --- extraction --------------------------------------------------------------------------------
     tabula_enabled: bool = False
     max_workers: int = 4

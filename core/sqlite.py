@@ -6,9 +6,13 @@ Short-lived connections make the manifest and the LLM cache safe to share betwee
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -19,3 +23,29 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
             yield conn
     finally:
         conn.close()
+
+
+def open_store(path: Path, schema: str, *, wal: bool = False) -> None:
+    """Create ``path`` with ``schema``; a corrupt file is moved aside (``.corrupt-<time>``) with a
+    warning and a fresh one started, so a damaged cache or manifest never sinks a run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _init(path, schema, wal)
+    except sqlite3.DatabaseError as exc:
+        aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d%H%M%S}")
+        for suffix in ("", "-wal", "-shm"):
+            p = path.with_name(path.name + suffix)
+            if p.exists():
+                p.replace(aside.with_name(aside.name + suffix))
+        log.warning("%s is unreadable (%s); moved aside to %s and started afresh", path, exc, aside.name)
+        _init(path, schema, wal)
+
+
+def _init(path: Path, schema: str, wal: bool) -> None:
+    with connect(path) as c:
+        if wal:
+            c.execute("PRAGMA journal_mode=WAL")
+        c.executescript(schema)
+        (ok,) = c.execute("PRAGMA quick_check").fetchone()
+        if ok != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {ok}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,7 +23,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from core.errors import DeadlineExceededError, PipelineError, RateLimitedError, TransientHTTPError
+from core.errors import ConfigError, DeadlineExceededError, PipelineError, RateLimitedError, TransientHTTPError
 from core.manifest import Manifest
 from core.params import RunParams
 from core.records import (
@@ -39,7 +40,7 @@ from llm.service import Cache, LLMService
 from llm.tasks import TASKS
 from report import RunReport, write_workbook
 from report.artifacts import document_rows, summary_markdown
-from scrapers.base import BEIJING, Query
+from scrapers.base import BEIJING, Query, ScrapeResult
 from scrapers.download import Downloader
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
@@ -66,7 +67,7 @@ def _query(params: RunParams) -> Query:
 
 
 @task(name="scrape", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=lambda t, r, s: _is_transient(s))
-def scrape_task(params: RunParams, settings: Settings) -> tuple[list[Announcement], list[str], int, int]:
+def scrape_task(params: RunParams, settings: Settings) -> ScrapeResult:
     with HttpClient(settings) as http:
         result = adapter_for(params.exchange, http, settings).search(_query(params))
     get_run_logger().info(
@@ -77,7 +78,7 @@ def scrape_task(params: RunParams, settings: Settings) -> tuple[list[Announcemen
         result.reported_total,
         result.pages_fetched,
     )
-    return result.announcements, result.warnings, result.fetched_rows, result.reported_total
+    return result
 
 
 def _is_transient(state: Any) -> bool:
@@ -172,6 +173,15 @@ def _result(future: PrefectFuture[T]) -> T | PipelineError:
         return DeadlineExceededError(f"past its deadline ({exc or 'task timeout'})")
 
 
+def ensure_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write to the outputs folder {folder}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
@@ -210,16 +220,25 @@ def _no_match_hint(params: RunParams) -> str:
 
 def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
     logger = get_run_logger()
+    ensure_writable(settings.outputs_dir)  # found now, not after all the work
     manifest = Manifest(settings.manifest_path)
     run_id = manifest.start_run(flow_name, params.start, params.end)
     report = RunReport(flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC))
     try:
-        announcements, warnings, fetched, reported = scrape_task.with_options(
-            timeout_seconds=settings.scrape_timeout_s
-        )(params, settings)
+        scraped = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(params, settings)
+        announcements = scraped.announcements
         report.announcements = announcements
-        report.warnings += warnings
-        report.parameters["rows fetched / reported"] = f"{fetched} / {reported}"
+        report.warnings += scraped.warnings
+        report.parameters["rows fetched / reported"] = f"{scraped.fetched_rows} / {scraped.reported_total}"
+        for why, raw in scraped.rejected:
+            report.failures.append(
+                Failure(
+                    key=f"{params.exchange}:row",
+                    stage="scrape",
+                    error_type="ExchangeResponseError",
+                    message=f"{why}; row: {raw}",
+                )
+            )
         if not announcements:
             report.warnings.append(_no_match_hint(params))
             logger.warning(report.warnings[-1])

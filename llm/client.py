@@ -78,6 +78,7 @@ class OpenAICompatibleModel:
         if settings.llm_api_key is None:
             raise ConfigError("PP_LLM_API_KEY is not set")
         self.model_id = settings.llm_model
+        self._key = settings.llm_api_key.get_secret_value()
         self.mode = settings.llm_response_format
         self.max_tokens = settings.llm_max_tokens
         self.client = client or openai.OpenAI(
@@ -86,6 +87,10 @@ class OpenAICompatibleModel:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
         )
+
+    def _redact(self, exc: BaseException) -> str:
+        """An endpoint may echo the key in its error: it never reaches a log, a workbook or Prefect."""
+        return redact(str(exc), self._key)
 
     def _response_format(self, prompt: Prompt) -> dict[str, Any]:
         if self.mode == "json_schema":
@@ -116,14 +121,16 @@ class OpenAICompatibleModel:
             resp = self.client.chat.completions.create(**request)
         except openai.BadRequestError as exc:
             if self.mode == "json_schema" and _about_response_format(exc):
-                log.warning("%s rejected json_schema (%s); falling back to json_object mode", self.model_id, exc)
+                log.warning(
+                    "%s rejected json_schema (%s); falling back to json_object mode", self.model_id, self._redact(exc)
+                )
                 self.mode = "json_object"
                 return self.complete(prompt, history)
-            raise LLMError(f"{self.model_id}: request rejected: {exc}") from exc
+            raise LLMError(f"{self.model_id}: request rejected: {self._redact(exc)}") from None
         except openai.RateLimitError as exc:
-            raise LLMError(f"{self.model_id}: rate limited after retries: {exc}") from exc
+            raise LLMError(f"{self.model_id}: rate limited after retries: {self._redact(exc)}") from None
         except openai.APIError as exc:
-            raise LLMError(f"{self.model_id}: {type(exc).__name__}: {exc}") from exc
+            raise LLMError(f"{self.model_id}: {type(exc).__name__}: {self._redact(exc)}") from None
         if not resp.choices:
             raise LLMError(f"{self.model_id}: empty choices in the response")
         choice = resp.choices[0]
@@ -134,6 +141,17 @@ class OpenAICompatibleModel:
             completion_tokens=usage.completion_tokens if usage else 0,
             finish_reason=choice.finish_reason,
         )
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with ``secret`` replaced by ``***`` (and, for keys of 16 or more characters, their
+    first and last 12 characters, which some endpoints echo alone)."""
+    if not secret:
+        return text
+    text = text.replace(secret, "***")
+    if len(secret) >= 16:  # partial echoes: the key's head or tail
+        text = text.replace(secret[:12], "***").replace(secret[-12:], "***")
+    return text
 
 
 def _about_response_format(exc: openai.BadRequestError) -> bool:

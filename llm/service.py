@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.errors import LLMInvalidOutputError, LLMTruncatedError
 from core.records import LLMUsage
-from core.sqlite import connect
+from core.sqlite import connect, open_store
 from llm import prompts
 from llm.client import Model, Prompt
 from llm.tasks import TASKS, ModelInfo, Task
@@ -33,17 +33,14 @@ class Cache:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._conn() as c:
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
-                "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT)"
-            )
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS usage (at TEXT NOT NULL, task TEXT, model TEXT, backend TEXT, "
-                "prompt_tokens INT, completion_tokens INT, attempts INT, cached INT)"
-            )
+        open_store(
+            self.path,
+            "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
+            "answer TEXT NOT NULL, prompt_tokens INT, completion_tokens INT);"
+            "CREATE TABLE IF NOT EXISTS usage (at TEXT NOT NULL, task TEXT, model TEXT, backend TEXT, "
+            "prompt_tokens INT, completion_tokens INT, attempts INT, cached INT);",
+        )
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)

@@ -59,6 +59,8 @@ class Page:
     #: rows in the exchange's own unit when it differs from announcements (SSE and BSE count
     #: groups of a main document plus attachments); used for the completeness check.
     rows: int | None = None
+    #: rows that could not be parsed: (why, the raw row as text); the other rows are kept
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class ScrapeResult:
     fetched_rows: int = 0
     pages_fetched: int = 0
     warnings: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -78,6 +81,9 @@ class ScrapeResult:
         self.announcements = dedupe([*self.announcements, *other.announcements])
         self.reported_total += other.reported_total
         self.fetched_rows += other.fetched_rows
+        self.pages_fetched += other.pages_fetched
+        self.warnings += other.warnings
+        self.rejected += other.rejected
         self.pages_fetched += other.pages_fetched
         self.warnings.extend(other.warnings)
 
@@ -105,16 +111,25 @@ def collect_pages(
     """
     result = ScrapeResult(source=source)
     rows: list[Announcement] = []
+    seen: set[str] = set()
     raw_rows = 0
     page_no = first
     while page_no < first + max_pages:
         page = fetch(page_no)
         result.pages_fetched += 1
+        result.rejected += page.rejected
         if page.total is not None:
             result.reported_total = max(result.reported_total, page.total)
+        new = [a for a in page.announcements if a.key not in seen]
+        seen.update(a.key for a in new)
         rows.extend(page.announcements)
         raw_rows += page.rows if page.rows is not None else len(page.announcements)
         if not page.announcements:
+            break
+        if not new:
+            msg = f"{source}: page {page_no} repeats rows already seen; stopped paging"
+            log.warning(msg)
+            result.warnings.append(msg)
             break
         if page.has_more is False:
             break

@@ -130,13 +130,17 @@ def build_form(
 
 
 def parse_announcement(row: dict[str, Any], settings: Settings) -> Announcement:
-    adjunct = (row.get("adjunctUrl") or "").strip()
+    """One row; a code that is not six digits is refused (it names files and queries)."""
+    code = str(row.get("secCode") or "")
+    if code and not re.fullmatch(r"\d{6}", code):
+        raise ValueError(f"secCode {code[:40]!r} is not a six-digit code")
+    adjunct = str(row.get("adjunctUrl") or "").strip()
     when = epoch_ms_to_beijing(int(row["announcementTime"]))
     size = row.get("adjunctSize")
     return Announcement(
         source="cninfo",
         announcement_id=str(row["announcementId"]),
-        sec_code=str(row.get("secCode") or ""),
+        sec_code=code,
         sec_name=clean_title(str(row.get("secName") or row.get("tileSecName") or "")),
         title=clean_title(str(row.get("announcementTitle") or row.get("shortTitle") or "")),
         published=when.date(),
@@ -156,21 +160,30 @@ def parse_query_page(payload: Any, settings: Settings, *, url: str | None = None
             "cninfo query response has no 'announcements' key", url=url, snippet=str(list(data))[:120]
         )
     rows = data.get("announcements") or []
+    if not isinstance(rows, list):
+        raise ExchangeResponseError("cninfo 'announcements' is not a list", url=url, snippet=str(rows)[:120])
     anns: list[Announcement] = []
-    for row in rows:
+    rejected: list[tuple[str, str]] = []
+    for row in rows:  # one malformed row is recorded and skipped; the others survive
         try:
+            if not isinstance(row, dict):
+                raise TypeError(f"row is a {type(row).__name__}, not an object")
             anns.append(parse_announcement(row, settings))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ExchangeResponseError(
-                f"malformed cninfo announcement row: {exc}", url=url, snippet=str(row)[:160]
-            ) from exc
-    total = data.get("totalRecordNum", data.get("totalAnnouncement"))
-    return Page(
-        anns,
-        total=int(total) if total is not None else None,
-        total_pages=int(data["totalpages"]) if data.get("totalpages") is not None else None,
-        has_more=data.get("hasMore"),
-    )
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            rejected.append((f"malformed cninfo row: {type(exc).__name__}: {exc}", str(row)[:300]))
+            log.warning("cninfo: skipped a malformed row (%s): %s", exc, str(row)[:160])
+    try:
+        total = data.get("totalRecordNum", data.get("totalAnnouncement"))
+        total_pages = data.get("totalpages")
+        return Page(
+            anns,
+            total=int(total) if total is not None else None,
+            total_pages=int(total_pages) if total_pages is not None else None,
+            has_more=data.get("hasMore") if isinstance(data.get("hasMore"), bool) else None,
+            rejected=rejected,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ExchangeResponseError(f"cninfo page counts unreadable: {exc}", url=url) from exc
 
 
 class CninfoAdapter:
@@ -180,6 +193,11 @@ class CninfoAdapter:
         self.http = http
         self.settings = settings
         self._stocks: dict[str, StockInfo] | None = None
+        #: requests left for the current query (pagination and date splitting included)
+        self._budget = settings.max_requests_per_query
+        self._budget_warnings: list[str] = []
+        #: announcement keys seen in the current query: a split that brings nothing new stops
+        self._seen: set[str] = set()
 
     # --- orgId lookup -------------------------------------------------------------------------------
 
@@ -187,8 +205,8 @@ class CninfoAdapter:
         if self._stocks is None:
             merged: dict[str, StockInfo] = {}
             for market in ("szse", "bj"):
-                resp = self.http.request("GET", urls.cninfo_stock_list(self.settings, market))
-                merged.update({k: v for k, v in parse_stock_list(resp.content).items() if k not in merged})
+                body, _ = self.http.get_bytes(urls.cninfo_stock_list(self.settings, market))
+                merged.update({k: v for k, v in parse_stock_list(body).items() if k not in merged})
             self._stocks = merged
         return self._stocks
 
@@ -206,6 +224,16 @@ class CninfoAdapter:
         self, query: Query, stock_param: str, column: str, start: dt.date | None, end: dt.date | None, page: int
     ) -> Page:
         url = urls.cninfo_query(self.settings)
+        if self._budget <= 0:
+            if not self._budget_warnings:
+                msg = (
+                    f"cninfo: stopped after {self.settings.max_requests_per_query} requests for one query "
+                    "(max_requests_per_query); the result may be incomplete"
+                )
+                log.warning(msg)
+                self._budget_warnings.append(msg)
+            return Page([])
+        self._budget -= 1
         form = build_form(query, page, self.settings.page_size, stock_param, start, end, column)
         payload = self.http.get_json(
             url,
@@ -220,21 +248,35 @@ class CninfoAdapter:
         return parse_query_page(payload, self.settings, url=url)
 
     def _search_range(
-        self, query: Query, stock_param: str, column: str, start: dt.date | None, end: dt.date | None
+        self,
+        query: Query,
+        stock_param: str,
+        column: str,
+        start: dt.date | None,
+        end: dt.date | None,
+        split: bool = False,
     ) -> ScrapeResult:
         first = self._fetch(query, stock_param, column, start, end, 1)
+        new = {a.key for a in first.announcements} - self._seen
         limit = self.settings.cninfo_max_pages * self.settings.page_size
+        if split and first.announcements and not new:
+            msg = f"cninfo: {start}~{end} repeats rows already seen; not splitting further (inflated total?)"
+            log.warning(msg)
+            self._budget_warnings.append(msg)
+            return ScrapeResult(source="cninfo")
         if first.total is not None and first.total > limit and start and end and start < end:
             log.info("cninfo: %d rows for %s~%s exceed %d; splitting the date range", first.total, start, end, limit)
             (a0, a1), (b0, b1) = split_range(start, end)
-            left = self._search_range(query, stock_param, column, a0, a1)
-            left.extend(self._search_range(query, stock_param, column, b0, b1))
+            left = self._search_range(query, stock_param, column, a0, a1, split=True)
+            left.extend(self._search_range(query, stock_param, column, b0, b1, split=True))
             return left
 
         def fetch(page: int) -> Page:
             return first if page == 1 else self._fetch(query, stock_param, column, start, end, page)
 
-        return collect_pages(fetch, source="cninfo", max_pages=self.settings.cninfo_max_pages)
+        result = collect_pages(fetch, source="cninfo", max_pages=self.settings.cninfo_max_pages)
+        self._seen |= {a.key for a in result.announcements}
+        return result
 
     def search(self, query: Query) -> ScrapeResult:
         start, end = query.start, query.end
@@ -247,4 +289,7 @@ class CninfoAdapter:
                 return self._search_range(query, "", "szse", start, end)
             return self._search_range(query, f"{code},{self.org_id(code)}", market_of(code)[0], start, end)
 
-        return search_each_code(query, "cninfo", one)
+        self._budget, self._budget_warnings, self._seen = self.settings.max_requests_per_query, [], set()
+        result = search_each_code(query, "cninfo", one)
+        result.warnings += self._budget_warnings
+        return result

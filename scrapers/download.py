@@ -1,24 +1,38 @@
 """Resumable, verified, atomic downloads of announcement PDFs.
 
-* bytes stream into ``<name>.pdf.part``; an interrupted download resumes with ``Range``;
+* the file name is built from validated parts only: a six-digit code (else a hash), the date, the
+  title made safe, and the id (hashed when unsafe or long); the path must lie inside the PDF folder;
+* bytes stream into ``<name>.<version>.part`` (one per document and URL), under a per-document file
+  lock so two processes never write the same file; an interrupted download resumes with ``Range``
+  and ``If-Range`` (the validator saved beside the part), so a part of an older version restarts;
+  a 416 on a complete part is finished by verification;
+* the body is capped (``max_pdf_bytes``, decompressed bytes counted) and has a total deadline
+  derived from its size (``download_min_rate_bps``, with a floor), so a slow or endless server
+  cannot hold a run; connection drops are :class:`~core.errors.TransientHTTPError` (retried);
 * the result must start with ``%PDF-``, end with ``%%EOF`` and match ``Content-Length``: an HTML
   page saved as ``.pdf`` or a truncated body raises :class:`~core.errors.InvalidPDFError`, and the
-  rejected bytes are kept under ``rejected/`` for inspection;
+  first bytes of the rejected body are kept under ``rejected/`` for inspection;
 * sha256 is recorded; the file appears under its final name only by ``os.replace``;
-* the manifest makes reruns skip finished documents (and identical content under another key).
+* the manifest makes reruns skip finished documents whose bytes still have their sha256.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import json
 import logging
 import os
 import re
-import shutil
+import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import DownloadError, InvalidPDFError
+import requests
+
+from core.errors import DeadlineExceededError, DownloadError, InvalidPDFError, TransientHTTPError
 from core.manifest import Manifest
 from core.records import Announcement, Document
 from core.settings import Settings
@@ -30,18 +44,36 @@ CHUNK = 1 << 16
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
+#: Kept of a rejected body, for inspection (the rest is not written).
+REJECTED_KEEP = 64 * 1024
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def safe_filename(ann: Announcement, max_bytes: int = 150) -> str:
-    """``{code}_{date}_{title}_{id}.pdf``, safe on Windows and POSIX whatever the title holds
-    (``/``, ``..``, ``:``, control characters); the title is shortened to fit ``max_bytes``."""
+    """``{code}_{date}_{title}_{id}.pdf`` from validated parts only: a code that is not six digits
+    and an id that is not plain ``[A-Za-z0-9_-]`` (or is long) are replaced by a hash of
+    themselves, so ``../../x``, ``/abs/x``, ``a/b`` and ``a:b`` never become paths and never share
+    a name; the title is made safe (``/``, ``..``, ``:``, control characters) and shortened to fit
+    ``max_bytes``."""
     title = unicodedata.normalize("NFKC", ann.title)
     title = _UNSAFE.sub("_", title).replace("..", "_").strip(" ._") or "untitled"
-    ident = _UNSAFE.sub("_", ann.announcement_id).replace("..", "_").strip(" ._")
-    prefix = f"{ann.sec_code or 'na'}_{ann.published:%Y%m%d}_"
+    raw_id = ann.announcement_id
+    ident = raw_id if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", raw_id) else "h" + _short_hash(raw_id)
+    code = ann.sec_code if re.fullmatch(r"\d{6}", ann.sec_code) else "x" + _short_hash(ann.sec_code)
+    prefix = f"{code}_{ann.published:%Y%m%d}_"
     suffix = f"_{ident}.pdf"
     budget = max_bytes - len((prefix + suffix).encode())
     while len(title.encode()) > budget and title:
         title = title[:-1]
     return prefix + title + suffix
+
+
+def part_name(ann: Announcement) -> str:
+    """The partial file of one document and URL: two documents (or two versions) never share one."""
+    return f"{safe_filename(ann)}.{_short_hash(ann.key + (ann.pdf_url or ''))}.part"
 
 
 def sha256_file(path: Path) -> str:
@@ -91,31 +123,34 @@ class Downloader:
         if not ann.pdf_url:
             raise DownloadError(f"{ann.key}: announcement has no attachment URL yet")
         known = self.manifest.get_document(ann.key)
-        if known and Path(known.path).is_file() and Path(known.path).stat().st_size == known.size:
-            log.info("skip %s: already downloaded (%s)", ann.key, known.sha256[:12])
-            return known
+        if known and Path(known.path).is_file():
+            if sha256_file(Path(known.path)) == known.sha256:
+                log.info("skip %s: already downloaded (%s)", ann.key, known.sha256[:12])
+                return known
+            log.warning("%s: %s changed on disk since it was downloaded; downloading again", ann.key, known.path)
 
         dest = self.dir / safe_filename(ann)
-        part = dest.with_name(dest.name + ".part")
-        expected = self._download(ann.pdf_url, part)
-        try:
-            verify_pdf_file(part, expected)
-        except InvalidPDFError as exc:
-            self.rejected_dir.mkdir(parents=True, exist_ok=True)
-            kept = self.rejected_dir / (dest.name + ".rejected")
-            shutil.move(str(part), kept)
-            raise InvalidPDFError(f"{ann.key} ({ann.pdf_url}): {exc}; bytes kept at {kept}") from exc
-
-        digest = sha256_file(part)
-        same = self.manifest.find_by_sha(digest)
-        if same and Path(same.path).is_file():
-            part.unlink()
-            dest = Path(same.path)
-            log.info("%s has the same content as %s; reusing %s", ann.key, same.key, dest.name)
-        else:
-            with open(part, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(part, dest)
+        if not dest.resolve().is_relative_to(self.dir.resolve()):
+            raise DownloadError(f"{ann.key}: refusing a file name outside the data folder: {dest}")
+        part = dest.with_name(part_name(ann))
+        with _locked(part.with_name(part.name + ".lock")):
+            expected = self._download(ann.pdf_url, part)
+            try:
+                verify_pdf_file(part, expected)
+            except InvalidPDFError as exc:
+                kept = self._reject(part, dest)
+                raise InvalidPDFError(f"{ann.key} ({ann.pdf_url}): {exc}; first bytes kept at {kept}") from exc
+            digest = sha256_file(part)
+            same = self.manifest.find_by_sha(digest)
+            if same and Path(same.path).is_file() and sha256_file(Path(same.path)) == digest:
+                part.unlink()
+                dest = Path(same.path)
+                log.info("%s has the same content as %s; reusing %s", ann.key, same.key, dest.name)
+            else:
+                with open(part, "rb+") as f:
+                    os.fsync(f.fileno())
+                os.replace(part, dest)
+            _meta(part).unlink(missing_ok=True)
         doc = Document(
             key=ann.key,
             sec_code=ann.sec_code,
@@ -131,18 +166,46 @@ class Downloader:
         log.info("downloaded %s -> %s (%d bytes, sha256 %s)", ann.key, dest.name, doc.size, digest[:12])
         return doc
 
+    def _reject(self, part: Path, dest: Path) -> Path:
+        """Keep the first bytes of a rejected body for inspection; drop the rest."""
+        self.rejected_dir.mkdir(parents=True, exist_ok=True)
+        kept = self.rejected_dir / (dest.name + ".rejected")
+        with open(part, "rb") as src, open(kept, "wb") as out:
+            out.write(src.read(REJECTED_KEEP))
+        part.unlink(missing_ok=True)
+        _meta(part).unlink(missing_ok=True)
+        return kept
+
     def _download(self, url: str, part: Path) -> int | None:
         """Stream ``url`` into ``part``, resuming what is there. Returns the expected total size."""
         have = part.stat().st_size if part.exists() else 0
+        meta = _read_meta(part)
         headers = {"Accept": "application/pdf,*/*"}
         if have:
             headers["Range"] = f"bytes={have}-"
-        resp = self.http.request("GET", url, stream=True, headers=headers, allow_redirects=True)
+            validator = meta.get("etag") or meta.get("last_modified")
+            if isinstance(validator, str) and validator:
+                headers["If-Range"] = validator  # a changed file comes back whole (200), not spliced
+        resp = self.http.request("GET", url, stream=True, headers=headers, ok_statuses={416})
         with resp:
+            total = _content_range_total(resp.headers.get("Content-Range"))
+            if resp.status_code == 416:
+                if have and total == have:
+                    log.info("%s: the part is already complete (%d bytes); verifying it", url, have)
+                    return have
+                log.warning("%s: 416 for a part of %d bytes (server has %s); restarting", url, have, total)
+                return self._restart(url, part)
             if resp.status_code == 206 and have:
                 start = _content_range_start(resp.headers.get("Content-Range"))
-                if start != have:
-                    log.warning("server resumed at %s, not %d; restarting %s", start, have, url)
+                if start != have or (meta.get("total") and total != meta.get("total")):
+                    log.warning(
+                        "server resumed at %s of %s, not %d of %s; restarting %s",
+                        start,
+                        total,
+                        have,
+                        meta.get("total"),
+                        url,
+                    )
                     return self._restart(url, part)
                 mode = "ab"
                 log.info("resuming %s at byte %d", url, have)
@@ -152,14 +215,85 @@ class Downloader:
             expected = have + int(length) if length and length.isdigit() else None
             if resp.headers.get("Content-Encoding"):
                 expected = None  # length is of the compressed body
+            cap = self.settings.max_pdf_bytes
+            if expected is not None and expected > cap:
+                raise DownloadError(f"{url}: {expected} bytes announced, over the {cap}-byte limit (max_pdf_bytes)")
+            _write_meta(part, resp, expected)
+            deadline = time.monotonic() + max(
+                self.settings.download_floor_s, (expected or cap) / self.settings.download_min_rate_bps
+            )
+            written = have
             with open(part, mode) as f:
-                for chunk in resp.iter_content(CHUNK):
+                for chunk in _chunks(resp, url):
+                    written += len(chunk)
+                    if written > cap:
+                        f.close()
+                        part.unlink(missing_ok=True)
+                        _meta(part).unlink(missing_ok=True)
+                        raise DownloadError(f"{url}: body over the {cap}-byte limit (max_pdf_bytes); stopped")
+                    if time.monotonic() > deadline:
+                        raise DeadlineExceededError(
+                            f"{url}: download past its deadline ({written} bytes so far; "
+                            f"download_min_rate_bps={self.settings.download_min_rate_bps})"
+                        )
                     f.write(chunk)
         return expected
 
     def _restart(self, url: str, part: Path) -> int | None:
         part.unlink(missing_ok=True)
+        _meta(part).unlink(missing_ok=True)
         return self._download(url, part)
+
+
+def _chunks(resp: requests.Response, url: str) -> Iterator[bytes]:
+    """What the server sends, as it arrives (``read1``: no waiting for a full buffer, so a
+    one-byte-a-second server is seen by the deadline check), decompressed, drops made transient."""
+    raw = resp.raw
+    try:
+        while True:
+            chunk = raw.read1(CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(CHUNK)
+            if not chunk:
+                return
+            yield chunk
+    except (requests.RequestException, OSError, ValueError) as exc:
+        raise TransientHTTPError(f"connection dropped mid-download: {type(exc).__name__}: {exc}", url=url) from exc
+
+
+def _meta(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def _read_meta(part: Path) -> dict[str, object]:
+    try:
+        data = json.loads(_meta(part).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_meta(part: Path, resp: requests.Response, expected: int | None) -> None:
+    meta = {
+        "etag": resp.headers.get("ETag"),
+        "last_modified": resp.headers.get("Last-Modified"),
+        "total": _content_range_total(resp.headers.get("Content-Range")) or expected,
+    }
+    _meta(part).write_text(json.dumps(meta), "utf-8")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock per document: a second process waits instead of writing the same part."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _content_range_total(value: str | None) -> int | None:
+    m = re.search(r"/(\d+)\s*$", value or "")
+    return int(m.group(1)) if m else None
 
 
 def _content_range_start(value: str | None) -> int | None:

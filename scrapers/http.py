@@ -1,5 +1,10 @@
 """The one HTTP session factory: timeouts, a per-host polite rate limit, and retries with full jitter
 on connection errors, 5xx and 429 (honouring ``Retry-After``). 403 is not retried: it is a block.
+
+Nothing a server sends is unbounded: redirects are followed only to the configured hosts, and a body
+is read with a size cap (decompressed bytes counted, so a gzip bomb stops at the cap) and a total
+deadline (the read timeout applies per read, so a server trickling one byte a second would otherwise
+hold a request for ever).
 """
 
 from __future__ import annotations
@@ -11,17 +16,50 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from core.errors import BlockedError, RateLimitedError, ScrapeError, TransientHTTPError
+from core.errors import (
+    BlockedError,
+    DeadlineExceededError,
+    ExchangeResponseError,
+    RateLimitedError,
+    ScrapeError,
+    TransientHTTPError,
+)
 from core.settings import Settings
 from scrapers.payload import decode_text, looks_like_html, parse_json_payload, snippet
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
+MAX_REDIRECTS = 5
+READ_CHUNK = 1 << 14
+
+
+def configured_hosts(settings: Settings) -> frozenset[str]:
+    """The hosts of every configured endpoint: the only places a redirect may lead."""
+    urls = [v for k, v in settings.model_dump().items() if k.endswith("_url") and isinstance(v, str) and v]
+    return frozenset(h for h in (urlsplit(u).hostname for u in urls) if h)
+
+
+def read_body(resp: requests.Response, cap: int, deadline: float, url: str) -> bytes:
+    """The whole body, refused past ``cap`` bytes (decompressed) or past the monotonic ``deadline``."""
+    out = bytearray()
+    raw = resp.raw
+    try:
+        while True:
+            chunk = raw.read1(READ_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(READ_CHUNK)
+            if not chunk:
+                return bytes(out)
+            out += chunk
+            if len(out) > cap:
+                raise ExchangeResponseError(f"response over the {cap}-byte limit; refused", url=url)
+            if time.monotonic() > deadline:
+                raise DeadlineExceededError(f"{url}: response past its deadline ({len(out)} bytes so far)")
+    except (requests.RequestException, OSError, ValueError) as exc:
+        raise TransientHTTPError(f"connection dropped while reading: {type(exc).__name__}: {exc}", url=url) from exc
 
 
 class HostRateLimiter:
@@ -108,6 +146,7 @@ class HttpClient:
         )
         self.timeout = (settings.connect_timeout_s, settings.read_timeout_s)
         self.requests_sent = 0
+        self.allowed_hosts = configured_hosts(settings)
 
     def sleep(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -126,15 +165,36 @@ class HttpClient:
         cap = min(self.settings.backoff_max_s, self.settings.backoff_base_s * (2**attempt))
         return cap * self._rng()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, follow: bool, **kwargs: Any) -> requests.Response:
+        """One request, redirects followed by hand and only to the configured hosts."""
+        resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+        hops = 0
+        while follow and resp.is_redirect:
+            target = urljoin(resp.url, resp.headers.get("Location", ""))
+            resp.close()
+            if urlsplit(target).hostname not in self.allowed_hosts:
+                raise BlockedError(f"redirect to another host refused: {target}", url=url, status=resp.status_code)
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise ScrapeError(f"more than {MAX_REDIRECTS} redirects", url=url, status=resp.status_code)
+            if resp.status_code in (301, 302, 303) and method != "GET":
+                method, kwargs = "GET", {k: v for k, v in kwargs.items() if k not in ("data", "json")}
+            log.info("redirect %s -> %s", url, target)
+            resp = self.session.request(method, target, timeout=self.timeout, allow_redirects=False, **kwargs)
+        return resp
+
+    def request(
+        self, method: str, url: str, *, ok_statuses: frozenset[int] | set[int] = frozenset(), **kwargs: Any
+    ) -> requests.Response:
         host = urlsplit(url).netloc
+        follow = bool(kwargs.pop("allow_redirects", True))
         retries = self.settings.max_retries
         last: str = ""
         for attempt in range(retries + 1):
             self.limiter.wait(host)
             self.requests_sent += 1
             try:
-                resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+                resp = self._send(method, url, follow, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 if attempt == retries:
@@ -145,6 +205,8 @@ class HttpClient:
                 continue
 
             status = resp.status_code
+            if status in ok_statuses:
+                return resp
             if status == 403:
                 body = snippet(resp.text)
                 resp.close()
@@ -168,11 +230,18 @@ class HttpClient:
             return resp
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def get_bytes(self, url: str, *, method: str = "GET", **kwargs: Any) -> tuple[bytes, requests.Response]:
+        """The body, capped at ``max_json_bytes`` and read within ``request_deadline_s``."""
+        deadline = time.monotonic() + self.settings.request_deadline_s
+        resp = self.request(method, url, stream=True, **kwargs)
+        with resp:
+            return read_body(resp, self.settings.max_json_bytes, deadline, url), resp
+
     def get_json(self, url: str, *, method: str = "GET", **kwargs: Any) -> Any:
         """Fetch and parse JSON/JSONP. HTML firewall pages and garbage raise ExchangeResponseError;
         a 200 firewall page is also classed as a block when it says so."""
-        resp = self.request(method, url, **kwargs)
-        text = decode_text(resp.content, resp.encoding if "charset" in resp.headers.get("Content-Type", "") else None)
+        body, resp = self.get_bytes(url, method=method, **kwargs)
+        text = decode_text(body, resp.encoding if "charset" in resp.headers.get("Content-Type", "") else None)
         if looks_like_html(text) and _is_block_page(text):
             raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url, status=resp.status_code)
         return parse_json_payload(text, url=url, status=resp.status_code)

@@ -14,7 +14,7 @@ from core.records import Announcement
 from replay import Scripted
 from scrapers.base import Query
 from scrapers.cninfo import CninfoAdapter
-from scrapers.download import Downloader, safe_filename, verify_pdf_bytes
+from scrapers.download import REJECTED_KEEP, Downloader, part_name, safe_filename, verify_pdf_bytes
 from scrapers.http import HttpClient
 from tests.conftest import PDF, replay_settings
 
@@ -48,7 +48,7 @@ def test_interrupted_download_resumes_with_range(replay, tmp_path: Path) -> None
     s = replay_settings(replay, tmp_path)
     ann = first_announcement(replay, s)
     data = SOURCE.read_bytes()
-    part = s.pdf_dir / (safe_filename(ann) + ".part")
+    part = s.pdf_dir / part_name(ann)
     part.parent.mkdir(parents=True, exist_ok=True)
     part.write_bytes(data[:500_000])  # what an interrupted run left behind
     doc = Downloader(HttpClient(s), s, Manifest(s.manifest_path)).fetch(ann)
@@ -67,7 +67,7 @@ def test_truncated_pdf_is_rejected_and_kept(replay, tmp_path: Path) -> None:  # 
         Downloader(HttpClient(s), s, Manifest(s.manifest_path)).fetch(ann)
     assert not list(s.pdf_dir.glob("*.pdf"))  # nothing half-written under the final name
     (kept,) = (s.data_dir / "rejected").iterdir()
-    assert kept.stat().st_size == 300_000  # the bytes are kept for inspection
+    assert kept.stat().st_size == REJECTED_KEEP  # the first bytes are kept for inspection, not the whole body
     assert Manifest(s.manifest_path).get_document(ann.key) is None
 
 

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -17,7 +17,9 @@ from llm.tasks.base import ModelInfo, Task
 
 class SectionSummaryOut(StrictOut):
     summary: str = Field(min_length=1, max_length=600, description="3-5 sentence summary in Chinese")
-    key_points: list[str] = Field(max_length=6, description="short factual bullet points")
+    key_points: list[Annotated[str, Field(max_length=200)]] = Field(
+        max_length=6, description="short factual bullet points"
+    )
 
 
 @dataclass(frozen=True)
