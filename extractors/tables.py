@@ -1,8 +1,11 @@
 """pdfplumber on the target pages only.
 
-Each page is cropped to drop the running header and footer, tables are found from ruling lines
-(``snap_x_tolerance=6`` removes the sliver columns that double ruling creates in real
-prospectuses), and every page is closed right after use so memory stays flat on 700-page files.
+Each page is cropped to drop the running header and footer, tables are found from ruling lines,
+and every page is closed right after use so memory stays flat on 700-page files.
+``snap_x_tolerance=6`` removes the sliver columns that double ruling creates in real prospectuses;
+snapping is global to what it sees, so each ruled block (rules joined by column rules) is read in
+its own crop: two stacked tables with borders a few points apart (Moutai's 采购商品 and 出售商品
+tables) would otherwise be snapped together and lose their first and last columns.
 
 Open-sided tables: many prospectuses rule every row and every inner column but draw no outer left
 and right border (the Word "open sides" style). pdfplumber's line strategy then loses the first and
@@ -79,6 +82,47 @@ def _rules(edges: list[dict[str, Any]]) -> list[tuple[float, float, float]]:
     return rules
 
 
+def _blocks(
+    rules: list[tuple[float, float, float]], verticals: list[dict[str, Any]]
+) -> list[list[tuple[float, float, float]]]:
+    """Runs of horizontal rules where each consecutive pair is joined by a vertical rule spanning the
+    gap (a table's column rules)."""
+    tol = RULE_TOLERANCE
+
+    def joined(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+        lo, hi = max(a[1], b[1]), min(a[2], b[2])
+        return any(
+            float(v["top"]) <= a[0] + tol
+            and float(v["bottom"]) >= b[0] - tol
+            and lo - tol <= float(v["x0"]) <= hi + tol
+            for v in verticals
+        )
+
+    blocks: list[list[tuple[float, float, float]]] = []
+    for rule in rules:
+        if blocks:
+            block = blocks[-1]
+            left, right = min(r[1] for r in block), max(r[2] for r in block)
+            inner = rule[1] >= left - tol and rule[2] <= right + tol and rule[2] - rule[1] < 0.6 * (right - left)
+            if inner:
+                continue  # a short rule inside the block (a header cell's own border) does not end it
+            if joined(block[-1], rule):
+                block.append(rule)
+                continue
+        blocks.append([rule])
+    return blocks
+
+
+def ruled_blocks(edges: list[dict[str, Any]]) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes (x0, top, x1, bottom) of the ruled blocks on a page, top to bottom (pure)."""
+    verticals = [e for e in edges if e["orientation"] == "v"]
+    return [
+        (min(r[1] for r in b), b[0][0], max(r[2] for r in b), b[-1][0])
+        for b in _blocks(_rules(edges), verticals)
+        if len(b) >= 2
+    ]
+
+
 def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Virtual outer borders for ruled blocks that have inner column rules but no outer ones.
 
@@ -98,12 +142,7 @@ def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for v in verticals
         )
 
-    blocks: list[list[tuple[float, float, float]]] = []
-    for rule in rules:
-        if blocks and joined(blocks[-1][-1], rule):
-            blocks[-1].append(rule)
-        else:
-            blocks.append([rule])
+    blocks = _blocks(rules, verticals)
     out: list[dict[str, Any]] = []
     for block in blocks:
         if len(block) < 2:
@@ -134,16 +173,17 @@ def page_fragments(page: Any, number: int) -> list[Fragment]:
     height = float(page.height)
     body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)), strict=False)
     out: list[Fragment] = []
-    borders = open_side_rules(body.edges)
-    settings = {**TABLE_SETTINGS, "explicit_vertical_lines": borders} if borders else TABLE_SETTINGS
-    tables = sorted(body.find_tables(settings), key=lambda t: t.bbox[1])
+    tables = sorted(_find_tables(body), key=lambda t: t.bbox[1])
     above = height * HEADER_FRACTION
     for table in tables:
         _x0, top, _x1, bottom = table.bbox
-        rows = clean_rows(
-            table.extract(
-                x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
-            )
+        rows = drop_slivers(
+            clean_rows(
+                table.extract(
+                    x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+                )
+            ),
+            _column_widths(table),
         )
         if _is_fragment(rows):
             continue
@@ -153,6 +193,51 @@ def page_fragments(page: Any, number: int) -> list[Fragment]:
         above = bottom
         out.append(Fragment(number, rows, top=top / height, bottom=bottom / height, caption=caption_lines(caption)))
     return out
+
+
+#: A column narrower than this (points) and empty in every row is an artefact of double ruling.
+SLIVER_WIDTH = 8.0
+
+
+def _column_widths(table: Any) -> list[float]:
+    widths: list[float] = []
+    for row in table.rows:
+        for i, cell in enumerate(row.cells):
+            if i >= len(widths):
+                widths.append(0.0)
+            if cell is not None:
+                widths[i] = max(widths[i], float(cell[2]) - float(cell[0]))
+    return widths
+
+
+def drop_slivers(rows: tuple[tuple[str, ...], ...], widths: list[float]) -> tuple[tuple[str, ...], ...]:
+    """Remove sliver columns: narrow and empty in every row (pure)."""
+    width = max((len(r) for r in rows), default=0)
+    drop = {
+        i
+        for i in range(width)
+        if i < len(widths) and widths[i] < SLIVER_WIDTH and not any(i < len(r) and r[i] for r in rows)
+    }
+    if not drop:
+        return rows
+    return tuple(tuple(c for i, c in enumerate(r) if i not in drop) for r in rows)
+
+
+def _find_tables(body: Any) -> list[Any]:
+    """Tables of a page, each ruled block found in its own crop (see the module docstring)."""
+    blocks = ruled_blocks(body.edges)
+    if len(blocks) <= 1:
+        return list(body.find_tables(_settings(body)))
+    found: list[Any] = []
+    for x0, top, x1, bottom in blocks:
+        region = body.crop((x0 - 2, top - 2, x1 + 2, bottom + 2), strict=False)
+        found += region.find_tables(_settings(region))
+    return found
+
+
+def _settings(region: Any) -> dict[str, Any]:
+    borders = open_side_rules(region.edges)
+    return {**TABLE_SETTINGS, "explicit_vertical_lines": borders} if borders else TABLE_SETTINGS
 
 
 def caption_lines(text: str, keep: int = 4) -> str:

@@ -48,3 +48,23 @@ def test_cjk_cells_wrapped_over_lines_are_joined_without_spaces() -> None:
     cells = [c for t in tables() for _, row in t.rows for c in row]
     assert "三联锻造董事长、总经理" in cells
     assert not [c for c in cells if "\n" in c]
+
+
+def test_stacked_tables_with_borders_a_few_points_apart_keep_their_outer_columns() -> None:
+    # Moutai 2024 p128: the 采购商品 table (borders at x≈86/535) sits above the 出售商品 table (x≈90/532);
+    # snapped together, the lower table lost 关联方 and 上期发生额
+    from extractors.tables import extract_fragments
+
+    frags = extract_fragments(PDF / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf", [128])
+    purchases, sales = frags
+    assert purchases.rows[0] == (
+        "关联方",
+        "关联交易内容",
+        "本期发生额",
+        "获批的交易额度（如适用）",
+        "是否超过交易额度（如适用）",
+        "上期发生额",
+    )
+    assert sales.rows[0] == ("关联方", "关联交易内容", "本期发生额", "上期发生额")
+    assert sales.rows[1] == ("贵州茅台集团营销有限公司", "销售商品", "6,339,486,387.61", "5,384,603,095.58")
+    assert "出售商品/提供劳务情况表" in sales.caption
