@@ -155,6 +155,26 @@ class CompetitorMention(Record):
     source: CompetitorSource = Field(default="prose", description="table / list item / sub-heading / prose")
 
 
+class RecipeCell(Record):
+    column: str = Field(description="the recipe's column name, or the printed header for other columns")
+    text: str = Field(description="the cell as printed")
+    value: float | None = Field(default=None, description="the number, for the recipe's numeric columns")
+
+
+class RecipeRow(Record):
+    """One row of a table that a table recipe names (关联交易, 前五名客户 …), with its source."""
+
+    recipe: str
+    doc_key: str
+    page: int
+    table: int = Field(description="1-based number of the matched table in the document, for this recipe")
+    unit: str | None = Field(default=None, description="from the 单位 line above the table, e.g. 元, 万元")
+    cells: tuple[RecipeCell, ...]
+
+    def get(self, column: str) -> RecipeCell | None:
+        return next((c for c in self.cells if c.column == column), None)
+
+
 # --- failures -------------------------------------------------------------------------------------
 
 
@@ -244,6 +264,10 @@ class DocumentExtraction(Record):
     stated_patents: tuple[StatedPatentCount, ...] = ()
     #: the statement that describes the extracted list (see extractors.patents.stated_total)
     patent_statement: StatedPatentCount | None = None
+    #: rows of the tables that the run's table recipes name
+    recipe_rows: tuple[RecipeRow, ...] = ()
+    #: per recipe, why it gave nothing here ('no table matched', 'page 9 is beyond the document')
+    recipe_notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     #: the opening text (cover and table of contents skipped) for a whole-document summary

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_requests_per_query: int = 400
 
     # --- extraction --------------------------------------------------------------------------------
+    #: a TOML file of table recipes that adds to (or replaces by name) the built-in ones
+    recipes_file: Path | None = None
     tabula_enabled: bool = False
     max_workers: int = 4
     #: at most this many documents downloaded and processed per run (0 = no limit)

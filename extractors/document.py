@@ -15,6 +15,7 @@ from core.records import (
     Engine,
     ExtractedTable,
     PatentRecord,
+    RecipeRow,
     Section,
     SectionKind,
     TableKind,
@@ -38,6 +39,8 @@ from extractors.patents import (
     stated_total,
 )
 from extractors.pdftext import PdfText, read_text
+from extractors.recipes import TableRecipe, candidate_pages, recipe_rows, resolve_page
+from extractors.recipes import matches as recipe_matches
 from extractors.text import squash
 
 log = logging.getLogger(__name__)
@@ -127,6 +130,45 @@ def lead(text: PdfText, max_chars: int = 6000) -> tuple[str, tuple[int, ...]]:
     return out[:max_chars], tuple(pages)
 
 
+def table_context(t: MergedTable, text: PdfText, lines: int = 3) -> str:
+    """The text just above a table: the last lines of its caption, and for a table that starts at the
+    top of its page, the end of the previous page (where its title often stands)."""
+    before = ""
+    if t.first_top <= 0.25 and 2 <= t.first_page <= text.page_count + 1:
+        tail = [ln.strip() for ln in text.page(t.first_page - 1).splitlines() if ln.strip()]
+        before = "\n".join(tail[-4:])
+    caption = [ln for ln in t.caption.splitlines() if ln.strip()][-lines:]
+    return "\n".join([before, *caption]).strip()
+
+
+def recipe_results(
+    doc_key: str, text: PdfText, tables: Sequence[MergedTable], recipes: Sequence[TableRecipe]
+) -> tuple[list[RecipeRow], list[str]]:
+    """Rows of every table each recipe names, and a note per recipe that found nothing (pure)."""
+    rows: list[RecipeRow] = []
+    notes: list[str] = []
+    for recipe in recipes:
+        page = resolve_page(recipe, text.page_count)
+        if recipe.page is not None and (page is None or page > text.page_count):
+            notes.append(f"{recipe.name}: page {recipe.page} is beyond the document ({text.page_count} pages)")
+            continue
+        found = 0
+        for t in tables:
+            place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
+            if recipe.page is not None and place is None:
+                continue
+            context = table_context(t, text)
+            if recipe_matches(recipe, t, context, place):
+                found += 1
+                rows += recipe_rows(recipe, doc_key, found, t, context)
+        if not found:
+            where = (
+                f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
+            )
+            notes.append(f"{recipe.name}: no table matched on {where}")
+    return rows, notes
+
+
 def build_extraction(
     doc_key: str,
     text: PdfText,
@@ -136,6 +178,7 @@ def build_extraction(
     issuer: str | None = None,
     warnings: Sequence[str] = (),
     seconds: float = 0.0,
+    recipes: Sequence[TableRecipe] = (),
 ) -> DocumentExtraction:
     """Pure assembly of records from the text pass and merged tables (per engine)."""
     patent_pages = _pages_of(located, SectionKind.PATENT)
@@ -200,6 +243,7 @@ def build_extraction(
             seen.add((p.number, p.page, p.seq))
             unique_patents.append(p)
     stated = tuple(stated_counts(list(enumerate(text.pages, start=1))))
+    rows, notes = recipe_results(doc_key, text, merged.get("pdfplumber", []), recipes) if recipes else ([], [])
     lead_text, lead_pages = lead(text)
     return DocumentExtraction(
         doc_key=doc_key,
@@ -214,6 +258,8 @@ def build_extraction(
         competitors=tuple(dedupe_mentions(mentions)),
         stated_patents=stated,
         patent_statement=stated_total(stated, patent_pages),
+        recipe_rows=tuple(rows),
+        recipe_notes=tuple(notes),
         warnings=tuple(warnings),
         seconds=seconds,
     )
@@ -230,13 +276,21 @@ def extract_text_pages(doc_key: str, pages: Sequence[str], *, issuer: str | None
 
 
 def extract_document(
-    path: Path | str, doc_key: str, *, issuer: str | None = None, use_tabula: bool = False
+    path: Path | str,
+    doc_key: str,
+    *,
+    issuer: str | None = None,
+    use_tabula: bool = False,
+    recipes: Sequence[TableRecipe] = (),
 ) -> DocumentExtraction:
-    """Raises EncryptedPDFError / ScannedPDFError / PDFError for unreadable files."""
+    """Raises EncryptedPDFError / ScannedPDFError / PDFError for unreadable files. ``recipes`` name
+    more tables to find (their candidate pages come from the text pass, never the whole file)."""
     t0 = time.perf_counter()
     text = read_text(path)
     located = locate(text.pages, text.outline)
-    targets = sorted({p for s in located for p in s.pages})
+    targets = sorted(
+        {p for s in located for p in s.pages} | {p for r in recipes for p in candidate_pages(r, text.pages)}
+    )
     warnings: list[str] = []
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
     if use_tabula and targets:
@@ -248,7 +302,14 @@ def extract_document(
             warnings.append(f"tabula skipped: {exc}")
             log.warning("%s: tabula skipped: %s", doc_key, exc)
     result = build_extraction(
-        doc_key, text, merged, located=located, issuer=issuer, warnings=warnings, seconds=time.perf_counter() - t0
+        doc_key,
+        text,
+        merged,
+        located=located,
+        issuer=issuer,
+        warnings=warnings,
+        seconds=time.perf_counter() - t0,
+        recipes=recipes,
     )
     log.info(
         "%s: %d pages, targets %s, %d tables, %d patents, %d competitors in %.2fs",

@@ -41,6 +41,10 @@ class MergedTable:
     header: tuple[str, ...]
     rows: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (page, cells)
     caption: str = ""
+    #: the first fragment's page, top (fraction of the page height) and number among the page's tables
+    first_page: int = 0
+    first_top: float = 0.0
+    index_on_page: int = 1
 
     @property
     def pages(self) -> tuple[int, ...]:
@@ -70,6 +74,21 @@ def looks_like_header(row: Sequence[str]) -> bool:
         return False
     digits = sum(ch.isdigit() for ch in text)
     return bool(_HEADER_WORDS.search(text)) and digits / len(text) < 0.15
+
+
+def header_by_shape(rows: Sequence[Sequence[str]]) -> bool:
+    """A first row of labels over rows of figures: every filled cell of the first row is text
+    without digits, and a later row has a number where the first row has a label."""
+    if len(rows) < 2:
+        return False
+    first = [squash(c) for c in rows[0]]
+    if sum(1 for c in first if c) < 2 or any(re.search(r"\d", c) for c in first):
+        return False
+    return any(
+        i < len(first) and first[i] and re.fullmatch(r"[(（-]?[\d,，.]+%?[)）]?", squash(c))
+        for r in rows[1:4]
+        for i, c in enumerate(r)
+    )
 
 
 def same_header(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -134,11 +153,21 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
             current.rows.extend((frag.page, r) for r in rows)
         else:
             width = max(len(r) for r in rows)
-            if looks_like_header(rows[0]):
+            if looks_like_header(rows[0]) or header_by_shape(rows):
                 header, body = rows[0], rows[1:]
             else:
                 header, body = tuple(f"col{i + 1}" for i in range(width)), rows
             header = tuple(header) + ("",) * (width - len(header))
-            tables.append(MergedTable(header, [(frag.page, r) for r in body], caption=frag.caption))
+            on_page = sum(1 for t in tables if t.first_page == frag.page) + 1
+            tables.append(
+                MergedTable(
+                    header,
+                    [(frag.page, r) for r in body],
+                    caption=frag.caption,
+                    first_page=frag.page,
+                    first_top=frag.top,
+                    index_on_page=on_page,
+                )
+            )
         last = frag
     return tables

@@ -79,6 +79,16 @@ def _task_runner(kind: str, workers: int):  # type: ignore[no-untyped-def]
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
+def recipe_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        help="repeatable table recipe, e.g. 关联交易, 前五名客户 (python -m flows tables lists them)",
+    )
+    p.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m flows", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -109,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--task-runner", choices=["threads", "dask"], default="threads", help="how tasks run (default threads)"
         )
         p.add_argument("--workers", type=_positive, default=None, help="parallel workers (default PP_MAX_WORKERS)")
+        recipe_flags(p)
 
     run = sub.add_parser("run", help="ad-hoc run with filters")
     common(run)
@@ -120,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     daily = sub.add_parser("daily", help="incremental run since the last successful daily run")
     common(daily)
     daily.add_argument("--lookback-days", type=_positive, default=1, help="first run only: how many days back to start")
+
+    ex = sub.add_parser("extract", help="extract PDFs already on disk (files or folders) into a workbook + CSVs")
+    ex.add_argument("paths", nargs="+", type=Path, help="PDF files or folders of them")
+    ex.add_argument("--out", type=Path, default=None, help="output folder (default PP_OUTPUTS_DIR)")
+    ex.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
+    recipe_flags(ex)
+
+    tables = sub.add_parser("tables", help="list the table recipes (built-in and --recipes FILE)")
+    tables.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
 
     serve = sub.add_parser("serve", help="serve the daily flow on its cron schedule (flow.serve)")
     serve.add_argument("--cron", default=None, help="default: PP_DAILY_CRON (Asia/Shanghai)")
@@ -145,6 +165,25 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if getattr(args, "tabula", False):
         settings = settings.model_copy(update={"tabula_enabled": True})
+    if getattr(args, "recipes", None):
+        settings = settings.model_copy(update={"recipes_file": args.recipes})
+    if args.cmd in ("extract", "tables"):
+        from extractors.recipes import load_recipes, select
+
+        try:
+            recipes = load_recipes(settings.recipes_file)
+            chosen = select(recipes, args.table) if args.cmd == "extract" else []
+        except ConfigError as exc:
+            parser.error(str(exc))
+        if args.cmd == "tables":
+            for r in recipes.values():
+                log.info("%s → sheet %s: %s", r.name, r.sheet, r.description)
+            return EXIT_OK
+        from flows.local import extract_files
+
+        path = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings)
+        log.info("workbook: %s (CSVs in %s)", path, path.with_name(path.stem + "_csv"))
+        return EXIT_OK
     if args.cmd == "replay-server":
         from replay import DEFAULT_CORPUS, ReplayServer
 
@@ -166,9 +205,14 @@ def main(argv: list[str] | None = None) -> int:
                     start=args.start,
                     end=args.end,
                     max_documents=args.max_documents,
+                    tables=args.table,
                 )
             else:
-                params = RunParams.checked(exchange=args.exchange, categories=args.category)
+                params = RunParams.checked(exchange=args.exchange, categories=args.category, tables=args.table)
+            if params.tables:
+                from extractors.recipes import load_recipes, select
+
+                select(load_recipes(settings.recipes_file), params.tables)
         except ConfigError as exc:
             parser.error(str(exc))
 
@@ -197,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 end=end,
                 max_documents=params.max_documents,
                 llm=not args.no_llm,
+                tables=params.tables,
                 return_state=True,
             )
         else:
@@ -205,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 categories=params.categories or ["category_scgkfx_szsh"],
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
+                tables=params.tables,
                 return_state=True,
             )
     return exit_code(state)

@@ -8,6 +8,7 @@ the rest carry on. Reruns reuse the manifest: nothing is downloaded or processed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ from core.records import (
 )
 from core.settings import Settings, current_settings
 from extractors.document import extract_document
+from extractors.recipes import TableRecipe, load_recipes, select
 from llm.client import model_from_settings
 from llm.service import Cache, LLMService
 from llm.tasks import TASKS
@@ -45,7 +47,7 @@ from scrapers.download import Downloader
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
 
-EXTRACT_STAGE = "extract-v1"
+EXTRACT_STAGE = "extract-v2"
 T = TypeVar("T")
 #: Threads suit downloads (I/O-bound) and overlap extraction with them; pdfplumber is CPU-bound Python
 #: and pdfium calls are serialised (extractors.pdftext.PDFIUM_LOCK), so CPU-heavy runs scale with
@@ -104,16 +106,29 @@ def download_task(ann: Announcement, settings: Settings) -> Document:
 
 
 @task(name="extract", task_run_name="extract {doc.sec_code} {doc.title}")
-def extract_task(doc: Document, settings: Settings) -> tuple[DocumentExtraction, bool]:
-    """Extract once per content hash: a rerun gets the stored result (``True`` = from the manifest)."""
+def extract_task(
+    doc: Document, settings: Settings, recipes: Sequence[TableRecipe] = ()
+) -> tuple[DocumentExtraction, bool]:
+    """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
+    from the manifest)."""
     manifest = Manifest(settings.manifest_path)
-    stored = manifest.stage_result(doc.sha256, EXTRACT_STAGE)
+    stage = EXTRACT_STAGE + recipes_key(recipes)
+    stored = manifest.stage_result(doc.sha256, stage)
     if stored is not None:
         get_run_logger().info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
         return DocumentExtraction.model_validate(stored).model_copy(update={"doc_key": doc.key}), True
-    result = extract_document(doc.path, doc.key, issuer=doc.sec_name, use_tabula=settings.tabula_enabled)
-    manifest.put_stage(doc.sha256, EXTRACT_STAGE, result.model_dump(mode="json"))
+    result = extract_document(
+        doc.path, doc.key, issuer=doc.sec_name, use_tabula=settings.tabula_enabled, recipes=recipes
+    )
+    manifest.put_stage(doc.sha256, stage, result.model_dump(mode="json"))
     return result, False
+
+
+def recipes_key(recipes: Sequence[TableRecipe]) -> str:
+    """A stage-name suffix that changes when the recipes change (cached results stay honest)."""
+    if not recipes:
+        return ""
+    return ":" + hashlib.sha256(repr(sorted(repr(r) for r in recipes)).encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -223,7 +238,10 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
     ensure_writable(settings.outputs_dir)  # found now, not after all the work
     manifest = Manifest(settings.manifest_path)
     run_id = manifest.start_run(flow_name, params.start, params.end)
-    report = RunReport(flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC))
+    recipes = select(load_recipes(settings.recipes_file), params.tables) if params.tables else []
+    report = RunReport(
+        flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC), recipes=recipes
+    )
     try:
         scraped = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(params, settings)
         announcements = scraped.announcements
@@ -269,7 +287,7 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
         report.documents = docs
 
         extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
-        extracts = [extract.submit(d, settings) for d in docs]
+        extracts = [extract.submit(d, settings, recipes) for d in docs]
         for n, (d, efut) in enumerate(zip(docs, extracts, strict=True), start=1):
             res = _result(efut)
             if isinstance(res, PipelineError):
@@ -369,6 +387,7 @@ def adhoc_flow(
     end: dt.date | None = None,
     max_documents: int | None = None,
     llm: bool = True,
+    tables: Sequence[str] = (),
 ) -> State:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
 
@@ -384,6 +403,7 @@ def adhoc_flow(
         end: last publication date, YYYY-MM-DD (Beijing time)
         max_documents: process at most this many documents (at least 1); empty = no cap
         llm: use the configured model; off = the labelled offline backend
+        tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
     """
     params = RunParams.checked(
         exchange=exchange,
@@ -394,6 +414,7 @@ def adhoc_flow(
         end=end,
         max_documents=max_documents,
         llm=llm,
+        tables=list(tables),
     )
     return state_of(run_pipeline("adhoc", params, current_settings()))
 
@@ -405,6 +426,7 @@ def daily_flow(
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
+    tables: Sequence[str] = (),
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
@@ -415,13 +437,16 @@ def daily_flow(
         keyword: text the title must contain
         lookback_days: first run only: how many days back the window starts
         today: the window's last day (default: today in Beijing)
+        tables: table recipes to extract and merge, e.g. 关联交易
     """
     settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")
     start = last if last is not None else today - dt.timedelta(days=lookback_days)
     get_run_logger().info("daily window %s ~ %s (last successful end: %s)", start, today, last)
-    params = RunParams.checked(exchange=exchange, categories=list(categories), keyword=keyword, start=start, end=today)
+    params = RunParams.checked(
+        exchange=exchange, categories=list(categories), keyword=keyword, start=start, end=today, tables=list(tables)
+    )
     return state_of(run_pipeline("daily", params, settings))
 
 

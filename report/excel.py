@@ -22,8 +22,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from report.recipe_sheets import recipe_table
 from report.run import RunReport
 from report.sheets import RECORD_SHEETS, Context, Link, run_info, table_rows
+from report.tabular import write_csv
 
 MAX_CELL = 32_000
 MAX_WIDTH = 60
@@ -120,12 +122,26 @@ def build_workbook(report: RunReport) -> Workbook:
         )
     header, rows = table_rows(ctx)
     write_sheet(wb.create_sheet("Tables"), header, rows)
+    for recipe in report.recipes:
+        header, rows = recipe_table(report, recipe)
+        write_sheet(wb.create_sheet(_sheet_name(wb, recipe.sheet)), header, rows, wrap=["标题"], fixed={"key": 24})
     write_sheet(wb.create_sheet("Run info"), ["item", "value"], run_info(report), wrap=["value"])
     return wb
 
 
+def _sheet_name(wb: Workbook, name: str) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "Sheet"
+    n, candidate = 1, clean
+    while candidate in wb.sheetnames:
+        n += 1
+        candidate = f"{clean[:28]}_{n}"
+    return candidate
+
+
 def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None) -> Path:
-    """Write atomically (a temporary file, then rename) under a name no other run can take."""
+    """Write atomically (a temporary file, then rename) under a name no other run can take, with
+    every sheet also as CSV in ``<name>_csv/``."""
     outputs_dir.mkdir(parents=True, exist_ok=True)
     stamp = (report.finished or report.started).strftime("%Y%m%d_%H%M%S")
     path = outputs_dir / (name or f"prospectus_{report.flow}_{stamp}.xlsx")
@@ -136,4 +152,5 @@ def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     build_workbook(report).save(tmp)
     tmp.replace(path)
+    write_csv(report, path.with_name(path.stem + "_csv"))
     return path

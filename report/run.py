@@ -15,6 +15,7 @@ from core.records import (
     Failure,
     Summary,
 )
+from extractors.recipes import TableRecipe
 
 
 @dataclass
@@ -34,6 +35,8 @@ class RunReport:
     llm_backend: str = ""
     llm_usage: dict[str, int] = field(default_factory=dict)
     skipped_documents: int = 0
+    #: the table recipes the run asked for: one sheet each
+    recipes: list[TableRecipe] = field(default_factory=list)
 
     def failures_of(self, key: str) -> list[Failure]:
         return [f for f in self.failures if f.key == key]

@@ -343,4 +343,5 @@ def run_info(report: RunReport) -> list[tuple[str, object]]:
         *((f"LLM {k}", v) for k, v in report.llm_usage.items()),
         *(("warning", w) for w in report.warnings),
         *((f"failure: {f.stage}", f"{f.key}: {f.text}") for f in report.failures),
+        *((f"recipe: {key}", note) for key, ex in report.extractions.items() for note in ex.recipe_notes),
     ]

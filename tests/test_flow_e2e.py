@@ -210,3 +210,30 @@ def test_a_stalled_stage_fails_its_document_at_the_deadline(tmp_path: Path, monk
     assert state.is_failed() and "all 1 documents failed" in state.message
     info = [(r["item"], r["value"]) for r in rows(load_workbook(state.result(raise_on_failure=False))["Run info"])]
     assert any(item == "failure: extract" and "DeadlineExceededError" in str(value) for item, value in info)
+
+
+def test_table_recipes_from_a_flow_run_are_merged_into_one_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.pipeline import adhoc_flow
+
+    with ReplayServer(CORPUS) as srv:
+        for name, url in srv.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+        state = adhoc_flow(
+            categories=["年报"],
+            start=dt.date(2015, 1, 1),
+            end=dt.date(2026, 1, 1),
+            tables=["关联交易"],
+            llm=False,
+            return_state=True,
+        )
+    assert state.is_completed(), state.message
+    wb = load_workbook(state.result())
+    sales = rows(wb["关联交易销售"])
+    assert {r["代码"] for r in sales} == {"600519", "000430"} and len(sales) == 28
+    assert next(r for r in sales if r["代码"] == "000430")["本期发生额"] == 343754.19
+    assert len(rows(wb["关联交易采购"])) == 39
