@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
     min_interval_s: float = Field(default=1.0, description="polite gap between two requests to one host")
-    #: per-host overrides, e.g. PP_HOST_MIN_INTERVAL_S='{"www.cninfo.com.cn": 2.0}'
-    host_min_interval_s: dict[str, float] = Field(default_factory=dict)
+    #: per-host overrides, e.g. PP_HOST_MIN_INTERVAL_S='{"www.cninfo.com.cn": 2.0}'; cninfo throttles
+    #: clients faster than about one query every 3 s (reported by its users), hence the default
+    host_min_interval_s: dict[str, float] = Field(default_factory=lambda: {"www.cninfo.com.cn": 3.0})
     max_retries: int = 5
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0

@@ -19,6 +19,11 @@ def cninfo_query(s: Settings) -> str:
     return _join(s.cninfo_base_url, "/new/hisAnnouncement/query")
 
 
+def cninfo_search_page(s: Settings) -> str:
+    """The page whose XHR posts the query: sent as Referer, as the browser does."""
+    return _join(s.cninfo_base_url, "/new/commonUrl/pageOfSearch?url=disclosure/list/search")
+
+
 def cninfo_stock_list(s: Settings, market: str = "szse") -> str:
     """``market``: ``szse`` (all A-shares, despite the name), ``bj`` (BSE), ``hke``, ``fund``."""
     return _join(s.cninfo_base_url, f"/new/data/{market}_stock.json")
@@ -48,6 +53,14 @@ def bse_announcements(s: Settings) -> str:
 
 def bse_pdf(s: Settings, dest_file_path: str) -> str:
     return _join(s.bse_base_url, dest_file_path)
+
+
+def bse_announcement_page(s: Settings) -> str:
+    return _join(s.bse_base_url, "/disclosure/announcement.html")
+
+
+def neeq_announcement_page(s: Settings) -> str:
+    return _join(s.neeq_base_url, "/disclosure/announcement.html")
 
 
 def neeq_announcements(s: Settings) -> str:

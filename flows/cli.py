@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             state = daily_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
-                categories=params.categories or ["category_scgkfx_szsh"],
+                categories=params.categories or ["category_sf_szsh"],
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
                 tables=params.tables,

@@ -422,7 +422,7 @@ def adhoc_flow(
 @flow(name="prospectus-daily", task_runner=RUNNER, flow_run_name=_daily_run_name)
 def daily_flow(
     exchange: Exchange = "cninfo",
-    categories: Sequence[str] = ("category_scgkfx_szsh",),
+    categories: Sequence[str] = ("category_sf_szsh",),
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,

@@ -99,7 +99,7 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
                 title,
                 dt.date.fromisoformat(c["prospectus_date"]),
                 aid,
-                "category_scgkfx_szsh",
+                "category_sf_szsh",
                 path,
                 "szse" if code.startswith(("0", "3")) else column[c["exchange"]],
             )
@@ -123,7 +123,7 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
                 title,
                 day,
                 aid,
-                "category_scgkfx_szsh",
+                "category_sf_szsh",
                 path,
                 "szse",
             )
@@ -244,9 +244,9 @@ class ReplayServer:
         parts = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
-        params = parse_qs(parts.query)
+        params = parse_qs(parts.query, keep_blank_values=True)
         if body and "json" not in (h.headers.get("Content-Type") or ""):
-            params.update(parse_qs(body.decode("utf-8", "replace")))
+            params.update(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
         with self._lock:
             self.hits.append((method, parts.path, params, dict(h.headers.items())))
             queue = self._scripts.get(parts.path)

@@ -26,7 +26,7 @@ class Query(BaseModel):
 
     codes: tuple[str, ...] = ()
     keyword: str | None = Field(None, description="substring that must appear in the title")
-    categories: tuple[str, ...] = Field((), description="exchange category codes, e.g. category_scgkfx_szsh")
+    categories: tuple[str, ...] = Field((), description="exchange category codes, e.g. category_sf_szsh")
     start: dt.date | None = None
     end: dt.date | None = None
 

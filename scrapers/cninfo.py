@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import urls
-from core.errors import ExchangeResponseError
+from core.errors import ExchangeResponseError, TransientHTTPError
+from core.params import CATEGORY_NAMES
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import (
@@ -30,26 +31,14 @@ from scrapers.base import (
     search_each_code,
     split_range,
 )
-from scrapers.http import HttpClient
+from scrapers.http import HttpClient, decode_json
 from scrapers.payload import decode_text, expect_dict, parse_json_payload
 
 log = logging.getLogger(__name__)
 
 #: Common cninfo category codes (the ``category`` form field), for the README and the CLI.
-CATEGORIES: dict[str, str] = {
-    "category_ndbg_szsh": "年报",
-    "category_bndbg_szsh": "半年报",
-    "category_yjdbg_szsh": "一季报",
-    "category_sjdbg_szsh": "三季报",
-    "category_scgkfx_szsh": "首发 (招股说明书等)",
-    "category_pg_szsh": "配股",
-    "category_zf_szsh": "增发",
-    "category_kzhz_szsh": "可转债",
-    "category_qtrz_szsh": "其他融资",
-    "category_gddh_szsh": "股东大会",
-    "category_rcjy_szsh": "日常经营",
-    "category_gszl_szsh": "公司治理",
-}
+#: code → the usual name (the full vocabulary, with the names users write, is core.params.CATEGORY_NAMES)
+CATEGORIES: dict[str, str] = {code: names[0] for code, names in CATEGORY_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -109,14 +98,17 @@ def build_form(
     start: dt.date | None,
     end: dt.date | None,
     column: str = "szse",
+    plate: str = "",
 ) -> dict[str, str]:
+    """The form cninfo's own search page posts (akshare stock_disclosure_cninfo sends the same
+    keys); ``plate`` is ``bj`` for a BSE code, which cninfo otherwise searches in vain."""
     se_date = f"{start.isoformat()}~{end.isoformat()}" if start and end else ""
     return {
         "pageNum": str(page),
         "pageSize": str(page_size),
         "column": column,
         "tabName": "fulltext",
-        "plate": "",
+        "plate": plate,
         "stock": stock_param,
         "searchkey": query.keyword or "",
         "secid": "",
@@ -234,18 +226,27 @@ class CninfoAdapter:
                 self._budget_warnings.append(msg)
             return Page([])
         self._budget -= 1
-        form = build_form(query, page, self.settings.page_size, stock_param, start, end, column)
-        payload = self.http.get_json(
-            url,
-            method="POST",
-            data=form,
-            headers={
-                "Origin": self.settings.cninfo_base_url,
-                "Referer": self.settings.cninfo_base_url.rstrip("/") + "/new/commonUrl/pageOfSearch",
-                "X-Requested-With": "XMLHttpRequest",
-            },
+        form = build_form(
+            query, page, self.settings.page_size, stock_param, start, end, column, "bj" if column == "bj" else ""
         )
-        return parse_query_page(payload, self.settings, url=url)
+        headers = {
+            "Origin": self.settings.cninfo_base_url,
+            "Referer": self.settings.cninfo_base_url.rstrip("/")
+            + "/new/commonUrl/pageOfSearch?url=disclosure/list/search",
+            "X-Requested-With": "XMLHttpRequest",
+        }
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            body, resp = self.http.get_bytes(url, method="POST", data=form, headers=headers)
+            if body.strip() not in (b"", b"{}"):
+                return parse_query_page(decode_json(body, resp, url), self.settings, url=url)
+            # cninfo throttles with an empty body or {}: back off and ask again
+            if attempt == retries:
+                raise TransientHTTPError(f"throttled: an empty answer {attempt + 1} times", url=url)
+            delay = self.http.backoff(attempt)
+            log.warning("cninfo: empty answer (throttled?); retry %d/%d in %.1fs", attempt + 1, retries, delay)
+            self.http.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _search_range(
         self,

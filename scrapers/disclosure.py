@@ -9,18 +9,20 @@ Pages are 0-based.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from core import urls
-from core.errors import ExchangeResponseError
+from core.errors import ExchangeResponseError, PipelineError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, search_each_code
 from scrapers.http import HttpClient
 
+log = logging.getLogger(__name__)
 _BRACKET = re.compile(r"^\s*\[(?P<cat>[^\]]+)\]\s*")
 
 
@@ -89,26 +91,49 @@ class _DisclosureAdapter:
     _endpoint: Callable[[Settings], str]
     _pdf: Callable[[Settings, str], str]
 
+    _page: Callable[[Settings], str]
+
     def __init__(self, http: HttpClient, settings: Settings) -> None:
         self.http = http
         self.settings = settings
+        self._warm = False
 
-    def form(self, query: Query, code: str, page: int) -> dict[str, str]:
-        return {
-            "page": str(page),
-            "companyCd": code,
-            "isNewThree": "1",
-            "keyword": query.keyword or "",
-            "startTime": query.start.isoformat() if query.start else "",
-            "endTime": query.end.isoformat() if query.end else "",
-            "disclosureType[]": ",".join(query.categories),
-            "sortfield": "publishDate",
-            "sorttype": "desc",
-        }
+    def form(self, query: Query, code: str, page: int) -> list[tuple[str, str]]:
+        """The form the sites' own page posts: array fields as one repeated key per value
+        (``disclosureType[]=9503&disclosureType[]=9504``), left out when unused (akshare PR #3527)."""
+        fields = [
+            ("page", str(page)),
+            ("companyCd", code),
+            ("isNewThree", "1"),
+            ("keyword", query.keyword or ""),
+            ("startTime", query.start.isoformat() if query.start else ""),
+            ("endTime", query.end.isoformat() if query.end else ""),
+            ("sortfield", "publishDate"),
+            ("sorttype", "desc"),
+        ]
+        return fields + [("disclosureType[]", c) for c in query.categories]
+
+    def headers(self) -> dict[str, str]:
+        page = type(self)._page(self.settings)
+        return {"Referer": page, "Origin": page.split("/disclosure/")[0], "X-Requested-With": "XMLHttpRequest"}
+
+    def warm_up(self) -> None:
+        """Visit the announcement page once, as a browser does, for the cookies the API expects;
+        a direct POST without them is answered 403 (akshare #4073). Its own failure is not fatal."""
+        if self._warm:
+            return
+        self._warm = True
+        try:
+            self.http.get_bytes(type(self)._page(self.settings), headers={"Accept": "text/html,*/*"})
+        except PipelineError as exc:
+            log.info("%s: warm-up page not available (%s); querying anyway", self.source, exc)
 
     def _fetch(self, query: Query, code: str, page: int) -> Page:
+        self.warm_up()
         url = type(self)._endpoint(self.settings)
-        payload = self.http.get_json(url, method="POST", params={"callback": "cb"}, data=self.form(query, code, page))
+        payload = self.http.get_json(
+            url, method="POST", params={"callback": "cb"}, data=self.form(query, code, page), headers=self.headers()
+        )
         return parse_disclosure_page(payload, self.settings, self.source, type(self)._pdf, url=url)
 
     def search(self, query: Query) -> ScrapeResult:
@@ -123,9 +148,11 @@ class BseAdapter(_DisclosureAdapter):
     source: Exchange = "bse"
     _endpoint = staticmethod(urls.bse_announcements)
     _pdf = staticmethod(urls.bse_pdf)
+    _page = staticmethod(urls.bse_announcement_page)
 
 
 class NeeqAdapter(_DisclosureAdapter):
     source: Exchange = "neeq"
     _endpoint = staticmethod(urls.neeq_announcements)
     _pdf = staticmethod(urls.neeq_pdf)
+    _page = staticmethod(urls.neeq_announcement_page)

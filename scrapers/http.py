@@ -241,10 +241,15 @@ class HttpClient:
         """Fetch and parse JSON/JSONP. HTML firewall pages and garbage raise ExchangeResponseError;
         a 200 firewall page is also classed as a block when it says so."""
         body, resp = self.get_bytes(url, method=method, **kwargs)
-        text = decode_text(body, resp.encoding if "charset" in resp.headers.get("Content-Type", "") else None)
-        if looks_like_html(text) and _is_block_page(text):
-            raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url, status=resp.status_code)
-        return parse_json_payload(text, url=url, status=resp.status_code)
+        return decode_json(body, resp, url)
+
+
+def decode_json(body: bytes, resp: requests.Response, url: str) -> Any:
+    """A body as JSON/JSONP, or a clear error (a firewall page is a :class:`BlockedError`)."""
+    text = decode_text(body, resp.encoding if "charset" in resp.headers.get("Content-Type", "") else None)
+    if looks_like_html(text) and _is_block_page(text):
+        raise BlockedError(f"firewall page instead of data: {snippet(text)!r}", url=url, status=resp.status_code)
+    return parse_json_payload(text, url=url, status=resp.status_code)
 
 
 _BLOCK_WORDS = ("访问被拒绝", "访问受限", "安全验证", "waf", "forbidden", "captcha", "验证码", "拦截")

@@ -41,6 +41,8 @@ def _first(v: Any) -> str:
 
 def parse_ann_list(payload: Any, settings: Settings, *, url: str | None = None) -> Page:
     data = expect_dict(payload, what="SZSE annList", url=url)
+    if data == {}:
+        return Page([])  # past the last page SZSE answers {}: the end, not an error
     if "data" not in data:
         raise ExchangeResponseError("SZSE annList has no 'data'", url=url, snippet=str(list(data))[:120])
     anns = []

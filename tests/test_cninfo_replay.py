@@ -76,13 +76,13 @@ def test_stock_code_uses_the_org_id_from_the_stock_list(replay, tmp_path: Path) 
 def test_keyword_category_and_dates_filter_and_highlight_is_stripped(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     s = replay_settings(replay, tmp_path)
     q = Query(
-        keyword="招股说明书", categories=("category_scgkfx_szsh",), start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)
+        keyword="招股说明书", categories=("category_sf_szsh",), start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)
     )
     result = CninfoAdapter(HttpClient(s), s).search(q)
     assert sorted(a.sec_code for a in result.announcements) == ["301563", "603418", "688775", "920100"]
     assert all("<em>" not in a.title and "招股说明书" in a.title for a in result.announcements)
     form = next(h[2] for h in replay.hits if h[1] == "/new/hisAnnouncement/query")
-    assert form["category"] == ["category_scgkfx_szsh;"] and form["seDate"] == ["2025-01-01~2025-12-31"]
+    assert form["category"] == ["category_sf_szsh;"] and form["seDate"] == ["2025-01-01~2025-12-31"]
 
 
 def test_no_match_serves_the_recorded_empty_page(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -55,7 +55,7 @@ def test_every_flag_has_help_text() -> None:
 
 def test_category_names_users_write_are_accepted() -> None:
     assert resolve_category("年报") == "category_ndbg_szsh"
-    assert resolve_category("招股说明书") == "category_scgkfx_szsh"
+    assert resolve_category("招股说明书") == "category_sf_szsh"
     assert resolve_category("category_ndbg_szsh") == "category_ndbg_szsh"
     with pytest.raises(ConfigError, match="unknown category"):
         RunParams.checked(categories=["category_nonexistent"])
