@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ad-hoc run with filters")
     common(run)
     run.add_argument("--code", action="append", default=[], help="six-digit stock code, repeatable")
+    run.add_argument(
+        "--company", action="append", default=[], help="company by short name or pinyin initials, e.g. 三联锻造"
+    )
     run.add_argument("--start", type=_date, default=None, help="first publication date, YYYY-MM-DD (Beijing time)")
     run.add_argument("--end", type=_date, default=None, help="last publication date, YYYY-MM-DD (Beijing time)")
     run.add_argument("--max-documents", type=_positive, default=None, help="process at most N documents (≥ 1)")
@@ -228,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     runner = _task_runner(args.task_runner, args.workers or settings.max_workers)
     ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
     with ctx as run_settings, using_settings(run_settings):
+        if args.cmd == "run" and args.company:
+            from flows.api import resolve_company
+
+            try:
+                params.codes += [resolve_company(name, run_settings) for name in args.company]
+            except ConfigError as exc:
+                log.error("%s", exc)
+                return EXIT_USAGE
         if args.cmd == "run":
             start, end = args.start, args.end
             if args.replay and start is None and end is None:

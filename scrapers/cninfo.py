@@ -69,6 +69,21 @@ def parse_stock_list(raw: bytes) -> dict[str, StockInfo]:
     return out
 
 
+def find_companies(stocks: dict[str, StockInfo], text: str) -> list[StockInfo]:
+    """Companies by code, short name or pinyin initials (三联锻造, slds, 001282), best matches first:
+    an exact match wins; otherwise every name or pinyin that starts with, then contains, the text."""
+    t = text.strip().lower()
+    if not t:
+        return []
+    a_shares = [s for s in stocks.values() if s.category.startswith("A") or s.code.startswith(("92", "8", "4"))]
+    exact = [s for s in a_shares if t in (s.code, s.name.lower(), s.pinyin.lower())]
+    if exact:
+        return exact
+    starts = [s for s in a_shares if s.name.lower().startswith(t) or s.pinyin.lower().startswith(t)]
+    contains = [s for s in a_shares if s not in starts and t in s.name.lower()]
+    return starts + contains
+
+
 def org_id_from_stock_page(html: str) -> str | None:
     """cninfo's ``/new/disclosure/stock?stockCode=…`` page embeds ``var orgId = "gssh0600519";``."""
     m = re.search(r"""var\s+orgId\s*=\s*["']([\w]+)["']""", html)

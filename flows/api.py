@@ -1,0 +1,155 @@
+"""The Python API for notebooks and scripts: the same code the flows run, as DataFrames.
+
+    from flows.api import company, search, extract, run
+
+    company("三联锻造")                        # → [StockInfo(code='001282', …)]
+    df = search(company="sldz", categories=["首发"], start="2023-01-01", end="2023-12-31")
+    ex = extract("prospectus.pdf", tables=["关联交易"])
+    ex.patents, ex.competitors, ex.table("关联交易-销售")   # DataFrames
+    path = run(codes=["001282"], start="2023-01-01", end="2023-12-31")   # the whole pipeline
+
+``search`` and ``extract`` need no Prefect; ``run`` is the ad-hoc flow (embedded Prefect), so its
+workbook, cache and manifest are the ones a flow run writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.errors import ConfigError
+from core.params import RunParams
+from core.records import DocumentExtraction
+from core.settings import Settings, current_settings
+from extractors.document import extract_document
+from extractors.recipes import load_recipes, select
+from scrapers.base import Query
+from scrapers.cninfo import CninfoAdapter, StockInfo, find_companies
+from scrapers.http import HttpClient
+from scrapers.registry import adapter_for
+
+
+def company(text: str, settings: Settings | None = None) -> list[StockInfo]:
+    """Companies whose code, short name or pinyin initials match ``text`` (best first)."""
+    s = settings or current_settings()
+    with HttpClient(s) as http:
+        return find_companies(CninfoAdapter(http, s).stocks(), text)
+
+
+def resolve_company(text: str, settings: Settings | None = None) -> str:
+    """The one code ``text`` names; ambiguous or unknown names raise ConfigError listing candidates."""
+    found = company(text, settings)
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        raise ConfigError(f"no company matches {text!r}")
+    listed = ", ".join(f"{c.code} {c.name}" for c in found[:10])
+    raise ConfigError(f"{text!r} matches {len(found)} companies: {listed}{' …' if len(found) > 10 else ''}")
+
+
+def search(
+    codes: Sequence[str] = (),
+    *,
+    company: str | None = None,
+    keyword: str | None = None,
+    categories: Sequence[str] = (),
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    exchange: str = "cninfo",
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Announcements (nothing is downloaded): one row each, categories by name or code."""
+    s = settings or current_settings()
+    all_codes = [*codes, *([resolve_company(company, s)] if company else [])]
+    params = RunParams.checked(
+        exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end
+    )
+    query = Query(
+        codes=tuple(params.codes), keyword=params.keyword, categories=tuple(params.categories),
+        start=params.start, end=params.end,
+    )  # fmt: skip
+    with HttpClient(s) as http:
+        result = adapter_for(params.exchange, http, s).search(query)
+    return pd.DataFrame(
+        [
+            {
+                "来源": a.source,
+                "代码": a.sec_code,
+                "简称": a.sec_name,
+                "日期": a.published,
+                "标题": a.title,
+                "类别": a.category,
+                "PDF": a.pdf_url,
+                "key": a.key,
+            }
+            for a in result.announcements
+        ],
+        columns=["来源", "代码", "简称", "日期", "标题", "类别", "PDF", "key"],
+    )
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """One document's results; each part converts to a DataFrame."""
+
+    record: DocumentExtraction
+
+    @property
+    def patents(self) -> pd.DataFrame:
+        return _frame([p.model_dump(mode="json", exclude={"doc_key"}) for p in self.record.patents])
+
+    @property
+    def competitors(self) -> pd.DataFrame:
+        return _frame([c.model_dump(mode="json", exclude={"doc_key"}) for c in self.record.competitors])
+
+    @property
+    def sections(self) -> pd.DataFrame:
+        return _frame([s.model_dump(mode="json", exclude={"doc_key", "text"}) for s in self.record.sections])
+
+    def table(self, recipe: str) -> pd.DataFrame:
+        """The rows of one recipe's tables, a column per recipe column (numbers parsed)."""
+        rows = []
+        for r in self.record.recipe_rows:
+            if r.recipe == recipe:
+                rows.append(
+                    {
+                        "页码": r.page,
+                        "表": r.table,
+                        "单位": r.unit,
+                        **{c.column: c.value if c.value is not None else c.text for c in r.cells},
+                    }
+                )
+        return _frame(rows)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (*self.record.warnings, *self.record.recipe_notes)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows)
+
+
+def extract(
+    pdf: str | Path, *, tables: Sequence[str] = (), recipes_file: Path | None = None, use_tabula: bool = False
+) -> Extraction:
+    """Extract one PDF on disk: patents, competitors, sections and the named tables."""
+    path = Path(pdf)
+    chosen = select(load_recipes(recipes_file), tables) if tables else []
+    return Extraction(extract_document(path, path.name, use_tabula=use_tabula, recipes=chosen))
+
+
+def run(**parameters: Any) -> Path:
+    """The ad-hoc pipeline (embedded Prefect) with the flow's parameters; returns the workbook path.
+    A failed run raises with its state's message; a partial one returns its workbook."""
+    from flows.pipeline import adhoc_flow
+
+    state = adhoc_flow(**parameters, return_state=True)
+    if state.is_failed():
+        raise RuntimeError(f"run failed: {state.message} (workbook: {state.result(raise_on_failure=False)})")
+    return Path(str(state.result()))

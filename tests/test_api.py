@@ -1,0 +1,48 @@
+"""The Python API against the replay: the same code the flows run, as DataFrames."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import ConfigError
+from flows import api
+from tests.conftest import PDF, replay_settings
+
+
+def test_company_by_short_name_pinyin_or_code(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = replay_settings(replay, tmp_path)
+    (by_name,) = api.company("三联锻造", s)
+    assert by_name.code == "001282"
+    # pinyin initials are often shared: 'sldz' names three listed companies, 三联锻造 among them
+    assert "001282" in [c.code for c in api.company("sldz", s)] and len(api.company("sldz", s)) == 3
+    assert [c.code for c in api.company("001282", s)] == ["001282"]
+
+
+def test_an_ambiguous_name_lists_the_candidates(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = replay_settings(replay, tmp_path)
+    with pytest.raises(ConfigError, match=r"matches \d+ companies: "):
+        api.resolve_company("sldz", s)
+    with pytest.raises(ConfigError, match="no company matches"):
+        api.resolve_company("不存在的公司名称", s)
+
+
+def test_search_returns_a_dataframe_and_downloads_nothing(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = replay_settings(replay, tmp_path)
+    df = api.search(company="三联锻造", categories=["首发"], start="2023-01-01", end="2023-12-31", settings=s)
+    assert list(df.columns) == ["来源", "代码", "简称", "日期", "标题", "类别", "PDF", "key"]
+    assert set(df["代码"]) == {"001282"} and len(df) == 2
+    assert not [h for h in replay.hits if h[1].startswith("/finalpage/")]
+
+
+def test_extract_gives_dataframes_for_patents_competitors_and_tables() -> None:
+    ex = api.extract(PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf")
+    assert len(ex.patents) == 58 and ex.patents.loc[0, "number"] == "ZL200810120701.3"
+    assert "深圳市凯中精密技术股份有限公司" in set(ex.competitors["name"])
+    moutai = api.extract(
+        PDF / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf", tables=["关联交易-采购"]
+    )
+    purchases = moutai.table("关联交易-采购")
+    assert (
+        purchases.loc[0, "关联方"] == "中国贵州茅台酒厂（集团）有限责任公司"
+        and purchases.loc[0, "本期发生额"] == 2466052249.25
+    )
