@@ -92,6 +92,11 @@ class LLMError(PipelineError):
     """The LLM endpoint failed (after retries)."""
 
 
+class LLMUnavailableError(LLMError):
+    """The circuit breaker is open: the endpoint failed too many times in a row, so the remaining
+    items are skipped at once instead of each waiting out its own timeouts and retries."""
+
+
 class LLMInvalidOutputError(LLMError):
     """The model's answer did not validate against the expected schema after every re-ask."""
 

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = 3
     llm_max_input_chars: int = 6000
     llm_offline: bool = False
+    #: endpoint failures in a row after which the rest of the run's LLM items are skipped (0 = never)
+    llm_breaker_threshold: int = 3
 
     # --- deadlines: a stalled endpoint fails fast and clearly -----------------------------------------
     #: the whole run (Prefect flow timeout)

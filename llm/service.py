@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import LLMInvalidOutputError, LLMTruncatedError
+from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError, LLMUnavailableError
 from core.records import LLMUsage
 from core.sqlite import connect, open_store
 from llm import prompts
@@ -98,12 +98,20 @@ def parse_answer(text: str, schema: type[T]) -> T:
 
 class LLMService:
     def __init__(
-        self, model: Model, cache: Cache | None = None, *, max_reasks: int = 2, max_input_chars: int = 6000
+        self,
+        model: Model,
+        cache: Cache | None = None,
+        *,
+        max_reasks: int = 2,
+        max_input_chars: int = 6000,
+        breaker_threshold: int = 3,
     ) -> None:
         self.model = model
         self.cache = cache
         self.max_reasks = max_reasks
         self.max_input_chars = max_input_chars
+        self.breaker_threshold = breaker_threshold
+        self._failures_in_a_row = 0
         self.usage: list[LLMUsage] = []
         self._lock = threading.Lock()
 
@@ -140,7 +148,7 @@ class LLMService:
         prompt_tokens = completion_tokens = 0
         last_error = last_text = ""
         for attempt in range(1, self.max_reasks + 2):
-            raw = self.model.complete(prompt, history)
+            raw = self._complete(prompt, history)
             prompt_tokens += raw.prompt_tokens
             completion_tokens += raw.completion_tokens
             last_text = raw.text
@@ -175,6 +183,24 @@ class LLMService:
         raise LLMInvalidOutputError(
             f"{prompt.task}: no valid answer after {self.max_reasks + 1} attempts: {last_error}", raw=last_text
         )
+
+    def _complete(self, prompt: Prompt, history: list[dict[str, str]]) -> Any:
+        """One call through the circuit breaker: after ``breaker_threshold`` endpoint failures in a
+        row (timeouts, 5xx, refused), the endpoint is not called again in this run."""
+        with self._lock:
+            if self.breaker_threshold and self._failures_in_a_row >= self.breaker_threshold:
+                raise LLMUnavailableError(
+                    f"{prompt.task}: skipped, the endpoint failed {self._failures_in_a_row} times in a row"
+                )
+        try:
+            raw = self.model.complete(prompt, history)
+        except LLMError:
+            with self._lock:
+                self._failures_in_a_row += 1
+            raise
+        with self._lock:
+            self._failures_in_a_row = 0
+        return raw
 
     def run_task(self, task: Task[Any, Any, R], item: Any) -> R:
         """Any registered task on one item: payload (long text cut to ``max_input_chars``), prompt,

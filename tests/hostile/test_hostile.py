@@ -358,3 +358,26 @@ def test_a_redirect_within_the_configured_host_is_followed(srv: HostileServer, t
     srv.routes["/real.pdf"] = serve_pdf(PDF_BYTES)
     s = settings(srv, tmp_path)
     assert Path(downloader(s).fetch(ann(srv)).path).read_bytes() == PDF_BYTES
+
+
+def test_a_failing_llm_endpoint_trips_the_breaker_and_the_rest_is_skipped() -> None:
+    from core.errors import LLMUnavailableError
+    from llm.service import LLMService
+    from llm.tasks import TASKS
+
+    class Down:
+        model_id, backend = "m", "fake"
+        calls = 0
+
+        def complete(self, prompt: Any, history: Any) -> Any:
+            Down.calls += 1
+            raise LLMError("m: APITimeoutError: Request timed out.")
+
+    svc = LLMService(Down(), breaker_threshold=3)
+    errors = []
+    for _ in range(10):
+        try:
+            svc.run_task(TASKS["announcement"], ann_for_llm())
+        except LLMError as exc:
+            errors.append(type(exc))
+    assert Down.calls == 3 and errors.count(LLMUnavailableError) == 7
