@@ -201,6 +201,9 @@ def judge(report: RunReport, flow_name: str, attempted: int) -> tuple[Literal["c
     (ad-hoc), or every document failed: failed. A daily window with nothing new is completed."""
     docs_ok = len(report.extractions)
     failed_keys = {f.key for f in report.failures}
+    query_failed = [f for f in report.failures if f.stage == "scrape" and f.key.endswith(":query")]
+    if query_failed:
+        return "failed", f"the query failed: {query_failed[0].text[:300]}"
     if not report.announcements:
         if flow_name == "daily":
             return "completed", "no new announcements in the window"
@@ -233,7 +236,12 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
         flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC), recipes=recipes
     )
     try:
-        scraped = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(params, settings)
+        try:
+            scraped = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(params, settings)
+        except PipelineError as exc:  # the query itself failed: the run fails, clearly, with its workbook
+            report.failures.append(Failure.of(f"{params.exchange}:query", "scrape", exc))
+            logger.error("the %s query failed: %s", params.exchange, exc)
+            scraped = ScrapeResult(source=params.exchange)
         announcements = scraped.announcements
         report.announcements = announcements
         report.warnings += scraped.warnings
@@ -247,7 +255,7 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                     message=f"{why}; row: {raw}",
                 )
             )
-        if not announcements:
+        if not announcements and not report.failures:
             report.warnings.append(_no_match_hint(params))
             logger.warning(report.warnings[-1])
 

@@ -31,7 +31,8 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
         monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
 
-        first = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
+        state = adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), return_state=True)
+        first = Path(state.result())
         downloads = [h for h in srv.hits if h[1].startswith("/finalpage/")]
         assert len(downloads) == 11
 
@@ -89,11 +90,12 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
         # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
         from prefect.client.orchestration import get_client
-        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
         keys = ArtifactFilterKey(any_=["prospectus-workbook", "prospectus-documents"])
         with get_client(sync_client=True) as client:  # fails with 422 under fastapi>=0.151 (see pyproject)
-            arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=keys), limit=10)
+            this_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=keys, flow_run_id=this_run), limit=10)
         by_key = {a.key: a for a in arts}
         assert by_key["prospectus-workbook"].type in {"link", "markdown"}
         assert first.name in str(by_key["prospectus-workbook"].data)
