@@ -132,16 +132,6 @@ def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rules = _rules(edges)
     verticals = [e for e in edges if e["orientation"] == "v"]
     tol = RULE_TOLERANCE
-
-    def joined(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
-        lo, hi = max(a[1], b[1]), min(a[2], b[2])
-        return any(
-            float(v["top"]) <= a[0] + tol
-            and float(v["bottom"]) >= b[0] - tol
-            and lo - tol <= float(v["x0"]) <= hi + tol
-            for v in verticals
-        )
-
     blocks = _blocks(rules, verticals)
     out: list[dict[str, Any]] = []
     for block in blocks:
