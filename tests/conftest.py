@@ -54,6 +54,21 @@ def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield server
 
 
+@pytest.fixture
+def replay_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The replay server, with the environment a flow reads its settings from pointing at it
+    (every exchange URL, a private data and outputs folder, no politeness gap)."""
+    from replay import ReplayServer
+
+    with ReplayServer(CORPUS) as server:
+        for name, url in server.settings_overrides().items():
+            monkeypatch.setenv("PP_" + name.upper(), url)
+        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+        yield server
+
+
 def replay_settings(server: Any, tmp_path: Path, **overrides: Any) -> Settings:
     """Settings pointing every exchange at the replay ``server``."""
     return make_settings(tmp_path, **{**server.settings_overrides(), **overrides})

@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 from core.manifest import Manifest
 from replay import ReplayServer
 from report import SHEETS
-from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.prefect
 
@@ -21,100 +20,95 @@ def rows(ws) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     return [dict(zip(values[0], r, strict=True)) for r in values[1:]]
 
 
-def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer) -> None:
     from flows.pipeline import adhoc_flow, daily_flow
 
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+    srv = replay_env
 
-        state = adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), return_state=True)
-        first = Path(state.result())
-        downloads = [h for h in srv.hits if h[1].startswith("/finalpage/")]
-        assert len(downloads) == 11
+    state = adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), return_state=True)
+    first = Path(state.result())
+    downloads = [h for h in srv.hits if h[1].startswith("/finalpage/")]
+    assert len(downloads) == 11
 
-        wb = load_workbook(first)
-        assert wb.sheetnames == list(SHEETS)
-        anns = rows(wb["Announcements"])
-        assert len(anns) == 11 and {a["代码"] for a in anns} >= {
-            "001282",
-            "301563",
-            "603418",
-            "688775",
-            "920100",
-            "600519",
-            "000430",
-            "002638",
-            "300626",
-            "002335",
-        }
-        docs = {d["代码"] + str(d["页数"]): d for d in rows(wb["Documents"])}
-        assert len(docs) == 11 and all(len(str(d["sha256"])) == 64 for d in docs.values())
-        moutai = docs["600519143"]
-        assert moutai["页数"] == 143 and moutai["字节"] == 3626217
-        # the complete real prospectuses: stated vs extracted patent counts
-        assert (docs["002638398"]["专利数(声明)"], docs["002638398"]["专利数(提取)"]) == (166, 166)
-        assert docs["002638398"]["专利核对"] == "一致"
-        assert docs["002335376"]["专利数(提取)"] == 46 and docs["002335376"]["专利核对"] == "无数量声明"
+    wb = load_workbook(first)
+    assert wb.sheetnames == list(SHEETS)
+    anns = rows(wb["Announcements"])
+    assert len(anns) == 11 and {a["代码"] for a in anns} >= {
+        "001282",
+        "301563",
+        "603418",
+        "688775",
+        "920100",
+        "600519",
+        "000430",
+        "002638",
+        "300626",
+        "002335",
+    }
+    docs = {d["代码"] + str(d["页数"]): d for d in rows(wb["Documents"])}
+    assert len(docs) == 11 and all(len(str(d["sha256"])) == 64 for d in docs.values())
+    moutai = docs["600519143"]
+    assert moutai["页数"] == 143 and moutai["字节"] == 3626217
+    # the complete real prospectuses: stated vs extracted patent counts
+    assert (docs["002638398"]["专利数(声明)"], docs["002638398"]["专利数(提取)"]) == (166, 166)
+    assert docs["002638398"]["专利核对"] == "一致"
+    assert docs["002335376"]["专利数(提取)"] == 46 and docs["002335376"]["专利核对"] == "无数量声明"
 
-        patents = rows(wb["Patents"])
-        by_code: dict[object, list[dict[str, object]]] = {}
-        for p in patents:
-            by_code.setdefault(p["代码"], []).append(p)
-        assert {k: len(v) for k, v in by_code.items()} == {"002638": 166, "300626": 58, "002335": 46}
-        first_patent = by_code["002638"][0]
-        assert (first_patent["专利号"], first_patent["专利类型"], first_patent["页码"], first_patent["序号"]) == (
-            "200610157350.4",
-            "发明",
-            181,
-            "1",
-        )
-        assert first_patent["专利名称"] == "变色LED灯控制系统及控制方法" and first_patent["专利权人"] == "发行人"
-        assert [p["状态"] for p in by_code["002335"]].count("申请中") == 5
-        comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
-        assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
-        assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
-        assert comps["江西联创光电科技股份有限公司"]["角色"] == "competitor"
-        assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
-        assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
-        assert {c["角色"] for c in comps.values()} <= {"competitor", "customer", "supplier", "other", "unknown"}
-        summaries = rows(wb["Summaries"])
-        assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
-        assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)
-        assert len(rows(wb["Tables"])) >= 270
-        info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
-        assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 11
+    patents = rows(wb["Patents"])
+    by_code: dict[object, list[dict[str, object]]] = {}
+    for p in patents:
+        by_code.setdefault(p["代码"], []).append(p)
+    assert {k: len(v) for k, v in by_code.items()} == {"002638": 166, "300626": 58, "002335": 46}
+    first_patent = by_code["002638"][0]
+    assert (first_patent["专利号"], first_patent["专利类型"], first_patent["页码"], first_patent["序号"]) == (
+        "200610157350.4",
+        "发明",
+        181,
+        "1",
+    )
+    assert first_patent["专利名称"] == "变色LED灯控制系统及控制方法" and first_patent["专利权人"] == "发行人"
+    assert [p["状态"] for p in by_code["002335"]].count("申请中") == 5
+    comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
+    assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
+    assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
+    assert comps["江西联创光电科技股份有限公司"]["角色"] == "competitor"
+    assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
+    assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
+    assert {c["角色"] for c in comps.values()} <= {"competitor", "customer", "supplier", "other", "unknown"}
+    summaries = rows(wb["Summaries"])
+    assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
+    assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)
+    assert len(rows(wb["Tables"])) >= 270
+    info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
+    assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 11
 
-        # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
-        from prefect.client.orchestration import get_client
-        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+    # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
-        keys = ArtifactFilterKey(any_=["prospectus-workbook", "prospectus-documents"])
-        with get_client(sync_client=True) as client:  # fails with 422 under fastapi>=0.151 (see pyproject)
-            this_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
-            arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=keys, flow_run_id=this_run), limit=10)
-        by_key = {a.key: a for a in arts}
-        assert by_key["prospectus-workbook"].type in {"link", "markdown"}
-        assert first.name in str(by_key["prospectus-workbook"].data)
-        assert by_key["prospectus-documents"].type == "table" and "001282" in str(by_key["prospectus-documents"].data)
+    keys = ArtifactFilterKey(any_=["prospectus-workbook", "prospectus-documents"])
+    with get_client(sync_client=True) as client:  # fails with 422 under fastapi>=0.151 (see pyproject)
+        this_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=keys, flow_run_id=this_run), limit=10)
+    by_key = {a.key: a for a in arts}
+    assert by_key["prospectus-workbook"].type in {"link", "markdown"}
+    assert first.name in str(by_key["prospectus-workbook"].data)
+    assert by_key["prospectus-documents"].type == "table" and "001282" in str(by_key["prospectus-documents"].data)
 
-        # a rerun downloads nothing and processes nothing again
-        second = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
-        assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 11
-        info2 = {r["item"]: r["value"] for r in rows(load_workbook(second)["Run info"])}
-        assert info2["documents already processed (skipped)"] == 11 and info2["LLM cached"] > 0
-        assert len(rows(load_workbook(second)["Patents"])) == 270
+    # a rerun downloads nothing and processes nothing again
+    second = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
+    assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 11
+    info2 = {r["item"]: r["value"] for r in rows(load_workbook(second)["Run info"])}
+    assert info2["documents already processed (skipped)"] == 11 and info2["LLM cached"] > 0
+    assert len(rows(load_workbook(second)["Patents"])) == 270
 
-        # daily: first run looks back one day from "today"; the next starts where it ended
-        daily_flow(today=dt.date(2025, 9, 25), lookback_days=10)
-        daily_flow(today=dt.date(2025, 9, 30))
-        manifest = Manifest(tmp_path / "data" / "manifest.sqlite")
-        assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
-        windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"][-2:]
-        assert windows == ["2025-09-15~2025-09-25", "2025-09-25~2025-09-30"]
+    # daily: first run looks back one day from "today"; the next starts where it ended
+    daily_flow(today=dt.date(2025, 9, 25), lookback_days=10)
+    daily_flow(today=dt.date(2025, 9, 30))
+    manifest = Manifest(tmp_path / "data" / "manifest.sqlite")
+    assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
+    windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"][-2:]
+    assert windows == ["2025-09-15~2025-09-25", "2025-09-25~2025-09-30"]
 
 
 def test_served_daily_deployment_has_the_cron_schedule() -> None:
@@ -135,30 +129,27 @@ def test_served_daily_deployment_has_the_cron_schedule() -> None:
     assert "YYYY-MM-DD" in params["start"]["description"]
 
 
-def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_documents_are_reported_and_the_rest_carry_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
     from flows.pipeline import adhoc_flow
     from replay import Scripted
 
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        moutai = next(e for e in srv.catalogue if e.sec_code == "600519")
-        zjj = next(e for e in srv.catalogue if e.sec_code == "000430")
-        srv.script(
-            "/" + moutai.adjunct_url,
-            Scripted(200, b"<html><body>\xe6\x96\x87\xe4\xbb\xb6\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</body></html>"),
-        )
-        srv.script("/" + zjj.adjunct_url, Scripted(200, zjj.pdf.read_bytes()[:100_000]))  # truncated body
+    srv = replay_env
+    moutai = next(e for e in srv.catalogue if e.sec_code == "600519")
+    zjj = next(e for e in srv.catalogue if e.sec_code == "000430")
+    srv.script(
+        "/" + moutai.adjunct_url,
+        Scripted(200, b"<html><body>\xe6\x96\x87\xe4\xbb\xb6\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</body></html>"),
+    )
+    srv.script("/" + zjj.adjunct_url, Scripted(200, zjj.pdf.read_bytes()[:100_000]))  # truncated body
 
-        state = adhoc_flow(
-            categories=["category_ndbg_szsh"], start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1), return_state=True
-        )
-        # every document failed: the run says so, and its workbook still explains why
-        assert state.is_failed() and "all 2 documents failed" in state.message
-        wb = load_workbook(state.result(raise_on_failure=False))
+    state = adhoc_flow(
+        categories=["category_ndbg_szsh"], start=dt.date(2015, 1, 1), end=dt.date(2026, 1, 1), return_state=True
+    )
+    # every document failed: the run says so, and its workbook still explains why
+    assert state.is_failed() and "all 2 documents failed" in state.message
+    wb = load_workbook(state.result(raise_on_failure=False))
     anns = {a["代码"]: a for a in rows(wb["Announcements"])}
     assert "InvalidPDFError" in str(anns["600519"]["状态"]) and "HTML page" in str(anns["600519"]["状态"])
     assert "truncated" in str(anns["000430"]["状态"])
@@ -170,7 +161,7 @@ def test_bad_documents_are_reported_and_the_rest_carry_on(tmp_path: Path, monkey
 
 
 def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
 ) -> None:
     """Only a PipelineError is a document failure; any other exception is a bug and fails the run."""
     import flows.pipeline
@@ -180,18 +171,14 @@ def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
         raise KeyError("a programming error, not a bad PDF")
 
     monkeypatch.setattr(flows.pipeline, "extract_document", broken)
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        with pytest.raises(KeyError, match="programming error"):
-            adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
+    with pytest.raises(KeyError, match="programming error"):
+        adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
     assert not list((tmp_path / "outputs").glob("*.xlsx"))  # no green run with an empty workbook
 
 
-def test_a_stalled_stage_fails_its_document_at_the_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stalled_stage_fails_its_document_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
     import time
 
     import flows.pipeline
@@ -201,38 +188,26 @@ def test_a_stalled_stage_fails_its_document_at_the_deadline(tmp_path: Path, monk
         time.sleep(6)  # a thread cannot be interrupted: the run records the deadline, then ends
 
     monkeypatch.setattr(flows.pipeline, "extract_document", stalled)
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        monkeypatch.setenv("PP_EXTRACT_TIMEOUT_S", "2")
-        state = adhoc_flow(codes=["300626"], start=dt.date(2017, 1, 1), end=dt.date(2017, 12, 31), return_state=True)
+    monkeypatch.setenv("PP_EXTRACT_TIMEOUT_S", "2")
+    state = adhoc_flow(codes=["300626"], start=dt.date(2017, 1, 1), end=dt.date(2017, 12, 31), return_state=True)
     assert state.is_failed() and "all 1 documents failed" in state.message
     info = [(r["item"], r["value"]) for r in rows(load_workbook(state.result(raise_on_failure=False))["Run info"])]
     assert any(item == "failure: extract" and "DeadlineExceededError" in str(value) for item, value in info)
 
 
 def test_table_recipes_from_a_flow_run_are_merged_into_one_sheet(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
 ) -> None:
     from flows.pipeline import adhoc_flow
 
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        state = adhoc_flow(
-            categories=["年报"],
-            start=dt.date(2015, 1, 1),
-            end=dt.date(2026, 1, 1),
-            tables=["关联交易"],
-            llm=False,
-            return_state=True,
-        )
+    state = adhoc_flow(
+        categories=["年报"],
+        start=dt.date(2015, 1, 1),
+        end=dt.date(2026, 1, 1),
+        tables=["关联交易"],
+        llm=False,
+        return_state=True,
+    )
     assert state.is_completed(), state.message
     wb = load_workbook(state.result())
     sales = rows(wb["关联交易销售"])

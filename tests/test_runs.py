@@ -12,6 +12,7 @@ import pytest
 from core.errors import ConfigError
 from core.params import RunParams, resolve_category
 from core.records import Announcement, DocumentExtraction, Failure
+from replay import ReplayServer
 from report import RunReport
 
 
@@ -120,33 +121,27 @@ def test_exit_codes_follow_the_state() -> None:
 
 @pytest.mark.prefect
 def test_daily_window_advances_only_after_a_run_that_did_not_fail(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
 ) -> None:
     from core.manifest import Manifest
     from flows.pipeline import daily_flow
-    from replay import ReplayServer, Scripted
-    from tests.conftest import CORPUS
+    from replay import Scripted
 
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        monkeypatch.setenv("PP_MAX_RETRIES", "0")
-        manifest = Manifest(tmp_path / "data" / "manifest.sqlite")
+    srv = replay_env
+    monkeypatch.setenv("PP_MAX_RETRIES", "0")
+    manifest = Manifest(tmp_path / "data" / "manifest.sqlite")
 
-        assert daily_flow(today=dt.date(2025, 9, 20), lookback_days=5, return_state=True).is_completed()
-        assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 20)
+    assert daily_flow(today=dt.date(2025, 9, 20), lookback_days=5, return_state=True).is_completed()
+    assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 20)
 
-        # the exchange blocks the query: the run fails, and the window must not move
-        srv.script("/new/hisAnnouncement/query", Scripted(403, b"<html>Access Denied</html>"))
-        failed = daily_flow(today=dt.date(2025, 9, 25), return_state=True)
-        assert failed.is_failed()
-        assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 20)
+    # the exchange blocks the query: the run fails, and the window must not move
+    srv.script("/new/hisAnnouncement/query", Scripted(403, b"<html>Access Denied</html>"))
+    failed = daily_flow(today=dt.date(2025, 9, 25), return_state=True)
+    assert failed.is_failed()
+    assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 20)
 
-        # the next run starts where the last good one ended, so nothing in between is lost
-        assert not daily_flow(today=dt.date(2025, 9, 30), return_state=True).is_failed()
-        windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"]
-        assert windows[0] == "2025-09-15~2025-09-20" and windows[-1] == "2025-09-20~2025-09-30"
-        assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
+    # the next run starts where the last good one ended, so nothing in between is lost
+    assert not daily_flow(today=dt.date(2025, 9, 30), return_state=True).is_failed()
+    windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"]
+    assert windows[0] == "2025-09-15~2025-09-20" and windows[-1] == "2025-09-20~2025-09-30"
+    assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from replay import ReplayServer
+
 pytestmark = pytest.mark.prefect
 
 
@@ -42,7 +44,9 @@ def test_daily_cron_in_beijing_time_is_scheduled_at_1030_utc() -> None:
     assert {r.state.type.value for r in runs} == {"SCHEDULED"}
 
 
-def test_deployment_run_with_parameters_executes_the_flow(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deployment_run_with_parameters_executes_the_flow(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
     """What `prefect deployment run prospectus-adhoc/adhoc -p codes='["300626"]' -p start=2017-01-01`
     does: a flow run with JSON parameters, picked up and executed by a runner."""
     import warnings
@@ -52,31 +56,23 @@ def test_deployment_run_with_parameters_executes_the_flow(tmp_path: Any, monkeyp
     from prefect.runner import Runner
 
     from flows.serve import deployments
-    from replay import ReplayServer
-    from tests.conftest import CORPUS
 
-    with ReplayServer(CORPUS) as srv:
-        for name, url in srv.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        _, adhoc = deployments("30 18 * * *", "Asia/Shanghai")
+    _, adhoc = deployments("30 18 * * *", "Asia/Shanghai")
 
-        async def triggered() -> Any:
-            await adhoc.apply()
-            run = await run_deployment(
-                "prospectus-adhoc/adhoc",
-                parameters={"codes": ["300626"], "start": "2017-01-01", "end": "2017-12-31"},
-                timeout=0,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                await Runner().execute_flow_run(run.id)
-            async with get_client() as client:
-                return await client.read_flow_run(run.id)
+    async def triggered() -> Any:
+        await adhoc.apply()
+        run = await run_deployment(
+            "prospectus-adhoc/adhoc",
+            parameters={"codes": ["300626"], "start": "2017-01-01", "end": "2017-12-31"},
+            timeout=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            await Runner().execute_flow_run(run.id)
+        async with get_client() as client:
+            return await client.read_flow_run(run.id)
 
-        run = asyncio.run(triggered())
+    run = asyncio.run(triggered())
     assert run.state.type.value == "COMPLETED", run.state.message
     assert run.name == "adhoc 300626 2017-01-01~2017-12-31"  # named from its parameters
     assert len(list((tmp_path / "outputs").glob("prospectus_adhoc_*.xlsx"))) == 1
