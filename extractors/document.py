@@ -291,7 +291,9 @@ def extract_document(
     targets = sorted(
         {p for s in located for p in s.pages} | {p for r in recipes for p in candidate_pages(r, text.pages)}
     )
-    warnings: list[str] = []
+    warnings: list[str] = [
+        f"page {n}: {size} characters, over the per-page limit; skipped" for n, size in text.oversized
+    ]
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
     if use_tabula and targets:
         try:

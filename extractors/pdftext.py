@@ -26,6 +26,9 @@ PDFIUM_LOCK = threading.RLock()
 
 #: Fewer characters than this per page, on average, means there is no usable text layer.
 MIN_CHARS_PER_PAGE = 25
+#: More characters than this on one page is no prospectus page (a hostile or broken file): the page
+#: is skipped with a warning instead of being located, matched and read by pdfplumber.
+MAX_CHARS_PER_PAGE = 200_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class PdfText:
 
     pages: list[str]
     outline: list[OutlineEntry] = field(default_factory=list)
+    #: pages skipped for holding more than MAX_CHARS_PER_PAGE characters: (page, characters)
+    oversized: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -70,7 +75,11 @@ def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
                 f"{Path(path).name}: {chars} text characters on {len(pages)} pages; "
                 "looks scanned (image-only), OCR is needed"
             )
-    return PdfText(strip_running_lines(pages), outline)
+    oversized = [(n, len(p)) for n, p in enumerate(pages, start=1) if len(p) > MAX_CHARS_PER_PAGE]
+    for n, size in oversized:
+        log.warning("%s: page %d has %d characters (over %d); skipped", Path(path).name, n, size, MAX_CHARS_PER_PAGE)
+        pages[n - 1] = ""
+    return PdfText(strip_running_lines(pages), outline, oversized)
 
 
 def _read_locked(path: Path | str) -> tuple[list[str], list[OutlineEntry]]:

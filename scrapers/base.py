@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -99,6 +99,27 @@ def dedupe(items: Iterable[Announcement]) -> list[Announcement]:
     for a in items:
         seen.setdefault(a.key, a)
     return list(seen.values())
+
+
+def parse_rows(
+    rows: Iterable[Any], parse: Callable[[Any], Announcement], source: str
+) -> tuple[list[Announcement], list[tuple[str, str]]]:
+    """Parse rows one by one: a malformed row (or one whose code is not six digits: codes name files
+    and queries) is recorded as (why, the raw row) and skipped; every other row survives."""
+    anns: list[Announcement] = []
+    rejected: list[tuple[str, str]] = []
+    for row in rows:
+        try:
+            if not isinstance(row, dict):
+                raise TypeError(f"row is a {type(row).__name__}, not an object")
+            ann = parse(row)
+            if ann.sec_code and not re.fullmatch(r"\d{6}", ann.sec_code):
+                raise ValueError(f"code {ann.sec_code[:40]!r} is not a six-digit code")
+            anns.append(ann)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            rejected.append((f"malformed {source} row: {type(exc).__name__}: {exc}", str(row)[:300]))
+            log.warning("%s: skipped a malformed row (%s): %s", source, exc, str(row)[:160])
+    return anns, rejected
 
 
 def collect_pages(

@@ -28,6 +28,7 @@ from scrapers.base import (
     clean_title,
     collect_pages,
     epoch_ms_to_beijing,
+    parse_rows,
     search_each_code,
     split_range,
 )
@@ -137,10 +138,8 @@ def build_form(
 
 
 def parse_announcement(row: dict[str, Any], settings: Settings) -> Announcement:
-    """One row; a code that is not six digits is refused (it names files and queries)."""
+    """One row (its code is checked by :func:`scrapers.base.parse_rows`)."""
     code = str(row.get("secCode") or "")
-    if code and not re.fullmatch(r"\d{6}", code):
-        raise ValueError(f"secCode {code[:40]!r} is not a six-digit code")
     adjunct = str(row.get("adjunctUrl") or "").strip()
     when = epoch_ms_to_beijing(int(row["announcementTime"]))
     size = row.get("adjunctSize")
@@ -169,16 +168,7 @@ def parse_query_page(payload: Any, settings: Settings, *, url: str | None = None
     rows = data.get("announcements") or []
     if not isinstance(rows, list):
         raise ExchangeResponseError("cninfo 'announcements' is not a list", url=url, snippet=str(rows)[:120])
-    anns: list[Announcement] = []
-    rejected: list[tuple[str, str]] = []
-    for row in rows:  # one malformed row is recorded and skipped; the others survive
-        try:
-            if not isinstance(row, dict):
-                raise TypeError(f"row is a {type(row).__name__}, not an object")
-            anns.append(parse_announcement(row, settings))
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            rejected.append((f"malformed cninfo row: {type(exc).__name__}: {exc}", str(row)[:300]))
-            log.warning("cninfo: skipped a malformed row (%s): %s", exc, str(row)[:160])
+    anns, rejected = parse_rows(rows, lambda row: parse_announcement(row, settings), "cninfo")
     try:
         total = data.get("totalRecordNum", data.get("totalAnnouncement"))
         total_pages = data.get("totalpages")

@@ -19,7 +19,16 @@ from core import urls
 from core.errors import ExchangeResponseError, PipelineError
 from core.records import Announcement, Exchange
 from core.settings import Settings
-from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, search_each_code
+from scrapers.base import (
+    Page,
+    Query,
+    ScrapeResult,
+    clean_title,
+    collect_pages,
+    parse_date,
+    parse_rows,
+    search_each_code,
+)
 from scrapers.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -54,35 +63,32 @@ def parse_disclosure_page(
     url: str | None = None,
 ) -> Page:
     body = _page_body(payload, url)
-    anns: list[Announcement] = []
     content = body.get("content") or []
-    for item in content:
-        members = item.get("disclosures", [item]) if isinstance(item, dict) else []
-        for r in members:
-            try:
-                raw_title = str(r.get("disclosureTitle") or "")
-                m = _BRACKET.match(raw_title)
-                path = str(r.get("destFilePath") or "")
-                anns.append(
-                    Announcement(
-                        source=source,
-                        announcement_id=str(r["disclosureCode"]),
-                        sec_code=str(r.get("companyCd") or ""),
-                        sec_name=str(r.get("companyName") or ""),
-                        title=clean_title(raw_title[m.end() :] if m else raw_title),
-                        published=parse_date(str(r["publishDate"])),
-                        pdf_url=pdf_url(settings, path) if path else None,
-                        category=(m.group("cat") if m else None) or r.get("disclosureType"),
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExchangeResponseError(f"malformed disclosure row: {exc}", url=url, snippet=str(r)[:160]) from exc
+
+    def one(r: dict[str, Any]) -> Announcement:
+        raw_title = str(r.get("disclosureTitle") or "")
+        m = _BRACKET.match(raw_title)
+        path = str(r.get("destFilePath") or "")
+        return Announcement(
+            source=source,
+            announcement_id=str(r["disclosureCode"]),
+            sec_code=str(r.get("companyCd") or ""),
+            sec_name=str(r.get("companyName") or ""),
+            title=clean_title(raw_title[m.end() :] if m else raw_title),
+            published=parse_date(str(r["publishDate"])),
+            pdf_url=pdf_url(settings, path) if path else None,
+            category=(m.group("cat") if m else None) or r.get("disclosureType"),
+        )
+
+    members = [r for item in content for r in (item.get("disclosures", [item]) if isinstance(item, dict) else [item])]
+    anns, rejected = parse_rows(members, one, source)
     return Page(
         anns,
         total=body.get("totalElements"),
         total_pages=body.get("totalPages"),
         has_more=None if body.get("lastPage") is None else not body["lastPage"],
         rows=len(content),
+        rejected=rejected,
     )
 
 

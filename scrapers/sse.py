@@ -17,7 +17,16 @@ from core import urls
 from core.errors import ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
-from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, search_each_code
+from scrapers.base import (
+    Page,
+    Query,
+    ScrapeResult,
+    clean_title,
+    collect_pages,
+    parse_date,
+    parse_rows,
+    search_each_code,
+)
 from scrapers.http import HttpClient
 from scrapers.payload import expect_dict
 
@@ -73,15 +82,9 @@ def parse_bulletin_page(payload: Any, settings: Settings, *, url: str | None = N
     if not isinstance(help_, dict):
         raise ExchangeResponseError("SSE response has no 'pageHelp'", url=url, snippet=str(list(data))[:120])
     groups = help_.get("data") or data.get("result") or []
-    anns: list[Announcement] = []
-    for g in groups:
-        members = g if isinstance(g, list) else [g]
-        for r in members:
-            try:
-                anns.append(_record(r, settings))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExchangeResponseError(f"malformed SSE row: {exc}", url=url, snippet=str(r)[:160]) from exc
-    return Page(anns, total=help_.get("total"), total_pages=help_.get("pageCount"), rows=len(groups))
+    members = [r for g in groups for r in (g if isinstance(g, list) else [g])]
+    anns, rejected = parse_rows(members, lambda r: _record(r, settings), "sse")
+    return Page(anns, total=help_.get("total"), total_pages=help_.get("pageCount"), rows=len(groups), rejected=rejected)
 
 
 class SseAdapter:

@@ -13,7 +13,7 @@ from core import urls
 from core.errors import ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
-from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date
+from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, parse_rows
 from scrapers.http import HttpClient
 from scrapers.payload import expect_dict
 
@@ -45,27 +45,24 @@ def parse_ann_list(payload: Any, settings: Settings, *, url: str | None = None) 
         return Page([])  # past the last page SZSE answers {}: the end, not an error
     if "data" not in data:
         raise ExchangeResponseError("SZSE annList has no 'data'", url=url, snippet=str(list(data))[:120])
-    anns = []
-    for r in data.get("data") or []:
-        try:
-            path = str(r.get("attachPath") or "")
-            anns.append(
-                Announcement(
-                    source="szse",
-                    announcement_id=str(r.get("id") or r["annId"]),
-                    sec_code=_first(r.get("secCode")),
-                    sec_name=_first(r.get("secName")),
-                    title=clean_title(str(r.get("title") or "")),
-                    published=parse_date(str(r["publishTime"])),
-                    pdf_url=urls.szse_pdf(settings, path) if path else None,
-                    category=_first(r.get("bigCategoryId")) or None,
-                    size_kb=int(r["attachSize"]) if r.get("attachSize") else None,
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ExchangeResponseError(f"malformed SZSE row: {exc}", url=url, snippet=str(r)[:160]) from exc
+
+    def one(r: dict[str, Any]) -> Announcement:
+        path = str(r.get("attachPath") or "")
+        return Announcement(
+            source="szse",
+            announcement_id=str(r.get("id") or r["annId"]),
+            sec_code=_first(r.get("secCode")),
+            sec_name=_first(r.get("secName")),
+            title=clean_title(str(r.get("title") or "")),
+            published=parse_date(str(r["publishTime"])),
+            pdf_url=urls.szse_pdf(settings, path) if path else None,
+            category=_first(r.get("bigCategoryId")) or None,
+            size_kb=int(r["attachSize"]) if r.get("attachSize") else None,
+        )
+
+    anns, rejected = parse_rows(data.get("data") or [], one, "szse")
     total = data.get("announceCount")
-    return Page(anns, total=int(total) if total is not None else None)
+    return Page(anns, total=int(total) if total is not None else None, rejected=rejected)
 
 
 class SzseAdapter:

@@ -381,3 +381,49 @@ def test_a_failing_llm_endpoint_trips_the_breaker_and_the_rest_is_skipped() -> N
         except LLMError as exc:
             errors.append(type(exc))
     assert Down.calls == 3 and errors.count(LLMUnavailableError) == 7
+
+
+def test_a_page_with_an_absurd_amount_of_text_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    from extractors.document import extract_document
+    from extractors.pdftext import MAX_CHARS_PER_PAGE
+
+    path = tmp_path / "huge.pdf"
+    c = canvas.Canvas(str(path))
+    c.drawString(10, 800, "专利号 ZL201610769100.X 一种汽车下摆臂")
+    c.showPage()
+    text = c.beginText(1, 830)
+    text.setFont("Helvetica", 1)
+    for _ in range(MAX_CHARS_PER_PAGE // 500 + 20):  # a page of 1-point text: far more than any real page
+        text.textLine("A" * 500)
+    c.drawText(text)
+    c.save()
+    ex = extract_document(path, "huge")
+    assert ex.pages == 2 and len(ex.warnings) == 1
+    assert ex.warnings[0].startswith("page 2: ") and ex.warnings[0].endswith("over the per-page limit; skipped")
+    assert "AAAA" not in ex.lead_text
+
+
+@pytest.mark.parametrize("adapter", ["sse", "bse"])
+def test_a_malformed_row_from_the_other_exchanges_is_recorded_not_fatal(adapter: str, tmp_path: Path) -> None:
+    from scrapers.disclosure import parse_disclosure_page
+    from scrapers.sse import parse_bulletin_page
+
+    s = make_settings(tmp_path)
+    if adapter == "sse":
+        payload = json.loads(
+            (API / "sse" / "queryCompanyBulletinNew_page1_2026-08-01_08.jsonp").read_text("utf-8")[9:-1]
+        )
+        payload["pageHelp"]["data"][0] = [
+            {"SECURITY_CODE": "../x", "TITLE": "t", "SSEDATE": "2026-08-01", "URL": "/a.pdf"}
+        ]
+        page = parse_bulletin_page(payload, s)
+    else:
+        raw = (API / "bse" / "disclosure_announcement_page.jsonp").read_text("utf-8")
+        payload = json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
+        payload[0]["listInfo"]["content"].append({"disclosureTitle": "x"}) if isinstance(payload, list) else payload[
+            "data"
+        ]["content"].append({"disclosureTitle": "x"})
+        page = parse_disclosure_page(payload, s, "bse", lambda _s, p: p)
+    assert page.announcements and len(page.rejected) == 1
