@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import Any
 
 from core.records import Document, Failure
 from core.sqlite import connect, open_store
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -37,6 +41,16 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -46,6 +60,9 @@ class Manifest:
         self.path = Path(path)
         self._lock = threading.Lock()
         open_store(self.path, _SCHEMA, wal=True)
+        with self._conn() as c:  # manifests written before runs had a pid
+            if "pid" not in {row[1] for row in c.execute("PRAGMA table_info(runs)")}:
+                c.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
@@ -112,12 +129,28 @@ class Manifest:
     # --- runs (incremental windows) -------------------------------------------------------------
 
     def start_run(self, flow: str, start: dt.date | None, end: dt.date | None) -> int:
+        """Record a run as running (with this process's pid); runs left 'running' by a process that no
+        longer exists (kill -9, a power cut) are marked 'crashed' first."""
         with self._lock, self._conn() as c:
+            for run_id, pid in c.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall():
+                if pid is None or not _alive(int(pid)):
+                    c.execute("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ?", (_now(), run_id))
+                    log.warning(
+                        "run %s (pid %s) was left running by a process that is gone; marked crashed", run_id, pid
+                    )
             cur = c.execute(
-                "INSERT INTO runs (flow, window_start, window_end, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-                (flow, start.isoformat() if start else None, end.isoformat() if end else None, _now()),
+                "INSERT INTO runs (flow, window_start, window_end, started_at, status, pid) "
+                "VALUES (?, ?, ?, ?, 'running', ?)",
+                (flow, start.isoformat() if start else None, end.isoformat() if end else None, _now(), os.getpid()),
             )
             return int(cur.lastrowid or 0)
+
+    def runs(self) -> list[tuple[int, str, str]]:
+        """(id, flow, status) of every run, oldest first."""
+        with self._conn() as c:
+            return [
+                (int(r[0]), str(r[1]), str(r[2])) for r in c.execute("SELECT id, flow, status FROM runs ORDER BY id")
+            ]
 
     def finish_run(self, run_id: int, status: str, workbook: str | None = None) -> None:
         with self._lock, self._conn() as c:

@@ -145,3 +145,56 @@ def test_daily_window_advances_only_after_a_run_that_did_not_fail(
     windows = [h[2]["seDate"][0] for h in srv.hits if h[1] == "/new/hisAnnouncement/query"]
     assert windows[0] == "2025-09-15~2025-09-20" and windows[-1] == "2025-09-20~2025-09-30"
     assert manifest.last_successful_window_end("daily") == dt.date(2025, 9, 30)
+
+
+def test_run_left_running_by_a_killed_process_is_marked_crashed(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    from core.manifest import Manifest
+
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    # a process that started a run and was killed -9 before it could finish it
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = manifest.start_run("daily", dt.date(2025, 9, 1), dt.date(2025, 9, 2))
+    with sqlite3.connect(tmp_path / "manifest.sqlite") as c:
+        c.execute("UPDATE runs SET pid = ? WHERE id = ?", (int(dead.stdout), killed))
+    alive = manifest.start_run("adhoc", None, None)  # this process: still running
+    later = manifest.start_run("daily", dt.date(2025, 9, 2), dt.date(2025, 9, 3))
+    statuses = {i: s for i, _, s in manifest.runs()}
+    assert statuses[killed] == "crashed"
+    assert statuses[alive] == "running" and statuses[later] == "running"
+    assert manifest.last_successful_window_end("daily") is None
+
+
+def test_manifest_from_before_runs_had_a_pid_still_opens(tmp_path: Path) -> None:
+    import sqlite3
+
+    from core.manifest import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    with sqlite3.connect(path) as c:
+        c.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, flow TEXT NOT NULL, window_start TEXT, "
+            "window_end TEXT, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, workbook TEXT)"
+        )
+        c.execute("INSERT INTO runs (flow, started_at, status) VALUES ('daily', '2025-01-01', 'running')")
+    manifest = Manifest(path)
+    manifest.start_run("daily", None, None)
+    assert [s for _, _, s in manifest.runs()] == ["crashed", "running"]
+
+
+def test_console_drops_per_task_noise_but_keeps_real_warnings() -> None:
+    import logging
+
+    from flows.cli import _QuietTaskStates
+
+    def record(name: str, msg: str) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.WARNING, __file__, 1, msg, None, None)
+
+    quiet = _QuietTaskStates()
+    assert not quiet.filter(record("prefect.task_runs", "Finished in state Completed()"))
+    assert not quiet.filter(record("prefect.task_runs", "Timeout of 60 seconds ... running in a worker thread."))
+    assert quiet.filter(record("prefect.task_runs", "Task run failed with exception: DownloadError"))
+    assert quiet.filter(record("pipeline", "Finished in state Completed()"))
