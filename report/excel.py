@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
 from report.sheets import RECORD_SHEETS, Context, Link, run_info, table_rows
-from report.tabular import write_csv
+from report.tabular import write_csv, write_parquet
 
 MAX_CELL = 32_000
 MAX_WIDTH = 60
@@ -141,7 +141,7 @@ def _sheet_name(wb: Workbook, name: str) -> str:
 
 def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None) -> Path:
     """Write atomically (a temporary file, then rename) under a name no other run can take, with
-    every sheet also as CSV in ``<name>_csv/``."""
+    every sheet also as CSV in ``<name>_csv/`` and as parquet in ``<name>_parquet/``."""
     outputs_dir.mkdir(parents=True, exist_ok=True)
     stamp = (report.finished or report.started).strftime("%Y%m%d_%H%M%S")
     path = outputs_dir / (name or f"prospectus_{report.flow}_{stamp}.xlsx")
@@ -153,4 +153,5 @@ def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None
     build_workbook(report).save(tmp)
     tmp.replace(path)
     write_csv(report, path.with_name(path.stem + "_csv"))
+    write_parquet(report, path.with_name(path.stem + "_parquet"))
     return path

@@ -1,7 +1,11 @@
-"""The workbook's sheets as CSV files (UTF-8 with BOM, so Excel reads the Chinese right).
+"""The workbook's sheets as CSV files (UTF-8 with BOM, so Excel reads the Chinese right) and as
+parquet files (typed columns, for pandas/DuckDB/Polars).
 
-Written beside the workbook, one file per sheet, from the same sheet descriptions. Text that a
-spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) is prefixed with ``'``.
+Written beside the workbook, one file per sheet, from the same sheet descriptions. In CSV, text that a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) is prefixed with ``'``; parquet
+keeps values as they are (no spreadsheet evaluates it) with a type per column: a column whose values
+share one type keeps it (integers, floats, dates, timestamps, booleans), integers mixed with floats
+become floats, any other mix becomes text.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
@@ -48,14 +54,68 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) 
     return path
 
 
+Sheet = tuple[str, Sequence[str], list[Sequence[object]]]
+
+
+def sheets(report: RunReport) -> list[Sheet]:
+    """(file-safe name, header, rows) of every sheet the workbook has, in its order."""
+    ctx = Context(report)
+    out: list[Sheet] = [(s.name, s.header, list(s.rows(ctx))) for s in RECORD_SHEETS]
+    header, rows = table_rows(ctx)
+    out.append(("Tables", header, list(rows)))
+    for recipe in report.recipes:
+        safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in recipe.sheet)
+        header, rows = recipe_table(report, recipe)
+        out.append((safe, header, list(rows)))
+    out.append(("Run info", ["item", "value"], list(run_info(report))))
+    return out
+
+
 def write_csv(report: RunReport, folder: Path) -> list[Path]:
     """Every sheet of the workbook as ``<folder>/<sheet>.csv``; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = Context(report)
-    out = [_write(folder / f"{s.name}.csv", s.header, s.rows(ctx)) for s in RECORD_SHEETS]
-    out.append(_write(folder / "Tables.csv", *table_rows(ctx)))
-    for recipe in report.recipes:
-        safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in recipe.sheet)
-        out.append(_write(folder / f"{safe}.csv", *recipe_table(report, recipe)))
-    out.append(_write(folder / "Run info.csv", ["item", "value"], run_info(report)))
+    return [_write(folder / f"{name}.csv", header, rows) for name, header, rows in sheets(report)]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Link):
+        return value.target or value.text
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _column(values: list[object]) -> list[object]:
+    """One type per column (see the module docstring)."""
+    kinds = {type(v) for v in values if v is not None and v != ""}
+    if not kinds:
+        return [None] * len(values)
+    if kinds == {int}:  # nullable, so a missing page does not turn the column into floats
+        return pd.array([None if v is None or v == "" else v for v in values], dtype="Int64")
+    if len(kinds) == 1:
+        return [None if v == "" else v for v in values]
+    if kinds <= {int, float}:
+        return [None if v is None or v == "" else float(v) for v in values]  # type: ignore[arg-type]
+    return [None if v is None else str(v) for v in values]
+
+
+def frame(header: Sequence[str], rows: Sequence[Sequence[object]]) -> pd.DataFrame:
+    """One sheet as a typed DataFrame (the parquet file's contents)."""
+    columns = {}
+    for i, name in enumerate(header):
+        key = name if name not in columns else f"{name}_{i}"
+        columns[key] = _column([_plain(row[i]) if i < len(row) else None for row in rows])
+    return pd.DataFrame(columns)
+
+
+def write_parquet(report: RunReport, folder: Path) -> list[Path]:
+    """Every sheet of the workbook as ``<folder>/<sheet>.parquet``; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, header, rows in sheets(report):
+        path = folder / f"{name}.parquet"
+        tmp = path.with_name(f".{path.name}.part")
+        frame(header, rows).to_parquet(tmp, index=False)
+        tmp.replace(path)
+        out.append(path)
     return out

@@ -109,3 +109,28 @@ def test_two_workbooks_in_the_same_second_do_not_overwrite_each_other(tmp_path: 
     first = write_workbook(report(tmp_path), tmp_path / "out")
     second = write_workbook(report(tmp_path), tmp_path / "out")
     assert first != second and first.exists() and second.exists()
+
+
+def test_parquet_keeps_types_the_csv_cannot(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from report.tabular import frame
+
+    path = write_workbook(report(tmp_path), tmp_path / "out")
+    folder = path.with_name(path.stem + "_parquet")
+    assert sorted(p.stem for p in folder.glob("*.parquet")) == sorted(SHEETS)
+    assert not list(folder.glob(".*"))  # no temporary file left behind
+    patents = pd.read_parquet(folder / "Patents.parquet")
+    row = patents.iloc[0]
+    assert row["专利号"] == "ZL200910116288.8"  # the number as printed, never a float
+    assert patents["页码"].dtype.kind == "i" and row["页码"] == 185
+    assert str(row["申请日"])[:10] == "2009-03-05"
+    assert row["PDF"] == "http://static.cninfo.com.cn/finalpage/2023-05-17/1216830304.PDF#page=185"
+    info = pd.read_parquet(folder / "Run info.parquet")  # values of every type: one text column
+    assert info["value"].map(type).eq(str).all()
+
+    mixed = frame(["n", "page", "amount", "note"], [[1, 4, 1, "x"], [2, None, 2.5, 3], [3, 7, "", None]])
+    assert mixed["n"].dtype.kind == "i"
+    assert str(mixed["page"].dtype) == "Int64" and pd.isna(mixed["page"][1]) and mixed["page"][2] == 7
+    assert mixed["amount"].dtype.kind == "f" and pd.isna(mixed["amount"][2])
+    assert list(mixed["note"][:2]) == ["x", "3"] and pd.isna(mixed["note"][2])
