@@ -97,6 +97,15 @@ class LLMUnavailableError(LLMError):
     items are skipped at once instead of each waiting out its own timeouts and retries."""
 
 
+class LLMRateLimitedError(LLMError):
+    """The endpoint still answered 429 after the client's retries; ``retry_after`` (seconds, from the
+    ``Retry-After`` header) pauses every in-flight call, not only this one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class LLMInvalidOutputError(LLMError):
     """The model's answer did not validate against the expected schema after every re-ask."""
 

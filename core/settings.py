@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     llm_offline: bool = False
     #: endpoint failures in a row after which the rest of the run's LLM items are skipped (0 = never)
     llm_breaker_threshold: int = 3
+    #: model calls in flight at once, and the endpoint's requests/tokens per minute (0 = no limit)
+    llm_concurrency: int = 4
+    llm_rpm: int = 0
+    llm_tpm: int = 0
 
     # --- deadlines: a stalled endpoint fails fast and clearly -----------------------------------------
     #: the whole run (Prefect flow timeout)

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no phoning home from offline machines
-    for noisy in ("httpx", "pdfminer", "prefect.server"):
+    for noisy in ("httpx", "httpx2", "pdfminer", "prefect.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     settings = Settings()

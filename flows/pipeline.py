@@ -11,9 +11,8 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -38,6 +37,7 @@ from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import TableRecipe, load_recipes, select
 from llm.client import model_from_settings
+from llm.limits import RateLimiter
 from llm.service import Cache, LLMService
 from llm.tasks import TASKS
 from report import RunReport, write_workbook
@@ -130,14 +130,6 @@ class Enrichment:
     usage: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
 
-    def attempt(self, key: str, stage: str, call: Callable[[], T]) -> T | None:
-        try:
-            return call()
-        except PipelineError as exc:
-            get_run_logger().warning("%s failed for %s: %s", stage, key, exc)
-            self.failures.append(Failure.of(key, stage, exc))
-            return None
-
 
 @task(name="llm-enrich")
 def enrich_task(
@@ -150,14 +142,27 @@ def enrich_task(
         max_reasks=settings.llm_max_reasks,
         max_input_chars=settings.llm_max_input_chars,
         breaker_threshold=settings.llm_breaker_threshold,
+        concurrency=settings.llm_concurrency,
+        limiter=RateLimiter(settings.llm_rpm, settings.llm_tpm),
     )
     out = Enrichment(backend=service.label)
+    logger = get_run_logger()
     for llm_task in TASKS.values():
         done = out.results.setdefault(llm_task.name, [])
-        for key, item in llm_task.inputs(announcements, extractions):
-            result = out.attempt(key, f"llm-{llm_task.name}", partial(service.run_task, llm_task, item))
-            if result is not None:
+        inputs = list(llm_task.inputs(announcements, extractions))
+        for (key, _), result in zip(inputs, service.run_many(llm_task, [item for _, item in inputs]), strict=True):
+            if isinstance(result, PipelineError):
+                logger.warning("llm-%s failed for %s: %s", llm_task.name, key, result)
+                out.failures.append(Failure.of(key, f"llm-{llm_task.name}", result))
+            else:
                 done.append(result)
+    if service.limiter.waited_s:
+        logger.info(
+            "LLM rate limits (rpm %s, tpm %s) held calls back %.1f s in all",
+            settings.llm_rpm,
+            settings.llm_tpm,
+            service.limiter.waited_s,
+        )
     out.usage = service.usage_totals()
     get_run_logger().info("LLM %s: %s", service.label, out.usage)
     return out

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import openai
 from pydantic import BaseModel
 
-from core.errors import ConfigError, LLMError
+from core.errors import ConfigError, LLMError, LLMRateLimitedError
 from core.settings import Settings
 from llm import offline
 from llm.prompts import with_schema
@@ -128,7 +128,10 @@ class OpenAICompatibleModel:
                 return self.complete(prompt, history)
             raise LLMError(f"{self.model_id}: request rejected: {self._redact(exc)}") from None
         except openai.RateLimitError as exc:
-            raise LLMError(f"{self.model_id}: rate limited after retries: {self._redact(exc)}") from None
+            raise LLMRateLimitedError(
+                f"{self.model_id}: rate limited after retries: {self._redact(exc)}",
+                retry_after=_retry_after(exc.response.headers.get("retry-after")),
+            ) from None
         except openai.APIError as exc:
             raise LLMError(f"{self.model_id}: {type(exc).__name__}: {self._redact(exc)}") from None
         if not resp.choices:
@@ -152,6 +155,14 @@ def redact(text: str, secret: str) -> str:
     if len(secret) >= 16:  # partial echoes: the key's head or tail
         text = text.replace(secret[:12], "***").replace(secret[-12:], "***")
     return text
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds (an HTTP date is ignored), capped at 10 min."""
+    try:
+        return min(max(float(value), 0.0), 600.0) if value else None
+    except ValueError:
+        return None
 
 
 def _about_response_format(exc: openai.BadRequestError) -> bool:

@@ -9,16 +9,26 @@ import logging
 import re
 import sqlite3
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError, LLMUnavailableError
+from core.errors import (
+    LLMError,
+    LLMInvalidOutputError,
+    LLMRateLimitedError,
+    LLMTruncatedError,
+    LLMUnavailableError,
+    PipelineError,
+)
 from core.records import LLMUsage
 from core.sqlite import connect, open_store
 from llm import prompts
 from llm.client import Model, Prompt
+from llm.limits import RateLimiter
 from llm.tasks import TASKS, ModelInfo, Task
 
 log = logging.getLogger(__name__)
@@ -105,8 +115,12 @@ class LLMService:
         max_reasks: int = 2,
         max_input_chars: int = 6000,
         breaker_threshold: int = 3,
+        concurrency: int = 1,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.model = model
+        self.concurrency = max(1, concurrency)
+        self.limiter = limiter or RateLimiter()
         self.cache = cache
         self.max_reasks = max_reasks
         self.max_input_chars = max_input_chars
@@ -192,12 +206,19 @@ class LLMService:
                 raise LLMUnavailableError(
                     f"{prompt.task}: skipped, the endpoint failed {self._failures_in_a_row} times in a row"
                 )
+        # tokens are estimated as characters (about right for Chinese, high for English) until the
+        # endpoint reports the real count
+        sent = len(prompt.system) + len(prompt.user) + sum(len(m.get("content", "")) for m in history)
+        ticket = self.limiter.acquire(sent)
         try:
             raw = self.model.complete(prompt, history)
-        except LLMError:
+        except LLMError as exc:
+            if isinstance(exc, LLMRateLimitedError) and exc.retry_after:
+                self.limiter.hold(exc.retry_after)
             with self._lock:
                 self._failures_in_a_row += 1
             raise
+        self.limiter.settle(ticket, (raw.prompt_tokens + raw.completion_tokens) or sent)
         with self._lock:
             self._failures_in_a_row = 0
         return raw
@@ -211,6 +232,22 @@ class LLMService:
         prompt = Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
         out, _ = self.run(prompt, task.schema)
         return task.record(item, out, ModelInfo(self.model.backend, self.model.model_id))
+
+    def run_many(self, task: Task[Any, Any, R], items: Sequence[Any]) -> list[R | PipelineError]:
+        """:meth:`run_task` on every item with up to ``concurrency`` model calls in flight (the calls
+        wait on the network, so threads overlap them; the rate limiter paces them). One result per
+        item, in order: the record, or the :class:`PipelineError` that item failed with."""
+
+        def one(item: Any) -> R | PipelineError:
+            try:
+                return self.run_task(task, item)
+            except PipelineError as exc:
+                return exc
+
+        if self.concurrency == 1 or len(items) < 2:
+            return [one(item) for item in items]
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"llm-{task.name}") as pool:
+            return list(pool.map(one, items))
 
     def usage_totals(self) -> dict[str, int]:
         with self._lock:

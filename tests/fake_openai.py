@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,6 +53,10 @@ class FakeOpenAI:
         self.answers: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
         self.requests: list[dict[str, Any]] = []
         self.auth: list[str] = []
+        #: seconds each answer takes (a real model's latency), and the most requests seen at once
+        self.latency = 0.0
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,9 +67,15 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(body)
-                server.auth.append(self.headers.get("Authorization", ""))
-                status, payload, headers = server.answers.popleft() if server.answers else error(500, "no answer")
+                with server._lock:
+                    server.requests.append(body)
+                    server.auth.append(self.headers.get("Authorization", ""))
+                    status, payload, headers = server.answers.popleft() if server.answers else error(500, "no answer")
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                time.sleep(server.latency)
+                with server._lock:
+                    server.in_flight -= 1
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

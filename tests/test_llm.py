@@ -284,3 +284,78 @@ def test_every_registered_task_has_an_offline_answer_its_schema_accepts() -> Non
         for _, item in items:
             out = task.offline(task.payload(item))
             assert task.schema.model_validate(out.model_dump()) == out
+
+
+# --- concurrency and rate limits -------------------------------------------------------------------
+
+
+def _announcements(n: int) -> list[Announcement]:
+    return [ANN.model_copy(update={"announcement_id": str(i), "title": f"{ANN.title}（第{i}份）"}) for i in range(n)]
+
+
+def test_calls_overlap_up_to_the_concurrency_setting_and_results_keep_their_order(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.latency = 0.2
+    fake.queue(*[chat(GOOD)] * 7, error(400, "bad request"), *[chat(GOOD)] * 4)
+    svc = service(fake, tmp_path)
+    svc.concurrency = 4
+    items = _announcements(12)
+    results = svc.run_many(TASKS["announcement"], items)
+    assert fake.max_in_flight == 4 and len(fake.requests) == 12
+    failed = [r for r in results if isinstance(r, LLMError)]
+    assert len(failed) == 1 and "rejected" in str(failed[0])  # one bad item, the other eleven kept
+    assert [r.key for r in results if not isinstance(r, LLMError)] == [
+        a.key for a, r in zip(items, results, strict=True) if not isinstance(r, LLMError)
+    ]
+
+
+def test_requests_per_minute_are_shared_by_every_caller() -> None:
+    from llm.limits import RateLimiter
+
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(s: float) -> None:
+        waits.append(s)
+        now[0] += s
+
+    limiter = RateLimiter(rpm=2, clock=lambda: now[0], sleep=sleep)
+    limiter.acquire()
+    now[0] = 10.0
+    limiter.acquire()
+    limiter.acquire()  # the third in a minute waits for the first to leave the window
+    assert waits == [50.0] and now[0] == 60.0
+    limiter.acquire()  # and the fourth for the second
+    assert now[0] == 70.0
+
+
+def test_tokens_per_minute_use_the_real_count_once_known() -> None:
+    from llm.limits import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(tpm=1000, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    first = limiter.acquire(900)  # estimated from the prompt's characters
+    limiter.settle(first, 300)  # the endpoint counted fewer
+    limiter.acquire(600)
+    assert now[0] == 0.0  # 300 + 600 fits
+    limiter.acquire(600)  # 1500 does not: wait for the first call to leave the window
+    assert now[0] == 60.0
+
+
+def test_retry_after_pauses_every_in_flight_caller(fake: FakeOpenAI, tmp_path: Path) -> None:
+    from llm.limits import RateLimiter
+
+    fake.queue(
+        *[error(429, "Rate limit reached", {"Retry-After": "0"})] * 2, error(429, "slow down", {"Retry-After": "7"})
+    )
+    svc = service(fake, tmp_path)  # the client retries twice, honouring Retry-After itself
+    now = [100.0]
+    waits: list[float] = []
+    svc.limiter = RateLimiter(clock=lambda: now[0], sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)))
+    with pytest.raises(LLMError, match="rate limited"):
+        svc.run_task(TASKS["announcement"], ANN)
+    fake.queue(chat(GOOD))
+    other = _announcements(1)[0]
+    assert svc.run_task(TASKS["announcement"], other).category == "招股/IPO"
+    assert waits == [7.0]  # the next call, for another item, waited out the endpoint's Retry-After
