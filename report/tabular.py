@@ -25,12 +25,9 @@ _FORMULA_LEAD = ("=", "+", "-", "@")
 
 
 def _cell(value: object) -> object:
-    if isinstance(value, Link):
-        return value.target or value.text
+    value = _plain(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value)
     if isinstance(value, str) and value.startswith(_FORMULA_LEAD) and not _is_number(value):
         return "'" + value
     return value
