@@ -19,6 +19,10 @@ class ConfigError(PipelineError):
 # --- exchanges -----------------------------------------------------------------------------------
 
 
+class WorkerCrashedError(PipelineError):
+    """The worker process extracting this document died (out of memory, a crash in native code)."""
+
+
 class DeadlineExceededError(PipelineError):
     """A stage ran past its deadline (settings ``*_timeout_s``): the item is recorded, the run goes on."""
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     recipes_file: Path | None = None
     tabula_enabled: bool = False
     max_workers: int = 4
+    #: worker processes for extraction (0 = one per CPU; 1 = in the task's thread, no processes)
+    extract_processes: int = 0
     #: at most this many documents downloaded and processed per run (0 = no limit)
     max_documents: int = 0
 

@@ -36,6 +36,7 @@ from core.records import (
 from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import TableRecipe, load_recipes, select
+from flows import processes
 from llm.client import model_from_settings
 from llm.limits import RateLimiter
 from llm.service import Cache, LLMService
@@ -106,8 +107,14 @@ def extract_task(
     if stored is not None:
         get_run_logger().info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
         return DocumentExtraction.model_validate(stored).model_copy(update={"doc_key": doc.key}), True
-    result = extract_document(
-        doc.path, doc.key, issuer=doc.sec_name, use_tabula=settings.tabula_enabled, recipes=recipes
+    result = processes.run(
+        extract_document,
+        doc.path,
+        doc.key,
+        issuer=doc.sec_name,
+        use_tabula=settings.tabula_enabled,
+        recipes=recipes,
+        timeout_s=settings.extract_timeout_s,
     )
     manifest.put_stage(doc.sha256, stage, result.model_dump(mode="json"))
     return result, False
@@ -290,9 +297,10 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
         report.documents = docs
 
         extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
-        extracts = [extract.submit(d, settings, recipes) for d in docs]
-        for n, (d, efut) in enumerate(zip(docs, extracts, strict=True), start=1):
-            res = _result(efut)
+        with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(docs))):
+            extracts = [extract.submit(d, settings, recipes) for d in docs]
+            outcomes = list(map(_result, extracts))
+        for n, (d, res) in enumerate(zip(docs, outcomes, strict=True), start=1):
             if isinstance(res, PipelineError):
                 report.failures.append(Failure.of(d.key, "extract", res))
                 manifest.record_failure(report.failures[-1])

@@ -29,3 +29,39 @@ def test_concurrent_document_extractions_match_serial_ones() -> None:
     assert [r.model_copy(update={"seconds": 0}) for r in parallel] == [
         r.model_copy(update={"seconds": 0}) for r in serial
     ]
+
+
+# --- extraction in worker processes (flows/processes.py) ------------------------------------------
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)
+
+
+def test_worker_process_extraction_matches_in_thread_and_a_dead_worker_fails_one_document() -> None:
+    import time
+    from pathlib import Path
+
+    import pytest
+
+    from core.errors import DeadlineExceededError, WorkerCrashedError
+    from extractors.document import extract_document
+    from flows import processes
+
+    pdf = Path(__file__).resolve().parents[1].parent / "shared/corpus/pdf/prospectus_full"
+    (path,) = sorted(pdf.glob("300626*.pdf"))
+    inline = processes.run(extract_document, path, "k")  # no pool: in this thread
+    with processes.extraction_pool(2):
+        assert processes._POOL is not None
+        in_worker = processes.run(extract_document, path, "k")
+        assert in_worker.model_copy(update={"seconds": inline.seconds}) == inline  # all but the timing
+        with pytest.raises(WorkerCrashedError):
+            processes.run(_die)
+        # the pool was replaced: the next document still gets a worker
+        assert processes.run(extract_document, path, "k").patents == inline.patents
+        with pytest.raises(DeadlineExceededError):
+            processes.run(time.sleep, 30, timeout_s=0.5)
+    assert processes._POOL is None
+    assert processes.pool_size(0, 1) == 1 and processes.pool_size(3, 10) == 3
