@@ -298,8 +298,10 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
 
         extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
         with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(docs))):
-            extracts = [extract.submit(d, settings, recipes) for d in docs]
-            outcomes = list(map(_result, extracts))
+            # largest first, so no worker is left alone with a 600-page prospectus at the end
+            largest_first = sorted(range(len(docs)), key=lambda i: -docs[i].size)
+            futures = {i: extract.submit(docs[i], settings, recipes) for i in largest_first}
+            outcomes = list(map(_result, [futures[i] for i in range(len(docs))]))
         for n, (d, res) in enumerate(zip(docs, outcomes, strict=True), start=1):
             if isinstance(res, PipelineError):
                 report.failures.append(Failure.of(d.key, "extract", res))
