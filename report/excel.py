@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
 from report.sheets import RECORD_SHEETS, Context, Link, run_info, table_rows
-from report.tabular import write_csv, write_parquet
+from report.tabular import sheets, write_csv, write_parquet
 
 MAX_CELL = 32_000
 MAX_WIDTH = 60
@@ -152,6 +152,7 @@ def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     build_workbook(report).save(tmp)
     tmp.replace(path)
-    write_csv(report, path.with_name(path.stem + "_csv"))
-    write_parquet(report, path.with_name(path.stem + "_parquet"))
+    tables = sheets(report)  # the rows once, for both
+    write_csv(report, path.with_name(path.stem + "_csv"), tables)
+    write_parquet(report, path.with_name(path.stem + "_parquet"), tables)
     return path

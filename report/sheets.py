@@ -238,6 +238,14 @@ DOCUMENTS = Sheet(
     _documents,
 )
 
+#: where a row was read: its page, a link to that page of the PDF, the local file and the document key
+_PAGE_SOURCE = (
+    Column("页码", lambda i: i.rec.page),
+    Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
+    Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
+    Column("key", lambda i: i.key, width=24),
+)
+
 PATENTS = Sheet(
     "Patents",
     (
@@ -259,10 +267,7 @@ PATENTS = Sheet(
         Column("注", lambda i: i.rec.note),
         Column("所在列表", lambda i: i.rec.section_title),
         Column("来源", lambda i: "表格" if i.rec.source == "table" else "文本"),
-        Column("页码", lambda i: i.rec.page),
-        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
-        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
-        Column("key", lambda i: i.key, width=24),
+        *_PAGE_SOURCE,
     ),
     _patents,
 )
@@ -283,10 +288,7 @@ COMPETITORS = Sheet(
         Column("出处", lambda i: SOURCE_LABELS.get(i.rec.source, i.rec.source)),
         Column("上下文", lambda i: i.rec.context, wrap=True),
         Column("章节", lambda i: i.rec.section_title),
-        Column("页码", lambda i: i.rec.page),
-        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
-        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
-        Column("key", lambda i: i.key, width=24),
+        *_PAGE_SOURCE,
     ),
     _competitors,
 )

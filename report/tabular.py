@@ -68,10 +68,11 @@ def sheets(report: RunReport) -> list[Sheet]:
     return out
 
 
-def write_csv(report: RunReport, folder: Path) -> list[Path]:
-    """Every sheet of the workbook as ``<folder>/<sheet>.csv``; returns the files written."""
+def write_csv(report: RunReport, folder: Path, tables: list[Sheet] | None = None) -> list[Path]:
+    """Every sheet of the workbook as ``<folder>/<sheet>.csv``; returns the files written. ``tables``:
+    :func:`sheets` already computed (the workbook writer computes them once for CSV and parquet)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [_write(folder / f"{name}.csv", header, rows) for name, header, rows in sheets(report)]
+    return [_write(folder / f"{name}.csv", header, rows) for name, header, rows in tables or sheets(report)]
 
 
 def _plain(value: object) -> object:
@@ -105,11 +106,11 @@ def frame(header: Sequence[str], rows: Sequence[Sequence[object]]) -> pd.DataFra
     return pd.DataFrame(columns)
 
 
-def write_parquet(report: RunReport, folder: Path) -> list[Path]:
+def write_parquet(report: RunReport, folder: Path, tables: list[Sheet] | None = None) -> list[Path]:
     """Every sheet of the workbook as ``<folder>/<sheet>.parquet``; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, header, rows in sheets(report):
+    for name, header, rows in tables or sheets(report):
         path = folder / f"{name}.parquet"
         tmp = path.with_name(f".{path.name}.part")
         frame(header, rows).to_parquet(tmp, index=False)
