@@ -324,9 +324,7 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
         llm = enrich_task.with_options(timeout_seconds=settings.llm_stage_timeout_s)(
             announcements, list(report.extractions.values()), settings, params.llm
         )
-        report.labels = {label.key: label for label in llm.results["announcement"]}
-        report.summaries = llm.results["summary"]
-        report.competitor_labels = {(c.doc_key, c.name): c for c in llm.results["competitor"]}
+        report.llm = llm.results
         report.llm_backend, report.llm_usage = llm.backend, llm.usage
         report.failures += llm.failures
 

@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
-from report.sheets import RECORD_SHEETS, Context, Link, run_info, table_rows
+from report.sheets import Context, Link, record_sheets, run_info, table_rows
 from report.tabular import sheets, write_csv, write_parquet
 
 MAX_CELL = 32_000
@@ -112,9 +112,9 @@ def build_workbook(report: RunReport) -> Workbook:
     for sheet in list(wb.worksheets):
         wb.remove(sheet)
     ctx = Context(report)
-    for spec in RECORD_SHEETS:
+    for spec in record_sheets(report):
         write_sheet(
-            wb.create_sheet(spec.name),
+            wb.create_sheet(_sheet_name(wb, spec.name)),
             spec.header,
             spec.rows(ctx),
             wrap=[c.header for c in spec.columns if c.wrap],

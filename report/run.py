@@ -25,11 +25,10 @@ class RunReport:
     started: dt.datetime
     finished: dt.datetime | None = None
     announcements: list[Announcement] = field(default_factory=list)
-    labels: dict[str, AnnouncementLabel] = field(default_factory=dict)
     documents: list[Document] = field(default_factory=list)
     extractions: dict[str, DocumentExtraction] = field(default_factory=dict)
-    summaries: list[Summary] = field(default_factory=list)
-    competitor_labels: dict[tuple[str, str], CompetitorLabel] = field(default_factory=dict)
+    #: every LLM task's output records, by task name, as :data:`llm.tasks.TASKS` registers them
+    llm: dict[str, list[Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     llm_backend: str = ""
@@ -37,6 +36,18 @@ class RunReport:
     skipped_documents: int = 0
     #: the table recipes the run asked for: one sheet each
     recipes: list[TableRecipe] = field(default_factory=list)
+
+    @property
+    def labels(self) -> dict[str, AnnouncementLabel]:
+        return {r.key: r for r in self.llm.get("announcement", ())}
+
+    @property
+    def summaries(self) -> list[Summary]:
+        return list(self.llm.get("summary", ()))
+
+    @property
+    def competitor_labels(self) -> dict[tuple[str, str], CompetitorLabel]:
+        return {(r.doc_key, r.name): r for r in self.llm.get("competitor", ())}
 
     def failures_of(self, key: str) -> list[Failure]:
         return [f for f in self.failures if f.key == key]

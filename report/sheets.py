@@ -314,6 +314,42 @@ SUMMARIES = Sheet(
 RECORD_SHEETS: tuple[Sheet, ...] = (ANNOUNCEMENTS, DOCUMENTS, PATENTS, COMPETITORS, SUMMARIES)
 SHEETS = (*(s.name for s in RECORD_SHEETS), "Tables", "Run info")
 
+#: LLM tasks whose records the sheets above show as their own columns (the 分类 columns of
+#: Announcements, the 角色 columns of Competitors, the Summaries sheet). Every other registered task
+#: gets a sheet of its own, built from its record's fields: a new task shows up with no change here.
+SHOWN_BY_RECORD_SHEETS = frozenset({"announcement", "competitor", "summary"})
+
+
+def _field(name: str) -> Callable[[Item], object]:
+    def get(i: Item) -> object:
+        value = getattr(i.rec, name)
+        if isinstance(value, tuple | list):
+            return "\n".join(str(v) for v in value)
+        return value if value is None or isinstance(value, int | float | str) else str(value)
+
+    return get
+
+
+def task_sheet(task: str, records: list[Any]) -> Sheet:
+    """The sheet of an LLM task that no record sheet shows: one column per field of its record, the
+    document's code and name first when the record carries a ``doc_key``."""
+    fields = list(type(records[0]).model_fields) if records and hasattr(records[0], "model_fields") else []
+    keyed = "doc_key" in fields
+
+    def items(ctx: Context) -> Iterable[Item]:
+        for r in records:
+            key = getattr(r, "doc_key", "") if keyed else getattr(r, "key", "")
+            yield Item(ctx, key, r, ctx.docs.get(key))
+
+    lead = (Column("代码", lambda i: i.code), Column("简称", lambda i: i.name)) if keyed else ()
+    return Sheet(f"LLM {task}"[:31], (*lead, *(Column(f, _field(f), wrap=True) for f in fields)), items)
+
+
+def record_sheets(report: RunReport) -> list[Sheet]:
+    """The record sheets, then one sheet per LLM task that none of them shows."""
+    extra = [task_sheet(name, recs) for name, recs in report.llm.items() if name not in SHOWN_BY_RECORD_SHEETS]
+    return [*RECORD_SHEETS, *extra]
+
 
 def table_rows(ctx: Context) -> tuple[list[str], list[list[object]]]:
     """Every extracted table, header row first, cells spread over c1…cN."""
@@ -342,6 +378,7 @@ def run_info(report: RunReport) -> list[tuple[str, object]]:
         ("patents", sum(len(e.patents) for e in report.extractions.values())),
         ("competitors", sum(len(e.competitors) for e in report.extractions.values())),
         ("LLM backend", report.llm_backend),
+        *((f"LLM {name}: records", len(recs)) for name, recs in report.llm.items()),
         *((f"LLM {k}", v) for k, v in report.llm_usage.items()),
         *(("warning", w) for w in report.warnings),
         *((f"failure: {f.stage}", f"{f.key}: {f.text}") for f in report.failures),

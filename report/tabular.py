@@ -19,7 +19,7 @@ import pandas as pd
 
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
-from report.sheets import RECORD_SHEETS, Context, Link, run_info, table_rows
+from report.sheets import Context, Link, record_sheets, run_info, table_rows
 
 _FORMULA_LEAD = ("=", "+", "-", "@")
 
@@ -57,7 +57,7 @@ Sheet = tuple[str, Sequence[str], list[Sequence[object]]]
 def sheets(report: RunReport) -> list[Sheet]:
     """(file-safe name, header, rows) of every sheet the workbook has, in its order."""
     ctx = Context(report)
-    out: list[Sheet] = [(s.name, s.header, list(s.rows(ctx))) for s in RECORD_SHEETS]
+    out: list[Sheet] = [(s.name, s.header, list(s.rows(ctx))) for s in record_sheets(report)]
     header, rows = table_rows(ctx)
     out.append(("Tables", header, list(rows)))
     for recipe in report.recipes:

@@ -134,3 +134,24 @@ def test_parquet_keeps_types_the_csv_cannot(tmp_path: Path) -> None:
     assert str(mixed["page"].dtype) == "Int64" and pd.isna(mixed["page"][1]) and mixed["page"][2] == 7
     assert mixed["amount"].dtype.kind == "f" and pd.isna(mixed["amount"][2])
     assert list(mixed["note"][:2]) == ["x", "3"] and pd.isna(mixed["note"][2])
+
+
+def test_a_new_llm_task_gets_its_own_sheet_without_touching_the_report(tmp_path: Path) -> None:
+    # a task registered in llm.tasks whose records no record sheet shows: one column per field
+    from core.records import Record
+
+    class RiskFlag(Record):
+        doc_key: str
+        risk: str
+        evidence: tuple[str, ...] = ()
+
+    rep = report(tmp_path)
+    key = rep.documents[0].key
+    rep.llm = {"risk": [RiskFlag(doc_key=key, risk="客户集中", evidence=("前五名客户占比 62%", "第一大客户 31%"))]}
+    wb = load_workbook(write_workbook(rep, tmp_path / "out"))
+    assert wb.sheetnames == [*SHEETS[:5], "LLM risk", *SHEETS[5:]]
+    ws = wb["LLM risk"]
+    assert [c.value for c in ws[1]] == ["代码", "简称", "doc_key", "risk", "evidence"]
+    assert [c.value for c in ws[2]] == ["001282", "三联锻造", key, "客户集中", "前五名客户占比 62%\n第一大客户 31%"]
+    info = {r[0].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
+    assert info["LLM risk: records"] == 1

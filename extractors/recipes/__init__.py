@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-from core.records import RecipeCell, RecipeRow
+from core.records import Engine, RecipeCell, RecipeRow, TableKind
 from extractors.merge import MergedTable
+from extractors.pdftext import PdfText
+from extractors.recipes.base import DocContext, Found
 from extractors.text import squash
 
 BUILTIN = Path(__file__).with_name("builtin.toml")
@@ -43,6 +45,18 @@ class TableRecipe:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
+
+    # --- the Recipe protocol (extractors.recipes.base) ---
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return set(candidate_pages(self, doc.text.pages))
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        return None  # a user's table keeps its kind 'other' in the Tables sheet
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        rows, notes = table_rows(self, doc.doc_key, doc.text, tables.get("pdfplumber", ()))
+        return Found(records=tuple(rows), notes=tuple(notes))
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str) -> TableRecipe:
@@ -256,3 +270,37 @@ def recipe_rows(recipe: TableRecipe, doc_key: str, table_no: int, table: MergedT
             RecipeRow(recipe=recipe.name, doc_key=doc_key, page=page, table=table_no, unit=unit, cells=tuple(row))
         )
     return out
+
+
+def table_context(t: MergedTable, text: PdfText, lines: int = 3) -> str:
+    """The text just above a table: the last lines of its caption, and for a table that starts at the
+    top of its page, the end of the previous page (where its title often stands)."""
+    before = ""
+    if t.first_top <= 0.25 and 2 <= t.first_page <= text.page_count + 1:
+        tail = [ln.strip() for ln in text.page(t.first_page - 1).splitlines() if ln.strip()]
+        before = "\n".join(tail[-4:])
+    caption = [ln for ln in t.caption.splitlines() if ln.strip()][-lines:]
+    return "\n".join([before, *caption]).strip()
+
+
+def table_rows(
+    recipe: TableRecipe, doc_key: str, text: PdfText, tables: Sequence[MergedTable]
+) -> tuple[list[RecipeRow], list[str]]:
+    """Rows of every table the recipe names in one document, or a note saying why there are none (pure)."""
+    page = resolve_page(recipe, text.page_count)
+    if recipe.page is not None and (page is None or page > text.page_count):
+        return [], [f"{recipe.name}: page {recipe.page} is beyond the document ({text.page_count} pages)"]
+    rows: list[RecipeRow] = []
+    found = 0
+    for t in tables:
+        place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
+        if recipe.page is not None and place is None:
+            continue
+        context = table_context(t, text)
+        if matches(recipe, t, context, place):
+            found += 1
+            rows += recipe_rows(recipe, doc_key, found, t, context)
+    if found:
+        return rows, []
+    where = f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
+    return [], [f"{recipe.name}: no table matched on {where}"]

@@ -1,0 +1,178 @@
+"""The built-in recipes that read more than one table: the patent list and the competitors.
+
+Both implement :class:`extractors.recipes.base.Recipe`. They differ from a TOML table recipe in what
+they collect: the patent list reads its ruled tables and falls back to the page text where the
+tables gave fewer rows than the page prints; the competitors come from tables, sub-headings, lists
+and prose of the competition chapter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.records import CompetitorMention, Engine, PatentRecord, SectionKind, TableKind
+from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
+from extractors.locate import HEADING, Located, is_patent_heading
+from extractors.merge import MergedTable
+from extractors.patents import (
+    _GROUP,
+    REFERENCE_CAPTION,
+    infer_columns,
+    is_number,
+    is_reference_header,
+    numbers_in_text,
+    patents_from_lines,
+    rows_to_patents,
+)
+from extractors.pdftext import PdfText
+from extractors.recipes.base import DocContext, Found, Recipe
+from extractors.text import squash
+
+
+def pages_of(located: Sequence[Located], kind: SectionKind) -> tuple[int, ...]:
+    return tuple(sorted({p for s in located if s.kind is kind for p in s.pages}))
+
+
+def section_title(located: Sequence[Located], page: int, kind: SectionKind) -> str | None:
+    return next((s.title for s in located if s.kind is kind and page in s.pages), None)
+
+
+def _caption_context(caption: str) -> tuple[str | None, str | None]:
+    """(patent heading, holder group) from the lines above a table: '（2）已受理的专利', '①三联锻造'."""
+    title = owner = None
+    for line in caption.splitlines():
+        flat = line.strip()
+        m = HEADING.match(flat)
+        if m and is_patent_heading(m.group("title")):
+            title, owner = m.group("title").strip(), None
+        elif m and (g := _GROUP.match(flat)) and len(flat) <= 24 and not re.search(r"[，。；：:]", flat):
+            owner = g.group("name")
+    return title, owner
+
+
+def _text_fallback(
+    doc_key: str,
+    text: PdfText,
+    located: Sequence[Located],
+    found: Sequence[PatentRecord],
+    referenced: dict[int, int],
+) -> list[PatentRecord]:
+    """Rows read from the page text where the tables gave fewer rows than the page has numbers.
+    ``referenced`` counts, per page, the numbers that a reference table (核心技术, 研发成果) cites."""
+    out: list[PatentRecord] = []
+    seen = {(p.number, p.seq) for p in found}
+    for page in pages_of(located, SectionKind.PATENT):
+        if not 1 <= page <= text.page_count:
+            continue
+        body = text.page(page)
+        numbers = numbers_in_text(body)
+        rows = sum(1 for p in found if p.page == page) + referenced.get(page, 0)
+        if len(numbers) <= rows:
+            continue
+        title = section_title(located, page, SectionKind.PATENT)
+        before = [p for p in (*found, *out) if p.page < page and p.seq and p.seq.isdigit()]
+        last_seq = int(before[-1].seq) if before and before[-1].seq else None
+        parsed = patents_from_lines(doc_key, page, body.splitlines(), title=title, last_seq=last_seq)
+        extra = [p for p in parsed if (p.number, p.seq) not in seen]
+        seen.update((p.number, p.seq) for p in extra)
+        out += extra
+    return out
+
+
+@dataclass(frozen=True)
+class PatentsRecipe:
+    """The patent list: ruled tables whose columns read as a patent list, then the page text where the
+    tables gave fewer rows than the page prints. Tables citing patents (核心技术, 研发成果) are
+    recognised as references and kept out."""
+
+    name: str = "patents"
+    sheet: str = "Patents"
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return set(pages_of(doc.located, SectionKind.PATENT))
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        if infer_columns(table.header, [r for _, r in table.rows]) is None:
+            return None
+        caption = table.caption.splitlines()[-1] if table.caption else ""
+        reference = is_reference_header(table.header) or bool(REFERENCE_CAPTION.search(squash(caption)))
+        return "patent_reference" if reference else "patent"
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        patents: list[PatentRecord] = []
+        referenced: dict[int, int] = {}
+        plumber_pages: set[int] = set()
+        for engine, merged in tables.items():
+            for t in merged:
+                kind = self.kind_of(t, doc)
+                if kind == "patent_reference":
+                    for page, cells in t.rows:
+                        if any(is_number(c) for c in cells):
+                            referenced[page] = referenced.get(page, 0) + 1
+                if kind != "patent":
+                    continue
+                if engine != "pdfplumber" and set(t.pages) & plumber_pages:
+                    continue  # the second engine only fills pages the first one missed
+                title, owner = _caption_context(t.caption)
+                title = title or section_title(doc.located, t.pages[0], SectionKind.PATENT)
+                patents += rows_to_patents(doc.doc_key, t.header, t.rows, default_owner=owner, title=title)
+                if engine == "pdfplumber":
+                    plumber_pages.update(t.pages)
+        patents += _text_fallback(doc.doc_key, doc.text, doc.located, patents, referenced)
+        # the same printed row read twice (overlapping sections, two engines) counts once; the same
+        # number printed in two rows of the list (a patent listed under two products) is kept twice
+        seen: set[tuple[str, int, str | None]] = set()
+        unique: list[PatentRecord] = []
+        for p in patents:
+            if (p.number, p.page, p.seq) not in seen:
+                seen.add((p.number, p.page, p.seq))
+                unique.append(p)
+        return Found(records=tuple(unique))
+
+
+@dataclass(frozen=True)
+class CompetitorsRecipe:
+    """The competitors of the competition chapter: the name column of its tables, then sub-headings,
+    numbered items, description subjects and cued enumerations of its text."""
+
+    name: str = "competitors"
+    sheet: str = "Competitors"
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return set(pages_of(doc.located, SectionKind.COMPETITOR))
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        on_pages = set(table.pages) & self.candidate_pages(doc)
+        return "competitor" if on_pages and mentions_in_table("", table.header, table.rows[:1]) else None
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        mentions: list[CompetitorMention] = []
+        for merged in tables.values():
+            for t in merged:
+                if self.kind_of(t, doc) == "competitor" and PATENTS.kind_of(t, doc) is None:
+                    mentions += mentions_in_table(
+                        doc.doc_key,
+                        t.header,
+                        t.rows,
+                        issuer=doc.issuer,
+                        section_title=section_title(doc.located, t.pages[0], SectionKind.COMPETITOR),
+                    )
+        for s in doc.located:
+            if s.kind is SectionKind.COMPETITOR:
+                mentions += competitors_in_section(
+                    doc.doc_key,
+                    [(p, doc.text.page(p)) for p in s.pages if 1 <= p <= doc.text.page_count],
+                    section_title=s.title,
+                    issuer=doc.issuer,
+                )
+        return Found(records=tuple(dedupe_mentions(mentions)))
+
+
+PATENTS = PatentsRecipe()
+COMPETITORS = CompetitorsRecipe()
+
+#: The recipes every document runs, in the order a table is offered to them for its kind (a table
+#: that reads as a patent list is never a competitor table).
+BUILTIN_KINDS: tuple[Recipe, ...] = (PATENTS, COMPETITORS)

@@ -1,0 +1,63 @@
+"""One home per kind of table: patents, competitors and table recipes all implement ``Recipe``, and the
+document loops over them. A recipe written in Python (not TOML) is one object passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.records import Engine, RecipeCell, RecipeRow, TableKind
+from extractors.document import extract_document
+from extractors.merge import MergedTable
+from extractors.recipes import TableRecipe
+from extractors.recipes.base import DocContext, Found, Recipe
+from extractors.recipes.kinds import BUILTIN_KINDS, COMPETITORS, PATENTS
+from tests.conftest import PDF
+
+KEYPAGES = PDF / "prospectus" / "301563_ickey_prospectus_keypages_annotated.pdf"
+
+
+@dataclass(frozen=True)
+class HeaderOfEveryTableOnPage:
+    """A recipe in Python: the header of every table on one page, a row each."""
+
+    page: int
+    name: str = "表头"
+    sheet: str = "表头"
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return {self.page} if self.page <= doc.text.page_count else set()
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        return None
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        rows = [
+            RecipeRow(
+                recipe=self.name,
+                doc_key=doc.doc_key,
+                page=t.first_page,
+                table=n,
+                cells=tuple(RecipeCell(column=f"c{i + 1}", text=h) for i, h in enumerate(t.header)),
+            )
+            for n, t in enumerate((t for t in tables.get("pdfplumber", ()) if t.first_page == self.page), start=1)
+        ]
+        return Found(records=tuple(rows), notes=() if rows else (f"{self.name}: no table on page {self.page}",))
+
+
+def test_builtin_kinds_and_table_recipes_share_one_protocol() -> None:
+    recipes: list[Recipe] = [PATENTS, COMPETITORS, TableRecipe.parse({"name": "x", "page": 1}, "test")]
+    assert [r.name for r in recipes] == ["patents", "competitors", "x"]
+    assert [r.sheet for r in recipes] == ["Patents", "Competitors", "x"]
+    assert BUILTIN_KINDS == (PATENTS, COMPETITORS)  # a table reading as a patent list is never a competitor table
+
+
+def test_a_python_recipe_is_read_on_its_own_pages_next_to_the_builtin_ones() -> None:
+    plain = extract_document(KEYPAGES, "301563")
+    ex = extract_document(KEYPAGES, "301563", recipes=[HeaderOfEveryTableOnPage(1)])
+    assert ex.recipe_rows and {r.page for r in ex.recipe_rows} == {1}
+    assert [c.text for c in ex.recipe_rows[0].cells][:2] == ["序号", "姓名"]
+    # the built-in recipes give the same records whatever else runs beside them
+    assert ex.patents == plain.patents and ex.competitors == plain.competitors
+    missing = extract_document(KEYPAGES, "301563", recipes=[HeaderOfEveryTableOnPage(9999)])
+    assert missing.recipe_rows == () and missing.recipe_notes == ("表头: no table on page 9999",)
