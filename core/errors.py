@@ -23,6 +23,10 @@ class WorkerCrashedError(PipelineError):
     """The worker process extracting this document died (out of memory, a crash in native code)."""
 
 
+class RunCancelledError(PipelineError):
+    """The run was asked to stop (SIGTERM, Ctrl-C): the item was not finished and is retried next run."""
+
+
 class DeadlineExceededError(PipelineError):
     """A stage ran past its deadline (settings ``*_timeout_s``): the item is recorded, the run goes on."""
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import sqlite3
 import threading
 from pathlib import Path
@@ -41,6 +42,48 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+#: What the embedded Prefect server runs as (a uvicorn child of the flow process).
+PREFECT_SERVER_MARK = "prefect.server.api.server:create_app"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def server_children(pid: int | None = None) -> list[int]:
+    """The embedded Prefect servers this process started (Linux /proc; empty elsewhere)."""
+    me = pid or os.getpid()
+    out = []
+    for entry in Path("/proc").glob("[0-9]*") if Path("/proc").is_dir() else ():
+        child = int(entry.name)
+        if _parent(child) == me and PREFECT_SERVER_MARK in _cmdline(child):
+            out.append(child)
+    return out
+
+
+def stop_orphaned_server(pid: int) -> bool:
+    """Stop a Prefect server left behind by a killed run: only if it is still a Prefect server and no
+    Python process is its parent any more (it was re-parented to init or a subreaper)."""
+    parent = _parent(pid)
+    if PREFECT_SERVER_MARK not in _cmdline(pid) or (parent not in (1, None) and "python" in _cmdline(parent or 0)):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return False
+    return True
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -61,8 +104,11 @@ class Manifest:
         self._lock = threading.Lock()
         open_store(self.path, _SCHEMA, wal=True)
         with self._conn() as c:  # manifests written before runs had a pid
-            if "pid" not in {row[1] for row in c.execute("PRAGMA table_info(runs)")}:
+            columns = {row[1] for row in c.execute("PRAGMA table_info(runs)")}
+            if "pid" not in columns:
                 c.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+            if "helpers" not in columns:
+                c.execute("ALTER TABLE runs ADD COLUMN helpers TEXT")
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
@@ -132,18 +178,28 @@ class Manifest:
         """Record a run as running (with this process's pid); runs left 'running' by a process that no
         longer exists (kill -9, a power cut) are marked 'crashed' first."""
         with self._lock, self._conn() as c:
-            for run_id, pid in c.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall():
+            left = c.execute("SELECT id, pid, helpers FROM runs WHERE status = 'running'").fetchall()
+            for run_id, pid, helpers in left:
                 if pid is None or not _alive(int(pid)):
                     c.execute("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ?", (_now(), run_id))
                     log.warning(
                         "run %s (pid %s) was left running by a process that is gone; marked crashed", run_id, pid
                     )
+                    for helper in (int(h) for h in (helpers or "").split(",") if h.strip().isdigit()):
+                        if stop_orphaned_server(helper):
+                            log.warning("stopped the Prefect server (pid %s) that run %s left behind", helper, run_id)
             cur = c.execute(
                 "INSERT INTO runs (flow, window_start, window_end, started_at, status, pid) "
                 "VALUES (?, ?, ?, ?, 'running', ?)",
                 (flow, start.isoformat() if start else None, end.isoformat() if end else None, _now(), os.getpid()),
             )
             return int(cur.lastrowid or 0)
+
+    def record_helpers(self, run_id: int, pids: list[int]) -> None:
+        """The helper processes a run started (its embedded Prefect server), for the cleanup of a
+        run that is killed outright."""
+        with self._lock, self._conn() as c:
+            c.execute("UPDATE runs SET helpers = ? WHERE id = ?", (",".join(map(str, pids)), run_id))
 
     def runs(self) -> list[tuple[int, str, str]]:
         """(id, flow, status) of every run, oldest first."""

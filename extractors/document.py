@@ -139,8 +139,10 @@ def extract_document(
     doc = DocContext(doc_key, text, located, issuer)
     targets = sorted({p for r in (*BUILTIN_KINDS, *recipes) for p in r.candidate_pages(doc)})
     warnings: list[str] = [
-        f"page {n}: {size} characters, over the per-page limit; skipped" for n, size in text.oversized
+        *(f"page {n}: {size} characters, over the per-page limit; skipped" for n, size in text.oversized),
+        *(f"page {n}: {why}; skipped" for n, why in text.refused),
     ]
+    targets = [p for p in targets if p not in text.skipped]
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
     if use_tabula and targets:
         try:

@@ -28,7 +28,7 @@ from core.settings import Settings, using_settings
 log = logging.getLogger("flows")
 
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 2, 3, 4
 
 
 def _date(value: str) -> dt.date:
@@ -276,11 +276,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def exit_code(state: Any) -> int:
-    """0 completed, 1 partial, 3 failed; the state's message and the workbook are logged."""
-    path = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
+    """0 completed, 1 partial, 3 failed, 4 cancelled (SIGTERM, Ctrl-C); the state's message and the
+    workbook are logged."""
+    path = (
+        state.result(raise_on_failure=False)
+        if state.is_completed() or state.is_failed() or state.is_cancelled()
+        else None
+    )
     if state.is_completed():
         partial = state.name == "Partial"
         log.log(logging.WARNING if partial else logging.INFO, "%s: %s — %s", state.name, state.message, path)
         return EXIT_PARTIAL if partial else EXIT_OK
     log.error("%s: %s — %s", state.name, state.message, path if isinstance(path, str) else "")
-    return EXIT_FAILED
+    return EXIT_CANCELLED if state.is_cancelled() else EXIT_FAILED

@@ -20,11 +20,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from core.errors import ConfigError, DeadlineExceededError, PipelineError
-from core.manifest import Manifest
+from core import cancel
+from core.errors import ConfigError, DeadlineExceededError, PipelineError, RunCancelledError
+from core.manifest import Manifest, server_children
 from core.params import RunParams
 from core.records import (
     Announcement,
@@ -204,14 +205,22 @@ class Outcome:
     """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
 
     path: Path
-    status: Literal["completed", "partial", "failed"]
+    status: Literal["completed", "partial", "failed", "cancelled"]
     message: str
 
 
-def judge(report: RunReport, flow_name: str, attempted: int) -> tuple[Literal["completed", "partial", "failed"], str]:
+def judge(
+    report: RunReport, flow_name: str, attempted: int
+) -> tuple[Literal["completed", "partial", "failed", "cancelled"], str]:
     """Everything worked: completed. Some items failed: partial, with the counts. Nothing matched
-    (ad-hoc), or every document failed: failed. A daily window with nothing new is completed."""
+    (ad-hoc), or every document failed: failed. A daily window with nothing new is completed. A run
+    asked to stop is cancelled, with what it finished."""
     docs_ok = len(report.extractions)
+    if cancel.requested():
+        return "cancelled", (
+            f"cancelled ({cancel.reason()}): {docs_ok} of {attempted} documents extracted before it stopped; "
+            "the rest are retried by the next run"
+        )
     failed_keys = {f.key for f in report.failures}
     query_failed = [f for f in report.failures if f.stage == "scrape" and f.key.endswith(":query")]
     if query_failed:
@@ -239,10 +248,27 @@ def _no_match_hint(params: RunParams) -> str:
 
 
 def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
+    """The run; SIGTERM or Ctrl-C stops it within seconds (``core.cancel``): the stages not started
+    are skipped, what is finished is written to the workbook, and the run ends Cancelled."""
+    with cancel.on_signals():
+        return _run_pipeline(flow_name, params, settings)
+
+
+def _stopped(report: RunReport, keys: Sequence[str], stage: str) -> bool:
+    """True when the run was asked to stop: each item of a stage that will not run is recorded."""
+    if not cancel.requested():
+        return False
+    for key in keys:
+        report.failures.append(Failure.of(key, stage, RunCancelledError(f"not started: cancelled ({cancel.reason()})")))
+    return True
+
+
+def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
     logger = get_run_logger()
     ensure_writable(settings.outputs_dir)  # found now, not after all the work
     manifest = Manifest(settings.manifest_path)
     run_id = manifest.start_run(flow_name, params.start, params.end)
+    manifest.record_helpers(run_id, server_children())
     recipes = select(load_recipes(settings.recipes_file), params.tables) if params.tables else []
     report = RunReport(
         flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC), recipes=recipes
@@ -282,6 +308,8 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                     Failure(key=a.key, stage="download", error_type="", message="no attachment posted yet")
                 )
 
+        if _stopped(report, [a.key for a in wanted], "download"):
+            wanted = []
         download = download_task.with_options(timeout_seconds=settings.download_timeout_s)
         downloads = [download.submit(a, settings) for a in wanted]
         docs: list[Document] = []
@@ -296,6 +324,8 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                 logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
         report.documents = docs
 
+        if _stopped(report, [d.key for d in docs], "extract"):
+            docs = []
         extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
         with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(docs))):
             # largest first, so no worker is left alone with a 600-page prospectus at the end
@@ -321,12 +351,15 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outco
                 len(extraction.competitors),
             )
 
-        llm = enrich_task.with_options(timeout_seconds=settings.llm_stage_timeout_s)(
-            announcements, list(report.extractions.values()), settings, params.llm
-        )
-        report.llm = llm.results
-        report.llm_backend, report.llm_usage = llm.backend, llm.usage
-        report.failures += llm.failures
+        if cancel.requested():
+            report.warnings.append(f"cancelled ({cancel.reason()}): the LLM stage was not run")
+        else:
+            llm = enrich_task.with_options(timeout_seconds=settings.llm_stage_timeout_s)(
+                announcements, list(report.extractions.values()), settings, params.llm
+            )
+            report.llm = llm.results
+            report.llm_backend, report.llm_usage = llm.backend, llm.usage
+            report.failures += llm.failures
 
         report.finished = dt.datetime.now(dt.UTC)
         status, message = judge(report, flow_name, len(wanted))
@@ -372,6 +405,8 @@ def state_of(outcome: Outcome) -> State:
     state's data either way, so a failed run still leads to its report."""
     if outcome.status == "failed":
         return Failed(message=outcome.message, data=str(outcome.path))
+    if outcome.status == "cancelled":
+        return Cancelled(message=outcome.message, data=str(outcome.path))
     if outcome.status == "partial":
         return Completed(message=outcome.message, name="Partial", data=str(outcome.path))
     return Completed(message=outcome.message, data=str(outcome.path))

@@ -15,13 +15,16 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from core import cancel
 from core.errors import DeadlineExceededError, WorkerCrashedError
 
 log = logging.getLogger(__name__)
@@ -45,13 +48,31 @@ def extraction_pool(workers: int) -> Iterator[None]:
         yield
         return
     _SIZE = workers
-    _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    _POOL = _new_pool(workers)
     log.info("extraction in %d worker processes", workers)
     try:
         yield
     finally:
         pool, _POOL = _POOL, None
         pool.shutdown(wait=False, cancel_futures=True)
+        if cancel.requested():
+            _terminate(pool)
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C reaches the whole process group: the flow process decides what stops, not each worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """A stopped run does not wait for documents nobody will read: the workers are ended."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
 
 
 def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwargs: Any) -> T:
@@ -59,9 +80,22 @@ def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwar
     memory, a crash inside PDFium) fails this document, not the run."""
     if _POOL is None:
         return fn(*args, **kwargs)
+    cancel.check("extraction")
     future = _POOL.submit(fn, *args, **kwargs)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        return future.result(timeout=timeout_s)
+        while True:  # in short slices, so that a stop request is seen within a second
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise FutureTimeout
+            try:
+                return future.result(timeout=0.5 if left is None else min(0.5, left))
+            except FutureTimeout:
+                if cancel.requested():
+                    future.cancel()
+                    cancel.check("extraction")
+                if left is not None and left <= 0.5:
+                    raise
     except FutureTimeout:
         future.cancel()
         raise DeadlineExceededError(f"extraction ran past {timeout_s:.0f} s") from None
@@ -77,6 +111,6 @@ def _replace_broken_pool() -> None:
         broken = _POOL
         if broken is None or not getattr(broken, "_broken", False):
             return  # already replaced by another thread
-        _POOL = ProcessPoolExecutor(_SIZE, mp_context=multiprocessing.get_context("spawn"))
+        _POOL = _new_pool(_SIZE)
         broken.shutdown(wait=False, cancel_futures=True)
         log.warning("an extraction worker died; the pool was restarted")

@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core import cancel
+
 WINDOW_S = 60.0
 
 
@@ -30,7 +32,7 @@ class RateLimiter:
         tpm: int = 0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
     ) -> None:
         """``rpm``/``tpm`` of 0 mean no limit of that kind."""
         self.rpm, self.tpm = rpm, tpm

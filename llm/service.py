@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from core import cancel
 from core.errors import (
     LLMError,
     LLMInvalidOutputError,
@@ -201,6 +202,7 @@ class LLMService:
     def _complete(self, prompt: Prompt, history: list[dict[str, str]]) -> Any:
         """One call through the circuit breaker: after ``breaker_threshold`` endpoint failures in a
         row (timeouts, 5xx, refused), the endpoint is not called again in this run."""
+        cancel.check(f"the {prompt.task} call")
         with self._lock:
             if self.breaker_threshold and self._failures_in_a_row >= self.breaker_threshold:
                 raise LLMUnavailableError(

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import requests
 
+from core import cancel
 from core.errors import DeadlineExceededError, DownloadError, InvalidPDFError, TransientHTTPError
 from core.manifest import Manifest
 from core.records import Announcement, Document
@@ -225,6 +226,7 @@ class Downloader:
             written = have
             with open(part, mode) as f:
                 for chunk in _chunks(resp, url):
+                    cancel.check(f"downloading {url} ({written} bytes kept for resuming)")
                     written += len(chunk)
                     if written > cap:
                         f.close()

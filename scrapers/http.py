@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from core import cancel
 from core.errors import (
     BlockedError,
     DeadlineExceededError,
@@ -54,6 +55,7 @@ def read_body(resp: requests.Response, cap: int, deadline: float, url: str) -> b
             if not chunk:
                 return bytes(out)
             out += chunk
+            cancel.check(f"reading {url}")
             if len(out) > cap:
                 raise ExchangeResponseError(f"response over the {cap}-byte limit; refused", url=url)
             if time.monotonic() > deadline:
@@ -70,7 +72,7 @@ class HostRateLimiter:
         min_interval_s: float,
         per_host: Mapping[str, float] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
     ) -> None:
         self._default = min_interval_s
         self._per_host = dict(per_host or {})
@@ -128,7 +130,7 @@ class HttpClient:
         self,
         settings: Settings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cancel.sleep,
         rng: Callable[[], float] = random.random,
         limiter: HostRateLimiter | None = None,
     ) -> None:
@@ -191,6 +193,7 @@ class HttpClient:
         retries = self.settings.max_retries
         last: str = ""
         for attempt in range(retries + 1):
+            cancel.check(f"{method} {url}")
             self.limiter.wait(host)
             self.requests_sent += 1
             try:

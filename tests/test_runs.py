@@ -3,6 +3,7 @@ tell the truth, and a daily window that only advances after a run that did not f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from pathlib import Path
@@ -198,3 +199,52 @@ def test_console_drops_per_task_noise_but_keeps_real_warnings() -> None:
     assert not quiet.filter(record("prefect.task_runs", "Timeout of 60 seconds ... running in a worker thread."))
     assert quiet.filter(record("prefect.task_runs", "Task run failed with exception: DownloadError"))
     assert quiet.filter(record("pipeline", "Finished in state Completed()"))
+
+
+def test_the_prefect_server_of_a_killed_run_is_stopped_by_the_next_run(tmp_path: Path) -> None:
+    # kill -9 on a run leaves its embedded Prefect server (a uvicorn child) running for good
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from core.manifest import PREFECT_SERVER_MARK, Manifest, server_children
+
+    flow = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time;"
+            f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', {PREFECT_SERVER_MARK!r}]);"
+            "print(p.pid, flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert flow.stdout is not None
+    server = int(flow.stdout.readline())
+    try:
+        assert server_children(flow.pid) == [server]
+        manifest = Manifest(tmp_path / "manifest.sqlite")
+        killed = manifest.start_run("adhoc", None, None)
+        manifest.record_helpers(killed, [server])
+        with sqlite3.connect(tmp_path / "manifest.sqlite") as c:
+            c.execute("UPDATE runs SET pid = ? WHERE id = ?", (flow.pid, killed))
+        os.kill(flow.pid, signal.SIGKILL)
+        flow.wait()
+        time.sleep(0.2)
+        assert os.path.exists(f"/proc/{server}")  # orphaned, still serving
+        manifest.start_run("adhoc", None, None)
+        for _ in range(50):
+            if not os.path.exists(f"/proc/{server}") or "Z" in Path(f"/proc/{server}/stat").read_text().split()[2]:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the orphaned server is still running")
+        assert {i: s for i, _, s in manifest.runs()}[killed] == "crashed"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server, signal.SIGKILL)
+        flow.kill()

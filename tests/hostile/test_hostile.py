@@ -427,3 +427,130 @@ def test_a_malformed_row_from_the_other_exchanges_is_recorded_not_fatal(adapter:
         ]["content"].append({"disclosureTitle": "x"})
         page = parse_disclosure_page(payload, s, "bse", lambda _s, p: p)
     assert page.announcements and len(page.rejected) == 1
+
+
+def flate_bomb_pdf(path: Path, inflated_mb: int) -> Path:
+    """A two-page PDF: page 1's content stream inflates to ``inflated_mb`` MB of line-drawing operators
+    (millions of objects, ~1/500 of that on disk); page 2 is an ordinary text page."""
+    import zlib
+
+    op = b"0 0 m 1 1 l S\n"
+    z = zlib.compressobj(9)
+    chunk = op * 100_000
+    data = b"".join(z.compress(chunk) for _ in range(inflated_mb * 1_000_000 // len(chunk))) + z.flush()
+    text = b"BT /F1 6 Tf 20 712 Td (" + b"Patent list on page two. " * 12 + b") Tj ET"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R"
+        b" /Resources << /Font << /F1 7 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(out)
+    return path
+
+
+def test_a_flate_bomb_page_is_skipped_before_any_parser_inflates_it(tmp_path: Path) -> None:
+    # 100 KB on disk, 60 MB of operators inflated: PDFium alone took over 1 GB to load such a page.
+    # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (pytest's, here)
+    import subprocess
+    import sys
+
+    pdf = flate_bomb_pdf(tmp_path / "bomb.pdf", 60)
+    assert pdf.stat().st_size < 200_000
+    probe = (
+        "import json; from extractors.document import extract_document;"
+        f"ex = extract_document({str(pdf)!r}, 'bomb');"
+        "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0].split()[1];"
+        "print(json.dumps([ex.pages, list(ex.warnings), ex.lead_text, int(hwm) // 1024]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    pages, warnings, lead, peak_mb = json.loads(done.stdout.strip().splitlines()[-1])
+    assert pages == 2 and len(warnings) == 1 and "Patent list on page two" in lead
+    assert warnings[0].startswith("page 1: content inflates past 32 MiB") and warnings[0].endswith("skipped")
+    assert peak_mb < 400, f"peak RSS {peak_mb} MB"
+
+
+def test_a_page_with_too_many_drawing_objects_is_not_read_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractors import pdftext
+    from extractors.document import extract_document
+
+    pdf = PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf"
+    assert extract_document(pdf, "k").tables  # read normally, its patent tables give rows
+    monkeypatch.setattr(pdftext, "MAX_OBJECTS_PER_PAGE", 50)  # every page of it is 'crowded' now
+    ex = extract_document(pdf, "k")
+    assert ex.tables == () and all("drawing objects, over 50; skipped" in w for w in ex.warnings)
+    assert ex.patent_pages  # the text is still read: the patent list is still located
+
+
+def test_sigterm_stops_a_run_within_seconds_and_keeps_what_was_done(srv: HostileServer, tmp_path: Path) -> None:
+    # the real CLI in its own process, against servers that trickle their PDFs one byte at a time:
+    # without cooperative cancellation the run held on until every trickle ended
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from openpyxl import load_workbook
+
+    rows = [
+        row(announcementId=f"121683030{n}", secCode=f"00128{n}", adjunctUrl=f"finalpage/2023-05-17/121683030{n}.PDF")
+        for n in range(1, 4)
+    ]
+    srv.routes["/new/hisAnnouncement/query"] = lambda h, _: send(h, 200, page(rows))
+
+    def trickle(h: BaseHTTPRequestHandler, _: bytes) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(PDF_BYTES)))
+        h.end_headers()
+        for byte in PDF_BYTES[:600]:  # a minute of trickling
+            h.wfile.write(bytes([byte]))
+            h.wfile.flush()
+            time.sleep(0.1)
+
+    for n in range(1, 4):
+        srv.routes[f"/finalpage/2023-05-17/121683030{n}.PDF"] = trickle
+    env = {
+        **os.environ,
+        **{f"PP_{k.upper()}": v for k, v in srv.overrides().items()},
+        "PP_DATA_DIR": str(tmp_path / "data"),
+        "PP_OUTPUTS_DIR": str(tmp_path / "out"),
+        "PP_MIN_INTERVAL_S": "0",
+        "PP_HOST_MIN_INTERVAL_S": "{}",
+        "PP_MAX_RETRIES": "0",
+    }
+    cmd = [sys.executable, "-m", "flows", "run", "--start", "2023-05-01", "--end", "2023-05-31", "--no-llm"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        t0 = time.monotonic()
+        while not any(h[1].endswith(".PDF") for h in srv.hits):
+            assert proc.poll() is None and time.monotonic() - t0 < 120, "the run never reached its downloads"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, out[-3000:]
+    assert took < 20, f"{took:.1f} s from SIGTERM to exit"
+    workbook = next((tmp_path / "out").glob("*.xlsx"))
+    info = [(r[0].value, r[1].value) for r in load_workbook(workbook)["Run info"].iter_rows(min_row=2)]
+    cancelled = [v for k, v in info if k == "failure: download" and "RunCancelledError" in str(v)]
+    assert len(cancelled) == 3, info
+    with sqlite3.connect(tmp_path / "data" / "manifest.sqlite") as c:
+        assert c.execute("SELECT status FROM runs").fetchall() == [("cancelled",)]
+    assert list((tmp_path / "data" / "pdf").rglob("*.part"))  # kept: the next run resumes them
