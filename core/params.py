@@ -83,6 +83,11 @@ class RunParams(BaseModel):
     end: dt.date | None = Field(default=None, description="last publication date, YYYY-MM-DD (Beijing)")
     max_documents: int | None = Field(default=None, ge=1, description="cap on documents downloaded and processed")
     llm: bool = Field(default=True, description="use the configured model; off = the labelled offline backend")
+    all_versions: bool = Field(
+        default=False,
+        description="keep every prospectus version, summary and notice; off = per company only the latest "
+        "full prospectus is read and the rest are listed with the reason",
+    )
     tables: list[str] = Field(
         default_factory=list, description="table recipes to extract, e.g. 关联交易, 前五名客户 (see --list-tables)"
     )

@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
         p.add_argument("--no-llm", action="store_true", help="use the offline backend even if a key is set")
         p.add_argument(
+            "--all-versions",
+            action="store_true",
+            help="read every prospectus version (申报稿, 注册稿, 意向书 …), summary and notice; by default only "
+            "the latest full prospectus per company, the rest listed in Announcements with the reason",
+        )
+        p.add_argument(
             "--task-runner", choices=["threads", "dask"], default="threads", help="how tasks run (default threads)"
         )
         p.add_argument("--workers", type=_positive, default=None, help="parallel workers (default PP_MAX_WORKERS)")
@@ -216,10 +222,13 @@ def main(argv: list[str] | None = None) -> int:
                     start=args.start,
                     end=args.end,
                     max_documents=args.max_documents,
+                    all_versions=args.all_versions,
                     tables=args.table,
                 )
             else:
-                params = RunParams.checked(exchange=args.exchange, categories=args.category, tables=args.table)
+                params = RunParams.checked(
+                    exchange=args.exchange, categories=args.category, all_versions=args.all_versions, tables=args.table
+                )
             if params.tables:
                 from extractors.recipes import load_recipes, select
 
@@ -260,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                 end=end,
                 max_documents=params.max_documents,
                 llm=not args.no_llm,
+                all_versions=params.all_versions,
                 tables=params.tables,
                 return_state=True,
             )
@@ -269,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 categories=params.categories or ["category_sf_szsh"],
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
+                all_versions=params.all_versions,
                 tables=params.tables,
                 return_state=True,
             )

@@ -47,6 +47,7 @@ from report.artifacts import document_rows, summary_markdown
 from scrapers.base import BEIJING, Query, ScrapeResult
 from scrapers.download import Downloader
 from scrapers.http import HttpClient
+from scrapers.prospectus import choose
 from scrapers.registry import adapter_for
 
 EXTRACT_STAGE = "extract-v2"
@@ -297,7 +298,15 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
             report.warnings.append(_no_match_hint(params))
             logger.warning(report.warnings[-1])
 
-        wanted = [a for a in announcements if a.pdf_url]
+        choice = choose([a for a in announcements if a.pdf_url], keep_all=params.all_versions)
+        wanted = choice.kept
+        report.skipped = {a.key: why for a, why in choice.skipped}
+        if choice.skipped:
+            logger.info(
+                "%d prospectus-family announcements not read (summaries, notices, older versions); "
+                "--all-versions reads them",
+                len(choice.skipped),
+            )
         cap = params.max_documents or settings.max_documents
         if cap and len(wanted) > cap:
             report.warnings.append(f"{len(wanted)} documents found; only the newest {cap} processed")
@@ -433,6 +442,7 @@ def adhoc_flow(
     end: dt.date | None = None,
     max_documents: int | None = None,
     llm: bool = True,
+    all_versions: bool = False,
     tables: Sequence[str] = (),
 ) -> State:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
@@ -449,6 +459,8 @@ def adhoc_flow(
         end: last publication date, YYYY-MM-DD (Beijing time)
         max_documents: process at most this many documents (at least 1); empty = no cap
         llm: use the configured model; off = the labelled offline backend
+        all_versions: read every prospectus version, summary and notice; off = per company only the latest
+            full prospectus, the rest listed in Announcements with the reason
         tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
     """
     params = RunParams.checked(
@@ -460,6 +472,7 @@ def adhoc_flow(
         end=end,
         max_documents=max_documents,
         llm=llm,
+        all_versions=all_versions,
         tables=list(tables),
     )
     return state_of(run_pipeline("adhoc", params, current_settings()))
@@ -472,6 +485,7 @@ def daily_flow(
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
+    all_versions: bool = False,
     tables: Sequence[str] = (),
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
@@ -483,6 +497,7 @@ def daily_flow(
         keyword: text the title must contain
         lookback_days: first run only: how many days back the window starts
         today: the window's last day (default: today in Beijing)
+        all_versions: read every prospectus version, summary and notice (off: the latest full one per company)
         tables: table recipes to extract and merge, e.g. 关联交易
     """
     settings = current_settings()
@@ -491,7 +506,13 @@ def daily_flow(
     start = last if last is not None else today - dt.timedelta(days=lookback_days)
     get_run_logger().info("daily window %s ~ %s (last successful end: %s)", start, today, last)
     params = RunParams.checked(
-        exchange=exchange, categories=list(categories), keyword=keyword, start=start, end=today, tables=list(tables)
+        exchange=exchange,
+        categories=list(categories),
+        keyword=keyword,
+        start=start,
+        end=today,
+        all_versions=all_versions,
+        tables=list(tables),
     )
     return state_of(run_pipeline("daily", params, settings))
 

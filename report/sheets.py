@@ -6,7 +6,6 @@ writer and the tests read these lists; a new column is one line here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from core.records import Announcement, Document, DocumentExtraction
 from report.run import RunReport
+from scrapers.prospectus import classify
 
 #: Where a competitor name was read.
 SOURCE_LABELS = {"table": "表格", "list": "列表项", "heading": "小标题", "prose": "正文"}
@@ -59,6 +59,8 @@ class Context:
         failures = self.report.failures_of(key)
         if failures:
             return "; ".join(f"{f.stage}: {f.text}" for f in failures)
+        if key in self.report.skipped:
+            return f"未读取: {self.report.skipped[key]}"
         return "ok" if key in self.docs else ""
 
 
@@ -115,7 +117,8 @@ class PatentCheck:
 
 
 def is_prospectus(title: str) -> bool:
-    return bool(re.search(r"招股(?:说明|意向)书", title)) and not re.search(r"摘要|提示性公告|附录", title)
+    """A full prospectus (any version), not a summary, notice or appendix of one."""
+    return (c := classify(title)) is not None and c.full
 
 
 def patent_check(ex: DocumentExtraction) -> PatentCheck:
@@ -202,6 +205,7 @@ ANNOUNCEMENTS = Sheet(
         Column("日期", _ann(lambda a: a.published)),
         Column("标题", _ann(lambda a: a.title), wrap=True),
         Column("交易所类别", _ann(lambda a: a.category)),
+        Column("文件类型", _ann(lambda a: c.label if (c := classify(a.title)) else "")),
         Column("分类", lambda i: _ann_label(i).category if _ann_label(i) else ""),
         Column("置信度", lambda i: _ann_label(i).confidence if _ann_label(i) else None),
         Column("理由", lambda i: _ann_label(i).rationale if _ann_label(i) else "", wrap=True),
@@ -375,6 +379,7 @@ def run_info(report: RunReport) -> list[tuple[str, object]]:
         ("announcements", len(report.announcements)),
         ("documents", len(report.documents)),
         ("documents already processed (skipped)", report.skipped_documents),
+        ("announcements not read (older prospectus versions, summaries, notices)", len(report.skipped)),
         ("patents", sum(len(e.patents) for e in report.extractions.values())),
         ("competitors", sum(len(e.competitors) for e in report.extractions.values())),
         ("LLM backend", report.llm_backend),

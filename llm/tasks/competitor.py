@@ -20,7 +20,7 @@ class CompetitorClassOut(StrictOut):
     role: CompetitorRole = Field(description="the company's relation to the issuer in this text")
     listed: Literal["listed", "unlisted", "unknown"]
     domicile: Literal["domestic", "foreign", "unknown"]
-    stock_code: str | None = Field(description="exchange code if the text gives one, else null")
+    stock_code: str | None = Field(max_length=12, description="exchange code if the text gives one, else null")
     rationale: str = Field(max_length=300)
 
 
