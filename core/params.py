@@ -11,55 +11,9 @@ import re
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from core.categories import check_exchange, resolve_category
 from core.errors import ConfigError
 from core.records import Exchange
-
-#: cninfo's current category codes (its history-notice.js, as akshare's stock_disclosure_cninfo reads
-#: them) and the names users write for them (年报, 首发, 招股说明书 …).
-CATEGORY_NAMES: dict[str, tuple[str, ...]] = {
-    "category_ndbg_szsh": ("年报", "年度报告"),
-    "category_bndbg_szsh": ("半年报", "半年度报告"),
-    "category_yjdbg_szsh": ("一季报", "第一季度报告"),
-    "category_sjdbg_szsh": ("三季报", "第三季度报告"),
-    "category_yjygjxz_szsh": ("业绩预告", "业绩快报"),
-    "category_qyfpxzcs_szsh": ("权益分派",),
-    "category_dshgg_szsh": ("董事会",),
-    "category_jshgg_szsh": ("监事会",),
-    "category_gddh_szsh": ("股东大会", "股东会"),
-    "category_rcjy_szsh": ("日常经营",),
-    "category_gszl_szsh": ("公司治理",),
-    "category_zj_szsh": ("中介报告",),
-    "category_sf_szsh": ("首发", "招股说明书", "招股意向书", "招股", "上市公告书", "发行公告", "IPO"),
-    "category_zf_szsh": ("增发",),
-    "category_gqjl_szsh": ("股权激励",),
-    "category_pg_szsh": ("配股",),
-    "category_jj_szsh": ("解禁",),
-    "category_gszq_szsh": ("公司债",),
-    "category_kzzq_szsh": ("可转债",),
-    "category_qtrz_szsh": ("其他融资",),
-    "category_gqbd_szsh": ("股权变动",),
-    "category_bcgz_szsh": ("补充更正", "更正"),
-    "category_cqdq_szsh": ("澄清致歉",),
-    "category_fxts_szsh": ("风险提示",),
-    "category_tbclts_szsh": ("特别处理和退市",),
-    "category_tszlq_szsh": ("退市整理期",),
-}
-#: Codes of the pre-2019 API, still in users' scripts: read as the current code.
-LEGACY_CATEGORIES = {"category_scgkfx_szsh": "category_sf_szsh", "category_kzhz_szsh": "category_kzzq_szsh"}
-_BY_NAME = {name.lower(): code for code, names in CATEGORY_NAMES.items() for name in names}
-
-
-def resolve_category(value: str) -> str:
-    """A cninfo code, or a name users write for one ('年报' → 'category_ndbg_szsh')."""
-    v = value.strip()
-    if v in CATEGORY_NAMES:
-        return v
-    if v in LEGACY_CATEGORIES:
-        return LEGACY_CATEGORIES[v]
-    if v.lower() in _BY_NAME:
-        return _BY_NAME[v.lower()]
-    known = "、".join(f"{names[0]}({code})" for code, names in CATEGORY_NAMES.items())
-    raise ValueError(f"unknown category {value!r}; use a name or code: {known}")
 
 
 def parse_date(value: str) -> dt.date:
@@ -109,6 +63,7 @@ class RunParams(BaseModel):
     def _window(self) -> RunParams:
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
+        check_exchange(self.exchange, self.categories)
         return self
 
     @classmethod

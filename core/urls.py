@@ -24,8 +24,13 @@ def cninfo_search_page(s: Settings) -> str:
     return _join(s.cninfo_base_url, "/new/commonUrl/pageOfSearch?url=disclosure/list/search")
 
 
+def cninfo_top_search(s: Settings) -> str:
+    """The search box's lookup: ``POST keyWord=<code or name>&maxNum=10`` → ``[{code, orgId, zwjc …}]``."""
+    return _join(s.cninfo_base_url, "/new/information/topSearch/query")
+
+
 def cninfo_stock_list(s: Settings, market: str = "szse") -> str:
-    """``market``: ``szse`` (all A-shares, despite the name), ``bj`` (BSE), ``hke``, ``fund``."""
+    """``market``: ``szse`` (all A-shares, despite the name), ``bj`` (BSE), ``gfzr`` (NEEQ), ``hke``, ``fund``."""
     return _join(s.cninfo_base_url, f"/new/data/{market}_stock.json")
 
 

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from core.categories import CATEGORY_NAMES
 from core.errors import ConfigError
-from core.params import CATEGORY_NAMES, RunParams, parse_date
+from core.params import RunParams, parse_date
 from core.settings import Settings, using_settings
 
 log = logging.getLogger("flows")
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             state = daily_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
-                categories=params.categories or ["category_sf_szsh"],
+                categories=params.categories or None,
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
                 all_versions=params.all_versions,

@@ -24,6 +24,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from core import cancel
+from core.categories import DAILY_DEFAULT
 from core.errors import ConfigError, DeadlineExceededError, PipelineError, RunCancelledError
 from core.manifest import Manifest, server_children
 from core.params import RunParams
@@ -481,7 +482,7 @@ def adhoc_flow(
 @flow(name="prospectus-daily", task_runner=RUNNER, flow_run_name=_daily_run_name)
 def daily_flow(
     exchange: Exchange = "cninfo",
-    categories: Sequence[str] = ("category_sf_szsh",),
+    categories: Sequence[str] | None = None,
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
@@ -493,7 +494,8 @@ def daily_flow(
 
     Args:
         exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
-        categories: names or cninfo codes, e.g. 首发, 年报
+        categories: names or cninfo codes, e.g. 首发, 年报; empty = the exchange's default (cninfo: 首发;
+            an exchange's own site: every announcement, since 首发 has no verified code there)
         keyword: text the title must contain
         lookback_days: first run only: how many days back the window starts
         today: the window's last day (default: today in Beijing)
@@ -507,7 +509,7 @@ def daily_flow(
     get_run_logger().info("daily window %s ~ %s (last successful end: %s)", start, today, last)
     params = RunParams.checked(
         exchange=exchange,
-        categories=list(categories),
+        categories=list(categories) if categories else list(DAILY_DEFAULT.get(exchange, ())),
         keyword=keyword,
         start=start,
         end=today,

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from scrapers.payload import decode_text
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -158,6 +160,10 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
     return entries + list(extra or [])
 
 
+#: the cookie the disclosure pages of bse.cn / neeq.com.cn set, which their APIs then expect
+WARM_COOKIE = "JSESSIONID=replay-warm-up"
+
+
 class ReplayServer:
     def __init__(
         self,
@@ -258,6 +264,23 @@ class ReplayServer:
         try:
             if path == "/new/hisAnnouncement/query":
                 self._cninfo_query(h, params, method)
+            elif path == "/new/information/topSearch/query":
+                self._top_search(h, params, method)
+            elif path == "/new/data/gfzr_stock.json":
+                # no recording of NEEQ's list exists: built from the catalogue's NEEQ entries, in the
+                # recorded lists' shape
+                rows = [
+                    {"code": e.sec_code, "orgId": e.org_id, "zwjc": e.sec_name, "category": "三板", "pinyin": ""}
+                    for e in self.catalogue
+                    if e.column == "third"
+                ]
+                self._send(
+                    h,
+                    200,
+                    json.dumps({"stockList": rows}, ensure_ascii=False).encode(),
+                    {"Content-Type": "application/json;charset=UTF-8"},
+                    method,
+                )
             elif path.startswith("/new/data/") and path.endswith("_stock.json"):
                 market = path.rsplit("/", 1)[-1].split("_")[0]
                 f = {
@@ -282,6 +305,17 @@ class ReplayServer:
                     {"Content-Type": "text/javascript;charset=UTF-8"},
                     method,
                 )
+            elif path == "/disclosure/announcement.html":  # the page a browser opens first: its cookie
+                self._send(
+                    h,
+                    200,
+                    b"<html><body>announcement</body></html>",
+                    {"Content-Type": "text/html", "Set-Cookie": f"{WARM_COOKIE}; Path=/"},
+                    method,
+                )
+            elif path == "/disclosureInfoController/companyAnnouncement.do" and not self._browser_like(h):
+                # like bse.cn (akshare #3527, #4073): a POST without the page's Referer and cookie is 403
+                self._send(h, 403, b"<html><body>403 Forbidden</body></html>", {"Content-Type": "text/html"}, method)
             elif path == "/disclosureInfoController/companyAnnouncement.do":
                 self._send(
                     h,
@@ -299,6 +333,36 @@ class ReplayServer:
 
     # --- handlers ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _browser_like(h: BaseHTTPRequestHandler) -> bool:
+        referer = h.headers.get("Referer") or ""
+        return referer.endswith("/disclosure/announcement.html") and WARM_COOKIE in (h.headers.get("Cookie") or "")
+
+    def _stock_rows(self) -> list[dict[str, str]]:
+        rows: list[dict[str, str]] = []
+        for f in ("szse_stock_2026-06_bom_doubleencoded.json", "bj_stock_2026-06_bom_doubleencoded.json"):
+            rows += json.loads(decode_text((self.corpus / "api/cninfo" / f).read_bytes())).get("stockList", [])
+        return rows
+
+    def _top_search(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str) -> None:
+        """cninfo's search box: ``keyWord`` (a code, a short name or pinyin) → matching securities."""
+        key = (p.get("keyWord") or [""])[0].strip().lower()
+        limit = int((p.get("maxNum") or ["10"])[0] or 10)
+        found: dict[str, dict[str, str]] = {}
+        for e in self.catalogue:  # the catalogue first: companies not (yet) in any stock list
+            if key and (key == e.sec_code or key in e.sec_name.lower()):
+                category = "三板" if e.column == "third" else "A股"
+                found.setdefault(
+                    e.sec_code, {"code": e.sec_code, "orgId": e.org_id, "zwjc": e.sec_name, "category": category}
+                )
+        for r in self._stock_rows() if key else []:
+            if key in (str(r.get("code")), str(r.get("pinyin", "")).lower()) or key in str(r.get("zwjc", "")).lower():
+                found.setdefault(
+                    str(r["code"]), {k: str(r.get(k, "")) for k in ("code", "orgId", "zwjc", "pinyin", "category")}
+                )
+        body = json.dumps(list(found.values())[:limit], ensure_ascii=False).encode()
+        self._send(h, 200, body, {"Content-Type": "application/json;charset=UTF-8"}, method)
+
     def _cninfo_query(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str) -> None:
         def one(name: str, default: str = "") -> str:
             return (p.get(name) or [default])[0]
@@ -306,8 +370,11 @@ class ReplayServer:
         entries = self.catalogue
         stock = one("stock")
         if stock:
-            codes = {s.split(",")[0] for s in stock.split(";") if s}
-            entries = [e for e in entries if e.sec_code in codes]
+            # as on the live site, a code with the wrong orgId finds nothing (totalAnnouncement=0)
+            wanted = {tuple([*x.split(","), ""][:2]) for x in stock.split(";") if x}
+            entries = [e for e in entries if (e.sec_code, e.org_id) in wanted or (e.sec_code, "") in wanted]
+        if one("column") == "third":
+            entries = [e for e in entries if e.column == "third"]
         key = one("searchkey").strip()
         if key:
             entries = [e for e in entries if key in e.title]

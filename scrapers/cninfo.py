@@ -11,14 +11,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from core import urls
-from core.errors import ExchangeResponseError, TransientHTTPError
-from core.params import CATEGORY_NAMES
+from core.categories import CATEGORY_NAMES, neeq_categories
+from core.errors import ExchangeResponseError, ScrapeError, TransientHTTPError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import (
@@ -38,8 +39,12 @@ from scrapers.payload import decode_text, expect_dict, parse_json_payload
 log = logging.getLogger(__name__)
 
 #: Common cninfo category codes (the ``category`` form field), for the README and the CLI.
-#: code → the usual name (the full vocabulary, with the names users write, is core.params.CATEGORY_NAMES)
+#: code → the usual name (the full vocabulary, with the names users write, is core.categories.CATEGORY_NAMES)
 CATEGORIES: dict[str, str] = {code: names[0] for code, names in CATEGORY_NAMES.items()}
+
+
+#: cninfo's stock lists: where a code is listed decides the query's ``column`` and ``plate``
+STOCK_LISTS = ("szse", "bj", "gfzr")
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,13 @@ class StockInfo:
     name: str
     category: str
     pinyin: str = ""
+    #: the list it came from: szse (A shares of SZSE and SSE), bj (BSE), gfzr (NEEQ), top (topSearch)
+    market: str = "szse"
 
 
-def parse_stock_list(raw: bytes) -> dict[str, StockInfo]:
-    """Parse ``szse_stock.json`` / ``bj_stock.json``; BOM and double-encoded UTF-8 are repaired."""
+def parse_stock_list(raw: bytes, market: str = "szse") -> dict[str, StockInfo]:
+    """Parse ``szse_stock.json`` / ``bj_stock.json`` / ``gfzr_stock.json``; BOM and double-encoded
+    UTF-8 are repaired."""
     data = expect_dict(parse_json_payload(decode_text(raw)), what="cninfo stock list")
     rows = data.get("stockList")
     if not isinstance(rows, list):
@@ -66,8 +74,30 @@ def parse_stock_list(raw: bytes) -> dict[str, StockInfo]:
         # Several rows can share a code (A share / fund / HK); keep the A-share one first seen.
         if code in out and out[code].category.startswith("A"):
             continue
-        out[code] = StockInfo(code, org, str(r.get("zwjc", "")), str(r.get("category", "")), str(r.get("pinyin", "")))
+        out[code] = StockInfo(
+            code, org, str(r.get("zwjc", "")), str(r.get("category", "")), str(r.get("pinyin", "")), market
+        )
     return out
+
+
+def parse_top_search(payload: Any, code: str) -> StockInfo | None:
+    """The row of ``topSearch/query`` whose code is ``code`` (an A share first), or None."""
+    if not isinstance(payload, list):
+        raise ExchangeResponseError("cninfo topSearch answer is not a list", snippet=str(payload)[:120])
+    rows = [r for r in payload if isinstance(r, dict) and str(r.get("code", "")).strip() == code and r.get("orgId")]
+    rows.sort(key=lambda r: not str(r.get("category", "")).startswith("A"))
+    if not rows:
+        return None
+    r = rows[0]
+    neeq = "三板" in str(r.get("category", "")) or "新三板" in str(r.get("type", ""))
+    return StockInfo(
+        code,
+        str(r["orgId"]).strip(),
+        str(r.get("zwjc", "")),
+        str(r.get("category", "")),
+        str(r.get("pinyin", "")),
+        "gfzr" if neeq else "top",
+    )
 
 
 def find_companies(stocks: dict[str, StockInfo], text: str) -> list[StockInfo]:
@@ -91,8 +121,11 @@ def org_id_from_stock_page(html: str) -> str | None:
     return m.group(1) if m else None
 
 
-def market_of(code: str) -> tuple[str, str]:
-    """(column, plate) form values for a six-digit code."""
+def market_of(code: str, listed_in: str | None = None) -> tuple[str, str]:
+    """(column, plate) form values for a six-digit code; ``listed_in`` is the cninfo stock list it
+    was found in: a NEEQ company (``gfzr``) is searched with ``column=third``."""
+    if listed_in == "gfzr":
+        return "third", ""
     if code.startswith(("6", "9")) and not code.startswith("92"):
         return "sse", "sh"
     if code.startswith(("8", "4", "92")):
@@ -199,21 +232,92 @@ class CninfoAdapter:
     # --- orgId lookup -------------------------------------------------------------------------------
 
     def stocks(self) -> dict[str, StockInfo]:
+        """cninfo's stock lists merged (A shares first, then BSE, then NEEQ). A list that cannot be
+        fetched is logged and skipped: topSearch still finds its codes."""
         if self._stocks is None:
             merged: dict[str, StockInfo] = {}
-            for market in ("szse", "bj"):
-                body, _ = self.http.get_bytes(urls.cninfo_stock_list(self.settings, market))
-                merged.update({k: v for k, v in parse_stock_list(body).items() if k not in merged})
+            for market in STOCK_LISTS:
+                try:
+                    body, _ = self.http.get_bytes(urls.cninfo_stock_list(self.settings, market))
+                    listed = parse_stock_list(body, market)
+                except ScrapeError as exc:
+                    if market == "szse":
+                        raise
+                    log.warning("cninfo: the %s stock list is not available (%s); topSearch will be used", market, exc)
+                    continue
+                merged.update({k: v for k, v in listed.items() if k not in merged})
             self._stocks = merged
         return self._stocks
 
-    def org_id(self, code: str) -> str:
+    def _lookups(self) -> dict[str, dict[str, str]]:
+        path = self.settings.data_dir / "cninfo_orgids.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _remember(self, info: StockInfo) -> None:
+        """topSearch answers are kept in ``data/cninfo_orgids.json``: a daily run asks once per code."""
+        path = self.settings.data_dir / "cninfo_orgids.json"
+        data = self._lookups()
+        data[info.code] = {"orgId": info.org_id, "zwjc": info.name, "category": info.category, "market": info.market}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0), "utf-8")
+        tmp.replace(path)
+
+    def lookup(self, code: str) -> StockInfo:
+        """A code's orgId and market: the stock lists, then cninfo's own search box (topSearch, cached),
+        and only then the conventional guess, with a warning — a wrong orgId makes cninfo answer
+        ``totalAnnouncement=0``, an empty result that looks like 'nothing published'."""
         info = self.stocks().get(code)
         if info:
-            return info.org_id
+            return info
+        known = self._lookups().get(code)
+        if isinstance(known, dict) and known.get("orgId"):
+            return StockInfo(
+                code,
+                str(known["orgId"]),
+                str(known.get("zwjc", "")),
+                str(known.get("category", "")),
+                market=str(known.get("market", "top")),
+            )
+        try:
+            found = parse_top_search(
+                self.http.get_json(
+                    urls.cninfo_top_search(self.settings),
+                    method="POST",
+                    data={"keyWord": code, "maxNum": "10"},
+                    headers=self._headers(),
+                ),
+                code,
+            )
+        except ScrapeError as exc:
+            log.warning("cninfo: topSearch for %s failed (%s)", code, exc)
+            found = None
+        if found is not None:
+            log.info("cninfo: %s (%s) not in the stock lists; topSearch gave orgId %s", code, found.name, found.org_id)
+            self._remember(found)
+            return found
         guess = guess_org_id(code)
-        log.warning("cninfo: %s not in the stock list; guessing orgId %s", code, guess)
-        return guess
+        msg = (
+            f"cninfo: {code} is in no stock list and topSearch does not know it; guessed orgId {guess} — "
+            "an empty result may only mean the guess is wrong"
+        )
+        log.warning(msg)
+        self._budget_warnings.append(msg)
+        return StockInfo(code, guess, "", "", market="guess")
+
+    def org_id(self, code: str) -> str:
+        return self.lookup(code).org_id
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Origin": self.settings.cninfo_base_url,
+            "Referer": urls.cninfo_search_page(self.settings),
+            "X-Requested-With": "XMLHttpRequest",
+        }
 
     # --- search -------------------------------------------------------------------------------------
 
@@ -222,7 +326,7 @@ class CninfoAdapter:
     ) -> Page:
         url = urls.cninfo_query(self.settings)
         if self._budget <= 0:
-            if not self._budget_warnings:
+            if not any("max_requests_per_query" in w for w in self._budget_warnings):
                 msg = (
                     f"cninfo: stopped after {self.settings.max_requests_per_query} requests for one query "
                     "(max_requests_per_query); the result may be incomplete"
@@ -231,15 +335,12 @@ class CninfoAdapter:
                 self._budget_warnings.append(msg)
             return Page([])
         self._budget -= 1
+        if column == "third" and query.categories:
+            query = query.model_copy(update={"categories": tuple(neeq_categories(list(query.categories)))})
         form = build_form(
             query, page, self.settings.page_size, stock_param, start, end, column, "bj" if column == "bj" else ""
         )
-        headers = {
-            "Origin": self.settings.cninfo_base_url,
-            "Referer": self.settings.cninfo_base_url.rstrip("/")
-            + "/new/commonUrl/pageOfSearch?url=disclosure/list/search",
-            "X-Requested-With": "XMLHttpRequest",
-        }
+        headers = self._headers()
         retries = self.settings.max_retries
         for attempt in range(retries + 1):
             body, resp = self.http.get_bytes(url, method="POST", data=form, headers=headers)
@@ -293,9 +394,11 @@ class CninfoAdapter:
         def one(code: str) -> ScrapeResult:
             if not code:
                 return self._search_range(query, "", "szse", start, end)
-            return self._search_range(query, f"{code},{self.org_id(code)}", market_of(code)[0], start, end)
+            info = self.lookup(code)
+            return self._search_range(query, f"{code},{info.org_id}", market_of(code, info.market)[0], start, end)
 
-        self._budget, self._budget_warnings, self._seen = self.settings.max_requests_per_query, [], set()
+        self._budget, self._seen = self.settings.max_requests_per_query, set()
         result = search_each_code(query, "cninfo", one)
         result.warnings += self._budget_warnings
+        self._budget_warnings = []
         return result

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from core import urls
-from core.errors import ExchangeResponseError, PipelineError
+from core.errors import ConfigError, ExchangeResponseError, PipelineError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import (
@@ -32,6 +32,8 @@ from scrapers.base import (
 from scrapers.http import HttpClient
 
 log = logging.getLogger(__name__)
+#: the record fields :func:`parse_disclosure_page` reads
+NEED_FIELDS = ("companyCd", "companyName", "disclosureTitle", "destFilePath", "publishDate", "disclosureCode")
 _BRACKET = re.compile(r"^\s*\[(?P<cat>[^\]]+)\]\s*")
 
 
@@ -105,8 +107,14 @@ class _DisclosureAdapter:
         self._warm = False
 
     def form(self, query: Query, code: str, page: int) -> list[tuple[str, str]]:
-        """The form the sites' own page posts: array fields as one repeated key per value
-        (``disclosureType[]=9503&disclosureType[]=9504``), left out when unused (akshare PR #3527)."""
+        """The form the sites' own page posts: array fields as one repeated key per value, left out when
+        unused (akshare PR #3527); ``needFields[]`` names every field the parser reads, ``disclosureCode``
+        included (the page's own list omits it, and without it no row has an id). The sites'
+        ``disclosureType`` codes for the vocabulary's categories are not verified here: a cninfo category
+        is refused (core.categories); the site's own numeric codes (``9503``) pass as given."""
+        foreign = [c for c in query.categories if not c.isdigit()]
+        if foreign:
+            raise ConfigError(f"{self.source}'s own site takes no category {', '.join(foreign)} here; search cninfo")
         fields = [
             ("page", str(page)),
             ("companyCd", code),
@@ -117,7 +125,7 @@ class _DisclosureAdapter:
             ("sortfield", "publishDate"),
             ("sorttype", "desc"),
         ]
-        return fields + [("disclosureType[]", c) for c in query.categories]
+        return fields + [("disclosureType[]", c) for c in query.categories] + [("needFields[]", f) for f in NEED_FIELDS]
 
     def headers(self) -> dict[str, str]:
         page = type(self)._page(self.settings)

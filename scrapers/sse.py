@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core import urls
-from core.errors import ExchangeBusyError, ExchangeResponseError
+from core.errors import ConfigError, ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import (
@@ -32,10 +32,14 @@ from scrapers.payload import expect_dict
 
 log = logging.getLogger(__name__)
 
-SECURITY_TYPES = "0101,120100,020100,020200,120200"  # A shares, B shares, STAR market
-
 
 def build_params(query: Query, page: int, page_size: int, code: str = "") -> dict[str, str]:
+    """What SSE's announcement page sends to ``queryCompanyBulletinNew.do``: ``stockType`` empty for
+    every board. ``securityType`` belongs to the other endpoint family (``queryCompanyBulletin.do``)
+    and is not sent; no SSE ``BULLETIN_TYPE`` code is verified here, so categories are refused
+    (core.categories) and the field stays empty."""
+    if query.categories:
+        raise ConfigError("SSE's own site takes no category here; search cninfo, which covers SSE")
     return {
         "jsonCallBack": f"jsonpCallback{int(time.time() * 1000) % 100000}",
         "isPagination": "true",
@@ -48,9 +52,8 @@ def build_params(query: Query, page: int, page_size: int, code: str = "") -> dic
         "END_DATE": query.end.isoformat() if query.end else "",
         "SECURITY_CODE": code,
         "TITLE": query.keyword or "",
-        "BULLETIN_TYPE": ",".join(query.categories),
+        "BULLETIN_TYPE": "",
         "stockType": "",
-        "securityType": SECURITY_TYPES,
     }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from core import urls
-from core.errors import ExchangeResponseError
+from core.categories import SZSE_CATEGORIES, name_of
+from core.errors import ConfigError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import Page, Query, ScrapeResult, clean_title, collect_pages, parse_date, parse_rows
@@ -20,16 +21,38 @@ from scrapers.payload import expect_dict
 PAGE_SIZE = 50
 
 
+#: the page whose XHR posts the query, per channel (sent as Referer, as the browser does)
+REFERERS = {
+    "listedNotice_disc": "https://www.szse.cn/disclosure/listed/notice/index.html",
+    "fixed_disc": "https://www.szse.cn/disclosure/listed/fixed/index.html",
+}
+
+
+def channel_and_ids(categories: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
+    """SZSE's channel and ``bigCategoryId`` list for a query's categories (cninfo codes). Only the
+    periodic reports have verified ids (``fixed_disc``); any other category is refused."""
+    if not categories:
+        return "listedNotice_disc", []
+    missing = [name_of(c) for c in categories if c not in SZSE_CATEGORIES]
+    if missing:
+        raise ConfigError(f"SZSE's own site takes no category {'、'.join(missing)} here; search cninfo")
+    channels = {SZSE_CATEGORIES[c][0] for c in categories}
+    return channels.pop(), [SZSE_CATEGORIES[c][1] for c in categories]
+
+
 def build_body(query: Query, page: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"channelCode": ["listedNotice_disc"], "pageSize": PAGE_SIZE, "pageNum": page}
+    """The JSON the site's own pages post (RSSHub's szse route and the annList scrapers send the same
+    keys): ``fixed_disc`` with ``bigCategoryId`` ids for periodic reports, ``listedNotice_disc`` else."""
+    channel, ids = channel_and_ids(query.categories)
+    body: dict[str, Any] = {"channelCode": [channel], "pageSize": PAGE_SIZE, "pageNum": page}
     if query.start and query.end:
         body["seDate"] = [query.start.isoformat(), query.end.isoformat()]
     if query.codes:
         body["stock"] = list(query.codes)
     if query.keyword:
         body["searchKey"] = [query.keyword]
-    if query.categories:
-        body["bigCategoryId"] = list(query.categories)
+    if ids:
+        body["bigCategoryId"] = ids
     return body
 
 
@@ -78,7 +101,12 @@ class SzseAdapter:
             url,
             method="POST",
             json=build_body(query, page),
-            headers={"Content-Type": "application/json", "Referer": "https://www.szse.cn/disclosure/listed/notice/"},
+            headers={
+                "Content-Type": "application/json",
+                "Referer": REFERERS[channel_and_ids(query.categories)[0]],
+                "X-Request-Type": "ajax",
+                "X-Requested-With": "XMLHttpRequest",
+            },
         )
         return parse_ann_list(payload, self.settings, url=url)
 

@@ -18,7 +18,7 @@ logging.basicConfig(level=logging.WARNING)
 log = logging.getLogger("live-smoke")
 log.setLevel(logging.INFO)
 start, end = (dt.date.fromisoformat(a) for a in sys.argv[1:3])
-codes = {"cninfo": ["600519", "000001", "920100"], "sse": ["600519"], "szse": ["000001"], "bse": ["920100"], "neeq": ["430047"]}
+codes = {"cninfo": ["600519", "000001", "920100", "430047"], "sse": ["600519"], "szse": ["000001"], "bse": ["920100"], "neeq": ["430047"]}
 settings = Settings()
 failed = 0
 for exchange, group in codes.items():

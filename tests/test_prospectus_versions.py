@@ -107,11 +107,12 @@ def test_the_flow_reads_the_final_prospectus_and_lists_the_rest(tmp_path, monkey
     from tests.conftest import CORPUS
 
     pdf = next((CORPUS / "pdf" / "prospectus_full").glob("002638_*.pdf"))
+    org = next(e.org_id for e in corpus_catalogue(CORPUS) if e.sec_code == "002638")
     extra = [
         CatalogueEntry(
             "002638",
             "勤上光电",
-            "gssz0002638",
+            org,
             "首次公开发行股票招股说明书（申报稿）",
             dt.date(2011, 6, 1),
             "1199000001",
@@ -121,7 +122,7 @@ def test_the_flow_reads_the_final_prospectus_and_lists_the_rest(tmp_path, monkey
         CatalogueEntry(
             "002638",
             "勤上光电",
-            "gssz0002638",
+            org,
             "首次公开发行股票招股意向书摘要",
             dt.date(2011, 11, 1),
             "1200400002",

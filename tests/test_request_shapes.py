@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from core.params import resolve_category
+from core.categories import resolve_category
 from replay import Scripted
 from scrapers.base import Query
 from scrapers.cninfo import CninfoAdapter
@@ -111,3 +111,124 @@ def test_category_vocabulary_takes_names_and_the_legacy_codes() -> None:
     assert resolve_category("category_scgkfx_szsh") == "category_sf_szsh"  # the pre-2019 code users still send
     assert resolve_category("category_kzhz_szsh") == resolve_category("可转债") == "category_kzzq_szsh"
     assert resolve_category("补充更正") == "category_bcgz_szsh" and resolve_category("中介报告") == "category_zj_szsh"
+
+
+def test_bse_refuses_a_post_without_the_pages_cookie_and_the_adapter_gets_through(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import requests
+
+    path = "/disclosureInfoController/companyAnnouncement.do"
+    bare = requests.post(replay.url + path, data={"page": "0"}, timeout=10)
+    assert bare.status_code == 403  # as bse.cn answers a direct POST (akshare #4073)
+    s = replay_settings(replay, tmp_path)
+    result = adapter_for("bse", HttpClient(s), s).search(Query())
+    assert result.announcements
+    post = [h for h in replay.hits if h[1] == path][-1]
+    assert "JSESSIONID=replay-warm-up" in post[3]["Cookie"]
+    assert post[2]["needFields[]"] == [
+        "companyCd",
+        "companyName",
+        "disclosureTitle",
+        "destFilePath",
+        "publishDate",
+        "disclosureCode",
+    ]
+
+
+def _replay_with(extra: list[object]):  # type: ignore[no-untyped-def]
+    from replay import ReplayServer
+    from replay.server import corpus_catalogue
+    from tests.conftest import CORPUS
+
+    return ReplayServer(CORPUS, catalogue=corpus_catalogue(CORPUS, extra))  # type: ignore[arg-type]
+
+
+def _entry(code: str, org: str, title: str, column: str = "szse", category: str = "category_sf_szsh"):  # type: ignore[no-untyped-def]
+    from replay.server import CatalogueEntry
+    from tests.conftest import PDF
+
+    pdf = PDF / "announcements" / "000430_zhangjiajie_2016_annual_report.pdf"
+    return CatalogueEntry(code, "某某新材", org, title, dt.date(2025, 6, 30), code + "01", category, pdf, column)
+
+
+def test_a_code_in_no_stock_list_is_found_through_topsearch_and_remembered(tmp_path: Path) -> None:
+    # a company publishing its prospectus before it lists: not in szse_stock.json, opaque orgId
+    with _replay_with([_entry("301999", "9900123456", "首次公开发行股票并在创业板上市招股意向书")]) as srv:
+        s = replay_settings(srv, tmp_path)
+        result = CninfoAdapter(HttpClient(s), s).search(Query(codes=("301999",)))
+        assert [a.title for a in result.announcements] == ["首次公开发行股票并在创业板上市招股意向书"]
+        (lookup,) = [h for h in srv.hits if h[1] == "/new/information/topSearch/query"]
+        assert lookup[0] == "POST" and lookup[2] == {"keyWord": ["301999"], "maxNum": ["10"]}
+        query = next(h for h in srv.hits if h[1] == QUERY)
+        assert query[2]["stock"] == ["301999,9900123456"]
+        assert json.loads((s.data_dir / "cninfo_orgids.json").read_text("utf-8"))["301999"]["orgId"] == "9900123456"
+        CninfoAdapter(HttpClient(s), s).search(Query(codes=("301999",)))  # a later run asks no more
+        assert sum(1 for h in srv.hits if h[1] == "/new/information/topSearch/query") == 1
+
+
+def test_an_unknown_code_is_guessed_with_a_warning_not_silently_empty(tmp_path: Path) -> None:
+    with _replay_with([_entry("301998", "9900123457", "招股意向书")]) as srv:
+        srv.script("/new/information/topSearch/query", Scripted(200, b"[]"))
+        s = replay_settings(srv, tmp_path)
+        result = CninfoAdapter(HttpClient(s), s).search(Query(codes=("301998",)))
+        assert result.announcements == []  # the guessed orgId finds nothing, as on the live site
+        assert any("guessed orgId gssz0301998" in w for w in result.warnings)
+
+
+def test_neeq_companies_are_searched_on_cninfo_with_column_third_and_their_own_categories(tmp_path: Path) -> None:
+    annual = _entry("874999", "gfzr874999", "2024年年度报告", column="third", category="category_dqgg")
+    with _replay_with([annual]) as srv:
+        s = replay_settings(srv, tmp_path)
+        result = CninfoAdapter(HttpClient(s), s).search(Query(codes=("874999",), categories=("category_ndbg_szsh",)))
+        assert [a.title for a in result.announcements] == ["2024年年度报告"]
+        form = next(h for h in srv.hits if h[1] == QUERY)[2]
+        assert form["column"] == ["third"] and form["plate"] == [""]
+        assert form["stock"] == ["874999,gfzr874999"] and form["category"] == ["category_dqgg;"]  # 年报 → 定期
+
+
+def test_szse_periodic_reports_go_to_the_fixed_channel_with_szse_ids(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from core.errors import ConfigError
+
+    s = replay_settings(replay, tmp_path)
+    path = "/api/disc/announcement/annList"
+    replay.script(path, Scripted(200, b"{}"))
+    adapter_for("szse", HttpClient(s), s).search(Query(categories=("category_ndbg_szsh", "category_bndbg_szsh")))
+    _, _, _, headers = next(h for h in replay.hits if h[1] == path)
+    assert headers["Referer"] == "https://www.szse.cn/disclosure/listed/fixed/index.html"
+    assert headers["X-Request-Type"] == "ajax"
+    from scrapers.szse import build_body
+
+    body = build_body(Query(categories=("category_ndbg_szsh", "category_bndbg_szsh")), 1)
+    assert body["channelCode"] == ["fixed_disc"] and body["bigCategoryId"] == ["010301", "010303"]
+    assert build_body(Query(), 1)["channelCode"] == ["listedNotice_disc"] and "bigCategoryId" not in build_body(
+        Query(), 1
+    )
+    with pytest.raises(ConfigError, match="SZSE's own site takes no category 首发"):
+        build_body(Query(categories=("category_sf_szsh",)), 1)
+
+
+def test_sse_sends_no_security_type_and_refuses_cninfo_categories() -> None:
+    import pytest
+
+    from core.errors import ConfigError
+    from scrapers.sse import build_params
+
+    params = build_params(Query(), 1, 25, "600519")
+    assert "securityType" not in params and params["BULLETIN_TYPE"] == "" and params["stockType"] == ""
+    with pytest.raises(ConfigError, match="search cninfo"):
+        build_params(Query(categories=("category_ndbg_szsh",)), 1, 25)
+
+
+def test_a_category_an_exchange_has_no_code_for_is_refused_before_the_run() -> None:
+    import pytest
+
+    from core.categories import DAILY_DEFAULT
+    from core.errors import ConfigError
+    from core.params import RunParams
+
+    with pytest.raises(ConfigError, match="sse's own site takes no category 年报"):
+        RunParams.checked(exchange="sse", categories=["年报"])
+    assert RunParams.checked(exchange="szse", categories=["年报"]).categories == ["category_ndbg_szsh"]
+    assert RunParams.checked(categories=["临时公告"]).categories == ["category_lsgg"]  # NEEQ's own, on cninfo
+    assert DAILY_DEFAULT == {"cninfo": ("category_sf_szsh",)}

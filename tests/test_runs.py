@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.categories import resolve_category
 from core.errors import ConfigError
-from core.params import RunParams, resolve_category
+from core.params import RunParams
 from core.records import Announcement, DocumentExtraction, Failure
 from replay import ReplayServer
 from report import RunReport
