@@ -12,9 +12,13 @@ says where it can be searched instead, never silently ignored:
 * SZSE's own site: the periodic reports only, in the ``fixed_disc`` channel (010301 年报, 010303
   半年报, 010305 一季报, 010307 三季报 — the ids the SZSE annList scrapers and cninfo's older
   full-text search use);
-* SSE's and BSE/NEEQ's own sites: none verified here (their type codes could not be checked against
-  a live answer or a working reference), so a category there is refused: search cninfo, which covers
-  SSE and BSE with every category, or use ``--keyword``.
+* SSE's own site: the periodic reports, through the company page's ``queryCompanyBulletin.do`` with
+  ``reportType`` YEARLY / QUATER1 / QUATER2 / QUATER3 (RSSHub's sse route and the SSE scrapers send
+  these); its announcement query's ``BULLETIN_TYPE`` codes are not verified, so other categories are
+  refused;
+* BSE's and NEEQ's own sites: none verified here (their ``disclosureType`` codes could not be checked
+  against a live answer or a working reference), so a category there is refused: search cninfo, which
+  covers BSE and NEEQ companies with every category, or use ``--keyword``.
 """
 
 from __future__ import annotations
@@ -117,6 +121,14 @@ SZSE_CATEGORIES: dict[str, tuple[str, str]] = {
     "category_sjdbg_szsh": ("fixed_disc", "010307"),
 }
 
+#: SSE's company-page periodic-report query (``queryCompanyBulletin.do``): its ``reportType``.
+SSE_REPORT_TYPES: dict[str, str] = {
+    "category_ndbg_szsh": "YEARLY",
+    "category_yjdbg_szsh": "QUATER1",
+    "category_bndbg_szsh": "QUATER2",
+    "category_sjdbg_szsh": "QUATER3",
+}
+
 #: The daily flow's categories per exchange when none are given: new prospectuses on cninfo; on an
 #: exchange's own site, where 首发 has no verified code, every announcement of the window.
 DAILY_DEFAULT: dict[str, tuple[str, ...]] = {"cninfo": ("category_sf_szsh",)}
@@ -150,7 +162,7 @@ def check_exchange(exchange: str, categories: list[str]) -> None:
     """Refuse categories that ``exchange``'s own site has no verified code for (ValueError, one line)."""
     if exchange == "cninfo" or not categories:
         return
-    known = SZSE_CATEGORIES if exchange == "szse" else {}
+    known = set(SZSE_CATEGORIES if exchange == "szse" else SSE_REPORT_TYPES if exchange == "sse" else ())
     missing = [name_of(c) for c in categories if c not in known]
     if missing:
         offered = "、".join(name_of(c) for c in known) or "none"

@@ -45,6 +45,11 @@ def sse_bulletin_query(s: Settings) -> str:
     return _join(s.sse_query_url, "/security/stock/queryCompanyBulletinNew.do")
 
 
+def sse_periodic_query(s: Settings) -> str:
+    """The company page's periodic-report query (``reportType`` YEARLY, QUATER1 …)."""
+    return _join(s.sse_query_url, "/security/stock/queryCompanyBulletin.do")
+
+
 def sse_pdf(s: Settings, path: str) -> str:
     return _join(s.sse_static_url, path)
 

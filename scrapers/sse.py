@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core import urls
+from core.categories import SSE_REPORT_TYPES, name_of
 from core.errors import ConfigError, ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
@@ -33,13 +34,31 @@ from scrapers.payload import expect_dict
 log = logging.getLogger(__name__)
 
 
+#: A shares of the main board and the STAR market, as the company page's periodic-report query sends them
+SECURITY_TYPES = "0101,120100,020100,020200,120200"
+
+
+def report_type(categories: tuple[str, ...] | list[str]) -> str | None:
+    """SSE's ``reportType`` for a query's one periodic category, None for no category; any other
+    category (or several at once) is refused."""
+    if not categories:
+        return None
+    missing = [name_of(c) for c in categories if c not in SSE_REPORT_TYPES]
+    if missing:
+        raise ConfigError(
+            f"SSE's own site takes no category {'、'.join(missing)} here; search cninfo, which covers SSE"
+        )
+    if len(categories) > 1:
+        raise ConfigError("SSE's periodic-report query takes one report type at a time; give one category")
+    return SSE_REPORT_TYPES[categories[0]]
+
+
 def build_params(query: Query, page: int, page_size: int, code: str = "") -> dict[str, str]:
     """What SSE's announcement page sends to ``queryCompanyBulletinNew.do``: ``stockType`` empty for
-    every board. ``securityType`` belongs to the other endpoint family (``queryCompanyBulletin.do``)
-    and is not sent; no SSE ``BULLETIN_TYPE`` code is verified here, so categories are refused
-    (core.categories) and the field stays empty."""
+    every board, ``BULLETIN_TYPE`` empty (no code of it is verified here). ``securityType`` belongs to
+    the other endpoint family and is not sent here: see :func:`build_periodic_params`."""
     if query.categories:
-        raise ConfigError("SSE's own site takes no category here; search cninfo, which covers SSE")
+        raise ConfigError("SSE's announcement query takes no category; periodic reports use build_periodic_params")
     return {
         "jsonCallBack": f"jsonpCallback{int(time.time() * 1000) % 100000}",
         "isPagination": "true",
@@ -54,6 +73,26 @@ def build_params(query: Query, page: int, page_size: int, code: str = "") -> dic
         "TITLE": query.keyword or "",
         "BULLETIN_TYPE": "",
         "stockType": "",
+    }
+
+
+def build_periodic_params(query: Query, page: int, page_size: int, code: str = "") -> dict[str, str]:
+    """The company page's periodic-report query, ``queryCompanyBulletin.do`` (RSSHub's sse/disclosure
+    route sends the same keys): ``securityType`` and ``reportType`` (YEARLY, QUATER1, QUATER2,
+    QUATER3), ``productId`` for the code."""
+    kind = report_type(query.categories)
+    return {
+        "isPagination": "true",
+        "securityType": SECURITY_TYPES,
+        "reportType": kind or "ALL",
+        "productId": code,
+        "beginDate": query.start.isoformat() if query.start else "",
+        "endDate": query.end.isoformat() if query.end else "",
+        "pageHelp.pageSize": str(page_size),
+        "pageHelp.pageNo": str(page),
+        "pageHelp.beginPage": str(page),
+        "pageHelp.cacheSize": "1",
+        "pageHelp.endPage": str(page),
     }
 
 
@@ -98,11 +137,15 @@ class SseAdapter:
         self.settings = settings
 
     def _fetch(self, query: Query, code: str, page: int) -> Page:
-        url = urls.sse_bulletin_query(self.settings)
+        if query.categories:  # periodic reports: the company page's own query
+            url = urls.sse_periodic_query(self.settings)
+            params = build_periodic_params(query, page, 25, code)
+            referer = f"https://www.sse.com.cn/assortment/stock/list/info/announcement/index.shtml?productId={code}"
+        else:
+            url = urls.sse_bulletin_query(self.settings)
+            params, referer = build_params(query, page, 25, code), "https://www.sse.com.cn/"
         for attempt in range(self.settings.max_retries + 1):
-            payload = self.http.get_json(
-                url, params=build_params(query, page, 25, code), headers={"Referer": "https://www.sse.com.cn/"}
-            )
+            payload = self.http.get_json(url, params=params, headers={"Referer": referer})
             try:
                 return parse_bulletin_page(payload, self.settings, url=url)
             except ExchangeBusyError:

@@ -216,8 +216,46 @@ def test_sse_sends_no_security_type_and_refuses_cninfo_categories() -> None:
 
     params = build_params(Query(), 1, 25, "600519")
     assert "securityType" not in params and params["BULLETIN_TYPE"] == "" and params["stockType"] == ""
-    with pytest.raises(ConfigError, match="search cninfo"):
+    with pytest.raises(ConfigError):
         build_params(Query(categories=("category_ndbg_szsh",)), 1, 25)
+
+
+def test_sse_periodic_reports_use_the_company_pages_query(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from core.errors import ConfigError
+    from scrapers.sse import report_type
+
+    s = replay_settings(replay, tmp_path)
+    path = "/security/stock/queryCompanyBulletin.do"
+    body = b'jsonpCallback1({"result": [], "pageHelp": {"total": 0, "pageCount": 0, "data": []}})'
+    replay.script(path, Scripted(200, body))
+    query = Query(
+        codes=("600519",), categories=("category_ndbg_szsh",), start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30)
+    )
+    adapter_for("sse", HttpClient(s), s).search(query)
+    method, _, params, headers = next(h for h in replay.hits if h[1] == path)
+    assert method == "GET" and {k: v[0] for k, v in params.items()} == {
+        "isPagination": "true",
+        "securityType": "0101,120100,020100,020200,120200",
+        "reportType": "YEARLY",
+        "productId": "600519",
+        "beginDate": "2025-01-01",
+        "endDate": "2025-06-30",
+        "pageHelp.pageSize": "25",
+        "pageHelp.pageNo": "1",
+        "pageHelp.beginPage": "1",
+        "pageHelp.cacheSize": "1",
+        "pageHelp.endPage": "1",
+    }
+    assert headers["Referer"].endswith("/announcement/index.shtml?productId=600519")
+    assert [report_type([c]) for c in ("category_yjdbg_szsh", "category_bndbg_szsh", "category_sjdbg_szsh")] == [
+        "QUATER1",
+        "QUATER2",
+        "QUATER3",
+    ]
+    with pytest.raises(ConfigError, match="SSE's own site takes no category 首发"):
+        report_type(["category_sf_szsh"])
 
 
 def test_a_category_an_exchange_has_no_code_for_is_refused_before_the_run() -> None:
@@ -227,8 +265,10 @@ def test_a_category_an_exchange_has_no_code_for_is_refused_before_the_run() -> N
     from core.errors import ConfigError
     from core.params import RunParams
 
-    with pytest.raises(ConfigError, match="sse's own site takes no category 年报"):
-        RunParams.checked(exchange="sse", categories=["年报"])
+    with pytest.raises(ConfigError, match="sse's own site takes no category 首发"):
+        RunParams.checked(exchange="sse", categories=["首发"])
+    with pytest.raises(ConfigError, match="bse's own site takes no category 年报"):
+        RunParams.checked(exchange="bse", categories=["年报"])
     assert RunParams.checked(exchange="szse", categories=["年报"]).categories == ["category_ndbg_szsh"]
     assert RunParams.checked(categories=["临时公告"]).categories == ["category_lsgg"]  # NEEQ's own, on cninfo
     assert DAILY_DEFAULT == {"cninfo": ("category_sf_szsh",)}
