@@ -1,16 +1,18 @@
 """Table-recipe speed: seconds per document for a recipe over the two annual reports.
 
 A heading or header recipe picks its candidate pages from the pypdfium2 text pass, so pdfplumber
-reads only those pages, never a whole report. Prints, per document: pages, pages read by
-pdfplumber, rows found and seconds (best of N, text pass included).
+reads only those pages, never a whole report. Prints, per engine (pdfplumber, and tabula when Java
+is there) and document: pages, candidate pages read, rows found and seconds (best of N, text pass
+included), then s/document per engine.
 
-Usage: python benchmarks/recipe_bench.py [--repeat N] [--table 关联交易] [--corpus DIR]
+Usage: python benchmarks/recipe_bench.py [--repeat N] [--table 关联交易] [--corpus DIR] [--engines pdfplumber,tabula]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,37 +32,42 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--table", default="关联交易")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--engines", default="pdfplumber,tabula")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("extractors").setLevel(logging.WARNING)
     recipes = select(load_recipes(), [args.table])
-    total = 0.0
     docs = sorted((args.corpus / "pdf" / "announcements").glob("*.pdf"))
-    for pdf in docs:
-        text = read_text(pdf)
-        pages = sorted({p for r in recipes for p in candidate_pages(r, text.pages)})
-        best, rows = float("inf"), 0
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            ex = extract_document(pdf, pdf.name, recipes=recipes)
-            best = min(best, time.perf_counter() - t0)
-            rows = len(ex.recipe_rows)
-        total += best
+    engines = [e for e in args.engines.split(",") if e != "tabula" or shutil.which("java")]
+    for engine in engines:
+        total = 0.0
+        for pdf in docs:
+            text = read_text(pdf)
+            pages = sorted({p for r in recipes for p in candidate_pages(r, text.pages)})
+            best, rows = float("inf"), 0
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                ex = extract_document(pdf, pdf.name, recipes=recipes, recipe_engine=engine)  # type: ignore[arg-type]
+                best = min(best, time.perf_counter() - t0)
+                rows = len(ex.recipe_rows)
+            total += best
+            log.info(
+                "%-10s %-48s %4d pages, %2d candidate pages read, %3d rows, %.2f s",
+                engine,
+                pdf.name,
+                text.page_count,
+                len(pages),
+                rows,
+                best,
+            )
         log.info(
-            "%-48s %4d pages, %2d read by pdfplumber, %3d rows, %.2f s",
-            pdf.name,
-            text.page_count,
-            len(pages),
-            rows,
-            best,
+            "%-10s recipe %s: %.2f s/document over %d documents (best of %d)",
+            engine,
+            args.table,
+            total / len(docs),
+            len(docs),
+            args.repeat,
         )
-    log.info(
-        "recipe %s: %.2f s/document over %d documents (best of %d)",
-        args.table,
-        total / len(docs),
-        len(docs),
-        args.repeat,
-    )
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     #: a TOML file of table recipes that adds to (or replaces by name) the built-in ones
     recipes_file: Path | None = None
     tabula_enabled: bool = False
+    #: which engine's tables the table recipes read: pdfplumber (default) or tabula (the users' own
+    #: scripts use tabula; it needs Java and runs on the recipes' candidate pages only)
+    recipe_engine: Literal["pdfplumber", "tabula"] = "pdfplumber"
     max_workers: int = 4
     #: worker processes for extraction (0 = one per CPU; 1 = in the task's thread, no processes)
     extract_processes: int = 0

@@ -65,10 +65,11 @@ def build_extraction(
     warnings: Sequence[str] = (),
     seconds: float = 0.0,
     recipes: Sequence[Recipe] = (),
+    recipe_engine: Engine = "pdfplumber",
 ) -> DocumentExtraction:
     """Pure assembly of records from the text pass and merged tables (per engine): every recipe (the
     patent list, the competitors, then the table recipes asked for) collects its own records."""
-    doc = DocContext(doc_key, text, located, issuer)
+    doc = DocContext(doc_key, text, located, issuer, recipe_engine)
     sections = tuple(
         Section(
             doc_key=doc_key,
@@ -130,9 +131,11 @@ def extract_document(
     issuer: str | None = None,
     use_tabula: bool = False,
     recipes: Sequence[Recipe] = (),
+    recipe_engine: Engine = "pdfplumber",
 ) -> DocumentExtraction:
     """Raises EncryptedPDFError / ScannedPDFError / PDFError for unreadable files. ``recipes`` name
-    more tables to find (their candidate pages come from the text pass, never the whole file)."""
+    more tables to find (their candidate pages come from the text pass, never the whole file);
+    ``recipe_engine="tabula"`` has them read tabula's tables (run on those pages) instead of pdfplumber's."""
     t0 = time.perf_counter()
     text = read_text(path)
     located = locate(text.pages, text.outline)
@@ -144,10 +147,14 @@ def extract_document(
     ]
     targets = [p for p in targets if p not in text.skipped]
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
-    if use_tabula and targets:
+    tabula_pages = targets if use_tabula else []
+    if recipe_engine == "tabula":
+        recipe_pages = {p for r in recipes for p in r.candidate_pages(doc)} - text.skipped
+        tabula_pages = sorted(set(tabula_pages) | recipe_pages)
+    if tabula_pages:
         try:
             merged["tabula"] = merge_fragments(
-                tabula_engine.extract_fragments(path, targets, {p: text.page(p) for p in targets})
+                tabula_engine.extract_fragments(path, tabula_pages, {p: text.page(p) for p in tabula_pages})
             )
         except (EngineUnavailableError, PDFError) as exc:
             warnings.append(f"tabula skipped: {exc}")
@@ -161,6 +168,7 @@ def extract_document(
         warnings=warnings,
         seconds=time.perf_counter() - t0,
         recipes=recipes,
+        recipe_engine=recipe_engine,
     )
     log.info(
         "%s: %d pages, targets %s, %d tables, %d patents, %d competitors in %.2fs",

@@ -85,4 +85,18 @@ def extract_fragments(
         numbers = [wanted[0] if len(wanted) == 1 else 0] * len(kept)
     else:
         numbers = assign_pages(kept, {p: page_texts[p] for p in wanted if p in page_texts})
-    return [Fragment(page, rows) for page, rows in zip(numbers, kept, strict=True)]
+    texts = page_texts or {}
+    return [place(Fragment(page, rows), texts.get(page, "")) for page, rows in zip(numbers, kept, strict=True)]
+
+
+def place(fragment: Fragment, page_text: str) -> Fragment:
+    """tabula gives no text around a table: its caption (the lines above it) and its height on the page
+    are read off the page text, at the line holding its first cells, so heading recipes and the
+    cross-page merge work as for pdfplumber's tables."""
+    lines = [ln for ln in page_text.splitlines() if ln.strip()]
+    first = [squash(c) for c in (fragment.rows[0] if fragment.rows else ()) if len(squash(c)) >= 2][:3]
+    at = next((i for i, ln in enumerate(lines) if first and all(c in squash(ln) for c in first[:1])), None)
+    if at is None or not lines:
+        return fragment
+    caption = "\n".join(ln.strip() for ln in lines[max(0, at - 4) : at])
+    return Fragment(fragment.page, fragment.rows, top=at / len(lines), bottom=fragment.bottom, caption=caption)

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -136,12 +136,19 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def extract(
-    pdf: str | Path, *, tables: Sequence[str] = (), recipes_file: Path | None = None, use_tabula: bool = False
+    pdf: str | Path,
+    *,
+    tables: Sequence[str] = (),
+    recipes_file: Path | None = None,
+    use_tabula: bool = False,
+    recipe_engine: Literal["pdfplumber", "tabula"] = "pdfplumber",
 ) -> Extraction:
     """Extract one PDF on disk: patents, competitors, sections and the named tables."""
     path = Path(pdf)
     chosen = select(load_recipes(recipes_file), tables) if tables else []
-    return Extraction(extract_document(path, path.name, use_tabula=use_tabula, recipes=chosen))
+    return Extraction(
+        extract_document(path, path.name, use_tabula=use_tabula, recipes=chosen, recipe_engine=recipe_engine)
+    )
 
 
 def run(**parameters: Any) -> Path:

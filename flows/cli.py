@@ -96,6 +96,12 @@ def recipe_flags(p: argparse.ArgumentParser) -> None:
         help="repeatable table recipe, e.g. 关联交易, 前五名客户 (python -m flows tables lists them)",
     )
     p.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
+    p.add_argument(
+        "--recipe-engine",
+        choices=["pdfplumber", "tabula"],
+        default=None,
+        help="whose tables the recipes read (default PP_RECIPE_ENGINE, pdfplumber; tabula needs Java)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"tabula_enabled": True})
     if getattr(args, "recipes", None):
         settings = settings.model_copy(update={"recipes_file": args.recipes})
+    if getattr(args, "recipe_engine", None):
+        settings = settings.model_copy(update={"recipe_engine": args.recipe_engine})
     if args.cmd in ("extract", "tables"):
         from extractors.recipes import load_recipes, select
 

@@ -65,7 +65,9 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
         doc = local_document(f)
         report.documents.append(doc)
         try:
-            ex = extract_document(f, doc.key, use_tabula=settings.tabula_enabled, recipes=recipes)
+            ex = extract_document(
+                f, doc.key, use_tabula=settings.tabula_enabled, recipes=recipes, recipe_engine=settings.recipe_engine
+            )
         except PipelineError as exc:
             report.failures.append(Failure.of(doc.key, "extract", exc))
             log.warning("extract %d/%d failed: %s: %s", n, len(files), f.name, exc)

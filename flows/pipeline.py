@@ -105,7 +105,9 @@ def extract_task(
     """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
     from the manifest)."""
     manifest = Manifest(settings.manifest_path)
-    stage = EXTRACT_STAGE + recipes_key(recipes)
+    stage = (
+        EXTRACT_STAGE + recipes_key(recipes, settings.recipe_engine) + (":tabula" if settings.tabula_enabled else "")
+    )
     stored = manifest.stage_result(doc.sha256, stage)
     if stored is not None:
         get_run_logger().info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
@@ -117,17 +119,18 @@ def extract_task(
         issuer=doc.sec_name,
         use_tabula=settings.tabula_enabled,
         recipes=recipes,
+        recipe_engine=settings.recipe_engine,
         timeout_s=settings.extract_timeout_s,
     )
     manifest.put_stage(doc.sha256, stage, result.model_dump(mode="json"))
     return result, False
 
 
-def recipes_key(recipes: Sequence[TableRecipe]) -> str:
-    """A stage-name suffix that changes when the recipes change (cached results stay honest)."""
+def recipes_key(recipes: Sequence[TableRecipe], engine: str = "pdfplumber") -> str:
+    """A stage-name suffix that changes when the recipes or their engine change (cached results stay honest)."""
     if not recipes:
         return ""
-    return ":" + hashlib.sha256(repr(sorted(repr(r) for r in recipes)).encode()).hexdigest()[:12]
+    return ":" + hashlib.sha256(repr([engine, *sorted(repr(r) for r in recipes)]).encode()).hexdigest()[:12]
 
 
 @dataclass

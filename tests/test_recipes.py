@@ -219,3 +219,101 @@ def test_extract_command_writes_the_recipe_sheets_and_csvs(tmp_path: Path) -> No
             "关联交易-采购: no table matched on the candidate pages",
         )
     ]
+
+
+# --- the other built-ins on the complete real prospectuses (values read off the pages) -------------
+
+FULL = PDF / "prospectus_full"
+KINGSUN = FULL / "002638_kingsun_optoelectronic_prospectus_2011_full.pdf"
+HUARUI = FULL / "300626_huarui_electrical_prospectus_2017_full.pdf"
+KEHUA = FULL / "002335_kehua_hengsheng_prospectus_2010_full.pdf"
+
+
+@cache
+def builtins(path: Path) -> DocumentExtraction:
+    return extract_document(path, path.name[:6], recipes=select(load_recipes(), ["前五名", "主要股东", "募集资金运用"]))
+
+
+def tables_of(ex: DocumentExtraction, recipe: str) -> dict[int, list[dict[str, object]]]:
+    out: dict[int, list[dict[str, object]]] = {}
+    for r in ex.recipe_rows:
+        if r.recipe == recipe:
+            out.setdefault(r.table, []).append(
+                {"page": r.page, "unit": r.unit, **{c.column: (c.text, c.value) for c in r.cells}}
+            )
+    return out
+
+
+def test_top_customers_headed_前五名销售客户_with_the_unit_in_the_column_header() -> None:
+    # kingsun p.171-172: one table a year under '2011 年上半年前五名销售客户：' (前 5 名 in the
+    # section title), '金额(万元)' the only place the unit is printed
+    customers = tables_of(builtins(KINGSUN), "前五名客户")
+    first = customers[1][0]
+    assert first["客户"] == ("广东品尚光电科技有限公司", None) and first["page"] == 171
+    assert first["销售额"] == ("4,093.84", 4093.84) and first["占比"] == ("12.82%", 12.82)
+    assert first["unit"] == "万元"
+    assert customers[1][-1]["销售额"] == ("12,360.35", 12360.35)  # 合计
+    assert {r["page"] for r in customers[3]} == {171, 172}  # the 2009 table crosses the page
+    assert len(customers) == 4
+
+
+def test_top_customers_header_printed_again_on_the_next_page_is_not_a_row() -> None:
+    customers = tables_of(builtins(HUARUI), "前五名客户")
+    rows = customers[1]
+    assert rows[0]["客户"] == ("江苏东成电动工具有限公司", None)
+    assert rows[0]["销售额"] == ("41,700,421.10", 41700421.10) and rows[0]["占比"] == ("6.45", 6.45)
+    assert not [r for r in rows if "客户名称" in str(r["客户"][0])]  # type: ignore[index]
+    assert rows[0]["unit"] == "元"
+
+
+def test_top_suppliers_with_their_share_column_named_占总采购比() -> None:
+    kingsun = tables_of(builtins(KINGSUN), "前五名供应商")[1]
+    assert kingsun[0]["供应商"] == ("上海科锐光电发展有限公司", None)
+    assert kingsun[0]["采购额"] == ("1,126", 1126.0) and kingsun[0]["占比"] == ("7.99%", 7.99)
+    huarui = tables_of(builtins(HUARUI), "前五名供应商")[1]
+    assert huarui[0]["供应商"] == ("江西广信铜业股份有限公司", None)
+    assert huarui[0]["采购额"] == ("139,141,040.03", 139141040.03) and huarui[0]["占比"] == ("27.82", 27.82)
+
+
+def test_a_prospectus_printing_only_supplier_totals_says_so() -> None:
+    # kehua p.150-152 prints the top-five totals and shares without the names: no table, a note
+    assert "前五名客户: no table matched on the candidate pages" in builtins(KEHUA).recipe_notes
+
+
+def test_shareholders_need_a_share_column_so_a_capital_change_table_is_not_one() -> None:
+    holders = tables_of(builtins(KEHUA), "主要股东")
+    assert {r["page"] for rows in holders.values() for r in rows} == {85}  # p.71's 股东减资 table is out
+    (rows,) = holders.values()
+    assert rows[0]["股东"] == ("陈成辉", None)
+    assert rows[0]["持股数量"] == ("9,950,000", 9950000.0) and rows[0]["持股比例"] == ("42.13", 42.13)
+    assert rows[0]["unit"] == "股"
+
+
+def test_funded_projects_not_each_projects_own_budget() -> None:
+    # huarui: p.287 lists the four funded projects; pp.293/299 break one project's budget down
+    # under '募投项目投资概算' and are not it
+    huarui = tables_of(builtins(HUARUI), "募集资金运用")
+    assert {r["page"] for rows in huarui.values() for r in rows} == {287}
+    first = huarui[1][0]
+    assert first["投资总额"] == ("10,977.46", 10977.46) and first["拟投入募集资金"] == ("6,048.38", 6048.38)
+    assert str(first["项目"][0]).startswith("江苏胜克机电科技有限公司年加工7,500万只换向器")  # type: ignore[index]
+    kingsun = [r for rows in tables_of(builtins(KINGSUN), "募集资金运用").values() for r in rows if r["page"] == 356]
+    assert kingsun[0]["项目"] == ("LED 户外照明与景观照明项目", None)
+    assert kingsun[0]["投资总额"] == ("20,338.14", 20338.14) and kingsun[-1]["投资总额"] == ("46,343.33", 46343.33)
+    kehua = tables_of(builtins(KEHUA), "募集资金运用")[1]
+    assert kehua[0]["项目"] == ("信息设备用中大功率不间断电源产业升级项目", None) and kehua[0]["投资总额"][1] == 7522.0  # type: ignore[index]
+
+
+@pytest.mark.java
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="no Java runtime")
+def test_tabula_as_the_recipe_engine_reads_the_same_moutai_row() -> None:
+    # the users' own scripts use tabula: selectable per run (--recipe-engine tabula), on the recipe's
+    # candidate pages only; its caption comes from the page text so the heading still decides
+    ex = extract_document(MOUTAI, "600519", recipes=select(load_recipes(), ["关联交易-采购"]), recipe_engine="tabula")
+    assert "tabula" in {t.engine for t in ex.tables}
+    first = ex.recipe_rows[0]
+    cells = {c.column: (c.text, c.value) for c in first.cells}
+    assert first.page == 128
+    assert cells["关联方"][0].replace("(", "（").replace(")", "）") == "中国贵州茅台酒厂（集团）有限责任公司"
+    assert cells["关联交易内容"] == ("商标使用权", None)
+    assert cells["本期发生额"] == ("2,466,052,249.25", 2466052249.25)

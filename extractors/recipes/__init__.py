@@ -55,7 +55,7 @@ class TableRecipe:
         return None  # a user's table keeps its kind 'other' in the Tables sheet
 
     def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
-        rows, notes = table_rows(self, doc.doc_key, doc.text, tables.get("pdfplumber", ()))
+        rows, notes = table_rows(self, doc.doc_key, doc.text, tables.get(doc.recipe_engine, ()))
         return Found(records=tuple(rows), notes=tuple(notes))
 
     @classmethod
@@ -152,9 +152,9 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
         page = resolve_page(recipe, n)
         return [page] if page is not None and 1 <= page <= n else []
     hits: set[int] = set()
-    headings = [squash(h) for h in recipe.headings]
+    headings = [heading_text(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
-        flat = squash(text)
+        flat = heading_text(text)
         by_heading = any(h in flat for h in headings)
         by_header = bool(recipe.required) and all(
             any(squash(s) in flat for s in recipe.columns[c]) for c in recipe.required
@@ -186,13 +186,21 @@ def matches(recipe: TableRecipe, table: MergedTable, context: str, page_index: t
             return False
         if recipe.index is not None and page_index[1] != recipe.index:
             return False
-    if recipe.headings and not any(squash(h) in squash(context) for h in recipe.headings):
+    if recipe.headings and not any(heading_text(h) in heading_text(context) for h in recipe.headings):
         return False
     if recipe.required:
         found = map_columns(recipe, table.header)
         if not all(c in found for c in recipe.required):
             return False
     return True
+
+
+_RANK = re.compile(r"前\s*(5|五|10|十)\s*(名|大)")
+
+
+def heading_text(text: str) -> str:
+    """Text as headings are compared: whitespace removed and 前5名/前 10 大 written 前五名/前十大."""
+    return _RANK.sub(lambda m: "前" + {"5": "五", "10": "十"}.get(m.group(1), m.group(1)) + m.group(2), squash(text))
 
 
 _UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(亿元|万元|千元|元|股|万股|%)")
@@ -202,6 +210,17 @@ _NUMBER = re.compile(r"^\(?-?[\d,]+(?:\.\d+)?\)?%?$")
 def unit_of(context: str) -> str | None:
     m = list(_UNIT.finditer(context))
     return m[-1].group(1) if m else None
+
+
+_HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元|万股|股)\s*[)）]")
+
+
+def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
+    """The unit printed in a numeric column's header, '金额(万元)', when no 单位 line stands above."""
+    for i in numeric:
+        if i < len(header) and (m := _HEADER_UNIT.search(squash(header[i]))):
+            return m.group(1)
+    return None
 
 
 def parse_number(text: str) -> float | None:
@@ -247,15 +266,29 @@ def join_wrapped_rows(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[i
     return [out[a] for a in anchors]
 
 
+def _is_header_row(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str], header: Sequence[str]) -> bool:
+    """The header printed again (a table continued on the next page): the row equals the header, or
+    each of the recipe's mapped columns holds one of that column's own header texts."""
+    if [squash(c) for c in cells] == [squash(h) for h in header]:
+        return True
+    if not mapping:
+        return False
+    for column, i in mapping.items():
+        cell = squash(cells[i]) if i < len(cells) else ""
+        if not cell or not any(squash(s) in cell for s in recipe.columns[column]):
+            return False
+    return True
+
+
 def recipe_rows(recipe: TableRecipe, doc_key: str, table_no: int, table: MergedTable, context: str) -> list[RecipeRow]:
     """The rows of one matched table: recipe columns first (by meaning), then the others as printed;
     numeric columns parsed, the printed text kept beside each number."""
     mapping = map_columns(recipe, table.header)
-    unit = unit_of(context)
+    unit = unit_of(context) or _header_unit(table.header, [mapping[c] for c in recipe.numeric if c in mapping])
     others = [(i, h.strip() or f"c{i + 1}") for i, h in enumerate(table.header) if i not in mapping.values()]
     out: list[RecipeRow] = []
     for page, cells in join_wrapped_rows(table.rows):
-        if {squash(c) for c in cells} <= {""} or [squash(c) for c in cells] == [squash(h) for h in table.header]:
+        if {squash(c) for c in cells} <= {""} or _is_header_row(recipe, mapping, cells, table.header):
             continue
         row = [
             RecipeCell(

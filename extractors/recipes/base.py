@@ -33,6 +33,8 @@ class DocContext:
     text: PdfText
     located: Sequence[Located] = ()
     issuer: str | None = None
+    #: whose tables the table recipes read
+    recipe_engine: Engine = "pdfplumber"
 
 
 @dataclass(frozen=True)
