@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         return self.data_dir / "manifest.sqlite"
 
     @property
+    def store_path(self) -> Path:
+        """The cumulative store of every run's results (core.store): data, not a cache."""
+        return self.data_dir / "store.sqlite"
+
+    @property
     def pdf_dir(self) -> Path:
         return self.data_dir / "pdf"
 

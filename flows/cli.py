@@ -162,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
     recipe_flags(ex)
 
+    exp = sub.add_parser("export", help="one merged workbook (and CSV/parquet) over every run in the store")
+    exp.add_argument("--since", type=_date, default=None, help="only what was first stored from this date (Beijing)")
+    exp.add_argument(
+        "--since-last-export", action="store_true", help="only what was first stored after the previous export"
+    )
+    exp.add_argument("--format", default="xlsx,csv,parquet", help="comma-separated: xlsx, csv, parquet (default all)")
+    exp.add_argument("--out", type=Path, default=None, help="output folder (default PP_OUTPUTS_DIR)")
+
     tables = sub.add_parser("tables", help="list the table recipes (built-in and --recipes FILE)")
     tables.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
 
@@ -209,6 +217,24 @@ def main(argv: list[str] | None = None) -> int:
 
         path = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings)
         log.info("workbook: %s (CSVs in %s)", path, path.with_name(path.stem + "_csv"))
+        return EXIT_OK
+    if args.cmd == "export":
+        from flows.export import export
+
+        if args.since and args.since_last_export:
+            parser.error("give --since or --since-last-export, not both")
+        formats = [f.strip() for f in args.format.split(",") if f.strip()]
+        try:
+            path = export(
+                settings,
+                args.out or settings.outputs_dir,
+                since=args.since,
+                since_last_export=args.since_last_export,
+                formats=formats,
+            )
+        except ConfigError as exc:
+            parser.error(str(exc))
+        log.info("export: %s", path)
         return EXIT_OK
     if args.cmd == "replay-server":
         from replay import DEFAULT_CORPUS, ReplayServer

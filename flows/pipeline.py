@@ -36,6 +36,7 @@ from core.records import (
     Failure,
 )
 from core.settings import Settings, current_settings
+from core.store import Store
 from extractors.document import extract_document
 from extractors.recipes import TableRecipe, load_recipes, select
 from flows import processes
@@ -377,6 +378,7 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
         report.finished = dt.datetime.now(dt.UTC)
         status, message = judge(report, flow_name, len(wanted))
         report.parameters["run state"] = f"{status}: {message}"
+        _store(report, settings, f"{flow_name} run {run_id}")
         path = write_workbook(report, settings.outputs_dir)
         _artifacts(report, path)
         manifest.finish_run(run_id, status, str(path))
@@ -393,6 +395,24 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
     except BaseException:
         manifest.finish_run(run_id, "failed")
         raise
+
+
+def _store(report: RunReport, settings: Settings, run: str) -> None:
+    """Add the run's records to the cumulative store, marking in the report what it had not seen."""
+    store = Store(settings.store_path)
+    known_anns = store.known("announcement", [(a.key, "") for a in report.announcements])
+    known_docs = store.known("document", [(d.key, d.sha256) for d in report.documents])
+    report.new_keys = {a.key for a in report.announcements if (a.key, "") not in known_anns} | {
+        d.key for d in report.documents if (d.key, d.sha256) not in known_docs
+    }
+    new = store.add(
+        run,
+        announcements=report.announcements,
+        documents=report.documents,
+        extractions=list(report.extractions.values()),
+        llm=report.llm,
+    )
+    get_run_logger().info("store: %d records added (%s)", new, settings.store_path)
 
 
 def _artifacts(report: RunReport, path: Path) -> None:

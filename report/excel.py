@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -22,9 +22,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.errors import ConfigError
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
-from report.sheets import Context, Link, record_sheets, run_info, table_rows
+from report.sheets import BEIJING, RUN_INFO_HEADER, Context, Link, record_sheets, run_info, table_rows
 from report.tabular import sheets, write_csv, write_parquet
 
 MAX_CELL = 32_000
@@ -125,7 +126,7 @@ def build_workbook(report: RunReport) -> Workbook:
     for recipe in report.recipes:
         header, rows = recipe_table(report, recipe)
         write_sheet(wb.create_sheet(_sheet_name(wb, recipe.sheet)), header, rows, wrap=["标题"], fixed={"key": 24})
-    write_sheet(wb.create_sheet("Run info"), ["item", "value"], run_info(report), wrap=["value"])
+    write_sheet(wb.create_sheet("Run info"), RUN_INFO_HEADER, run_info(report), wrap=["值"], fixed={"key": 24})
     return wb
 
 
@@ -139,20 +140,33 @@ def _sheet_name(wb: Workbook, name: str) -> str:
     return candidate
 
 
-def write_workbook(report: RunReport, outputs_dir: Path, name: str | None = None) -> Path:
+def write_workbook(
+    report: RunReport,
+    outputs_dir: Path,
+    name: str | None = None,
+    formats: Collection[str] = ("xlsx", "csv", "parquet"),
+) -> Path:
     """Write atomically (a temporary file, then rename) under a name no other run can take, with
-    every sheet also as CSV in ``<name>_csv/`` and as parquet in ``<name>_parquet/``."""
+    every sheet also as CSV in ``<name>_csv/`` and as parquet in ``<name>_parquet/`` (``formats``
+    picks which of the three are written; the returned path names them all)."""
+    unknown = set(formats) - {"xlsx", "csv", "parquet"}
+    if unknown or not formats:
+        raise ConfigError(f"formats are xlsx, csv and parquet; got {sorted(formats)}")
     outputs_dir.mkdir(parents=True, exist_ok=True)
-    stamp = (report.finished or report.started).strftime("%Y%m%d_%H%M%S")
+    when = report.finished or report.started
+    stamp = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(BEIJING).strftime("%Y%m%d_%H%M%S")
     path = outputs_dir / (name or f"prospectus_{report.flow}_{stamp}.xlsx")
     n = 1
     while name is None and path.exists():
         n += 1
         path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    build_workbook(report).save(tmp)
-    tmp.replace(path)
+    if "xlsx" in formats:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        build_workbook(report).save(tmp)
+        tmp.replace(path)
     tables = sheets(report)  # the rows once, for both
-    write_csv(report, path.with_name(path.stem + "_csv"), tables)
-    write_parquet(report, path.with_name(path.stem + "_parquet"), tables)
+    if "csv" in formats:
+        write_csv(report, path.with_name(path.stem + "_csv"), tables)
+    if "parquet" in formats:
+        write_parquet(report, path.with_name(path.stem + "_parquet"), tables)
     return path

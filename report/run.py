@@ -34,6 +34,8 @@ class RunReport:
     llm_backend: str = ""
     llm_usage: dict[str, int] = field(default_factory=dict)
     skipped_documents: int = 0
+    #: keys first seen by this run (a daily run) or since the last export (an export); None = not known
+    new_keys: set[str] | None = None
     #: announcements not downloaded on purpose (an older prospectus version, a summary …): the reason
     skipped: dict[str, str] = field(default_factory=dict)
     #: the table recipes the run asked for: one sheet each

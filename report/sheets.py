@@ -6,14 +6,24 @@ writer and the tests read these lists; a new column is one line here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.categories import name_of
 from core.records import Announcement, Document, DocumentExtraction
 from report.run import RunReport
 from scrapers.prospectus import classify
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+#: The LLM labels' values as the sheets show them.
+ROLE_ZH = {"competitor": "竞争对手", "customer": "客户", "supplier": "供应商", "other": "其他", "unknown": "未知"}
+LISTED_ZH = {"listed": "上市", "unlisted": "非上市", "unknown": "未知"}
+DOMICILE_ZH = {"domestic": "境内", "foreign": "境外", "unknown": "未知"}
+SECTION_ZH = {"document": "全文", "patent": "专利", "competitor": "竞争对手"}
 
 #: Where a competitor name was read.
 SOURCE_LABELS = {"table": "表格", "list": "列表项", "heading": "小标题", "prose": "正文"}
@@ -61,7 +71,7 @@ class Context:
             return "; ".join(f"{f.stage}: {f.text}" for f in failures)
         if key in self.report.skipped:
             return f"未读取: {self.report.skipped[key]}"
-        return "ok" if key in self.docs else ""
+        return "正常" if key in self.docs else ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,14 @@ def _ann(get: Callable[[Announcement], object]) -> Callable[[Item], object]:
     return lambda i: get(i.rec)
 
 
+def _new(i: Item) -> str:
+    new = i.ctx.report.new_keys
+    return "新" if new is not None and i.key in new else ""
+
+
+#: marks rows first seen by this run (daily) or since the last export (export)
+NEW = Column("新增", _new, width=6)
+
 ANNOUNCEMENTS = Sheet(
     "Announcements",
     (
@@ -204,7 +222,7 @@ ANNOUNCEMENTS = Sheet(
         Column("简称", _ann(lambda a: a.sec_name)),
         Column("日期", _ann(lambda a: a.published)),
         Column("标题", _ann(lambda a: a.title), wrap=True),
-        Column("交易所类别", _ann(lambda a: a.category)),
+        Column("交易所类别", _ann(lambda a: name_of(a.category) if a.category else "")),
         Column("文件类型", _ann(lambda a: c.label if (c := classify(a.title)) else "")),
         Column("分类", lambda i: _ann_label(i).category if _ann_label(i) else ""),
         Column("置信度", lambda i: _ann_label(i).confidence if _ann_label(i) else None),
@@ -213,6 +231,7 @@ ANNOUNCEMENTS = Sheet(
         Column("状态", lambda i: i.ctx.status(i.key), wrap=True),
         Column("PDF", lambda i: page_link(i.rec.pdf_url, None)),
         Column("key", lambda i: i.key, width=24),
+        NEW,
     ),
     _announcements,
 )
@@ -238,6 +257,7 @@ DOCUMENTS = Sheet(
         Column("PDF", lambda i: page_link(i.rec.url, None)),
         Column("本地文件", lambda i: file_link(i.rec.path), width=18),
         Column("key", lambda i: i.key, width=24),
+        NEW,
     ),
     _documents,
 )
@@ -272,6 +292,7 @@ PATENTS = Sheet(
         Column("所在列表", lambda i: i.rec.section_title),
         Column("来源", lambda i: "表格" if i.rec.source == "table" else "文本"),
         *_PAGE_SOURCE,
+        NEW,
     ),
     _patents,
 )
@@ -284,15 +305,16 @@ COMPETITORS = Sheet(
         Column("竞争对手", lambda i: i.rec.name),
         Column("简称", lambda i: i.rec.short_name),
         Column("股票代码", lambda i: (lab.stock_code if (lab := _label(i)) else None) or i.rec.stock_code),
-        Column("角色", lambda i: lab.role if (lab := _label(i)) else ""),
-        Column("是否上市", lambda i: lab.listed if (lab := _label(i)) else ""),
-        Column("境内/境外", lambda i: lab.domicile if (lab := _label(i)) else ""),
+        Column("角色", lambda i: ROLE_ZH.get(lab.role, lab.role) if (lab := _label(i)) else ""),
+        Column("是否上市", lambda i: LISTED_ZH.get(lab.listed, lab.listed) if (lab := _label(i)) else ""),
+        Column("境内/境外", lambda i: DOMICILE_ZH.get(lab.domicile, lab.domicile) if (lab := _label(i)) else ""),
         Column("判断依据", lambda i: lab.rationale if (lab := _label(i)) else "", wrap=True),
         Column("分类后端", lambda i: lab.backend if (lab := _label(i)) else ""),
         Column("出处", lambda i: SOURCE_LABELS.get(i.rec.source, i.rec.source)),
         Column("上下文", lambda i: i.rec.context, wrap=True),
         Column("章节", lambda i: i.rec.section_title),
         *_PAGE_SOURCE,
+        NEW,
     ),
     _competitors,
 )
@@ -302,7 +324,7 @@ SUMMARIES = Sheet(
     (
         Column("代码", lambda i: i.code),
         Column("简称", lambda i: i.name),
-        Column("章节", lambda i: i.rec.kind),
+        Column("章节", lambda i: SECTION_ZH.get(i.rec.kind, i.rec.kind)),
         Column("页码", lambda i: i.rec.pages),
         Column("摘要", lambda i: i.rec.summary, wrap=True),
         Column("要点", lambda i: "\n".join(f"• {k}" for k in i.rec.key_points), wrap=True),
@@ -369,17 +391,68 @@ def table_rows(ctx: Context) -> tuple[list[str], list[list[object]]]:
     return ["key", "表", "引擎", "类型", "页码", "行", "表头", "PDF", *[f"c{i + 1}" for i in range(width)]], rows
 
 
-def run_info(report: RunReport) -> list[tuple[str, object]]:
-    """The run's parameters, counts, LLM use, warnings and every failure, one item a row."""
+#: Run info's Chinese labels for its keys (the keys stay, in their own column, for programs)
+RUN_INFO_LABELS = {
+    "flow": "流程",
+    "started": "开始（北京时间）",
+    "finished": "结束（北京时间）",
+    "announcements": "公告数",
+    "documents": "文件数",
+    "documents already processed (skipped)": "已处理过的文件（本次跳过）",
+    "announcements not read (older prospectus versions, summaries, notices)": (
+        "未读取的公告（旧版本、摘要、提示性公告等）"
+    ),
+    "new announcements": "新增公告",
+    "new documents": "新增文件",
+    "patents": "专利数",
+    "competitors": "竞争对手数",
+    "LLM backend": "模型后端",
+    "warning": "警告",
+}
+_LABEL_PREFIXES = {"param: ": "参数: ", "LLM ": "模型: ", "failure: ": "失败: ", "recipe: ": "表格配方: "}
+RUN_INFO_HEADER = ["项目", "值", "key"]
+
+
+def run_info_label(key: str) -> str:
+    if key in RUN_INFO_LABELS:
+        return RUN_INFO_LABELS[key]
+    for prefix, zh in _LABEL_PREFIXES.items():
+        if key.startswith(prefix):
+            return zh + key[len(prefix) :]
+    return key
+
+
+def beijing(t: dt.datetime | None) -> str:
+    """A time as Beijing time, to the second (naive times are UTC)."""
+    if t is None:
+        return ""
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_info(report: RunReport) -> list[tuple[str, object, str]]:
+    """The run's parameters, counts, LLM use, warnings and every failure, one item a row:
+    (Chinese label, value, the key programs read)."""
+    return [(run_info_label(k), v, k) for k, v in _run_info(report)]
+
+
+def _run_info(report: RunReport) -> list[tuple[str, object]]:
     return [
         ("flow", report.flow),
-        ("started (UTC)", report.started.isoformat(timespec="seconds")),
-        ("finished (UTC)", report.finished.isoformat(timespec="seconds") if report.finished else ""),
+        ("started", beijing(report.started)),
+        ("finished", beijing(report.finished)),
         *((f"param: {k}", str(v)) for k, v in report.parameters.items()),
         ("announcements", len(report.announcements)),
         ("documents", len(report.documents)),
         ("documents already processed (skipped)", report.skipped_documents),
         ("announcements not read (older prospectus versions, summaries, notices)", len(report.skipped)),
+        *(
+            (
+                ("new announcements", sum(a.key in report.new_keys for a in report.announcements)),
+                ("new documents", sum(d.key in report.new_keys for d in report.documents)),
+            )
+            if report.new_keys is not None
+            else ()
+        ),
         ("patents", sum(len(e.patents) for e in report.extractions.values())),
         ("competitors", sum(len(e.competitors) for e in report.extractions.values())),
         ("LLM backend", report.llm_backend),

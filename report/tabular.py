@@ -19,7 +19,7 @@ import pandas as pd
 
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
-from report.sheets import Context, Link, record_sheets, run_info, table_rows
+from report.sheets import RUN_INFO_HEADER, Context, Link, record_sheets, run_info, table_rows
 
 _FORMULA_LEAD = ("=", "+", "-", "@")
 
@@ -64,7 +64,7 @@ def sheets(report: RunReport) -> list[Sheet]:
         safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in recipe.sheet)
         header, rows = recipe_table(report, recipe)
         out.append((safe, header, list(rows)))
-    out.append(("Run info", ["item", "value"], list(run_info(report))))
+    out.append(("Run info", RUN_INFO_HEADER, list(run_info(report))))
     return out
 
 

@@ -71,15 +71,16 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
     comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
     assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
     assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
-    assert comps["江西联创光电科技股份有限公司"]["角色"] == "competitor"
+    assert comps["江西联创光电科技股份有限公司"]["角色"] == "竞争对手"
     assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
     assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
-    assert {c["角色"] for c in comps.values()} <= {"competitor", "customer", "supplier", "other", "unknown"}
+    assert {c["角色"] for c in comps.values()} <= {"竞争对手", "客户", "供应商", "其他", "未知"}
+    assert {c["是否上市"] for c in comps.values()} <= {"上市", "非上市", "未知"}
     summaries = rows(wb["Summaries"])
-    assert {s["章节"] for s in summaries} >= {"document", "patent", "competitor"}
+    assert {s["章节"] for s in summaries} >= {"全文", "专利", "竞争对手"}
     assert all(str(s["后端:模型"]).startswith("offline") for s in summaries)
     assert len(rows(wb["Tables"])) >= 270
-    info = {r["item"]: r["value"] for r in rows(wb["Run info"])}
+    info = {r["key"]: r["值"] for r in rows(wb["Run info"])}
     assert info["LLM backend"] == "offline:offline-rules-v1" and info["documents"] == 11
 
     # the run is reviewable in the Prefect UI: a table of documents and a link to the workbook
@@ -98,9 +99,23 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # a rerun downloads nothing and processes nothing again
     second = Path(adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1)))
     assert len([h for h in srv.hits if h[1].startswith("/finalpage/")]) == 11
-    info2 = {r["item"]: r["value"] for r in rows(load_workbook(second)["Run info"])}
+    info2 = {r["key"]: r["值"] for r in rows(load_workbook(second)["Run info"])}
     assert info2["documents already processed (skipped)"] == 11 and info2["LLM cached"] > 0
     assert len(rows(load_workbook(second)["Patents"])) == 270
+    # the cumulative store: the first run's rows are new, the rerun's are not
+    assert {a["新增"] for a in anns} == {"新"}
+    assert {a["新增"] for a in rows(load_workbook(second)["Announcements"])} == {None}
+    assert info2["new documents"] == 0 and info["new documents"] == 11
+
+    # one merged workbook over every run; a second export since the last one has nothing new
+    from core.settings import Settings
+    from flows.export import export
+
+    merged = load_workbook(export(Settings(), tmp_path / "exports"))
+    assert len(rows(merged["Documents"])) == 11 and len(rows(merged["Patents"])) == 270
+    assert {d["新增"] for d in rows(merged["Documents"])} == {"新"}
+    nothing = load_workbook(export(Settings(), tmp_path / "exports", since_last_export=True))
+    assert rows(nothing["Announcements"]) == [] and rows(nothing["Patents"]) == []
 
     # daily: first run looks back one day from "today"; the next starts where it ended
     daily_flow(today=dt.date(2025, 9, 25), lookback_days=10)
@@ -154,7 +169,7 @@ def test_bad_documents_are_reported_and_the_rest_carry_on(
     assert "InvalidPDFError" in str(anns["600519"]["状态"]) and "HTML page" in str(anns["600519"]["状态"])
     assert "truncated" in str(anns["000430"]["状态"])
     assert rows(wb["Documents"]) == []
-    info = [(r["item"], r["value"]) for r in rows(wb["Run info"])]
+    info = [(r["key"], r["值"]) for r in rows(wb["Run info"])]
     assert sum(1 for item, _ in info if item == "failure: download") == 2
     kept = sorted(p.name for p in (tmp_path / "data" / "rejected").iterdir())
     assert len(kept) == 2  # both bad bodies kept for inspection
@@ -191,7 +206,7 @@ def test_a_stalled_stage_fails_its_document_at_the_deadline(
     monkeypatch.setenv("PP_EXTRACT_TIMEOUT_S", "2")
     state = adhoc_flow(codes=["300626"], start=dt.date(2017, 1, 1), end=dt.date(2017, 12, 31), return_state=True)
     assert state.is_failed() and "all 1 documents failed" in state.message
-    info = [(r["item"], r["value"]) for r in rows(load_workbook(state.result(raise_on_failure=False))["Run info"])]
+    info = [(r["key"], r["值"]) for r in rows(load_workbook(state.result(raise_on_failure=False))["Run info"])]
     assert any(item == "failure: extract" and "DeadlineExceededError" in str(value) for item, value in info)
 
 

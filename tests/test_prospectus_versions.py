@@ -143,7 +143,7 @@ def test_the_flow_reads_the_final_prospectus_and_lists_the_rest(tmp_path, monkey
         wb = load_workbook(state.result())
         values = list(wb["Announcements"].iter_rows(values_only=True))
         anns = {r[values[0].index("key")]: dict(zip(values[0], r, strict=True)) for r in values[1:]}
-        assert anns["cninfo:1200400001"]["文件类型"] == "招股意向书" and anns["cninfo:1200400001"]["状态"] == "ok"
+        assert anns["cninfo:1200400001"]["文件类型"] == "招股意向书" and anns["cninfo:1200400001"]["状态"] == "正常"
         assert anns["cninfo:1199000001"]["状态"] == (
             "未读取: 申报稿 of 2011-06-01: superseded by 招股意向书 of 2011-11-01"
         )

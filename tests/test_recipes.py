@@ -212,11 +212,12 @@ def test_extract_command_writes_the_recipe_sheets_and_csvs(tmp_path: Path) -> No
     assert wb["关联交易销售"]["H2"].value == "张家界市经济发展投资集团有限公司"
     csv_dir = book.with_name(book.stem + "_csv")
     assert (csv_dir / "关联交易销售.csv").read_text("utf-8-sig").count("\n") == 5
-    info = [r for r in wb["Run info"].iter_rows(values_only=True) if str(r[0]).startswith("recipe:")]
+    info = [r for r in wb["Run info"].iter_rows(values_only=True) if str(r[2]).startswith("recipe:")]
     assert info == [
         (
-            "recipe: file:000430_zhangjiajie_2016_annual_report.pdf",
+            "表格配方: file:000430_zhangjiajie_2016_annual_report.pdf",
             "关联交易-采购: no table matched on the candidate pages",
+            "recipe: file:000430_zhangjiajie_2016_annual_report.pdf",
         )
     ]
 

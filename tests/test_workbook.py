@@ -68,7 +68,8 @@ def report(tmp_path: Path) -> RunReport:
 
 def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     path = write_workbook(report(tmp_path), tmp_path / "out")
-    assert path.name == "prospectus_adhoc_20261123_080500.xlsx" and not list(path.parent.glob("*.part"))
+    # the file name in Beijing time: the run finished at 08:05 UTC
+    assert path.name == "prospectus_adhoc_20261123_160500.xlsx" and not list(path.parent.glob("*.part"))
     wb = load_workbook(path)
     assert wb.sheetnames == list(SHEETS)
     for ws in wb:
@@ -85,7 +86,7 @@ def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     ann = wb["Announcements"]
     assert ann["E2"].value == "首次公开发行股票并在主板上市招股说明书"  # control character removed
     assert ann.row_dimensions[2].height is None  # a short title needs no taller row
-    info = {r[0].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
+    info = {r[2].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
     assert info["failure: download"] == "cninfo:9: InvalidPDFError: HTML page"
 
 
@@ -127,7 +128,7 @@ def test_parquet_keeps_types_the_csv_cannot(tmp_path: Path) -> None:
     assert str(row["申请日"])[:10] == "2009-03-05"
     assert row["PDF"] == "http://static.cninfo.com.cn/finalpage/2023-05-17/1216830304.PDF#page=185"
     info = pd.read_parquet(folder / "Run info.parquet")  # values of every type: one text column
-    assert info["value"].map(type).eq(str).all()
+    assert info["值"].map(type).eq(str).all()
 
     mixed = frame(["n", "page", "amount", "note"], [[1, 4, 1, "x"], [2, None, 2.5, 3], [3, 7, "", None]])
     assert mixed["n"].dtype.kind == "i"
@@ -153,5 +154,5 @@ def test_a_new_llm_task_gets_its_own_sheet_without_touching_the_report(tmp_path:
     ws = wb["LLM risk"]
     assert [c.value for c in ws[1]] == ["代码", "简称", "doc_key", "risk", "evidence"]
     assert [c.value for c in ws[2]] == ["001282", "三联锻造", key, "客户集中", "前五名客户占比 62%\n第一大客户 31%"]
-    info = {r[0].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
+    info = {r[2].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
     assert info["LLM risk: records"] == 1

@@ -548,7 +548,7 @@ def test_sigterm_stops_a_run_within_seconds_and_keeps_what_was_done(srv: Hostile
     assert proc.returncode == 4, out[-3000:]
     assert took < 20, f"{took:.1f} s from SIGTERM to exit"
     workbook = next((tmp_path / "out").glob("*.xlsx"))
-    info = [(r[0].value, r[1].value) for r in load_workbook(workbook)["Run info"].iter_rows(min_row=2)]
+    info = [(r[2].value, r[1].value) for r in load_workbook(workbook)["Run info"].iter_rows(min_row=2)]
     cancelled = [v for k, v in info if k == "failure: download" and "RunCancelledError" in str(v)]
     assert len(cancelled) == 3, info
     with sqlite3.connect(tmp_path / "data" / "manifest.sqlite") as c:

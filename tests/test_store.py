@@ -1,0 +1,114 @@
+"""The cumulative store: runs add, versions are kept, exports read back typed records and mark what is new."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from core.records import Announcement, Document, DocumentExtraction, Summary
+from core.store import Store
+
+
+def ann(n: int) -> Announcement:
+    return Announcement(
+        source="cninfo",
+        announcement_id=str(n),
+        sec_code="001282",
+        sec_name="三联锻造",
+        title=f"公告{n}",
+        published=dt.date(2023, 5, n),
+        pdf_url=f"http://static.cninfo.com.cn/finalpage/2023-05-{n:02d}/{n}.PDF",
+    )
+
+
+def doc(a: Announcement, sha: str) -> Document:
+    return Document(
+        key=a.key,
+        sec_code=a.sec_code,
+        sec_name=a.sec_name,
+        title=a.title,
+        published=a.published,
+        url=a.pdf_url or "",
+        path="/x.pdf",
+        sha256=sha * 64,
+        size=10,
+    )
+
+
+def extraction(key: str, pages: int) -> DocumentExtraction:
+    return DocumentExtraction(
+        doc_key=key,
+        pages=pages,
+        patent_pages=(),
+        competitor_pages=(),
+        sections=(),
+        tables=(),
+        patents=(),
+        competitors=(),
+    )
+
+
+def summary(key: str, text: str) -> Summary:
+    return Summary(doc_key=key, kind="document", pages=(1,), summary=text, key_points=(), backend="offline", model="m")
+
+
+def test_runs_accumulate_versions_stay_and_llm_answers_are_replaced(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.sqlite")
+    a1, a2 = ann(1), ann(2)
+    assert (
+        store.add(
+            "run 1",
+            announcements=[a1],
+            documents=[doc(a1, "a")],
+            extractions=[extraction(a1.key, 10)],
+            llm={"summary": [summary(a1.key, "旧")]},
+        )
+        == 4
+    )
+    time.sleep(0.01)
+    cut = dt.datetime.now(dt.UTC)
+    # run 2: the same announcement again, a new version of its PDF, a new announcement, a new answer
+    assert (
+        store.add(
+            "run 2",
+            announcements=[a1, a2],
+            documents=[doc(a1, "b"), doc(a2, "c")],
+            extractions=[extraction(a1.key, 12), extraction(a2.key, 5)],
+            llm={"summary": [summary(a1.key, "新")]},
+        )
+        == 5
+    )
+    everything = store.load()
+    assert [a.key for a in everything.announcements] == [a2.key, a1.key]  # newest first
+    assert {d.key: d.sha256[0] for d in everything.documents} == {a1.key: "b", a2.key: "c"}  # latest version
+    assert everything.extractions[a1.key].pages == 12  # the latest version's extraction
+    assert [s.summary for s in everything.llm["summary"]] == ["新"]  # one answer per subject, the latest
+    assert [v[0][0] for v in store.versions(a1.key)] == ["a", "b"]  # both versions kept
+    since = store.load(cut)
+    assert [a.key for a in since.announcements] == [a2.key] and {d.key for d in since.documents} == {a1.key, a2.key}
+    assert store.known("document", [(a1.key, "a" * 64), (a1.key, "z" * 64)]) == {(a1.key, "a" * 64)}
+
+
+def test_export_cli_marks_what_is_new_since_the_previous_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flows.cli import main
+
+    monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+    store = Store(tmp_path / "data" / "store.sqlite")
+    store.add("run 1", announcements=[ann(1)], documents=[doc(ann(1), "a")])
+    assert main(["export", "--out", str(tmp_path / "x"), "--format", "xlsx,csv"]) == 0
+    (first,) = (tmp_path / "x").glob("*.xlsx")
+    assert (tmp_path / "x" / (first.stem + "_csv")).is_dir() and not (
+        tmp_path / "x" / (first.stem + "_parquet")
+    ).exists()
+    store.add("run 2", announcements=[ann(2)])
+    assert main(["export", "--out", str(tmp_path / "y")]) == 0
+    (second,) = (tmp_path / "y").glob("*.xlsx")
+    values = list(load_workbook(second)["Announcements"].iter_rows(values_only=True))
+    new = {r[values[0].index("key")]: r[values[0].index("新增")] for r in values[1:]}
+    assert new == {"cninfo:1": None, "cninfo:2": "新"}
+    assert main(["export", "--out", str(tmp_path / "z"), "--since-last-export"]) == 0
+    (third,) = (tmp_path / "z").glob("*.xlsx")
+    assert len(list(load_workbook(third)["Announcements"].iter_rows())) == 1  # the header only
