@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
@@ -422,11 +422,13 @@ def _artifacts(report: RunReport, path: Path) -> None:
         description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}",
     )
     create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
-    create_link_artifact(
-        link=path.resolve().as_uri(),
-        link_text=path.name,
+    # a file:// link is refused by browsers: the path to open, as text, and its CSV/parquet folders
+    folder = path.resolve().parent
+    create_markdown_artifact(
+        f"**工作簿 / workbook**: `{path.name}`\n\n文件夹 / folder: `{folder}`\n\n"
+        f"CSV: `{path.stem}_csv/` · parquet: `{path.stem}_parquet/`",
         key="prospectus-workbook",
-        description="Excel workbook for review",
+        description="Excel workbook for review (open the path in Excel)",
     )
 
 

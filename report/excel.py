@@ -59,7 +59,10 @@ def write_sheet(
     rows: Iterable[Sequence[object]],
     wrap: Sequence[str] = (),
     fixed: dict[str, int] | None = None,
+    print_cols: int | None = None,
 ) -> int:
+    """One sheet: bold frozen header, filters, fitted widths, links; printed A4 landscape, one page
+    wide, the header on every page, and only the first ``print_cols`` columns when given."""
     ws.append(list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -105,14 +108,17 @@ def write_sheet(
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    if print_cols and print_cols < len(header):
+        ws.print_area = f"A1:{get_column_letter(print_cols)}{n + 1}"
     return n
 
 
-def build_workbook(report: RunReport) -> Workbook:
+def build_workbook(report: RunReport, base: Path | None = None) -> Workbook:
+    """``base``: the folder the workbook will be in (local-file links are relative to it)."""
     wb = Workbook()
     for sheet in list(wb.worksheets):
         wb.remove(sheet)
-    ctx = Context(report)
+    ctx = Context(report, base)
     for spec in record_sheets(report):
         write_sheet(
             wb.create_sheet(_sheet_name(wb, spec.name)),
@@ -120,11 +126,12 @@ def build_workbook(report: RunReport) -> Workbook:
             spec.rows(ctx),
             wrap=[c.header for c in spec.columns if c.wrap],
             fixed={c.header: c.width for c in spec.columns if c.width},
+            print_cols=spec.printed,
         )
     header, rows = table_rows(ctx)
     write_sheet(wb.create_sheet("Tables"), header, rows)
     for recipe in report.recipes:
-        header, rows = recipe_table(report, recipe)
+        header, rows = recipe_table(report, recipe, base)
         write_sheet(wb.create_sheet(_sheet_name(wb, recipe.sheet)), header, rows, wrap=["标题"], fixed={"key": 24})
     write_sheet(wb.create_sheet("Run info"), RUN_INFO_HEADER, run_info(report), wrap=["值"], fixed={"key": 24})
     return wb
@@ -162,9 +169,9 @@ def write_workbook(
         path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
     if "xlsx" in formats:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        build_workbook(report).save(tmp)
+        build_workbook(report, path.parent).save(tmp)
         tmp.replace(path)
-    tables = sheets(report)  # the rows once, for both
+    tables = sheets(report, path.parent)  # the rows once, for both
     if "csv" in formats:
         write_csv(report, path.with_name(path.stem + "_csv"), tables)
     if "parquet" in formats:

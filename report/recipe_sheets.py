@@ -6,6 +6,8 @@ then any other column as printed; a numeric column is given twice, the number an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from extractors.recipes import TableRecipe
 from report.run import RunReport
 from report.sheets import Context, page_link
@@ -13,9 +15,11 @@ from report.sheets import Context, page_link
 SOURCE = ["代码", "简称", "日期", "标题", "页码", "表", "单位"]
 
 
-def recipe_table(report: RunReport, recipe: TableRecipe) -> tuple[list[str], list[list[object]]]:
+def recipe_table(
+    report: RunReport, recipe: TableRecipe, base: Path | None = None
+) -> tuple[list[str], list[list[object]]]:
     """(header, rows) of one recipe's sheet; empty rows when no document had the table."""
-    ctx = Context(report)
+    ctx = Context(report, base)
     rows = [r for ex in report.extractions.values() for r in ex.recipe_rows if r.recipe == recipe.name]
     others: list[str] = []
     for r in rows:

@@ -7,10 +7,12 @@ writer and the tests read these lists; a new column is one line here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.categories import name_of
 from core.records import Announcement, Document, DocumentExtraction
@@ -41,29 +43,43 @@ def page_link(url: str | None, page: int | None) -> Link:
     return Link(f"p.{page}" if page else "PDF", f"{url}#page={page}" if page else url)
 
 
-def file_link(path: str | None) -> Link:
+def file_link(path: str | None, base: Path | None = None) -> Link:
+    """A link to a file on this machine: relative to ``base`` (the workbook's folder), so the link
+    still works when outputs/ and data/ are moved together; absolute without a base."""
     if not path:
         return Link("", None)
-    p = Path(path)
-    return Link(p.name, p.resolve().as_uri())
+    p = Path(path).resolve()
+    if base is None:
+        return Link(p.name, str(p))
+    return Link(p.name, os.path.relpath(p, Path(base).resolve()))
+
+
+#: hosts of a temporary server (the replay): its URLs are gone after the run
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class Context:
-    """Lookups shared by the sheets of one report."""
+    """Lookups shared by the sheets of one report; ``base`` is the folder the workbook is written to."""
 
-    def __init__(self, report: RunReport) -> None:
+    def __init__(self, report: RunReport, base: Path | None = None) -> None:
         self.report = report
+        self.base = base
         self.docs = {d.key: d for d in report.documents}
         self.anns = {a.key: a for a in report.announcements}
 
     def pdf(self, doc_key: str, page: int | None) -> Link:
+        """The exchange's own PDF URL (``#page=N``). A replay's URLs point at a server that is gone
+        after the run, so there the link is the downloaded file (the page in the link text)."""
         d = self.docs.get(doc_key)
         url = d.url if d else (self.anns[doc_key].pdf_url if doc_key in self.anns else None)
+        if d is not None and d.path and url and urlsplit(url).hostname in _LOOPBACK:
+            local = file_link(d.path, self.base)
+            return Link(f"p.{page}" if page else local.text, local.target)
         return page_link(url, page)
 
     def local(self, doc_key: str) -> Link:
         d = self.docs.get(doc_key)
-        return file_link(d.path if d else None)
+        return file_link(d.path if d else None, self.base)
 
     def status(self, key: str) -> str:
         failures = self.report.failures_of(key)
@@ -99,6 +115,8 @@ class Column:
     wrap: bool = False
     #: a fixed width for columns nobody reads whole (hashes, keys); None = fitted to the text
     width: int | None = None
+    #: on the printed A4 page; the others follow the printed block and are left out of the print area
+    printed: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,16 @@ class Sheet:
     name: str
     columns: tuple[Column, ...]
     items: Callable[[Context], Iterable[Item]]
+
+    def __post_init__(self) -> None:
+        # the printed columns first, in their order, then the rest: one contiguous print area
+        ordered = tuple(c for c in self.columns if c.printed) + tuple(c for c in self.columns if not c.printed)
+        object.__setattr__(self, "columns", ordered)
+
+    @property
+    def printed(self) -> int:
+        """How many columns (from the left) the print area holds."""
+        return sum(c.printed for c in self.columns)
 
     @property
     def header(self) -> list[str]:
@@ -225,12 +253,12 @@ ANNOUNCEMENTS = Sheet(
         Column("交易所类别", _ann(lambda a: name_of(a.category) if a.category else "")),
         Column("文件类型", _ann(lambda a: c.label if (c := classify(a.title)) else "")),
         Column("分类", lambda i: _ann_label(i).category if _ann_label(i) else ""),
-        Column("置信度", lambda i: _ann_label(i).confidence if _ann_label(i) else None),
-        Column("理由", lambda i: _ann_label(i).rationale if _ann_label(i) else "", wrap=True),
-        Column("分类后端", lambda i: _ann_label(i).backend if _ann_label(i) else ""),
+        Column("置信度", lambda i: _ann_label(i).confidence if _ann_label(i) else None, printed=False),
+        Column("理由", lambda i: _ann_label(i).rationale if _ann_label(i) else "", wrap=True, printed=False),
+        Column("分类后端", lambda i: _ann_label(i).backend if _ann_label(i) else "", printed=False),
         Column("状态", lambda i: i.ctx.status(i.key), wrap=True),
-        Column("PDF", lambda i: page_link(i.rec.pdf_url, None)),
-        Column("key", lambda i: i.key, width=24),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, None), printed=False),
+        Column("key", lambda i: i.key, width=24, printed=False),
         NEW,
     ),
     _announcements,
@@ -244,19 +272,19 @@ DOCUMENTS = Sheet(
         Column("日期", lambda i: i.rec.published),
         Column("标题", lambda i: i.rec.title, wrap=True),
         Column("页数", lambda i: ex.pages if (ex := _extraction(i)) else i.rec.pages),
-        Column("字节", lambda i: i.rec.size),
-        Column("sha256", lambda i: i.rec.sha256, width=18),
+        Column("字节", lambda i: i.rec.size, printed=False),
+        Column("sha256", lambda i: i.rec.sha256, width=18, printed=False),
         Column("专利页", lambda i: ex.patent_pages if (ex := _extraction(i)) else ""),
         Column("竞争对手页", lambda i: ex.competitor_pages if (ex := _extraction(i)) else ""),
         Column("专利数(声明)", lambda i: c.stated if (c := _check(i)) else None),
         Column("专利数(提取)", lambda i: c.extracted if (c := _check(i)) else None),
         Column("专利核对", lambda i: c.note if (c := _check(i)) else "", wrap=True),
         Column("竞争对手数", _competitor_count),
-        Column("提取秒数", lambda i: round(ex.seconds, 2) if (ex := _extraction(i)) else None),
+        Column("提取秒数", lambda i: round(ex.seconds, 2) if (ex := _extraction(i)) else None, printed=False),
         Column("警告/错误", _doc_notes, wrap=True),
-        Column("PDF", lambda i: page_link(i.rec.url, None)),
-        Column("本地文件", lambda i: file_link(i.rec.path), width=18),
-        Column("key", lambda i: i.key, width=24),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, None), printed=False),
+        Column("本地文件", lambda i: i.ctx.local(i.key), width=18, printed=False),
+        Column("key", lambda i: i.key, width=24, printed=False),
         NEW,
     ),
     _documents,
@@ -265,9 +293,9 @@ DOCUMENTS = Sheet(
 #: where a row was read: its page, a link to that page of the PDF, the local file and the document key
 _PAGE_SOURCE = (
     Column("页码", lambda i: i.rec.page),
-    Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page)),
-    Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
-    Column("key", lambda i: i.key, width=24),
+    Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.page), printed=False),
+    Column("本地文件", lambda i: i.ctx.local(i.key), width=18, printed=False),
+    Column("key", lambda i: i.key, width=24, printed=False),
 )
 
 PATENTS = Sheet(
@@ -283,14 +311,14 @@ PATENTS = Sheet(
         Column("专利权人", lambda i: i.rec.owner),
         Column("申请日", lambda i: i.rec.application_date),
         Column("授权日", lambda i: i.rec.grant_date),
-        Column("取得方式", lambda i: i.rec.acquisition),
-        Column("有效期", lambda i: i.rec.validity),
-        Column("法律状态", lambda i: i.rec.legal_status),
+        Column("取得方式", lambda i: i.rec.acquisition, printed=False),
+        Column("有效期", lambda i: i.rec.validity, printed=False),
+        Column("法律状态", lambda i: i.rec.legal_status, printed=False),
         Column("他项权利", lambda i: i.rec.encumbrance),
-        Column("国家/地区", lambda i: i.rec.region),
-        Column("注", lambda i: i.rec.note),
+        Column("国家/地区", lambda i: i.rec.region, printed=False),
+        Column("注", lambda i: i.rec.note, printed=False),
         Column("所在列表", lambda i: i.rec.section_title),
-        Column("来源", lambda i: "表格" if i.rec.source == "table" else "文本"),
+        Column("来源", lambda i: "表格" if i.rec.source == "table" else "文本", printed=False),
         *_PAGE_SOURCE,
         NEW,
     ),
@@ -308,10 +336,10 @@ COMPETITORS = Sheet(
         Column("角色", lambda i: ROLE_ZH.get(lab.role, lab.role) if (lab := _label(i)) else ""),
         Column("是否上市", lambda i: LISTED_ZH.get(lab.listed, lab.listed) if (lab := _label(i)) else ""),
         Column("境内/境外", lambda i: DOMICILE_ZH.get(lab.domicile, lab.domicile) if (lab := _label(i)) else ""),
-        Column("判断依据", lambda i: lab.rationale if (lab := _label(i)) else "", wrap=True),
-        Column("分类后端", lambda i: lab.backend if (lab := _label(i)) else ""),
+        Column("判断依据", lambda i: lab.rationale if (lab := _label(i)) else "", wrap=True, printed=False),
+        Column("分类后端", lambda i: lab.backend if (lab := _label(i)) else "", printed=False),
         Column("出处", lambda i: SOURCE_LABELS.get(i.rec.source, i.rec.source)),
-        Column("上下文", lambda i: i.rec.context, wrap=True),
+        Column("上下文", lambda i: i.rec.context, wrap=True, printed=False),
         Column("章节", lambda i: i.rec.section_title),
         *_PAGE_SOURCE,
         NEW,
@@ -328,10 +356,10 @@ SUMMARIES = Sheet(
         Column("页码", lambda i: i.rec.pages),
         Column("摘要", lambda i: i.rec.summary, wrap=True),
         Column("要点", lambda i: "\n".join(f"• {k}" for k in i.rec.key_points), wrap=True),
-        Column("后端:模型", lambda i: f"{i.rec.backend}:{i.rec.model}"),
-        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.pages[0] if i.rec.pages else None)),
-        Column("本地文件", lambda i: i.ctx.local(i.key), width=18),
-        Column("key", lambda i: i.key, width=24),
+        Column("后端:模型", lambda i: f"{i.rec.backend}:{i.rec.model}", printed=False),
+        Column("PDF", lambda i: i.ctx.pdf(i.key, i.rec.pages[0] if i.rec.pages else None), printed=False),
+        Column("本地文件", lambda i: i.ctx.local(i.key), width=18, printed=False),
+        Column("key", lambda i: i.key, width=24, printed=False),
     ),
     _summaries,
 )

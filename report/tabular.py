@@ -54,15 +54,16 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) 
 Sheet = tuple[str, Sequence[str], list[Sequence[object]]]
 
 
-def sheets(report: RunReport) -> list[Sheet]:
-    """(file-safe name, header, rows) of every sheet the workbook has, in its order."""
-    ctx = Context(report)
+def sheets(report: RunReport, base: Path | None = None) -> list[Sheet]:
+    """(file-safe name, header, rows) of every sheet the workbook has, in its order; ``base`` is the
+    folder local-file links are relative to."""
+    ctx = Context(report, base)
     out: list[Sheet] = [(s.name, s.header, list(s.rows(ctx))) for s in record_sheets(report)]
     header, rows = table_rows(ctx)
     out.append(("Tables", header, list(rows)))
     for recipe in report.recipes:
         safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in recipe.sheet)
-        header, rows = recipe_table(report, recipe)
+        header, rows = recipe_table(report, recipe, base)
         out.append((safe, header, list(rows)))
     out.append(("Run info", RUN_INFO_HEADER, list(run_info(report))))
     return out

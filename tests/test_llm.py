@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError
-from core.records import Announcement, CompetitorMention
+from core.records import Announcement, CompetitorMention, DocumentExtraction
 from core.settings import Settings
 from llm.client import OfflineModel, OpenAICompatibleModel, Prompt, RawAnswer, model_from_settings
 from llm.service import Cache, LLMService
@@ -359,3 +359,37 @@ def test_retry_after_pauses_every_in_flight_caller(fake: FakeOpenAI, tmp_path: P
     other = _announcements(1)[0]
     assert svc.run_task(TASKS["announcement"], other).category == "招股/IPO"
     assert waits == [7.0]  # the next call, for another item, waited out the endpoint's Retry-After
+
+
+# --- summaries a person can read: facts from the extraction, stated offline and given to the model ---
+
+
+def _kingsun() -> DocumentExtraction:
+    from extractors.document import extract_document
+    from tests.conftest import PDF
+
+    return extract_document(PDF / "prospectus_full" / "002638_kingsun_optoelectronic_prospectus_2011_full.pdf", "k")
+
+
+def test_offline_summaries_state_the_extracted_facts_not_cut_table_cells() -> None:
+    task = TASKS["summary"]
+    by_kind = {item.kind: task.offline(task.payload(item)) for _, item in task.inputs([], [_kingsun()])}
+    # counts by type and the as-of date read off p.181 (公司拥有专利 166 项 … 截至 2011 年 6 月 30 日)
+    assert by_kind["patent"].summary.startswith(
+        "共披露专利166项（实用新型84项、外观设计58项、发明24项）；截至2011-06-30。"
+    )
+    assert by_kind["competitor"].summary.startswith("主要竞争对手5家：欧司朗、飞利浦、联创光电、国星光电、真明丽。")
+    for out in by_kind.values():
+        for part in [out.summary, *out.key_points]:
+            flat = part.replace(" ", "")
+            grams = [flat[i : i + 4] for i in range(len(flat) - 3)]
+            assert len(set(grams)) >= 0.9 * len(grams), part  # no column labels read over and over
+
+
+def test_the_model_is_given_the_same_facts(tmp_path: Path) -> None:
+    model = FakeModel().enqueue('{"summary": "概述。", "key_points": []}')
+    task = TASKS["summary"]
+    item = next(item for _, item in task.inputs([], [_kingsun()]) if item.kind == "patent")
+    LLMService(model).run_task(task, item)
+    ((prompt, _),) = model.prompts
+    assert "数字和名称以此为准" in prompt.user and "共披露专利166项" in prompt.user

@@ -80,7 +80,14 @@ def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     row = dict(zip(header, pat[2], strict=True))
     assert row["专利号"].value == "ZL200910116288.8" and row["页码"].value == 185
     assert row["PDF"].hyperlink.target == "http://static.cninfo.com.cn/finalpage/2023-05-17/1216830304.PDF#page=185"
-    assert row["本地文件"].hyperlink.target.startswith("file://")
+    # the local file relative to the workbook: moving outputs/ and data/ together keeps it working
+    assert row["本地文件"].hyperlink.target == "../a.pdf"
+    # A4 landscape holds the main columns; links, paths, keys and hashes follow, out of the print area
+    printed = pat.print_area
+    assert printed is not None and printed.startswith("'Patents'!$A$1:$")
+    assert header.index("专利号") < header.index("页码") < header.index("本地文件")
+    docs = [c.value for c in wb["Documents"][1]]
+    assert docs[0] == "代码" and docs[-4:] == ["提取秒数", "PDF", "本地文件", "key"] and "sha256" in docs[-7:]
     assert row["申请日"].number_format == "yyyy-mm-dd"
     assert pat.column_dimensions["D"].width >= display_width("中高碳微合金非调质钢及其控锻控冷的工艺方法") / 2
     ann = wb["Announcements"]
@@ -156,3 +163,13 @@ def test_a_new_llm_task_gets_its_own_sheet_without_touching_the_report(tmp_path:
     assert [c.value for c in ws[2]] == ["001282", "三联锻造", key, "客户集中", "前五名客户占比 62%\n第一大客户 31%"]
     info = {r[2].value: r[1].value for r in wb["Run info"].iter_rows(min_row=2)}
     assert info["LLM risk: records"] == 1
+
+
+def test_a_replay_runs_page_links_point_at_the_downloaded_file_not_the_gone_server(tmp_path: Path) -> None:
+    rep = report(tmp_path)
+    rep.documents = [rep.documents[0].model_copy(update={"url": "http://127.0.0.1:40123/finalpage/x.PDF"})]
+    wb = load_workbook(write_workbook(rep, tmp_path / "out"))
+    pat = wb["Patents"]
+    header = [c.value for c in pat[1]]
+    link = pat.cell(row=2, column=header.index("PDF") + 1)
+    assert link.value == "p.185" and link.hyperlink.target == "../a.pdf"

@@ -1,4 +1,10 @@
-"""Summarise a located section (patents, competitors) or, failing one, the document's opening."""
+"""Summarise a located section (patents, competitors) or, failing one, the document's opening.
+
+Each item carries the **facts** the extraction established (patent counts by type and status, those
+pledged, the as-of date; the competitors' names; the headings and key figures of an opening). The
+offline backend states them as its summary, so it reads as sentences rather than cut table cells;
+a model gets them in its prompt and is told to keep to them, so it is grounded on the same facts.
+"""
 
 from __future__ import annotations
 
@@ -29,29 +35,137 @@ class SummaryInput:
     title: str
     pages: tuple[int, ...]
     text: str
+    #: what the extraction established, one sentence each (the summary is built on them)
+    facts: tuple[str, ...] = ()
+
+
+_AS_OF = re.compile(r"截[至止](?:本招股(?:说明|意向)书签署日|(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)")
+_NONE = {"", "无", "-", "—", "/", "否", "不适用"}
+
+
+def patent_facts(ex: DocumentExtraction) -> tuple[str, ...]:
+    """'共披露境内专利114项（发明12项、实用新型102项），其中已授权110项、申请中4项，质押16项；截至2022-12-31'."""
+    if not ex.patents:
+        return ()
+    foreign = [p for p in ex.patents if p.region and p.region not in ("中国", "中国大陆", "境内")]
+    kinds = Counter(p.patent_type.value for p in ex.patents)
+    by_type = "、".join(f"{k}{n}项" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    scope = (
+        f"境内专利{len(ex.patents) - len(foreign)}项、境外专利{len(foreign)}项"
+        if foreign
+        else f"专利{len(ex.patents)}项"
+    )
+    parts = [f"共披露{scope}（{by_type}）"]
+    pending = sum(p.status.value == "申请中" for p in ex.patents)
+    pledged = sum((p.encumbrance or "").strip() not in _NONE for p in ex.patents)
+    extra = [f"申请中{pending}项" if pending else "", f"质押或有他项权利{pledged}项" if pledged else ""]
+    if any(extra):
+        parts.append("其中" + "、".join(e for e in extra if e))
+    fact = "，".join(parts)
+    for stated in ex.stated_patents:
+        m = _AS_OF.search(stated.sentence)
+        if m and m.group(1):
+            fact += f"；截至{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            break
+        if m:
+            fact += "；截至招股说明书签署日"
+            break
+    facts = [fact]
+    declared = ex.patent_statement.total if ex.patent_statement is not None else None
+    if declared is not None and declared != len(ex.patents):
+        facts.append(f"文中声明{declared}项，读出{len(ex.patents)}项")
+    return tuple(facts)
+
+
+def competitor_facts(ex: DocumentExtraction) -> tuple[str, ...]:
+    """'主要竞争对手6家：精锻科技、天润工业…' (short names where the document gives them)."""
+    names: list[str] = []
+    for c in ex.competitors:
+        name = c.short_name or c.name
+        if name not in names:
+            names.append(name)
+    if not names:
+        return ()
+    shown = "、".join(names[:12]) + ("等" if len(names) > 12 else "")
+    return (f"主要竞争对手{len(names)}家：{shown}",)
+
+
+_HEADING_LINE = re.compile(r"^\s*(第[一二三四五六七八九十百]+节\s*\S.{0,30}|[一二三四五六七八九十]+、\S.{1,30})\s*$")
+_FIGURE = re.compile(
+    r"(?P<label>[^\s\d，。；：:]{0,16}(?:营业收入|净利润|总资产|净资产|募集资金|发行股数|发行数量|注册资本)"
+    r"[^\d\n]{0,12}?)\s*(?P<num>-?\d[\d,]*(?:\.\d+)?)\s*(?P<unit>亿元|万元|元|万股|股|%)?"
+)
+
+
+def lead_facts(text: str) -> tuple[str, ...]:
+    """The headings of a document's opening and the key figures found in it."""
+    heads: list[str] = []
+    for line in text.splitlines():
+        m = _HEADING_LINE.match(line)
+        if m and "..." not in line and "…" not in line and m.group(1).strip() not in heads:
+            heads.append(m.group(1).strip())
+    facts = [f"主要章节：{'；'.join(heads[:6])}"] if heads else []
+    figures: list[str] = []
+    for line in text.splitlines():  # a figure is read on its own printed line: label, then number
+        m = _FIGURE.search(line)
+        if m:
+            fig = f"{m.group('label').strip()} {m.group('num')}{m.group('unit') or ''}"
+            if fig not in figures:
+                figures.append(fig)
+    facts += [f"关键数字：{f}" for f in figures[:4]]
+    return tuple(facts)
+
+
+_LINE_BREAK = re.compile(r"(?<![。！？；：:])\n(?!\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))")
+
+
+def _joined(text: str) -> str:
+    """Lines of one paragraph joined (a PDF breaks sentences at every printed line)."""
+    return re.sub(
+        r"(?<![。！？；：:])\n(?!\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))", "", text
+    )
 
 
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 
 
-def summarise_offline(text: str, max_sentences: int = 4, max_chars: int = 400) -> SectionSummaryOut:
-    """Extractive: the sentences with the most frequent content bigrams, in document order."""
-    sentences = [s.strip() for s in _SENT.findall(text) if len(s.strip()) >= 8]
+def summarise_offline(
+    text: str, facts: Sequence[str] = (), max_sentences: int = 4, max_chars: int = 400
+) -> SectionSummaryOut:
+    """The facts first, as sentences; then, for room left, the document's own sentences with the most
+    frequent content bigrams (whole sentences of joined lines; table rows read as text are not
+    sentences and are left out). Key points: the facts, then sentences with figures."""
+    sentences = [s.strip() for s in _SENT.findall(_joined(text)) if _is_sentence(s.strip())]
+    lead = "；".join(facts) + ("。" if facts else "")
     if not sentences:
-        return SectionSummaryOut(summary=(text.strip()[:max_chars] or "（无可摘要的文本）"), key_points=[])
+        summary = lead or (text.strip()[:max_chars] or "（无可摘要的文本）")
+        return SectionSummaryOut(summary=summary[:max_chars], key_points=list(facts)[:6])
     grams = Counter(g for s in sentences for g in _bigrams(s))
     scored = sorted(
         range(len(sentences)),
         key=lambda i: (-sum(grams[g] for g in set(_bigrams(sentences[i]))) / (1 + len(sentences[i]) ** 0.5), i),
     )
-    chosen = sorted(scored[:max_sentences])
-    summary = ""
+    chosen = sorted(scored[: max(0, max_sentences - len(facts))])
+    summary = lead
     for i in chosen:
         if len(summary) + len(sentences[i]) > max_chars:
             break
         summary += sentences[i]
-    points = [s[:80] for s in sentences if re.search(r"\d", s)][:5]
-    return SectionSummaryOut(summary=summary or sentences[0][:max_chars], key_points=points)
+    points = [*facts, *(s for s in sentences if re.search(r"\d", s) and s not in summary)][:5]
+    return SectionSummaryOut(summary=(summary or sentences[0])[:max_chars], key_points=[p[:200] for p in points])
+
+
+def _is_sentence(s: str) -> bool:
+    """A sentence of prose: long enough, ending as sentences end, mostly CJK, no phrase repeated
+    (a table read line by line repeats its column labels: '专利权维 原始取专利权维 原始取')."""
+    if not 12 <= len(s) <= 300 or s[-1] not in "。！？；;":
+        return False
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in s)
+    if cjk < 0.5 * len(s.replace(" ", "")):
+        return False
+    flat = re.sub(r"\s+", "", s)
+    grams = [flat[i : i + 4] for i in range(len(flat) - 3)]
+    return len(grams) == len(set(grams)) or len(set(grams)) >= 0.9 * len(grams)
 
 
 def _bigrams(s: str) -> list[str]:
@@ -63,16 +177,24 @@ def _inputs(_: Sequence[Announcement], extractions: Sequence[DocumentExtraction]
     for ex in extractions:
         if ex.sections:
             for s in ex.sections:
-                yield ex.doc_key, SummaryInput(ex.doc_key, s.kind.value, s.title, s.pages, s.text)
+                facts = patent_facts(ex) if s.kind.value == "patent" else competitor_facts(ex)
+                yield ex.doc_key, SummaryInput(ex.doc_key, s.kind.value, s.title, s.pages, s.text, facts)
         elif ex.lead_text:
-            yield ex.doc_key, SummaryInput(ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text)
+            facts = lead_facts(ex.lead_text)
+            yield ex.doc_key, SummaryInput(ex.doc_key, "document", "全文开头", ex.lead_pages, ex.lead_text, facts)
 
 
 def _prompt(p: dict[str, Any]) -> str:
     what = {"patent": "专利情况", "competitor": "主要竞争对手/可比公司"}.get(p["kind"], "文件")
+    facts = p.get("facts") or []
+    grounding = (
+        "已从文件中提取的事实如下，数字和名称以此为准，不得改动：\n" + "\n".join(f"- {f}" for f in facts) + "\n"
+        if facts
+        else ""
+    )
     return (
         f"请用中文概括下面招股说明书章节（{what}，标题：{p['title']}）的要点：summary 为 3-5 句，"
-        f"key_points 为不超过 5 条事实要点（含数字的优先）。\n<text>\n{p['text']}\n</text>"
+        f"key_points 为不超过 5 条事实要点（含数字的优先）。\n{grounding}<text>\n{p['text']}\n</text>"
     )
 
 
@@ -90,11 +212,11 @@ def _record(item: SummaryInput, out: SectionSummaryOut, m: ModelInfo) -> Summary
 
 TASK: Task[SummaryInput, SectionSummaryOut, Summary] = Task(
     name="summary",
-    version="summary-v1",
+    version="summary-v2",
     schema=SectionSummaryOut,
     inputs=_inputs,
-    payload=lambda s: {"kind": s.kind, "title": s.title, "text": s.text},
+    payload=lambda s: {"kind": s.kind, "title": s.title, "text": s.text, "facts": list(s.facts)},
     prompt=_prompt,
-    offline=lambda p: summarise_offline(p["text"]),
+    offline=lambda p: summarise_offline(p["text"], p.get("facts") or ()),
     record=_record,
 )
