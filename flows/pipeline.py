@@ -99,7 +99,7 @@ def download_task(ann: Announcement, settings: Settings) -> Document:
         return Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
 
 
-@task(name="extract", task_run_name="extract {doc.sec_code} {doc.title}")
+@task(name="extract")
 def extract_task(
     doc: Document, settings: Settings, recipes: Sequence[TableRecipe] = ()
 ) -> tuple[DocumentExtraction, bool]:
@@ -324,29 +324,37 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
 
         if _stopped(report, [a.key for a in wanted], "download"):
             wanted = []
+        # streaming: each document's extraction is chained on its own download, so it starts as soon
+        # as that PDF is in (the others still downloading, per-host intervals kept by the shared
+        # limiter); largest first (by the size the exchange announces), so no worker is left alone
+        # with a 600-page prospectus at the end
         download = download_task.with_options(timeout_seconds=settings.download_timeout_s)
-        downloads = [download.submit(a, settings) for a in wanted]
-        docs: list[Document] = []
-        for n, (a, fut) in enumerate(zip(wanted, downloads, strict=True), start=1):
-            doc = _result(fut)
-            if isinstance(doc, PipelineError):
-                report.failures.append(Failure.of(a.key, "download", doc))
-                manifest.record_failure(report.failures[-1])
-                logger.warning("download %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, doc)
-            else:
-                docs.append(doc)
-                logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
-        report.documents = docs
-
-        if _stopped(report, [d.key for d in docs], "extract"):
-            docs = []
         extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
-        with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(docs))):
-            # largest first, so no worker is left alone with a 600-page prospectus at the end
-            largest_first = sorted(range(len(docs)), key=lambda i: -docs[i].size)
-            futures = {i: extract.submit(docs[i], settings, recipes) for i in largest_first}
-            outcomes = list(map(_result, [futures[i] for i in range(len(docs))]))
-        for n, (d, res) in enumerate(zip(docs, outcomes, strict=True), start=1):
+        order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
+        docs: list[Document] = []
+        extracted: list[tuple[Document, Any]] = []
+        with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(wanted))):
+            dl: dict[int, PrefectFuture[Document]] = {}
+            ex: dict[int, PrefectFuture[tuple[DocumentExtraction, bool]]] = {}
+            for i in order:
+                a = wanted[i]
+                dl[i] = download.submit(a, settings)
+                named = extract.with_options(task_run_name=f"extract {a.sec_code} {a.title}"[:120])
+                ex[i] = named.submit(dl[i], settings, recipes)  # type: ignore[call-overload]
+            for n, (i, a) in enumerate(enumerate(wanted), start=1):
+                doc = _result(dl[i])
+                if isinstance(doc, PipelineError):
+                    report.failures.append(Failure.of(a.key, "download", doc))
+                    manifest.record_failure(report.failures[-1])
+                    logger.warning("download %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, doc)
+                    ex[i].wait()  # never started: its upstream failed
+                else:
+                    docs.append(doc)
+                    logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
+                    extracted.append((doc, ex[i]))
+            report.documents = docs
+            outcomes = [(d, _result(fut)) for d, fut in extracted]
+        for n, (d, res) in enumerate(outcomes, start=1):
             if isinstance(res, PipelineError):
                 report.failures.append(Failure.of(d.key, "extract", res))
                 manifest.record_failure(report.failures[-1])

@@ -54,9 +54,10 @@ def extraction_pool(workers: int) -> Iterator[None]:
         yield
     finally:
         pool, _POOL = _POOL, None
+        procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
         pool.shutdown(wait=False, cancel_futures=True)
         if cancel.requested():
-            _terminate(pool)
+            _terminate(procs)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -68,9 +69,9 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
+def _terminate(workers: list[Any]) -> None:
     """A stopped run does not wait for documents nobody will read: the workers are ended."""
-    for proc in list(getattr(pool, "_processes", {}).values()):
+    for proc in workers:
         with contextlib.suppress(Exception):
             proc.terminate()
 

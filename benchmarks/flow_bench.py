@@ -1,0 +1,275 @@
+"""The whole replay flow over N byte-distinct documents, as a user runs it (``python -m flows run``).
+
+A replay server serves N documents (the corpus PDFs, each copy made byte-distinct by a trailing
+comment, so no result is reused) and a local OpenAI-compatible server answers every LLM call after a
+set latency. The flow runs in its own process; this script samples the whole process tree (the flow,
+its embedded Prefect server, its extraction workers) every 0.2 s from /proc.
+
+Prints, per run: wall seconds, CPU seconds per process group (flow, Prefect server, workers), the
+peak RSS of the tree and of the flow process alone, Prefect's start-up (process start to the flow's
+first log line), the download→extract span, the LLM stage, wall per document after start-up, and the
+speed-up against one extraction process.
+
+Usage: python benchmarks/flow_bench.py [--docs 10 50 200] [--latency 0.3] [--processes 1 0]
+(``--processes 0`` = one per CPU, the default setting.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
+from replay.server import CatalogueEntry, corpus_catalogue  # noqa: E402
+
+log = logging.getLogger("flow-bench")
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+ANSWERS = {
+    "AnnouncementClassOut": {"category": "招股/IPO", "confidence": 0.9, "rationale": "标题含招股说明书"},
+    "SectionSummaryOut": {"summary": "概述。", "key_points": ["要点"]},
+    "CompetitorClassOut": {
+        "role": "competitor",
+        "listed": "unknown",
+        "domicile": "domestic",
+        "stock_code": None,
+        "rationale": "竞争对手章节",
+    },
+}
+
+
+class FakeModel:
+    """Answers each task's schema (by its ``json_schema`` name) after ``latency`` seconds."""
+
+    def __init__(self, latency: float) -> None:
+        self.calls = 0
+        bench = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                name = body.get("response_format", {}).get("json_schema", {}).get("name", "AnnouncementClassOut")
+                bench.calls += 1
+                time.sleep(latency)
+                answer = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 1,
+                    "model": "bench",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": json.dumps(ANSWERS[name], ensure_ascii=False)},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+                }
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+
+def distinct_copies(n: int, folder: Path) -> list[CatalogueEntry]:
+    """N catalogue entries over byte-distinct copies of the corpus PDFs (a trailing comment each)."""
+    base = corpus_catalogue(DEFAULT_CORPUS)
+    out = []
+    for i in range(n):
+        src = base[i % len(base)]
+        copy = folder / f"{i:04d}_{src.pdf.name}"
+        copy.write_bytes(src.pdf.read_bytes() + f"\n% flow_bench copy {i}\n".encode())
+        out.append(
+            CatalogueEntry(
+                src.sec_code,
+                src.sec_name,
+                src.org_id,
+                f"{src.title}（副本{i}）",
+                dt.date(2024, 1, 1) + dt.timedelta(days=i % 300),
+                f"9{i:09d}",
+                src.category,
+                copy,
+                src.column,
+            )
+        )
+    return out
+
+
+def _proc(pid: int) -> tuple[int, float, float, str] | None:
+    """(parent pid, cpu seconds, rss MB, command line) of a live process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, IndexError):
+        return None
+    return int(stat[1]), (int(stat[11]) + int(stat[12])) / TICK, int(stat[21]) * PAGE_KB / 1024, cmd
+
+
+def _group(pid: int, root: int, cmd: str) -> str:
+    if pid == root:
+        return "flow"
+    if "prefect.server" in cmd or "uvicorn" in cmd:
+        return "prefect server"
+    return "workers"
+
+
+class TreeSampler(threading.Thread):
+    """Samples the process tree under ``root``: peak RSS of the tree, of the flow, last CPU per pid."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.stop = threading.Event()
+        self.peak_tree = self.peak_flow = 0.0
+        self.cpu: dict[int, tuple[str, float]] = {}
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            procs = {p: info for p in (int(d.name) for d in Path("/proc").glob("[0-9]*")) if (info := _proc(p))}
+            tree, frontier = {self.root}, [self.root]
+            while frontier:
+                parent = frontier.pop()
+                kids = [p for p, info in procs.items() if info[0] == parent and p not in tree]
+                tree.update(kids)
+                frontier += kids
+            rss = 0.0
+            for p in tree:
+                if p in procs:
+                    _, cpu, mb, cmd = procs[p]
+                    rss += mb
+                    self.cpu[p] = (_group(p, self.root, cmd), cpu)
+                    if p == self.root:
+                        self.peak_flow = max(self.peak_flow, mb)
+            self.peak_tree = max(self.peak_tree, rss)
+            time.sleep(0.2)
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def _times(lines: list[str], pattern: str) -> list[float]:
+    out = []
+    for line in lines:
+        m = _STAMP.match(line)
+        if m and re.search(pattern, line):
+            out.append(dt.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
+    return out
+
+
+def run_flow(n: int, processes: int, latency: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model = FakeModel(latency)
+        with ReplayServer(DEFAULT_CORPUS, catalogue=distinct_copies(n, folder)) as srv:
+            env = {
+                **os.environ,
+                **{f"PP_{k.upper()}": v for k, v in srv.settings_overrides().items()},
+                "PP_DATA_DIR": str(folder / "data"),
+                "PP_OUTPUTS_DIR": str(folder / "out"),
+                "PP_MIN_INTERVAL_S": "0",
+                "PP_HOST_MIN_INTERVAL_S": "{}",
+                "PP_EXTRACT_PROCESSES": str(processes),
+                "PP_LLM_BASE_URL": model.base_url,
+                "PP_LLM_API_KEY": "bench",
+                "PP_LLM_MODEL": "bench",
+            }
+            cmd = [sys.executable, "-m", "flows", "run", "--start", "2024-01-01", "--end", "2024-12-31",
+                   "--all-versions"]  # fmt: skip
+            before = os.times()
+            t0 = time.time()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            sampler = TreeSampler(proc.pid)
+            sampler.start()
+            out, _ = proc.communicate()
+            wall = time.time() - t0
+            sampler.stop.set()
+            after = os.times()
+        lines = out.splitlines()
+        if proc.returncode not in (0, 1):
+            log.error("flow exited %s:\n%s", proc.returncode, "\n".join(lines[-30:]))
+            raise SystemExit(1)
+        first = min(_times(lines, r""), default=t0)
+        dl = _times(lines, r"download \d+/")
+        ex = _times(lines, r"extract \d+/")
+        llm = _times(lines, r"LLM .*calls")
+        cpu: dict[str, float] = {}
+        for group, seconds in sampler.cpu.values():
+            cpu[group] = cpu.get(group, 0.0) + seconds
+        return {
+            "docs": n,
+            "processes": processes,
+            "wall": wall,
+            "startup": first - t0,
+            "download_extract": (max(ex) - min(dl)) if dl and ex else float("nan"),
+            "llm": (max(llm) - max(ex)) if llm and ex else float("nan"),
+            "per_doc": (wall - (first - t0)) / n,
+            "cpu_total": (after.children_user + after.children_system)
+            - (before.children_user + before.children_system),
+            "cpu_flow": cpu.get("flow", 0.0),
+            "cpu_server": cpu.get("prefect server", 0.0),
+            "cpu_workers": cpu.get("workers", 0.0),
+            "peak_tree_mb": sampler.peak_tree,
+            "peak_flow_mb": sampler.peak_flow,
+            "llm_calls": model.calls,
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 0])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log.info("cpus=%d latency=%.2fs (LLM concurrency: PP_LLM_CONCURRENCY, default 4)", os.cpu_count(), args.latency)
+    head = (
+        f"{'docs':>5}{'proc':>5}{'wall s':>8}{'start s':>8}{'dl+ex s':>8}{'llm s':>7}{'s/doc':>7}"
+        f"{'cpu s':>7}{'flow':>6}{'srv':>6}{'wkr':>6}{'tree MB':>8}{'flow MB':>8}{'calls':>6}{'speedup':>8}"
+    )
+    log.info(head)
+    for n in args.docs:
+        base = None
+        for p in args.processes:
+            r = run_flow(n, p, args.latency)
+            span = r["download_extract"]
+            base = span if base is None else base
+            log.info(
+                f"{n:>5}{p or os.cpu_count():>5}{r['wall']:>8.1f}{r['startup']:>8.1f}{span:>8.1f}{r['llm']:>7.1f}"
+                f"{r['per_doc']:>7.2f}{r['cpu_total']:>7.1f}{r['cpu_flow']:>6.1f}{r['cpu_server']:>6.1f}"
+                f"{r['cpu_workers']:>6.1f}{r['peak_tree_mb']:>8.0f}{r['peak_flow_mb']:>8.0f}{int(r['llm_calls']):>6}"
+                f"{base / span if span else float('nan'):>8.2f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
