@@ -10,8 +10,8 @@ peak RSS of the tree and of the flow process alone, Prefect's start-up (process 
 first log line), the download→extract span, the LLM stage, wall per document after start-up, and the
 speed-up against one extraction process.
 
-Usage: python benchmarks/flow_bench.py [--docs 10 50 200] [--latency 0.3] [--processes 1 0]
-(``--processes 0`` = one per CPU, the default setting.)
+Usage: python benchmarks/flow_bench.py [--docs 10 50 200] [--latency 0.3] [--processes 1 0] [--runner dask]
+(``--processes 0`` = one per CPU, the default setting; with ``--runner dask`` it is the Dask worker count.)
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _group(pid: int, root: int, cmd: str) -> str:
         return "flow"
     if "prefect.server" in cmd or "uvicorn" in cmd:
         return "prefect server"
-    return "workers"
+    return "workers"  # extraction processes, Dask's scheduler and workers
 
 
 class TreeSampler(threading.Thread):
@@ -185,7 +185,7 @@ def _times(lines: list[str], pattern: str) -> list[float]:
     return out
 
 
-def run_flow(n: int, processes: int, latency: float) -> dict[str, float]:
+def run_flow(n: int, processes: int, latency: float, runner: str = "threads") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model = FakeModel(latency)
@@ -204,6 +204,8 @@ def run_flow(n: int, processes: int, latency: float) -> dict[str, float]:
             }
             cmd = [sys.executable, "-m", "flows", "run", "--start", "2024-01-01", "--end", "2024-12-31",
                    "--all-versions"]  # fmt: skip
+            if runner == "dask":  # one Dask worker process per CPU, extraction inside the workers
+                cmd += ["--task-runner", "dask", "--workers", str(processes or os.cpu_count() or 1)]
             before = os.times()
             t0 = time.time()
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -248,6 +250,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 0])
+    parser.add_argument("--runner", choices=["threads", "dask"], default="threads")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     log.info("cpus=%d latency=%.2fs (LLM concurrency: PP_LLM_CONCURRENCY, default 4)", os.cpu_count(), args.latency)
@@ -259,7 +262,7 @@ def main() -> int:
     for n in args.docs:
         base = None
         for p in args.processes:
-            r = run_flow(n, p, args.latency)
+            r = run_flow(n, p, args.latency, args.runner)
             span = r["download_extract"]
             base = span if base is None else base
             log.info(
