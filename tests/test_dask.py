@@ -1,0 +1,64 @@
+"""Dask mode as a distributed engine should work: the workers report to the flow's Prefect API; no
+worker starts a Prefect server of its own (each used to, with its own database and web server)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.prefect
+
+
+def _servers_under(root: int) -> int:
+    """Prefect servers (uvicorn running prefect.server) among ``root``'s descendants."""
+    procs: dict[int, tuple[int, str]] = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        procs[int(d.name)] = (ppid, cmd)
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        kids = [p for p, (pp, _) in procs.items() if pp == parent and p not in tree]
+        tree.update(kids)
+        frontier += kids
+    return sum(1 for p in tree if p in procs and "prefect.server" in procs[p][1])
+
+
+def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PP_DATA_DIR": str(tmp_path / "data"),
+        "PP_OUTPUTS_DIR": str(tmp_path / "out"),
+    }
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "flows", "run", "--replay", "--task-runner", "dask", "--workers", "2",
+           "--max-documents", "2", "--no-llm"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    most = 0
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal most
+        while not stop.is_set():
+            most = max(most, _servers_under(proc.pid))
+            time.sleep(0.3)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, _ = proc.communicate(timeout=300)
+    stop.set()
+    watcher.join()
+    assert proc.returncode == 0, out[-3000:]
+    assert most == 1, f"{most} Prefect servers at once"
+    assert "one Prefect API for the flow and its workers" in out and "Error logging to API" not in out
+    assert list((tmp_path / "out").glob("*.xlsx"))
