@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runner = _task_runner(args.task_runner, args.workers or settings.max_workers, args.dask_address)
+    if args.task_runner == "dask":  # each Dask worker is a process already: no extraction pool under it
+        settings = settings.model_copy(update={"extract_processes": 1})
     ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
     api = shared_api() if args.task_runner == "dask" else contextlib.nullcontext()
     with api, ctx as run_settings, using_settings(run_settings):
