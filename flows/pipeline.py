@@ -161,15 +161,21 @@ def enrich_task(
     )
     out = Enrichment(backend=service.label)
     logger = get_run_logger()
+    # every registered task's items through one pool of PP_LLM_CONCURRENCY calls
+    work = [
+        (llm_task, key, item)
+        for llm_task in TASKS.values()
+        for key, item in llm_task.inputs(announcements, extractions)
+    ]
     for llm_task in TASKS.values():
-        done = out.results.setdefault(llm_task.name, [])
-        inputs = list(llm_task.inputs(announcements, extractions))
-        for (key, _), result in zip(inputs, service.run_many(llm_task, [item for _, item in inputs]), strict=True):
-            if isinstance(result, PipelineError):
-                logger.warning("llm-%s failed for %s: %s", llm_task.name, key, result)
-                out.failures.append(Failure.of(key, f"llm-{llm_task.name}", result))
-            else:
-                done.append(result)
+        out.results.setdefault(llm_task.name, [])
+    results = service.run_all([(llm_task, item) for llm_task, _, item in work])
+    for (llm_task, key, _), result in zip(work, results, strict=True):
+        if isinstance(result, PipelineError):
+            logger.warning("llm-%s failed for %s: %s", llm_task.name, key, result)
+            out.failures.append(Failure.of(key, f"llm-{llm_task.name}", result))
+        else:
+            out.results[llm_task.name].append(result)
     if service.limiter.waited_s:
         logger.info(
             "LLM rate limits (rpm %s, tpm %s) held calls back %.1f s in all",

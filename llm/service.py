@@ -239,17 +239,23 @@ class LLMService:
         """:meth:`run_task` on every item with up to ``concurrency`` model calls in flight (the calls
         wait on the network, so threads overlap them; the rate limiter paces them). One result per
         item, in order: the record, or the :class:`PipelineError` that item failed with."""
+        return self.run_all([(task, item) for item in items])
 
-        def one(item: Any) -> R | PipelineError:
+    def run_all(self, work: Sequence[tuple[Task[Any, Any, Any], Any]]) -> list[Any]:
+        """Items of several tasks through one pool: the slots freed by one task's last calls go to the
+        next task's first, instead of each task draining its own pool before the next starts. Results
+        in order, a record or the :class:`PipelineError` of each item."""
+
+        def one(pair: tuple[Task[Any, Any, Any], Any]) -> Any:
             try:
-                return self.run_task(task, item)
+                return self.run_task(pair[0], pair[1])
             except PipelineError as exc:
                 return exc
 
-        if self.concurrency == 1 or len(items) < 2:
-            return [one(item) for item in items]
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"llm-{task.name}") as pool:
-            return list(pool.map(one, items))
+        if self.concurrency == 1 or len(work) < 2:
+            return [one(pair) for pair in work]
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="llm") as pool:
+            return list(pool.map(one, work))
 
     def usage_totals(self) -> dict[str, int]:
         with self._lock:

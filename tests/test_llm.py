@@ -393,3 +393,23 @@ def test_the_model_is_given_the_same_facts(tmp_path: Path) -> None:
     LLMService(model).run_task(task, item)
     ((prompt, _),) = model.prompts
     assert "数字和名称以此为准" in prompt.user and "共披露专利166项" in prompt.user
+
+
+def test_items_of_several_tasks_share_one_pool_of_calls(tmp_path: Path) -> None:
+    # with the tasks one after another, each task's last calls ran with the pool half empty
+    from llm.client import model_from_settings
+    from tests.conftest import make_settings
+    from tests.fake_openai import FakeOpenAI, chat
+
+    answer = '{"category": "招股/IPO", "confidence": 0.9, "rationale": "标题"}'
+    with FakeOpenAI() as fake:
+        fake.latency = 0.2
+        fake.queue(*[chat(answer)] * 6)
+        s = make_settings(tmp_path, llm_base_url=fake.base_url, llm_api_key="k", llm_model="m")
+        svc = LLMService(model_from_settings(s), concurrency=6)
+        first = [ANN.model_copy(update={"announcement_id": str(i), "title": f"招股说明书{i}"}) for i in range(3)]
+        second = [ANN.model_copy(update={"announcement_id": str(i), "title": f"招股意向书{i}"}) for i in range(3, 6)]
+        work = [(TASKS["announcement"], a) for a in first] + [(TASKS["announcement"], a) for a in second]
+        results = svc.run_all(work)
+    assert [r.key for r in results] == [a.key for a in first + second]  # in order
+    assert fake.max_in_flight == 6  # both groups in flight at once
