@@ -140,16 +140,13 @@ def extract_document(
     text = read_text(path)
     located = locate(text.pages, text.outline)
     doc = DocContext(doc_key, text, located, issuer)
-    targets = sorted({p for r in (*BUILTIN_KINDS, *recipes) for p in r.candidate_pages(doc)})
-    warnings: list[str] = [
-        *(f"page {n}: {size} characters, over the per-page limit; skipped" for n, size in text.oversized),
-        *(f"page {n}: {why}; skipped" for n, why in text.refused),
-    ]
-    targets = [p for p in targets if p not in text.skipped]
+    recipe_pages = {p for r in recipes for p in r.candidate_pages(doc)} - text.skipped
+    builtin_pages = {p for r in BUILTIN_KINDS for p in r.candidate_pages(doc)} - text.skipped
+    targets = sorted(builtin_pages | recipe_pages)
+    warnings: list[str] = [f"page {n}: {why}; skipped" for n, why in text.refused]
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
     tabula_pages = targets if use_tabula else []
     if recipe_engine == "tabula":
-        recipe_pages = {p for r in recipes for p in r.candidate_pages(doc)} - text.skipped
         tabula_pages = sorted(set(tabula_pages) | recipe_pages)
     if tabula_pages:
         try:

@@ -57,15 +57,14 @@ class PdfText:
 
     pages: list[str]
     outline: list[OutlineEntry] = field(default_factory=list)
-    #: pages skipped for holding more than MAX_CHARS_PER_PAGE characters: (page, characters)
-    oversized: list[tuple[int, int]] = field(default_factory=list)
-    #: pages skipped before any parsing: (page, why), e.g. a content stream inflating past the cap
+    #: pages no table engine may read, with why: a content stream inflating past the cap, too many
+    #: drawing objects, more than MAX_CHARS_PER_PAGE characters (that page's text is blanked too)
     refused: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def skipped(self) -> set[int]:
         """Pages no table engine may read."""
-        return {n for n, _ in self.oversized} | {n for n, _ in self.refused}
+        return {n for n, _ in self.refused}
 
     @property
     def page_count(self) -> int:
@@ -149,8 +148,6 @@ def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
     with PDFIUM_LOCK:
         pages, outline, crowded = _read_locked(path, skip={n for n, _ in refused})
     refused += [(n, f"{count} drawing objects, over {MAX_OBJECTS_PER_PAGE}") for n, count in crowded]
-    for n, why in refused:
-        log.warning("%s: page %d: %s; skipped", Path(path).name, n, why)
     if require_text and pages:
         chars = sum(len(p.strip()) for p in pages)
         if chars < MIN_CHARS_PER_PAGE * len(pages):
@@ -158,11 +155,13 @@ def read_text(path: Path | str, *, require_text: bool = True) -> PdfText:
                 f"{Path(path).name}: {chars} text characters on {len(pages)} pages; "
                 "looks scanned (image-only), OCR is needed"
             )
-    oversized = [(n, len(p)) for n, p in enumerate(pages, start=1) if len(p) > MAX_CHARS_PER_PAGE]
-    for n, size in oversized:
-        log.warning("%s: page %d has %d characters (over %d); skipped", Path(path).name, n, size, MAX_CHARS_PER_PAGE)
-        pages[n - 1] = ""
-    return PdfText(strip_running_lines(pages), outline, oversized, sorted(refused))
+    for n, page in enumerate(pages, start=1):
+        if len(page) > MAX_CHARS_PER_PAGE:
+            refused.append((n, f"{len(page)} characters, over the per-page limit"))
+            pages[n - 1] = ""
+    for n, why in refused:
+        log.warning("%s: page %d: %s; skipped", Path(path).name, n, why)
+    return PdfText(strip_running_lines(pages), outline, sorted(refused))
 
 
 def _read_locked(path: Path | str, skip: set[int]) -> tuple[list[str], list[OutlineEntry], list[tuple[int, int]]]:
