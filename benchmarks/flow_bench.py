@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
 from replay.server import CatalogueEntry, corpus_catalogue  # noqa: E402
+from tests.fake_openai import FakeOpenAI, chat  # noqa: E402
 
 log = logging.getLogger("flow-bench")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -55,51 +55,10 @@ ANSWERS = {
 }
 
 
-class FakeModel:
-    """Answers each task's schema (by its ``json_schema`` name) after ``latency`` seconds."""
-
-    def __init__(self, latency: float) -> None:
-        self.calls = 0
-        bench = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                name = body.get("response_format", {}).get("json_schema", {}).get("name", "AnnouncementClassOut")
-                bench.calls += 1
-                time.sleep(latency)
-                answer = {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 1,
-                    "model": "bench",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": json.dumps(ANSWERS[name], ensure_ascii=False)},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-                }
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+def by_schema(body: dict[str, Any]) -> Any:
+    """A valid answer for whichever task asked (by its ``json_schema`` name)."""
+    name = body.get("response_format", {}).get("json_schema", {}).get("name", "AnnouncementClassOut")
+    return chat(json.dumps(ANSWERS[name], ensure_ascii=False))
 
 
 def distinct_copies(n: int, folder: Path) -> list[CatalogueEntry]:
@@ -190,8 +149,11 @@ def _times(lines: list[str], pattern: str) -> list[float]:
 def run_flow(n: int, processes: int, latency: float, runner: str = "threads") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model = FakeModel(latency)
-        with ReplayServer(DEFAULT_CORPUS, catalogue=distinct_copies(n, folder)) as srv:
+        with (
+            FakeOpenAI(respond=by_schema) as model,
+            ReplayServer(DEFAULT_CORPUS, catalogue=distinct_copies(n, folder)) as srv,
+        ):
+            model.latency = latency
             env = {
                 **os.environ,
                 **{f"PP_{k.upper()}": v for k, v in srv.settings_overrides().items()},
@@ -217,6 +179,7 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             wall = time.time() - t0
             sampler.stop.set()
             after = os.times()
+            calls = len(model.requests)
             # the same run again: everything is cached (no download, extraction or model call), so
             # the flow's own time per document is the orchestration overhead (tasks, store, workbook)
             again = subprocess.run(
@@ -252,7 +215,7 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             "cpu_workers": cpu.get("workers", 0.0),
             "peak_tree_mb": sampler.peak_tree,
             "peak_flow_mb": sampler.peak_flow,
-            "llm_calls": model.calls,
+            "llm_calls": calls,
             "rerun_ms_per_doc": 1000 * rerun_body / n,
         }
 

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -48,9 +49,14 @@ def error(
     )
 
 
+Answer = tuple[int, dict[str, Any], dict[str, str]]
+
+
 class FakeOpenAI:
-    def __init__(self) -> None:
-        self.answers: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
+    def __init__(self, respond: Callable[[dict[str, Any]], Answer] | None = None) -> None:
+        """Answers come from :meth:`queue` in order, or, with ``respond``, from the request body."""
+        self.respond = respond
+        self.answers: deque[Answer] = deque()
         self.requests: list[dict[str, Any]] = []
         self.auth: list[str] = []
         #: seconds each answer takes (a real model's latency), and the most requests seen at once
@@ -70,7 +76,12 @@ class FakeOpenAI:
                 with server._lock:
                     server.requests.append(body)
                     server.auth.append(self.headers.get("Authorization", ""))
-                    status, payload, headers = server.answers.popleft() if server.answers else error(500, "no answer")
+                    if server.respond is not None:
+                        status, payload, headers = server.respond(body)
+                    else:
+                        status, payload, headers = (
+                            server.answers.popleft() if server.answers else error(500, "no answer")
+                        )
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 time.sleep(server.latency)
