@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     #: which engine's tables the table recipes read: pdfplumber (default) or tabula (the users' own
     #: scripts use tabula; it needs Java and runs on the recipes' candidate pages only)
     recipe_engine: Literal["pdfplumber", "tabula"] = "pdfplumber"
-    max_workers: int = 4
+    #: documents in flight (the thread runner's threads; with Dask, worker processes); 0 = one per
+    #: extraction process plus PP_LLM_CONCURRENCY (Dask: one worker per CPU)
+    max_workers: int = 0
     #: worker processes for extraction (0 = one per CPU; 1 = in the task's thread, no processes)
     extract_processes: int = 0
     #: at most this many documents downloaded and processed per run (0 = no limit)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from core.records import SectionKind
 from extractors.patents import REFERENCE_CAPTION, is_number, is_reference_header, numbers_in_text
-from extractors.pdftext import OutlineEntry
 from extractors.text import squash
+
+if TYPE_CHECKING:  # types only: reading recipes does not load PDFium
+    from extractors.pdftext import OutlineEntry
 
 _PATENT_HEADER_NAME = re.compile(r"专利名称|专利名(?!下)|发明名称")
 _PATENT_HEADER_NUMBER = re.compile(r"专利号|申请号|专利申请号|专利登记号|证书号")

@@ -84,42 +84,27 @@ def _task_runner(kind: str, workers: int, address: str | None = None):  # type: 
             sys.exit("the dask task runner needs: pip install -e '.[dask]'")
         if address:  # an existing cluster: its workers must reach this run's Prefect API (see README)
             return DaskTaskRunner(address=address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+        # two threads a worker: one document can extract while another waits on its download or the model
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 2, "processes": True})
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=workers)
 
 
-@contextlib.contextmanager
-def shared_api() -> Iterator[None]:
-    """One Prefect API for the flow and every Dask worker. Left to itself, each Dask worker process
-    finds no ``PREFECT_API_URL`` and starts its own temporary server (a database and a web server per
-    worker: the 1.8x slowdown and 1.58 GB measured before). A ``PREFECT_API_URL`` already set (a
-    ``prefect server start`` the cluster can reach) is used as it is; otherwise one temporary server
-    is started here, and the workers, spawned after this, inherit its URL."""
-    if os.environ.get("PREFECT_API_URL"):
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+def dask_worker_settings(settings: Settings, workers: int) -> dict[str, int]:
+    """Each Dask worker is a process already: no extraction pool under it. The LLM limits are kept per
+    process (each worker's documents share one service), so a local cluster's workers split the run's
+    calls in flight and rpm/tpm between them (an existing cluster: set PP_LLM_RPM for one worker)."""
 
-    server = SubprocessASGIServer()
-    server.start(timeout=600)
-    os.environ["PREFECT_API_URL"] = server.api_url
-    log.info("dask: one Prefect API for the flow and its workers at %s", server.api_url)
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        # Prefect flushes its logs and events at exit; with the server gone they would retry for a
-        # minute ('Error logging to API'): flush them while it still answers
-        from prefect.events.worker import EventsWorker
-        from prefect.logging.handlers import APILogWorker
+    def share(limit: int) -> int:
+        return -(-limit // workers) if limit else 0
 
-        APILogWorker.drain_all(timeout=10)
-        EventsWorker.drain_all(timeout=10)
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+    return {
+        "extract_processes": 1,
+        "llm_concurrency": max(1, share(settings.llm_concurrency)),
+        "llm_rpm": share(settings.llm_rpm),
+        "llm_tpm": share(settings.llm_tpm),
+    }
 
 
 def recipe_flags(p: argparse.ArgumentParser) -> None:
@@ -312,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
 
     from flows.pipeline import adhoc_flow, daily_flow
+    from flows.server import temporary_api
 
     _quiet_console()
     if args.cmd == "serve":
@@ -320,12 +306,22 @@ def main(argv: list[str] | None = None) -> int:
         serve_daily(args.cron or settings.daily_cron, settings.timezone)
         return 0
 
-    runner = _task_runner(args.task_runner, args.workers or settings.max_workers, args.dask_address)
-    if args.task_runner == "dask":  # each Dask worker is a process already: no extraction pool under it
-        settings = settings.model_copy(update={"extract_processes": 1})
+    from flows.processes import pool_size, task_threads
+
+    if args.task_runner == "dask":  # Dask worker processes: one per CPU unless told
+        workers = args.workers or settings.max_workers or pool_size(settings.extract_processes, 1 << 16)
+    else:
+        workers = args.workers or task_threads(
+            settings.max_workers, settings.extract_processes, settings.llm_concurrency
+        )
+    runner = _task_runner(args.task_runner, workers, args.dask_address)
+    if args.task_runner == "dask":
+        settings = settings.model_copy(update=dask_worker_settings(settings, 1 if args.dask_address else workers))
     ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
-    api = shared_api() if args.task_runner == "dask" else contextlib.nullcontext()
-    with api, ctx as run_settings, using_settings(run_settings):
+    # one Prefect API for the run (and every Dask worker), started without loading Prefect's server here
+    with temporary_api() as api_url, ctx as run_settings, using_settings(run_settings):
+        if args.task_runner == "dask":
+            log.info("dask: one Prefect API for the flow and its workers at %s", api_url)
         if args.cmd == "run" and args.company:
             from flows.api import resolve_company
 

@@ -1,6 +1,7 @@
 """The Prefect flows: ``adhoc`` (parameters) and ``daily`` (incremental since the last good run).
 
-scrape → download (thread pool) → extract (thread pool) → LLM → Excel workbook + Prefect artifacts.
+scrape → per document, as soon as each is ready: download → extract (worker processes) → LLM; the
+announcements' LLM classification alongside → Excel workbook + Prefect artifacts.
 Bad inputs never sink a run: a document that fails is recorded (manifest, ``Run info`` sheet) and
 the rest carry on. Reruns reuse the manifest: nothing is downloaded or processed twice.
 """
@@ -18,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Cancelled, Completed, Failed, State
@@ -34,15 +36,15 @@ from core.records import (
     DocumentExtraction,
     Exchange,
     Failure,
+    LLMUsage,
 )
 from core.settings import Settings, current_settings
 from core.store import Store
-from extractors.document import extract_document
 from extractors.recipes import TableRecipe, load_recipes, select
 from flows import processes
-from llm.client import model_from_settings
+from llm.client import model_from_settings, model_label
 from llm.limits import RateLimiter
-from llm.service import Cache, LLMService
+from llm.service import Cache, LLMService, release_service, shared_service, usage_totals
 from llm.tasks import TASKS
 from report import RunReport, write_workbook
 from report.artifacts import document_rows, summary_markdown
@@ -54,10 +56,11 @@ from scrapers.registry import adapter_for
 
 EXTRACT_STAGE = "extract-v2"
 T = TypeVar("T")
-#: Threads suit downloads (I/O-bound) and overlap extraction with them; pdfplumber is CPU-bound Python
-#: and pdfium calls are serialised (extractors.pdftext.PDFIUM_LOCK), so CPU-heavy runs scale with
-#: processes instead: the CLI sizes this from PP_MAX_WORKERS or swaps in Dask (--task-runner dask).
-RUNNER: Any = ThreadPoolTaskRunner(max_workers=4)
+#: One thread per document in flight: each waits on its download, on its extraction in the run's
+#: worker processes (pdfplumber is CPU-bound Python and PDFium is serialised per process, so threads
+#: alone gave 1.0x), then on the model. The CLI sizes it from PP_MAX_WORKERS (0: extraction processes
+#: + PP_LLM_CONCURRENCY) or swaps in Dask (--task-runner dask).
+RUNNER: Any = ThreadPoolTaskRunner(max_workers=processes.task_threads(0, 0, 4))
 
 
 def _query(params: RunParams) -> Query:
@@ -75,7 +78,7 @@ def _query(params: RunParams) -> Query:
 
 #: No task-level retries for scrape and download: HttpClient already retries transient failures with
 #: backoff, and retrying the task on top multiplied an unreachable endpoint's wait (98 s measured).
-@task(name="scrape")
+@task(name="scrape", cache_policy=NO_CACHE)
 def scrape_task(params: RunParams, settings: Settings) -> ScrapeResult:
     with HttpClient(settings) as http:
         result = adapter_for(params.exchange, http, settings).search(_query(params))
@@ -90,19 +93,74 @@ def scrape_task(params: RunParams, settings: Settings) -> ScrapeResult:
     return result
 
 
-@task(
-    name="download",
-    task_run_name="download {ann.sec_code} {ann.title}",
-)
-def download_task(ann: Announcement, settings: Settings) -> Document:
-    with HttpClient(settings) as http:
-        return Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
+@dataclass
+class Enrichment:
+    """What the LLM step adds for some items: each registered task's output records, the usage of
+    their calls, and each item that failed (the rest are kept)."""
+
+    results: dict[str, list[Any]] = field(default_factory=dict)
+    usage: list[LLMUsage] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
-@task(name="extract")
-def extract_task(
-    doc: Document, settings: Settings, recipes: Sequence[TableRecipe] = ()
-) -> tuple[DocumentExtraction, bool]:
+@dataclass
+class DocumentRun:
+    """One document's way through the run (the document task's result): the downloaded file, its
+    extraction (``reused``: from the manifest), its LLM records, and what failed on the way."""
+
+    key: str
+    document: Document | None = None
+    extraction: DocumentExtraction | None = None
+    reused: bool = False
+    llm: Enrichment = field(default_factory=Enrichment)
+    failures: list[Failure] = field(default_factory=list)
+
+
+#: One Prefect task per document, not one per stage: a task run costs ~20 ms of Prefect's own work
+#: (measured, benchmarks/flow_bench.py), and the stages of one document follow each other anyway.
+#: The task's state is Failed when the download or the extraction failed (the record is its data).
+@task(name="document", task_run_name="{name}", cache_policy=NO_CACHE)
+def document_task(
+    ann: Announcement,
+    settings: Settings,
+    recipes: Sequence[TableRecipe],
+    use_llm: bool,
+    run_key: str,
+    name: str = "document",
+) -> DocumentRun | State:
+    """Download → extract (in the run's worker processes) → this document's LLM items, as soon as the
+    one before is done. Nothing is done twice: the download and the extraction are looked up by
+    content hash first."""
+    out = DocumentRun(key=ann.key)
+    try:
+        with HttpClient(settings) as http:
+            out.document = Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
+    except PipelineError as exc:
+        out.failures.append(Failure.of(ann.key, "download", exc))
+        return Failed(message=f"download failed: {exc}", data=out)
+    try:
+        out.extraction, out.reused = _extract(out.document, settings, recipes)
+    except PipelineError as exc:
+        out.failures.append(Failure.of(out.document.key, "extract", exc))
+        return Failed(message=f"extraction failed: {exc}", data=out)
+    logger = get_run_logger()
+    logger.info("extracted %s: %d patents, %d competitors", name, len(out.extraction.patents),
+                len(out.extraction.competitors))  # fmt: skip
+    if not cancel.requested():
+        out.llm = _enrich([], [out.extraction], settings, use_llm, run_key)
+        logger.info("llm done %s: %d items", name, sum(len(v) for v in out.llm.results.values()))
+    return out
+
+
+@task(name="llm-announcements", cache_policy=NO_CACHE)
+def announcements_llm_task(
+    announcements: list[Announcement], settings: Settings, use_llm: bool, run_key: str
+) -> Enrichment:
+    """The announcements' own LLM items (classification), alongside the documents."""
+    return _enrich(announcements, [], settings, use_llm, run_key)
+
+
+def _extract(doc: Document, settings: Settings, recipes: Sequence[TableRecipe]) -> tuple[DocumentExtraction, bool]:
     """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
     from the manifest)."""
     manifest = Manifest(settings.manifest_path)
@@ -114,7 +172,7 @@ def extract_task(
         get_run_logger().info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
         return DocumentExtraction.model_validate(stored).model_copy(update={"doc_key": doc.key}), True
     result = processes.run(
-        extract_document,
+        processes.extract_document,
         doc.path,
         doc.key,
         issuer=doc.sec_name,
@@ -134,57 +192,50 @@ def recipes_key(recipes: Sequence[TableRecipe], engine: str = "pdfplumber") -> s
     return ":" + hashlib.sha256(repr([engine, *sorted(repr(r) for r in recipes)]).encode()).hexdigest()[:12]
 
 
-@dataclass
-class Enrichment:
-    """What the LLM step adds to a run: each registered task's output records, and each item that
-    failed (the rest are kept)."""
-
-    backend: str
-    results: dict[str, list[Any]] = field(default_factory=dict)
-    usage: dict[str, int] = field(default_factory=dict)
-    failures: list[Failure] = field(default_factory=list)
+def _llm_settings(settings: Settings, use_llm: bool) -> Settings:
+    """The run's settings, or with ``llm`` off, the labelled offline backend's."""
+    return settings if use_llm else settings.model_copy(update={"llm_offline": True})
 
 
-@task(name="llm-enrich")
-def enrich_task(
-    announcements: list[Announcement], extractions: list[DocumentExtraction], settings: Settings, use_llm: bool
+def llm_service(settings: Settings, use_llm: bool, run_key: str) -> LLMService:
+    """The run's LLM service in this process, shared by every document's task (see
+    :func:`llm.service.shared_service`): PP_LLM_CONCURRENCY calls in flight in all, under the run's
+    rate limits."""
+
+    def make() -> LLMService:
+        model = model_from_settings(_llm_settings(settings, use_llm))
+        return LLMService(
+            model,
+            Cache(settings.llm_cache_path),
+            max_reasks=settings.llm_max_reasks,
+            max_input_chars=settings.llm_max_input_chars,
+            breaker_threshold=settings.llm_breaker_threshold,
+            concurrency=settings.llm_concurrency,
+            limiter=RateLimiter(settings.llm_rpm, settings.llm_tpm),
+        )
+
+    return shared_service(f"{run_key}:{use_llm}", make)
+
+
+def _enrich(
+    announcements: list[Announcement],
+    extractions: list[DocumentExtraction],
+    settings: Settings,
+    use_llm: bool,
+    run_key: str,
 ) -> Enrichment:
-    model = model_from_settings(settings if use_llm else settings.model_copy(update={"llm_offline": True}))
-    service = LLMService(
-        model,
-        Cache(settings.llm_cache_path),
-        max_reasks=settings.llm_max_reasks,
-        max_input_chars=settings.llm_max_input_chars,
-        breaker_threshold=settings.llm_breaker_threshold,
-        concurrency=settings.llm_concurrency,
-        limiter=RateLimiter(settings.llm_rpm, settings.llm_tpm),
-    )
-    out = Enrichment(backend=service.label)
-    logger = get_run_logger()
-    # every registered task's items through one pool of PP_LLM_CONCURRENCY calls
-    work = [
-        (llm_task, key, item)
-        for llm_task in TASKS.values()
-        for key, item in llm_task.inputs(announcements, extractions)
-    ]
-    for llm_task in TASKS.values():
-        out.results.setdefault(llm_task.name, [])
-    results = service.run_all([(llm_task, item) for llm_task, _, item in work])
+    """Every registered LLM task's items for these announcements and extractions, through the run's
+    shared service; an item that fails is recorded and the rest are kept."""
+    service = llm_service(settings, use_llm, run_key)
+    out = Enrichment(results={t.name: [] for t in TASKS.values()})
+    work = [(t, key, item) for t in TASKS.values() for key, item in t.inputs(announcements, extractions)]
+    results = service.run_all([(t, item) for t, _, item in work], usage=out.usage)
     for (llm_task, key, _), result in zip(work, results, strict=True):
         if isinstance(result, PipelineError):
-            logger.warning("llm-%s failed for %s: %s", llm_task.name, key, result)
+            get_run_logger().warning("llm-%s failed for %s: %s", llm_task.name, key, result)
             out.failures.append(Failure.of(key, f"llm-{llm_task.name}", result))
         else:
             out.results[llm_task.name].append(result)
-    if service.limiter.waited_s:
-        logger.info(
-            "LLM rate limits (rpm %s, tpm %s) held calls back %.1f s in all",
-            settings.llm_rpm,
-            settings.llm_tpm,
-            service.limiter.waited_s,
-        )
-    out.usage = service.usage_totals()
-    get_run_logger().info("LLM %s: %s", service.label, out.usage)
     return out
 
 
@@ -192,15 +243,17 @@ def enrich_task(
 
 
 def _result(future: PrefectFuture[T]) -> T | PipelineError:
-    """The task's value, or the :class:`PipelineError` it failed with: bad input, recorded by the
-    caller while the other documents carry on; a task past its deadline is one too. Any other
-    exception is a bug and fails the run."""
-    try:
-        return future.result(raise_on_failure=True)
-    except PipelineError as exc:
-        return exc
-    except TimeoutError as exc:
-        return DeadlineExceededError(f"past its deadline ({exc or 'task timeout'})")
+    """The task's value (a task that returned a Failed state with its record: that record), or the
+    :class:`PipelineError` it failed with: bad input, recorded by the caller while the other documents
+    carry on; a task past its deadline is one too. Any other exception is a bug and fails the run."""
+    value: Any = future.result(raise_on_failure=False)
+    if isinstance(value, PipelineError):
+        return value
+    if isinstance(value, TimeoutError):
+        return DeadlineExceededError(f"past its deadline ({value or 'task timeout'})")
+    if isinstance(value, BaseException):
+        raise value
+    return value
 
 
 def ensure_writable(folder: Path) -> None:
@@ -330,64 +383,81 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
 
         if _stopped(report, [a.key for a in wanted], "download"):
             wanted = []
-        # streaming: each document's extraction is chained on its own download, so it starts as soon
-        # as that PDF is in (the others still downloading, per-host intervals kept by the shared
-        # limiter); largest first (by the size the exchange announces), so no worker is left alone
-        # with a 600-page prospectus at the end
-        download = download_task.with_options(timeout_seconds=settings.download_timeout_s)
-        extract = extract_task.with_options(timeout_seconds=settings.extract_timeout_s)
+        run_key = str(flow_run.get_id() or run_id)
+        use_llm = params.llm
+        # streaming, one task per document: download → extract → that document's LLM items, each
+        # document as soon as it is ready (per-host intervals kept by the shared limiter); largest
+        # first (by the size the exchange announces), so no worker is left alone with a 600-page
+        # prospectus at the end. The announcements' classification runs alongside.
+        announced = (
+            None
+            if cancel.requested() or not announcements
+            else announcements_llm_task.with_options(timeout_seconds=settings.llm_stage_timeout_s).submit(
+                announcements, settings, use_llm, run_key
+            )
+        )
+        per_doc = document_task.with_options(
+            timeout_seconds=settings.download_timeout_s + settings.extract_timeout_s + settings.llm_stage_timeout_s
+        )
         order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
-        docs: list[Document] = []
-        extracted: list[tuple[Document, Any]] = []
+        enrichments: list[Enrichment] = []
         with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(wanted))):
-            dl: dict[int, PrefectFuture[Document]] = {}
-            ex: dict[int, PrefectFuture[tuple[DocumentExtraction, bool]]] = {}
+            futures: dict[int, PrefectFuture[Any]] = {}
             for i in order:
                 a = wanted[i]
-                dl[i] = download.submit(a, settings)
-                named = extract.with_options(task_run_name=f"extract {a.sec_code} {a.title}"[:120])
-                ex[i] = named.submit(dl[i], settings, recipes)  # type: ignore[call-overload]
-            for n, (i, a) in enumerate(enumerate(wanted), start=1):
-                doc = _result(dl[i])
-                if isinstance(doc, PipelineError):
-                    report.failures.append(Failure.of(a.key, "download", doc))
-                    manifest.record_failure(report.failures[-1])
-                    logger.warning("download %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, doc)
-                    ex[i].wait()  # never started: its upstream failed
+                name = f"{a.sec_code} {a.title}"[:120]
+                futures[i] = per_doc.submit(a, settings, recipes, use_llm, run_key, name)
+            runs: list[tuple[Announcement, DocumentRun | PipelineError]] = [
+                (a, _result(futures[i])) for i, a in enumerate(wanted)
+            ]
+            if announced is not None:
+                got = _result(announced)
+                if isinstance(got, PipelineError):
+                    report.failures.append(Failure.of(f"{params.exchange}:announcements", "llm-announcement", got))
                 else:
-                    docs.append(doc)
-                    logger.info("download %d/%d: %s %s", n, len(wanted), a.sec_code, a.title)
-                    extracted.append((doc, ex[i]))
-            report.documents = docs
-            outcomes = [(d, _result(fut)) for d, fut in extracted]
-        for n, (d, res) in enumerate(outcomes, start=1):
-            if isinstance(res, PipelineError):
-                report.failures.append(Failure.of(d.key, "extract", res))
+                    enrichments.append(got)
+        for n, (a, run) in enumerate(runs, start=1):
+            if isinstance(run, PipelineError):  # the task itself failed: past its deadline
+                report.failures.append(Failure.of(a.key, "document", run))
                 manifest.record_failure(report.failures[-1])
-                logger.warning("extract %d/%d failed: %s %s: %s", n, len(docs), d.sec_code, d.title, res)
+                logger.warning("document %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, run)
                 continue
-            extraction, reused = res
-            report.extractions[d.key] = extraction
-            report.skipped_documents += int(reused)
+            for failure in run.failures:
+                report.failures.append(failure)
+                manifest.record_failure(failure)
+                logger.warning("%s %d/%d failed: %s %s: %s", failure.stage, n, len(wanted), a.sec_code, a.title,
+                               failure.message)  # fmt: skip
+            if run.document is not None:
+                report.documents.append(run.document)
+            if run.extraction is not None:
+                report.extractions[run.document.key if run.document else a.key] = run.extraction
+                report.skipped_documents += int(run.reused)
+                enrichments.append(run.llm)
+                logger.info(
+                    "extract %d/%d: %s %s: %d patents, %d competitors",
+                    n,
+                    len(wanted),
+                    a.sec_code,
+                    a.title,
+                    len(run.extraction.patents),
+                    len(run.extraction.competitors),
+                )
+        usage = [u for e in enrichments for u in e.usage]
+        report.llm = {t.name: [r for e in enrichments for r in e.results.get(t.name, [])] for t in TASKS.values()}
+        report.failures += [f for e in enrichments for f in e.failures]
+        service = release_service(f"{run_key}:{use_llm}")
+        report.llm_backend = service.label if service else model_label(_llm_settings(settings, use_llm))
+        report.llm_usage = usage_totals(usage)
+        logger.info("LLM %s: %s", report.llm_backend, report.llm_usage)
+        if service is not None and service.limiter.waited_s:
             logger.info(
-                "extract %d/%d: %s %s: %d patents, %d competitors",
-                n,
-                len(docs),
-                d.sec_code,
-                d.title,
-                len(extraction.patents),
-                len(extraction.competitors),
+                "LLM rate limits (rpm %s, tpm %s) held calls back %.1f s in all",
+                settings.llm_rpm,
+                settings.llm_tpm,
+                service.limiter.waited_s,
             )
-
         if cancel.requested():
-            report.warnings.append(f"cancelled ({cancel.reason()}): the LLM stage was not run")
-        else:
-            llm = enrich_task.with_options(timeout_seconds=settings.llm_stage_timeout_s)(
-                announcements, list(report.extractions.values()), settings, params.llm
-            )
-            report.llm = llm.results
-            report.llm_backend, report.llm_usage = llm.backend, llm.usage
-            report.failures += llm.failures
+            report.warnings.append(f"cancelled ({cancel.reason()}): LLM items not started were skipped")
 
         report.finished = dt.datetime.now(dt.UTC)
         status, message = judge(report, flow_name, len(wanted))

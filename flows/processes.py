@@ -12,6 +12,7 @@ so this works in the default embedded mode with no extra server. Without a pool 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import multiprocessing
 import os
@@ -38,6 +39,13 @@ def pool_size(setting: int, documents: int) -> int:
     """``setting`` (0 = the CPU count), never more than the documents to extract."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(setting or cpus, documents))
+
+
+def task_threads(setting: int, extract_processes: int, llm_concurrency: int) -> int:
+    """Documents in flight (the thread runner's threads): ``setting``, or (0) one per extraction process
+    plus one per LLM call in flight, so that documents waiting on a download or on the model never
+    leave an extraction process idle."""
+    return setting or pool_size(extract_processes, 1 << 16) + max(1, llm_concurrency)
 
 
 @contextlib.contextmanager
@@ -76,11 +84,19 @@ def _terminate(workers: list[Any]) -> None:
             proc.terminate()
 
 
+def extract_document(*args: Any, **kwargs: Any) -> Any:
+    """:func:`extractors.document.extract_document`, imported where it runs: the flow process hands
+    documents to its workers and never loads pdfplumber or PDFium itself (~40 MB less)."""
+    from extractors.document import extract_document as extract
+
+    return extract(*args, **kwargs)
+
+
 def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` in the run's pool when there is one, else here. A worker that dies (out of
     memory, a crash inside PDFium) fails this document, not the run."""
     if _POOL is None:
-        return fn(*args, **kwargs)
+        return _here(fn, args, kwargs, timeout_s)
     cancel.check("extraction")
     future = _POOL.submit(fn, *args, **kwargs)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -103,6 +119,32 @@ def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwar
     except BrokenProcessPool as exc:
         _replace_broken_pool()
         raise WorkerCrashedError(f"the extraction worker process died: {exc}") from None
+
+
+def _here(fn: Callable[..., T], args: Any, kwargs: Any, timeout_s: float | None) -> T:
+    """No pool: the work in a thread of this process, waited on with the same deadline and stop checks
+    as pool work. A thread cannot be interrupted: one past its deadline is left to finish, unread."""
+    if timeout_s is None:
+        return fn(*args, **kwargs)
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the waiting thread as it is
+            box["error"] = exc
+
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="extract", daemon=True)
+    worker.start()
+    deadline = time.monotonic() + timeout_s
+    while worker.is_alive():
+        worker.join(min(0.5, max(0.0, deadline - time.monotonic())))
+        cancel.check("extraction")
+        if worker.is_alive() and time.monotonic() >= deadline:
+            raise DeadlineExceededError(f"extraction ran past {timeout_s:.0f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _replace_broken_pool() -> None:

@@ -181,3 +181,10 @@ def model_from_settings(settings: Settings) -> Model:
         "summaries are extractive and classifications keyword-based"
     )
     return OfflineModel()
+
+
+def model_label(settings: Settings) -> str:
+    """``backend:model`` of what :func:`model_from_settings` would use, without building it."""
+    if settings.llm_configured:
+        return f"{OpenAICompatibleModel.backend}:{settings.llm_model}"
+    return f"{OfflineModel.backend}:{OfflineModel.model_id}"

@@ -13,20 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.errors import ConfigError
-from report.recipe_sheets import recipe_table
 from report.run import RunReport
-from report.sheets import BEIJING, RUN_INFO_HEADER, Context, Link, record_sheets, run_info, table_rows
-from report.tabular import sheets, write_csv, write_parquet
+from report.sheets import BEIJING, Link, record_sheets
+from report.tabular import Sheet, sheets, write_csv, write_parquet
 
 MAX_CELL = 32_000
 MAX_WIDTH = 60
@@ -54,86 +56,109 @@ def _clean(value: object) -> object:
 
 
 def write_sheet(
-    ws: Worksheet,
+    ws: WriteOnlyWorksheet,
     header: Sequence[str],
-    rows: Iterable[Sequence[object]],
+    rows: Sequence[Sequence[object]],
     wrap: Sequence[str] = (),
     fixed: dict[str, int] | None = None,
     print_cols: int | None = None,
 ) -> int:
-    """One sheet: bold frozen header, filters, fitted widths, links; printed A4 landscape, one page
-    wide, the header on every page, and only the first ``print_cols`` columns when given."""
-    ws.append(list(header))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
+    """One sheet, streamed to disk row by row (openpyxl's write-only mode: the workbook is never held
+    in memory as cells): bold frozen header, filters, fitted widths, links; printed A4 landscape, one
+    page wide, the header on every page, and only the first ``print_cols`` columns when given."""
+    values = [[v.text if isinstance(v, Link) else _clean(v) for v in row] for row in rows]
     widths = [display_width(h) for h in header]
-    n = 0
-    for n, row in enumerate(rows, start=1):
-        ws.append([v.text if isinstance(v, Link) else _clean(v) for v in row])
-        for i, v in enumerate(row):
-            cell = ws.cell(row=n + 1, column=i + 1)
-            if isinstance(v, Link) and v.target:
-                cell.hyperlink = v.target
-                cell.font = LINK_FONT
-            elif isinstance(v, dt.date | dt.datetime):
-                cell.number_format = "yyyy-mm-dd" if not isinstance(v, dt.datetime) else "yyyy-mm-dd hh:mm"
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEAD):
-                cell.data_type = "s"  # openpyxl made '=…' a formula: keep it the text it is
-                cell.quotePrefix = True
-            if n <= 300:
-                widths[i] = max(widths[i], display_width(cell.value))
+    for row in values[:300]:
+        for i, v in enumerate(row[: len(widths)]):
+            widths[i] = max(widths[i], display_width(v))
     wrap_cols = {header.index(w) for w in wrap if w in header}
-    for i, w in enumerate(widths):
-        letter = get_column_letter(i + 1)
+    for i, w in enumerate(widths):  # widths, panes, filter and print setup go before the first row
         limit = (fixed or {}).get(header[i]) or (MAX_WIDTH if i not in wrap_cols else WRAP_WIDTH)
-        ws.column_dimensions[letter].width = min(limit, w + 2)
-    lines: dict[int, int] = {}
-    for i in wrap_cols:
-        for (cell,) in ws.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            text = str(cell.value or "")
-            needed = sum(1 + display_width(part) // WRAP_WIDTH for part in text.split("\n")) if text else 1
-            lines[cell.row] = max(lines.get(cell.row, 1), needed)
-    for row_no, count in lines.items():  # viewers that do not autofit wrapped rows still show the text
-        if count > 1:
-            ws.row_dimensions[row_no].height = 15 * min(count, MAX_LINES)
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(limit, w + 2)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    # printing: landscape, all columns on one page width, header row repeated on every page
+    last = get_column_letter(max(1, len(header)))
+    ws.auto_filter.ref = f"A1:{last}{len(values) + 1}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
     if print_cols and print_cols < len(header):
-        ws.print_area = f"A1:{get_column_letter(print_cols)}{n + 1}"
-    return n
-
-
-def build_workbook(report: RunReport, base: Path | None = None) -> Workbook:
-    """``base``: the folder the workbook will be in (local-file links are relative to it)."""
-    wb = Workbook()
-    for sheet in list(wb.worksheets):
-        wb.remove(sheet)
-    ctx = Context(report, base)
-    for spec in record_sheets(report):
-        write_sheet(
-            wb.create_sheet(_sheet_name(wb, spec.name)),
-            spec.header,
-            spec.rows(ctx),
-            wrap=[c.header for c in spec.columns if c.wrap],
-            fixed={c.header: c.width for c in spec.columns if c.width},
-            print_cols=spec.printed,
+        ws.print_area = f"A1:{get_column_letter(print_cols)}{len(values) + 1}"
+    ws.append([_styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for h in header])
+    for n, (raw_row, vals) in enumerate(zip(rows, values, strict=True), start=2):
+        lines = 1
+        for i in wrap_cols:
+            text = str(vals[i] or "") if i < len(vals) else ""
+            lines = max(lines, sum(1 + display_width(part) // WRAP_WIDTH for part in text.split("\n")) if text else 1)
+        if lines > 1:  # viewers that do not autofit wrapped rows still show the text
+            ws.row_dimensions[n].height = 15 * min(lines, MAX_LINES)
+        ws.append(
+            [
+                _cell(ws, raw, value, n, i, i in wrap_cols)
+                for i, (raw, value) in enumerate(zip(raw_row, vals, strict=True))
+            ]
         )
-    header, rows = table_rows(ctx)
-    write_sheet(wb.create_sheet("Tables"), header, rows)
-    for recipe in report.recipes:
-        header, rows = recipe_table(report, recipe, base)
-        write_sheet(wb.create_sheet(_sheet_name(wb, recipe.sheet)), header, rows, wrap=["标题"], fixed={"key": 24})
-    write_sheet(wb.create_sheet("Run info"), RUN_INFO_HEADER, run_info(report), wrap=["值"], fixed={"key": 24})
+    return len(values)
+
+
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGN = Alignment(vertical="center", wrap_text=False)
+WRAP_ALIGN = Alignment(wrap_text=True, vertical="top")
+
+
+def _styled(ws: WriteOnlyWorksheet, value: object, **style: object) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value)
+    for name, v in style.items():
+        setattr(cell, name, v)
+    return cell
+
+
+def _cell(ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int, wrapped: bool) -> object:
+    """A plain value, or a styled cell for a link, a date, wrapped text, or text that a spreadsheet
+    would run as a formula (kept the text it is, with Excel's quote prefix)."""
+    link = raw.target if isinstance(raw, Link) else None
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_LEAD)
+    dated = isinstance(raw, dt.date | dt.datetime)
+    if not (link or formula_like or dated or wrapped):
+        return value
+    cell = Cell(ws, row=row, column=col + 1, value=value)  # placed, so its link names the right cell
+    if formula_like:
+        cell.data_type = "s"  # openpyxl made '=…' a formula: keep it the text it is
+        cell.quotePrefix = True
+    if link:
+        cell.hyperlink = link
+        cell.font = LINK_FONT
+    if dated:
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(raw, dt.datetime) else "yyyy-mm-dd"
+    if wrapped:
+        cell.alignment = WRAP_ALIGN
+    return cell
+
+
+def build_workbook(report: RunReport, base: Path | None = None, tables: list[Sheet] | None = None) -> Workbook:
+    """The workbook, in openpyxl's write-only mode (``save`` it once; it cannot be read back).
+    ``base``: the folder the workbook will be in (local-file links are relative to it); ``tables``:
+    :func:`report.tabular.sheets` already computed (the same rows go to CSV and parquet)."""
+    tables = tables if tables is not None else sheets(report, base)
+    options: list[tuple[str, dict[str, Any]]] = [
+        (
+            spec.name,
+            {
+                "wrap": [c.header for c in spec.columns if c.wrap],
+                "fixed": {c.header: c.width for c in spec.columns if c.width},
+                "print_cols": spec.printed,
+            },
+        )
+        for spec in record_sheets(report)
+    ]
+    options.append(("Tables", {}))
+    options += [(recipe.sheet, {"wrap": ["标题"], "fixed": {"key": 24}}) for recipe in report.recipes]
+    options.append(("Run info", {"wrap": ["值"], "fixed": {"key": 24}}))
+    wb = Workbook(write_only=True)
+    for (name, opts), (_, header, rows) in zip(options, tables, strict=True):
+        write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, **opts)
     return wb
 
 
@@ -167,11 +192,11 @@ def write_workbook(
     while name is None and path.exists():
         n += 1
         path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
+    tables = sheets(report, path.parent)  # the rows once, for all three
     if "xlsx" in formats:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        build_workbook(report, path.parent).save(tmp)
+        build_workbook(report, path.parent, tables).save(tmp)
         tmp.replace(path)
-    tables = sheets(report, path.parent)  # the rows once, for both
     if "csv" in formats:
         write_csv(report, path.with_name(path.stem + "_csv"), tables)
     if "parquet" in formats:

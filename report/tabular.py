@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from report.recipe_sheets import recipe_table
 from report.run import RunReport
 from report.sheets import RUN_INFO_HEADER, Context, Link, record_sheets, run_info, table_rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _FORMULA_LEAD = ("=", "+", "-", "@")
 
@@ -89,8 +92,6 @@ def _column(values: list[object]) -> list[object]:
     kinds = {type(v) for v in values if v is not None and v != ""}
     if not kinds:
         return [None] * len(values)
-    if kinds == {int}:  # nullable, so a missing page does not turn the column into floats
-        return pd.array([None if v is None or v == "" else v for v in values], dtype="Int64")
     if len(kinds) == 1:
         return [None if v == "" else v for v in values]
     if kinds <= {int, float}:
@@ -98,23 +99,64 @@ def _column(values: list[object]) -> list[object]:
     return [None if v is None else str(v) for v in values]
 
 
-def frame(header: Sequence[str], rows: Sequence[Sequence[object]]) -> pd.DataFrame:
-    """One sheet as a typed DataFrame (the parquet file's contents)."""
-    columns = {}
+def arrow_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> pa.Table:
+    """One sheet as a typed Arrow table (the parquet file's contents). pyarrow alone, imported here:
+    pandas is not needed to write it, nor loaded by a run. Integer columns stay integers with nulls;
+    the pandas metadata written with them makes ``pd.read_parquet`` give ``Int64`` for those, not floats."""
+    import pyarrow as pa
+
+    names: list[str] = []
+    arrays = []
     for i, name in enumerate(header):
-        key = name if name not in columns else f"{name}_{i}"
-        columns[key] = _column([_plain(row[i]) if i < len(row) else None for row in rows])
-    return pd.DataFrame(columns)
+        names.append(name if name not in names else f"{name}_{i}")
+        values = _column([_plain(row[i]) if i < len(row) else None for row in rows])
+        arrays.append(pa.array(values, type=pa.string() if all(v is None for v in values) else None))
+    table = pa.Table.from_arrays(arrays, names=names)
+    return table.replace_schema_metadata({b"pandas": json.dumps(_pandas_metadata(table)).encode()})
+
+
+def _pandas_metadata(table: pa.Table) -> dict[str, Any]:
+    """The ``pandas`` schema entry pandas itself writes, so an integer column with gaps reads back as
+    the nullable ``Int64`` it is rather than as floats."""
+    import pyarrow as pa
+
+    def kind(t: pa.DataType) -> tuple[str, str]:
+        if pa.types.is_integer(t):
+            return "int64", "Int64"
+        if pa.types.is_floating(t):
+            return "float64", "float64"
+        if pa.types.is_boolean(t):
+            return "bool", "bool"
+        if pa.types.is_timestamp(t):
+            return "datetime", "datetime64[ns]"
+        if pa.types.is_date(t):
+            return "date", "object"
+        return "unicode", "object"
+
+    columns = [
+        {"name": f.name, "field_name": f.name, "pandas_type": kind(f.type)[0], "numpy_type": kind(f.type)[1],
+         "metadata": None}
+        for f in table.schema
+    ]  # fmt: skip
+    return {
+        "index_columns": [{"kind": "range", "name": None, "start": 0, "stop": table.num_rows, "step": 1}],
+        "column_indexes": [],
+        "columns": columns,
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": "2.0.0",
+    }
 
 
 def write_parquet(report: RunReport, folder: Path, tables: list[Sheet] | None = None) -> list[Path]:
     """Every sheet of the workbook as ``<folder>/<sheet>.parquet``; returns the files written."""
+    import pyarrow.parquet as pq
+
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name, header, rows in tables or sheets(report):
         path = folder / f"{name}.parquet"
         tmp = path.with_name(f".{path.name}.part")
-        frame(header, rows).to_parquet(tmp, index=False)
+        pq.write_table(arrow_table(header, rows), tmp)
         tmp.replace(path)
         out.append(path)
     return out

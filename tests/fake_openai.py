@@ -51,6 +51,29 @@ def error(
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
+#: A valid answer for each registered task's schema (by its ``json_schema`` name).
+ANSWERS = {
+    "AnnouncementClassOut": {"category": "招股/IPO", "confidence": 0.9, "rationale": "标题含招股说明书"},
+    "SectionSummaryOut": {"summary": "概述。", "key_points": ["要点"]},
+    "CompetitorClassOut": {
+        "role": "competitor",
+        "listed": "unknown",
+        "domicile": "domestic",
+        "stock_code": None,
+        "rationale": "竞争对手章节",
+    },
+}
+
+
+def schema_of(body: dict[str, Any]) -> str:
+    """Which task asked: the ``json_schema`` name of its response format."""
+    return str(body.get("response_format", {}).get("json_schema", {}).get("name", "AnnouncementClassOut"))
+
+
+def by_schema(body: dict[str, Any]) -> Answer:
+    """A valid answer for whichever task asked (a ``respond`` hook)."""
+    return chat(json.dumps(ANSWERS[schema_of(body)], ensure_ascii=False))
+
 
 class FakeOpenAI:
     def __init__(self, respond: Callable[[dict[str, Any]], Answer] | None = None) -> None:

@@ -179,13 +179,13 @@ def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
 ) -> None:
     """Only a PipelineError is a document failure; any other exception is a bug and fails the run."""
-    import flows.pipeline
+    import flows.processes
     from flows.pipeline import adhoc_flow
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("a programming error, not a bad PDF")
 
-    monkeypatch.setattr(flows.pipeline, "extract_document", broken)
+    monkeypatch.setattr(flows.processes, "extract_document", broken)
     with pytest.raises(KeyError, match="programming error"):
         adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
     assert not list((tmp_path / "outputs").glob("*.xlsx"))  # no green run with an empty workbook
@@ -196,13 +196,13 @@ def test_a_stalled_stage_fails_its_document_at_the_deadline(
 ) -> None:
     import time
 
-    import flows.pipeline
+    import flows.processes
     from flows.pipeline import adhoc_flow
 
     def stalled(*args: object, **kwargs: object) -> None:
         time.sleep(6)  # a thread cannot be interrupted: the run records the deadline, then ends
 
-    monkeypatch.setattr(flows.pipeline, "extract_document", stalled)
+    monkeypatch.setattr(flows.processes, "extract_document", stalled)
     monkeypatch.setenv("PP_EXTRACT_TIMEOUT_S", "2")
     state = adhoc_flow(codes=["300626"], start=dt.date(2017, 1, 1), end=dt.date(2017, 12, 31), return_state=True)
     assert state.is_failed() and "all 1 documents failed" in state.message
@@ -229,3 +229,44 @@ def test_table_recipes_from_a_flow_run_are_merged_into_one_sheet(
     assert {r["代码"] for r in sales} == {"600519", "000430"} and len(sales) == 28
     assert next(r for r in sales if r["代码"] == "000430")["本期发生额"] == 343754.19
     assert len(rows(wb["关联交易采购"])) == 39
+
+
+def test_a_documents_llm_calls_start_while_a_slower_document_is_still_extracting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
+    """Streaming: each document goes download → extract → LLM as soon as it is ready, instead of the
+    LLM stage waiting for the last extraction of the run. One document's extraction is held until the
+    other's first LLM call arrives (stage by stage, that call would never come while it is held)."""
+    import threading
+
+    import flows.processes
+    from flows.pipeline import adhoc_flow
+    from tests.fake_openai import FakeOpenAI, by_schema, schema_of
+
+    real = flows.processes.extract_document
+    other_asked = threading.Event()
+    held: list[bool] = []
+
+    def one_held(path: Path, *args: object, **kwargs: object) -> object:
+        out = real(path, *args, **kwargs)
+        if "科华" in str(kwargs.get("issuer")):  # 002335; the other document is 002638
+            held.append(other_asked.wait(timeout=30))
+        return out
+
+    def answer(body: dict[str, object]) -> object:
+        if schema_of(body) != "AnnouncementClassOut":  # a document's own items: summary, competitors
+            other_asked.set()
+        return by_schema(body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(flows.processes, "extract_document", one_held)
+    monkeypatch.setenv("PP_EXTRACT_PROCESSES", "1")  # in threads, so the wrapper above is the one called
+    with FakeOpenAI(respond=answer) as model:  # type: ignore[arg-type]
+        monkeypatch.setenv("PP_LLM_BASE_URL", model.base_url)
+        monkeypatch.setenv("PP_LLM_API_KEY", "test")
+        monkeypatch.setenv("PP_LLM_MODEL", "fake")
+        state = adhoc_flow(codes=["002638", "002335"], start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1),
+                           return_state=True)  # fmt: skip
+        asked = [schema_of(r) for r in model.requests]
+    assert state.is_completed()
+    assert held == [True]  # 002638's LLM calls came while 002335 was still in its extraction
+    assert asked.count("CompetitorClassOut") >= 2 and "SectionSummaryOut" in asked

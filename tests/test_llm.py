@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import LLMError, LLMInvalidOutputError, LLMTruncatedError
-from core.records import Announcement, CompetitorMention, DocumentExtraction
+from core.records import Announcement, CompetitorMention, DocumentExtraction, LLMUsage
 from core.settings import Settings
 from llm.client import OfflineModel, OpenAICompatibleModel, Prompt, RawAnswer, model_from_settings
 from llm.service import Cache, LLMService
@@ -413,3 +413,38 @@ def test_items_of_several_tasks_share_one_pool_of_calls(tmp_path: Path) -> None:
         results = svc.run_all(work)
     assert [r.key for r in results] == [a.key for a in first + second]  # in order
     assert fake.max_in_flight == 6  # both groups in flight at once
+
+
+def test_documents_sharing_one_service_share_its_slots_and_keep_their_own_usage(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    # each document's task calls the run's service from its own thread: PP_LLM_CONCURRENCY is the
+    # run's limit, not each document's, and each task gets back only its own items' usage
+    import threading
+
+    from llm.service import release_service, shared_service
+
+    fake.latency = 0.2
+    fake.queue(*[chat(GOOD)] * 8)
+    made: list[LLMService] = []
+
+    def make() -> LLMService:
+        made.append(service(fake, tmp_path))
+        made[-1].concurrency = 2
+        return made[-1]
+
+    items = _announcements(8)
+    usages: list[list[LLMUsage]] = [[], [], [], []]
+
+    def document(n: int) -> None:
+        svc = shared_service("run-1", make)
+        svc.run_all([(TASKS["announcement"], a) for a in items[2 * n : 2 * n + 2]], usage=usages[n])
+
+    threads = [threading.Thread(target=document, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and release_service("run-1") is made[0] and release_service("run-1") is None
+    assert fake.max_in_flight == 2 and len(fake.requests) == 8  # four callers, two calls in flight
+    assert [len(u) for u in usages] == [2, 2, 2, 2] and all(not r.cached for u in usages for r in u)

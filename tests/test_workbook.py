@@ -121,8 +121,9 @@ def test_two_workbooks_in_the_same_second_do_not_overwrite_each_other(tmp_path: 
 
 def test_parquet_keeps_types_the_csv_cannot(tmp_path: Path) -> None:
     import pandas as pd
+    import pyarrow.parquet as pq
 
-    from report.tabular import frame
+    from report.tabular import arrow_table
 
     path = write_workbook(report(tmp_path), tmp_path / "out")
     folder = path.with_name(path.stem + "_parquet")
@@ -137,7 +138,9 @@ def test_parquet_keeps_types_the_csv_cannot(tmp_path: Path) -> None:
     info = pd.read_parquet(folder / "Run info.parquet")  # values of every type: one text column
     assert info["值"].map(type).eq(str).all()
 
-    mixed = frame(["n", "page", "amount", "note"], [[1, 4, 1, "x"], [2, None, 2.5, 3], [3, 7, "", None]])
+    table = arrow_table(["n", "page", "amount", "note"], [[1, 4, 1, "x"], [2, None, 2.5, 3], [3, 7, "", None]])
+    pq.write_table(table, tmp_path / "mixed.parquet")
+    mixed = pd.read_parquet(tmp_path / "mixed.parquet")  # as a pandas user reads it
     assert mixed["n"].dtype.kind == "i"
     assert str(mixed["page"].dtype) == "Int64" and pd.isna(mixed["page"][1]) and mixed["page"][2] == 7
     assert mixed["amount"].dtype.kind == "f" and pd.isna(mixed["amount"][2])

@@ -20,14 +20,16 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from core.records import Engine, RecipeCell, RecipeRow, TableKind
 from extractors.merge import MergedTable
-from extractors.pdftext import PdfText
 from extractors.recipes.base import DocContext, Found
 from extractors.text import squash
+
+if TYPE_CHECKING:  # the flow process reads recipes without loading PDFium
+    from extractors.pdftext import PdfText
 
 BUILTIN = Path(__file__).with_name("builtin.toml")
 _KEYS = {"name", "sheet", "description", "page", "index", "headings", "columns", "required", "numeric"}

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.records import Engine, TableKind
 from extractors.locate import Located
 from extractors.merge import MergedTable
-from extractors.pdftext import PdfText
+
+if TYPE_CHECKING:  # types only: reading recipes does not load PDFium
+    from extractors.pdftext import PdfText
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""One temporary Prefect API for a CLI run, started without loading Prefect's server into the flow.
+
+Left to itself, Prefect starts its temporary server from inside the flow process
+(``SubprocessASGIServer``), which first imports the whole server application (FastAPI, SQLAlchemy,
+the API routes: ~80 MB and ~1 s) only to launch it in a child process. This starts the same child
+(``uvicorn --factory prefect.server.api.server:create_app``, the UI off, the same settings) from a
+plain command line, so the flow process holds Prefect's client alone. Dask workers spawned after it
+inherit its URL: one API for the flow and every worker. A ``PREFECT_API_URL`` already set (a
+``prefect server start``, Prefect Cloud) is used as it is and nothing is started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import prefect
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+from core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def command(port: int) -> list[str]:
+    """The command line Prefect's own temporary server runs (``SubprocessASGIServer``)."""
+    return [
+        sys.executable, "-m", "uvicorn",
+        "--app-dir", str(Path(prefect.__file__).parent.parent),
+        "--factory", "prefect.server.api.server:create_app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "error", "--lifespan", "on",
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def temporary_api(timeout_s: float | None = None) -> Iterator[str]:
+    """Yield the API URL the run uses: the configured one, or a temporary server's, stopped on exit
+    after Prefect's queued logs and events are flushed to it."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
+    port = _free_port()
+    env = {
+        **os.environ,
+        **get_current_settings().to_environment_variables(exclude_unset=True),
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    proc = subprocess.Popen(command(port), env=env, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_healthy(proc, url, timeout_s or get_current_settings().server.ephemeral.startup_timeout_seconds)
+        os.environ["PREFECT_API_URL"] = url
+        log.debug("Prefect API for this run: %s (pid %d)", url, proc.pid)
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            try:
+                yield url
+            finally:
+                # Prefect flushes its logs and events at exit; with the server gone they would retry
+                # for a minute ('Error logging to API'): flush them while it still answers
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10)
+                EventsWorker.drain_all(timeout=10)
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ConfigError(f"the temporary Prefect server exited with code {proc.returncode} at start-up")
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(f"{url}/health").status_code == 200:
+                    return
+            time.sleep(0.1)
+    raise ConfigError(f"the temporary Prefect server did not answer within {timeout_s:.0f} s")

@@ -1,0 +1,32 @@
+"""What the flow process loads: the trap is the ~130 MB of libraries it never uses (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_flow_process_never_loads_the_pdf_engines_pandas_or_prefects_server() -> None:
+    # extraction runs in worker processes, parquet is written with pyarrow when the run ends, and the
+    # run's Prefect server is a child process: the flow itself holds Prefect's client alone
+    code = (
+        "import json, sys, flows.cli, flows.pipeline, flows.server, report;"
+        "print(json.dumps(sorted(m for m in ('pdfplumber', 'pdfminer', 'pypdfium2', 'pandas', 'pyarrow',"
+        " 'prefect.server.api.server', 'fastapi', 'tabula') if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_runs_prefect_server_is_started_as_prefect_starts_its_own() -> None:
+    import prefect
+
+    from flows.server import command
+
+    cmd = command(8123)
+    assert cmd[1:4] == ["-m", "uvicorn", "--app-dir"] and Path(cmd[4]) == Path(prefect.__file__).parent.parent
+    assert "prefect.server.api.server:create_app" in cmd and cmd[cmd.index("--port") + 1] == "8123"
