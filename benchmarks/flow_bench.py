@@ -111,7 +111,10 @@ class TreeSampler(threading.Thread):
                 if p in procs:
                     _, cpu, mb, cmd = procs[p]
                     rss += mb
-                    self.cpu[p] = (_group(p, self.root, cmd), cpu)
+                    # a process that has exited but is not yet reaped shows no command line: it keeps
+                    # the group it was seen in (the Prefect server's CPU was counted as a worker's)
+                    group = _group(p, self.root, cmd) if cmd.strip() else self.cpu.get(p, ("workers", 0.0))[0]
+                    self.cpu[p] = (group, cpu)
                     if p == self.root:
                         self.peak_flow = max(self.peak_flow, mb)
             self.peak_tree = max(self.peak_tree, rss)
@@ -181,7 +184,9 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             raise SystemExit(1)
         first = min(_times(lines, r""), default=t0)
         begin = min(_times(lines, r"Beginning flow run"), default=first)
-        ex = _times(lines, r"extracted ")
+        # a document task's own line; under Dask those are printed by the workers, not the flow, so the
+        # flow's "extract n/N" lines (written as it collects each finished document) stand in
+        ex = _times(lines, r"extracted ") or _times(lines, r"extract \d+/")
         llm = _times(lines, r"llm done ")
         cpu: dict[str, float] = {}
         for group, seconds in sampler.cpu.values():

@@ -296,18 +296,25 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             parser.error(str(exc))
 
-    from flows.pipeline import adhoc_flow, daily_flow
     from flows.server import temporary_api
 
-    _quiet_console()
     if args.cmd == "serve":
         from flows.serve import serve_daily
 
+        _quiet_console()
         serve_daily(args.cron or settings.daily_cron, settings.timezone)
         return 0
+    # one Prefect API for the run (and every Dask worker), started now as a child process, so that its
+    # start-up overlaps the flow's imports below, and without loading Prefect's server here
+    with temporary_api() as api:
+        return _run_flow(args, params, settings, api)
 
+
+def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, api: Any) -> int:
+    from flows.pipeline import adhoc_flow, daily_flow
     from flows.processes import pool_size, task_threads
 
+    _quiet_console()
     if args.task_runner == "dask":  # Dask worker processes: one per CPU unless told
         workers = args.workers or settings.max_workers or pool_size(settings.extract_processes, 1 << 16)
     else:
@@ -318,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.task_runner == "dask":
         settings = settings.model_copy(update=dask_worker_settings(settings, 1 if args.dask_address else workers))
     ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
-    # one Prefect API for the run (and every Dask worker), started without loading Prefect's server here
-    with temporary_api() as api_url, ctx as run_settings, using_settings(run_settings):
+    api_url = api.ready()
+    with ctx as run_settings, using_settings(run_settings):
         if args.task_runner == "dask":
             log.info("dask: one Prefect API for the flow and its workers at %s", api_url)
         if args.cmd == "run" and args.company:

@@ -5,8 +5,9 @@ Left to itself, Prefect starts its temporary server from inside the flow process
 the API routes: ~80 MB and ~1 s) only to launch it in a child process. This starts the same child
 (``uvicorn --factory prefect.server.api.server:create_app``, the UI off, the same settings) from a
 plain command line, so the flow process holds Prefect's client alone. Dask workers spawned after it
-inherit its URL: one API for the flow and every worker. A ``PREFECT_API_URL`` already set (a
-``prefect server start``, Prefect Cloud) is used as it is and nothing is started.
+inherit its URL: one API for the flow and every worker. A ``PREFECT_API_URL`` already set, in the
+environment or the Prefect profile (a ``prefect server start``, Prefect Cloud), is used as it is and
+nothing is started.
 """
 
 from __future__ import annotations
@@ -47,12 +48,28 @@ def command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+class TemporaryAPI:
+    """The run's API URL; :meth:`ready` returns it once the server answers (at once for a configured one)."""
+
+    def __init__(self, url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float) -> None:
+        self.url, self.proc, self.timeout_s = url, proc, timeout_s
+        self._ready = proc is None
+
+    def ready(self) -> str:
+        if not self._ready and self.proc is not None:
+            _wait_healthy(self.proc, self.url, self.timeout_s)
+            self._ready = True
+        return self.url
+
+
 @contextlib.contextmanager
-def temporary_api(timeout_s: float | None = None) -> Iterator[str]:
-    """Yield the API URL the run uses: the configured one, or a temporary server's, stopped on exit
-    after Prefect's queued logs and events are flushed to it."""
-    if os.environ.get("PREFECT_API_URL"):
-        yield os.environ["PREFECT_API_URL"]
+def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
+    """The API the run uses: the configured ``PREFECT_API_URL``, or a temporary server's, started at
+    once (call :meth:`TemporaryAPI.ready` before the first Prefect call: the caller's imports overlap
+    the server's start-up) and stopped on exit after Prefect's queued logs and events are flushed."""
+    configured = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url  # env or Prefect profile
+    if configured:
+        yield TemporaryAPI(str(configured), None, 0)
         return
     port = _free_port()
     env = {
@@ -64,21 +81,22 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[str]:
     }
     proc = subprocess.Popen(command(port), env=env, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"
+    api = TemporaryAPI(url, proc, timeout_s or get_current_settings().server.ephemeral.startup_timeout_seconds)
     try:
-        _wait_healthy(proc, url, timeout_s or get_current_settings().server.ephemeral.startup_timeout_seconds)
         os.environ["PREFECT_API_URL"] = url
         log.debug("Prefect API for this run: %s (pid %d)", url, proc.pid)
         with temporary_settings(updates={PREFECT_API_URL: url}):
             try:
-                yield url
+                yield api
             finally:
-                # Prefect flushes its logs and events at exit; with the server gone they would retry
-                # for a minute ('Error logging to API'): flush them while it still answers
-                from prefect.events.worker import EventsWorker
-                from prefect.logging.handlers import APILogWorker
+                if api._ready:
+                    # Prefect flushes its logs and events at exit; with the server gone they would
+                    # retry for a minute ('Error logging to API'): flush them while it still answers
+                    from prefect.events.worker import EventsWorker
+                    from prefect.logging.handlers import APILogWorker
 
-                APILogWorker.drain_all(timeout=10)
-                EventsWorker.drain_all(timeout=10)
+                    APILogWorker.drain_all(timeout=10)
+                    EventsWorker.drain_all(timeout=10)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         proc.terminate()

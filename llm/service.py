@@ -135,6 +135,7 @@ class LLMService:
         self._lock = threading.Lock()
         self.concurrency = concurrency
         self._sink = threading.local()  # the usage list of the run_all call this thread works for
+        self._asking: dict[str, threading.Event] = {}  # cache keys whose call is in flight
 
     @property
     def concurrency(self) -> int:
@@ -178,7 +179,25 @@ class LLMService:
         key = cache_key(self.model.model_id, prompt.task, prompt.payload)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
+        # the same item asked by two documents at once (versions of one prospectus share sections):
+        # the second waits for the first's answer instead of paying for the call again
+        with self._lock:
+            asking = self._asking.get(key)
+            if asking is None:
+                self._asking[key] = threading.Event()
+        if asking is not None:
+            asking.wait()
+            if self.cache is not None and (hit := self.cache.get(key)) is not None:
+                return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
+            return self._ask(prompt, schema, key)  # the first one failed: this one tries for itself
+        try:
+            return self._ask(prompt, schema, key)
+        finally:
+            with self._lock:
+                self._asking.pop(key).set()
 
+    def _ask(self, prompt: Prompt, schema: type[T], key: str) -> tuple[T, LLMUsage]:
+        """The model's validated answer, with bounded re-asks; a valid one is cached under ``key``."""
         history: list[dict[str, str]] = []
         prompt_tokens = completion_tokens = 0
         last_error = last_text = ""

@@ -448,3 +448,21 @@ def test_documents_sharing_one_service_share_its_slots_and_keep_their_own_usage(
     assert len(made) == 1 and release_service("run-1") is made[0] and release_service("run-1") is None
     assert fake.max_in_flight == 2 and len(fake.requests) == 8  # four callers, two calls in flight
     assert [len(u) for u in usages] == [2, 2, 2, 2] and all(not r.cached for u in usages for r in u)
+
+
+def test_the_same_item_asked_by_two_documents_at_once_costs_one_call(fake: FakeOpenAI, tmp_path: Path) -> None:
+    # versions of one prospectus share sections, and their documents stream through at the same time
+    import threading
+
+    fake.latency = 0.3
+    fake.queue(chat(GOOD), chat(GOOD))
+    svc = service(fake, tmp_path)
+    svc.concurrency = 4
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(svc.run_task(TASKS["announcement"], ANN))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fake.requests) == 1 and len(got) == 2 and got[0] == got[1]
+    assert sorted(u.cached for u in svc.usage) == [False, True]
