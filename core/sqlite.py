@@ -1,6 +1,9 @@
 """One way to open the project's SQLite files: a short-lived connection per call, committed on exit.
 
-Short-lived connections make the manifest and the LLM cache safe to share between threads.
+Short-lived connections make the manifest and the LLM cache safe to share between threads. The files
+are in WAL mode with ``synchronous=NORMAL``: a commit no longer waits for the disk (it was the flow's
+largest own cost, ~0.1 s per document measured with py-spy); a power cut can lose the last commits,
+never the file's consistency, and what a lost commit recorded is fetched or computed again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ log = logging.getLogger(__name__)
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(path, timeout=30)
     try:
+        conn.execute("PRAGMA synchronous=NORMAL")
         with conn:
             yield conn
     finally:

@@ -5,6 +5,9 @@ Each task's own answer model sits in its module under :mod:`llm.tasks`.
 
 from __future__ import annotations
 
+import copy
+import functools
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -15,7 +18,14 @@ class StrictOut(BaseModel):
 
 
 def strict_json_schema(model: type[BaseModel]) -> dict[str, object]:
-    """JSON Schema for OpenAI ``strict`` structured outputs: every property required, no extras."""
+    """JSON Schema for OpenAI ``strict`` structured outputs: every property required, no extras (a
+    copy: the caller may change it)."""
+    return copy.deepcopy(_strict_json_schema(model))
+
+
+@functools.cache
+def _strict_json_schema(model: type[BaseModel]) -> dict[str, object]:
+    """Built once per answer model: pydantic's schema generation cost ~10 ms a call."""
     schema = model.model_json_schema()
 
     def fix(node: object) -> None:
