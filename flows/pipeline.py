@@ -116,8 +116,8 @@ class DocumentRun:
     failures: list[Failure] = field(default_factory=list)
 
 
-#: One Prefect task per document, not one per stage: a task run costs ~20 ms of Prefect's own work
-#: (measured, benchmarks/flow_bench.py), and the stages of one document follow each other anyway.
+#: One Prefect task per document, not one per stage: every task run costs Prefect's own work
+#: (benchmarks/task_overhead.py), and the stages of one document follow each other anyway.
 #: The task's state is Failed when the download or the extraction failed (the record is its data).
 @task(name="document", task_run_name="{name}", cache_policy=NO_CACHE)
 def document_task(

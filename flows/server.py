@@ -76,6 +76,8 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
         **os.environ,
         **get_current_settings().to_environment_variables(exclude_unset=True),
         "PREFECT_UI_ENABLED": "0",
+        # a server for one run, offline by default: no telemetry unless the user asked for it
+        "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
     }
