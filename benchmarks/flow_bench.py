@@ -184,8 +184,8 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             raise SystemExit(1)
         first = min(_times(lines, r""), default=t0)
         begin = min(_times(lines, r"Beginning flow run"), default=first)
-        # a document task's own line; under Dask those are printed by the workers, not the flow, so the
-        # flow's "extract n/N" lines (written as it collects each finished document) stand in
+        # a document task's own line; where a task runs outside the flow process (Prefect's Dask task
+        # runner, as before) the flow's "extract n/N" lines (written as it collects each) stand in
         ex = _times(lines, r"extracted ") or _times(lines, r"extract \d+/")
         llm = _times(lines, r"llm done ")
         cpu: dict[str, float] = {}

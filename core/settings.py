@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     max_workers: int = 0
     #: worker processes for extraction (0 = one per CPU; 1 = in the task's thread, no processes)
     extract_processes: int = 0
+    #: run the extraction on a Dask cluster instead of the run's own processes (``--task-runner dask``):
+    #: ``dask_address`` an existing scheduler, else a local cluster of ``extract_processes`` workers
+    extract_on_dask: bool = False
+    dask_address: str | None = None
     #: at most this many documents downloaded and processed per run (0 = no limit)
     max_documents: int = 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import logging
 import os
 import sys
@@ -76,37 +77,6 @@ def replay_settings(corpus: Path | None, settings: Settings) -> Iterator[Setting
         yield settings.model_copy(update={**server.settings_overrides(), "min_interval_s": 0.0})
 
 
-def _task_runner(kind: str, workers: int, address: str | None = None):  # type: ignore[no-untyped-def]
-    if kind == "dask":
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError:
-            sys.exit("the dask task runner needs: pip install -e '.[dask]'")
-        if address:  # an existing cluster: its workers must reach this run's Prefect API (see README)
-            return DaskTaskRunner(address=address)
-        # two threads a worker: one document can extract while another waits on its download or the model
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 2, "processes": True})
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    return ThreadPoolTaskRunner(max_workers=workers)
-
-
-def dask_worker_settings(settings: Settings, workers: int) -> dict[str, int]:
-    """Each Dask worker is a process already: no extraction pool under it. The LLM limits are kept per
-    process (each worker's documents share one service), so a local cluster's workers split the run's
-    calls in flight and rpm/tpm between them (an existing cluster: set PP_LLM_RPM for one worker)."""
-
-    def share(limit: int) -> int:
-        return -(-limit // workers) if limit else 0
-
-    return {
-        "extract_processes": 1,
-        "llm_concurrency": max(1, share(settings.llm_concurrency)),
-        "llm_rpm": share(settings.llm_rpm),
-        "llm_tpm": share(settings.llm_tpm),
-    }
-
-
 def recipe_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--table",
@@ -156,14 +126,23 @@ def build_parser() -> argparse.ArgumentParser:
             "the latest full prospectus per company, the rest listed in Announcements with the reason",
         )
         p.add_argument(
-            "--task-runner", choices=["threads", "dask"], default="threads", help="how tasks run (default threads)"
+            "--task-runner",
+            choices=["threads", "dask"],
+            default="threads",
+            help="where extraction runs: the run's own worker processes (threads, the default) or a Dask "
+            "cluster (dask); Prefect's tasks run in the flow's threads either way",
         )
-        p.add_argument("--workers", type=_positive, default=None, help="parallel workers (default PP_MAX_WORKERS)")
+        p.add_argument(
+            "--workers",
+            type=_positive,
+            default=None,
+            help="extraction processes, or with dask local Dask workers (default PP_EXTRACT_PROCESSES: one per CPU)",
+        )
         p.add_argument(
             "--dask-address",
             default=None,
             help="with --task-runner dask: an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (its workers "
-            "report to PREFECT_API_URL, which they must be able to reach)",
+            "must read this run's PP_DATA_DIR)",
         )
         recipe_flags(p)
 
@@ -311,24 +290,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, api: Any) -> int:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     from flows.pipeline import adhoc_flow, daily_flow
-    from flows.processes import pool_size, task_threads
+    from flows.processes import task_threads
 
     _quiet_console()
-    if args.task_runner == "dask":  # Dask worker processes: one per CPU unless told
-        workers = args.workers or settings.max_workers or pool_size(settings.extract_processes, 1 << 16)
-    else:
-        workers = args.workers or task_threads(
-            settings.max_workers, settings.extract_processes, settings.llm_concurrency
-        )
-    runner = _task_runner(args.task_runner, workers, args.dask_address)
+    if args.workers:
+        settings = settings.model_copy(update={"extract_processes": args.workers})
     if args.task_runner == "dask":
-        settings = settings.model_copy(update=dask_worker_settings(settings, 1 if args.dask_address else workers))
+        if importlib.util.find_spec("distributed") is None:
+            sys.exit("the dask mode needs: pip install -e '.[dask]'")
+        settings = settings.model_copy(update={"extract_on_dask": True, "dask_address": args.dask_address})
+    runner: Any = ThreadPoolTaskRunner(
+        max_workers=task_threads(settings.max_workers, settings.extract_processes, settings.llm_concurrency)
+    )
     ctx = replay_settings(args.corpus, settings) if args.replay else contextlib.nullcontext(settings)
     api_url = api.ready()
     with ctx as run_settings, using_settings(run_settings):
         if args.task_runner == "dask":
-            log.info("dask: one Prefect API for the flow and its workers at %s", api_url)
+            log.info("dask: extraction on the Dask cluster; one Prefect API for the run at %s", api_url)
         if args.cmd == "run" and args.company:
             from flows.api import resolve_company
 

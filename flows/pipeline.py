@@ -401,7 +401,8 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
         )
         order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
         enrichments: list[Enrichment] = []
-        with processes.extraction_pool(processes.pool_size(settings.extract_processes, len(wanted))):
+        size = processes.pool_size(settings.extract_processes, len(wanted))
+        with processes.extraction_pool(size, settings.extract_on_dask and bool(wanted), settings.dask_address):
             futures: dict[int, PrefectFuture[Any]] = {}
             for i in order:
                 a = wanted[i]

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ from core.errors import DeadlineExceededError, WorkerCrashedError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_POOL: ProcessPoolExecutor | None = None
+_POOL: Executor | None = None
 _SIZE = 0
 _LOCK = threading.Lock()
 
@@ -49,9 +49,14 @@ def task_threads(setting: int, extract_processes: int, llm_concurrency: int) -> 
 
 
 @contextlib.contextmanager
-def extraction_pool(workers: int) -> Iterator[None]:
-    """Open the run's pool of ``workers`` processes (none for 1) and close it when the run ends."""
+def extraction_pool(workers: int, dask: bool = False, dask_address: str | None = None) -> Iterator[None]:
+    """Open the run's pool of ``workers`` processes (none for 1) and close it when the run ends;
+    ``dask``: a Dask cluster instead (``dask_address``, or ``workers`` local worker processes)."""
     global _POOL, _SIZE
+    if dask and _POOL is None:
+        with dask_pool(workers, dask_address):
+            yield
+        return
     if workers <= 1 or _POOL is not None:
         yield
         return
@@ -62,10 +67,64 @@ def extraction_pool(workers: int) -> Iterator[None]:
         yield
     finally:
         pool, _POOL = _POOL, None
+        assert isinstance(pool, ProcessPoolExecutor)
         procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
         pool.shutdown(wait=False, cancel_futures=True)
         if cancel.requested():
             _terminate(procs)
+
+
+@contextlib.contextmanager
+def dask_pool(workers: int, address: str | None) -> Iterator[None]:
+    """The extraction calls go to a Dask cluster: an existing one (``address``; its workers must read
+    the run's ``PP_DATA_DIR``) or ``workers`` local processes of one thread each, started at the first
+    document to extract (a rerun with everything cached starts none). Only the pure extraction runs
+    there — no Prefect in the workers, so no API to reach and no server per worker; the flow's
+    document tasks, downloads and model calls stay in the flow, under its one Prefect API and its LLM
+    limits."""
+    global _POOL
+    pool = _DaskOnDemand(workers, address)
+    _POOL = pool
+    try:
+        yield
+    finally:
+        _POOL = None
+        pool.shutdown()
+
+
+class _DaskOnDemand(Executor):
+    """A Dask client's executor, connected (and a local cluster started) at the first submit."""
+
+    def __init__(self, workers: int, address: str | None) -> None:
+        self.workers, self.address = workers, address
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._cluster: Any = None
+        self._executor: Executor | None = None
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._lock:
+            if self._executor is None:
+                from distributed import Client, LocalCluster
+
+                if self.address is None:
+                    self._cluster = LocalCluster(
+                        n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    )
+                self._client = Client(self.address or self._cluster)
+                self._executor = self._client.get_executor(pure=False)
+                log.info(
+                    "extraction on Dask: %s", self.address or f"a local cluster of {self.workers} worker processes"
+                )
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+            self._client = self._cluster = self._executor = None
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -119,6 +178,10 @@ def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwar
     except BrokenProcessPool as exc:
         _replace_broken_pool()
         raise WorkerCrashedError(f"the extraction worker process died: {exc}") from None
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":  # Dask gave up on a document that kills its workers
+            raise WorkerCrashedError(f"the extraction worker process died: {exc}") from None
+        raise
 
 
 def _here(fn: Callable[..., T], args: Any, kwargs: Any, timeout_s: float | None) -> T:

@@ -1,5 +1,6 @@
-"""Dask mode as a distributed engine should work: the workers report to the flow's Prefect API; no
-worker starts a Prefect server of its own (each used to, with its own database and web server)."""
+"""Dask mode as a distributed engine should work: the extraction runs on the Dask workers, the flow's
+tasks report to one Prefect API, and no worker starts a Prefect server of its own (each used to, with
+its own database and web server, when Prefect's tasks ran on the workers)."""
 
 from __future__ import annotations
 
@@ -60,5 +61,6 @@ def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
     watcher.join()
     assert proc.returncode == 0, out[-3000:]
     assert most == 1, f"{most} Prefect servers at once"
-    assert "one Prefect API for the flow and its workers" in out and "Error logging to API" not in out
+    assert "extraction on Dask: a local cluster of 2 worker processes" in out
+    assert "one Prefect API for the run" in out and "Error logging to API" not in out
     assert list((tmp_path / "out").glob("*.xlsx"))
