@@ -3,10 +3,11 @@
 PDFium is not thread-safe (every pypdfium2 call takes one process-wide lock) and pdfminer is pure
 Python under the GIL, so the thread pool's extract tasks gave exactly 1.0×. The flow opens one pool of
 *spawned* processes for its run (spawned, not forked: the flow process holds threads and PDFium state);
-Prefect still schedules, names, times out and records every extract task in its thread pool, and each
-task hands its document's CPU work to the pool and waits for it. Nothing talks to Prefect from a worker,
-so this works in the default embedded mode with no extra server. Without a pool (one CPU, one document,
-``PP_EXTRACT_PROCESSES=1``, or a Dask worker) the work runs in the calling thread.
+Prefect still schedules, names, times out and records every document task in its thread pool, and
+each task hands its document's CPU work to the pool and waits for it. Nothing talks to Prefect from a
+worker, so this works in the default embedded mode with no extra server. With ``--task-runner dask``
+the same calls go to a Dask cluster instead (:func:`dask_pool`). Without a pool (one CPU, one document,
+``PP_EXTRACT_PROCESSES=1``) the work runs in a thread of the flow process.
 """
 
 from __future__ import annotations
