@@ -132,14 +132,15 @@ def document_task(
     one before is done. Nothing is done twice: the download and the extraction are looked up by
     content hash first."""
     out = DocumentRun(key=ann.key)
+    manifest = Manifest(settings.manifest_path)  # opened (and checked) once for both steps
     try:
         with HttpClient(settings) as http:
-            out.document = Downloader(http, settings, Manifest(settings.manifest_path)).fetch(ann)
+            out.document = Downloader(http, settings, manifest).fetch(ann)
     except PipelineError as exc:
         out.failures.append(Failure.of(ann.key, "download", exc))
         return Failed(message=f"download failed: {exc}", data=out)
     try:
-        out.extraction, out.reused = _extract(out.document, settings, recipes)
+        out.extraction, out.reused = _extract(out.document, settings, recipes, manifest)
     except PipelineError as exc:
         out.failures.append(Failure.of(out.document.key, "extract", exc))
         return Failed(message=f"extraction failed: {exc}", data=out)
@@ -160,10 +161,11 @@ def announcements_llm_task(
     return _enrich(announcements, [], settings, use_llm, run_key)
 
 
-def _extract(doc: Document, settings: Settings, recipes: Sequence[TableRecipe]) -> tuple[DocumentExtraction, bool]:
+def _extract(
+    doc: Document, settings: Settings, recipes: Sequence[TableRecipe], manifest: Manifest
+) -> tuple[DocumentExtraction, bool]:
     """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
     from the manifest)."""
-    manifest = Manifest(settings.manifest_path)
     stage = (
         EXTRACT_STAGE + recipes_key(recipes, settings.recipe_engine) + (":tabula" if settings.tabula_enabled else "")
     )

@@ -177,8 +177,8 @@ class LLMService:
         """One validated answer: from the cache, or from the model with bounded re-asks. Usage of every
         call is recorded, failed ones included."""
         key = cache_key(self.model.model_id, prompt.task, prompt.payload)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
+        if (cached := self._cached(prompt, schema, key)) is not None:
+            return cached
         # the same item asked by two documents at once (versions of one prospectus share sections):
         # the second waits for the first's answer instead of paying for the call again
         with self._lock:
@@ -186,15 +186,19 @@ class LLMService:
             if asking is None:
                 self._asking[key] = threading.Event()
         if asking is not None:
-            asking.wait()
-            if self.cache is not None and (hit := self.cache.get(key)) is not None:
-                return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
-            return self._ask(prompt, schema, key)  # the first one failed: this one tries for itself
+            asking.wait()  # no cached answer after it: the first one failed, this one tries for itself
+            return self._cached(prompt, schema, key) or self._ask(prompt, schema, key)
         try:
             return self._ask(prompt, schema, key)
         finally:
             with self._lock:
                 self._asking.pop(key).set()
+
+    def _cached(self, prompt: Prompt, schema: type[T], key: str) -> tuple[T, LLMUsage] | None:
+        """The cached answer under ``key``, accounted as a cache hit; None when there is none."""
+        if self.cache is None or (hit := self.cache.get(key)) is None:
+            return None
+        return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
 
     def _ask(self, prompt: Prompt, schema: type[T], key: str) -> tuple[T, LLMUsage]:
         """The model's validated answer, with bounded re-asks; a valid one is cached under ``key``."""
