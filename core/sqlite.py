@@ -12,10 +12,17 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+# Files this process has already checked, by (device, inode): ``quick_check`` reads the whole file, and
+# a run opens its manifest once per document. A file replaced since (moved aside, deleted and made
+# again) has another inode and is checked again.
+_CHECKED: set[tuple[int, int]] = set()
+_CHECKED_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -31,7 +38,8 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 def open_store(path: Path, schema: str, *, wal: bool = False) -> None:
     """Create ``path`` with ``schema``; a corrupt file is moved aside (``.corrupt-<time>``) with a
-    warning and a fresh one started, so a damaged cache or manifest never sinks a run."""
+    warning and a fresh one started, so a damaged cache or manifest never sinks a run. The integrity
+    check runs the first time this process opens a file, not at every open."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _init(path, schema, wal)
@@ -50,6 +58,13 @@ def _init(path: Path, schema: str, wal: bool) -> None:
         if wal:
             c.execute("PRAGMA journal_mode=WAL")
         c.executescript(schema)
+        st = path.stat()
+        identity = (st.st_dev, st.st_ino)
+        with _CHECKED_LOCK:
+            if identity in _CHECKED:
+                return
         (ok,) = c.execute("PRAGMA quick_check").fetchone()
         if ok != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {ok}")
+        with _CHECKED_LOCK:
+            _CHECKED.add(identity)

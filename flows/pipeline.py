@@ -430,10 +430,11 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
                 manifest.record_failure(failure)
                 logger.warning("%s %d/%d failed: %s %s: %s", failure.stage, n, len(wanted), a.sec_code, a.title,
                                failure.message)  # fmt: skip
-            if run.document is not None:
-                report.documents.append(run.document)
-            if run.extraction is not None:
-                report.extractions[run.document.key if run.document else a.key] = run.extraction
+            if run.document is None:
+                continue
+            report.documents.append(run.document)
+            if run.extraction is not None:  # an extraction always has its document
+                report.extractions[run.document.key] = run.extraction
                 report.skipped_documents += int(run.reused)
                 enrichments.append(run.llm)
                 logger.info(

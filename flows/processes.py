@@ -93,6 +93,30 @@ def dask_pool(workers: int, address: str | None) -> Iterator[None]:
         pool.shutdown()
 
 
+# How the local cluster this run starts is tuned for its work: a few long (seconds), uneven, CPU-bound
+# extractions and no dashboard. Dask's defaults serve interactive, dashboard-watched clusters, and on
+# two cores they cost the extraction (`python benchmarks/flow_bench.py --docs 200 --processes 0 --runner
+# dask`: 169.7 s → 159.8 s, flow CPU 40.4 → 32.7 s, workers' 238.0 → 230.8 s). An existing cluster
+# (``--dask-address``) keeps its owner's configuration.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # the statistical profiler samples each worker's task thread every 10 ms for a dashboard nobody
+    # starts here: ~7% of a worker's CPU over an extraction
+    "distributed.worker.profile.enabled": False,
+    # one extraction at a time per worker thread, the rest queued on the scheduler, handed to whichever
+    # worker frees first (as a process pool does); Dask's 1.1 holds a second one behind each running
+    # one, so a large prospectus can wait behind another while a worker is idle
+    "distributed.scheduler.worker-saturation": 1.0,
+    # periodic bookkeeping of an idle cluster (event-loop health every 20 ms, system metrics every
+    # 500 ms for the dashboard, work stealing every 100 ms, the nannies' memory checks every 100 ms):
+    # ~13% of one core idle, ~1% at these intervals (a nanny still stops a worker over its memory limit
+    # within half a second)
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.scheduler.work-stealing-interval": "1s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
+
+
 class _DaskOnDemand(Executor):
     """A Dask client's executor, connected (and a local cluster started) at the first submit."""
 
@@ -109,9 +133,12 @@ class _DaskOnDemand(Executor):
                 from distributed import Client, LocalCluster
 
                 if self.address is None:
-                    self._cluster = LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
-                    )
+                    import dask
+
+                    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to their workers
+                        self._cluster = LocalCluster(
+                            n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                        )
                 self._client = Client(self.address or self._cluster)
                 self._executor = self._client.get_executor(pure=False)
                 log.info(

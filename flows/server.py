@@ -53,12 +53,12 @@ class TemporaryAPI:
 
     def __init__(self, url: str, proc: subprocess.Popen[bytes] | None, timeout_s: float) -> None:
         self.url, self.proc, self.timeout_s = url, proc, timeout_s
-        self._ready = proc is None
+        self.answered = proc is None  # the server has answered (a configured API is taken as answering)
 
     def ready(self) -> str:
-        if not self._ready and self.proc is not None:
+        if not self.answered and self.proc is not None:
             _wait_healthy(self.proc, self.url, self.timeout_s)
-            self._ready = True
+            self.answered = True
         return self.url
 
 
@@ -91,7 +91,7 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
             try:
                 yield api
             finally:
-                if api._ready:
+                if api.answered:
                     # Prefect flushes its logs and events at exit; with the server gone they would
                     # retry for a minute ('Error logging to API'): flush them while it still answers
                     from prefect.events.worker import EventsWorker

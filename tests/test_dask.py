@@ -64,3 +64,33 @@ def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
     assert "extraction on Dask: a local cluster of 2 worker processes" in out
     assert "one Prefect API for the run" in out and "Error logging to API" not in out
     assert list((tmp_path / "out").glob("*.xlsx"))
+
+
+def _worker_settings() -> dict[str, object]:
+    import dask
+
+    keys = ("distributed.worker.profile.enabled", "distributed.worker.memory.monitor-interval")
+    return {k: dask.config.get(k) for k in keys} | {"pid": os.getpid()}
+
+
+def test_the_local_cluster_runs_without_the_dashboards_profiler_and_hands_out_one_document_per_worker() -> None:
+    """The trap: ``dask.config.set`` in the flow process does not reach worker processes by itself (the
+    nannies must carry it), and the defaults cost the extraction ~7% (a 10 ms stack sampler) and
+    queue a second document behind each running one."""
+    from flows.processes import LOCAL_CLUSTER_CONFIG, _DaskOnDemand
+
+    pool = _DaskOnDemand(2, None)
+    try:
+        seen = [pool.submit(_worker_settings).result(timeout=120) for _ in range(4)]
+        scheduler = pool._cluster.scheduler
+        assert scheduler.WORKER_SATURATION == 1.0
+        assert all(s["pid"] != os.getpid() for s in seen)  # in worker processes, not here
+        assert {s["distributed.worker.profile.enabled"] for s in seen} == {False}
+        assert {s["distributed.worker.memory.monitor-interval"] for s in seen} == {
+            LOCAL_CLUSTER_CONFIG["distributed.worker.memory.monitor-interval"]
+        }
+    finally:
+        pool.shutdown()
+    import dask
+
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # the flow's own config untouched

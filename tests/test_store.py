@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from core.records import Announcement, Document, DocumentExtraction, Summary
@@ -112,3 +115,55 @@ def test_export_cli_marks_what_is_new_since_the_previous_export(tmp_path: Path, 
     assert main(["export", "--out", str(tmp_path / "z"), "--since-last-export"]) == 0
     (third,) = (tmp_path / "z").glob("*.xlsx")
     assert len(list(load_workbook(third)["Announcements"].iter_rows())) == 1  # the header only
+
+
+def _count_quick_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Statements that read a whole file to check it, as SQLite receives them."""
+    import contextlib
+
+    from core import sqlite as core_sqlite
+
+    seen: list[str] = []
+    real = core_sqlite.connect
+
+    @contextlib.contextmanager
+    def traced(path: Path) -> Iterator[sqlite3.Connection]:
+        with real(path) as conn:
+            conn.set_trace_callback(lambda sql: seen.append(sql) if "quick_check" in sql else None)
+            yield conn
+
+    monkeypatch.setattr(core_sqlite, "connect", traced)
+    return seen
+
+
+def test_a_manifest_opened_for_every_document_is_read_through_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.manifest import Manifest
+
+    checks = _count_quick_checks(monkeypatch)
+    for _ in range(5):  # a run opens its manifest once per document task
+        Manifest(tmp_path / "manifest.sqlite").documents()
+    assert len(checks) == 1
+
+
+def test_a_file_replaced_by_one_damaged_past_its_header_after_a_check_is_still_moved_aside(tmp_path: Path) -> None:
+    """The trap: the file's first page (the schema) reads fine, so only the integrity check finds the
+    damage, and the check must not be skipped because another file at this path passed it."""
+    from core.manifest import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    Manifest(path).documents()  # checked, and remembered as checked
+    damaged = tmp_path / "other.sqlite"
+    with sqlite3.connect(damaged) as conn:
+        conn.execute("CREATE TABLE pad (x BLOB)")
+        conn.executemany("INSERT INTO pad VALUES (?)", [(bytes(500),)] * 200)
+    conn.close()
+    with damaged.open("r+b") as f:
+        f.seek(3 * 4096)
+        f.write(b"\xff" * 8192)  # pages of the table, not the schema's first page
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    damaged.replace(path)  # another file (inode) at the same path
+    assert Manifest(path).documents() == []
+    assert len(list(tmp_path.glob("manifest.sqlite.corrupt-*"))) == 1
