@@ -36,13 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core import procs  # noqa: E402
 from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
 from replay.server import CatalogueEntry, corpus_catalogue  # noqa: E402
 from tests.fake_openai import FakeOpenAI, by_schema  # noqa: E402
 
 log = logging.getLogger("flow-bench")
-TICK = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def distinct_copies(n: int, folder: Path) -> list[CatalogueEntry]:
@@ -69,16 +68,6 @@ def distinct_copies(n: int, folder: Path) -> list[CatalogueEntry]:
     return out
 
 
-def _proc(pid: int) -> tuple[int, float, float, str] | None:
-    """(parent pid, cpu seconds, rss MB, command line) of a live process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except (OSError, IndexError):
-        return None
-    return int(stat[1]), (int(stat[11]) + int(stat[12])) / TICK, int(stat[21]) * PAGE_KB / 1024, cmd
-
-
 def _group(pid: int, root: int, cmd: str) -> str:
     if pid == root:
         return "flow"
@@ -99,24 +88,15 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            procs = {p: info for p in (int(d.name) for d in Path("/proc").glob("[0-9]*")) if (info := _proc(p))}
-            tree, frontier = {self.root}, [self.root]
-            while frontier:
-                parent = frontier.pop()
-                kids = [p for p, info in procs.items() if info[0] == parent and p not in tree]
-                tree.update(kids)
-                frontier += kids
             rss = 0.0
-            for p in tree:
-                if p in procs:
-                    _, cpu, mb, cmd = procs[p]
-                    rss += mb
-                    # a process that has exited but is not yet reaped shows no command line: it keeps
-                    # the group it was seen in (the Prefect server's CPU was counted as a worker's)
-                    group = _group(p, self.root, cmd) if cmd.strip() else self.cpu.get(p, ("workers", 0.0))[0]
-                    self.cpu[p] = (group, cpu)
-                    if p == self.root:
-                        self.peak_flow = max(self.peak_flow, mb)
+            for p in procs.tree(self.root).values():
+                rss += p.rss_mb
+                # a process that has exited but is not yet reaped shows no command line: it keeps the
+                # group it was seen in (the Prefect server's CPU was counted as a worker's)
+                group = _group(p.pid, self.root, p.cmd) if p.cmd else self.cpu.get(p.pid, ("workers", 0.0))[0]
+                self.cpu[p.pid] = (group, p.cpu_s)
+                if p.pid == self.root:
+                    self.peak_flow = max(self.peak_flow, p.rss_mb)
             self.peak_tree = max(self.peak_tree, rss)
             time.sleep(0.2)
 

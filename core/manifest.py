@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from core import procs
 from core.records import Document, Failure
 from core.sqlite import connect, open_store
 
@@ -46,36 +47,19 @@ CREATE TABLE IF NOT EXISTS runs (
 PREFECT_SERVER_MARK = "prefect.server.api.server:create_app"
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def server_children(pid: int | None = None) -> list[int]:
     """The embedded Prefect servers this process started (Linux /proc; empty elsewhere)."""
-    me = pid or os.getpid()
-    out = []
-    for entry in Path("/proc").glob("[0-9]*") if Path("/proc").is_dir() else ():
-        child = int(entry.name)
-        if _parent(child) == me and PREFECT_SERVER_MARK in _cmdline(child):
-            out.append(child)
-    return out
+    return [p.pid for p in procs.children(pid or os.getpid()) if PREFECT_SERVER_MARK in p.cmd]
 
 
 def stop_orphaned_server(pid: int) -> bool:
     """Stop a Prefect server left behind by a killed run: only if it is still a Prefect server and no
     Python process is its parent any more (it was re-parented to init or a subreaper)."""
-    parent = _parent(pid)
-    if PREFECT_SERVER_MARK not in _cmdline(pid) or (parent not in (1, None) and "python" in _cmdline(parent or 0)):
+    server = procs.read(pid)
+    if server is None or PREFECT_SERVER_MARK not in server.cmd:
+        return False
+    parent = procs.read(server.ppid) if server.ppid != 1 else None
+    if parent is not None and "python" in parent.cmd:
         return False
     try:
         os.kill(pid, signal.SIGTERM)

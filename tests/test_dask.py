@@ -13,26 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from core import procs
+
 pytestmark = pytest.mark.prefect
 
 
 def _servers_under(root: int) -> int:
     """Prefect servers (uvicorn running prefect.server) among ``root``'s descendants."""
-    procs: dict[int, tuple[int, str]] = {}
-    for d in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        procs[int(d.name)] = (ppid, cmd)
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        kids = [p for p, (pp, _) in procs.items() if pp == parent and p not in tree]
-        tree.update(kids)
-        frontier += kids
-    return sum(1 for p in tree if p in procs and "prefect.server" in procs[p][1])
+    return sum(1 for p in procs.tree(root).values() if "prefect.server" in p.cmd)
 
 
 def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
