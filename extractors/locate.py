@@ -86,19 +86,26 @@ def heading_level(mark: str) -> int:
     return 5  # circled numbers ①②
 
 
+def heading_in(line: str) -> tuple[int, str] | None:
+    """(level, title) when ``line`` is a heading printed on its own line; None for body text, a table
+    of contents entry (its dot leader) or a numbered row of figures."""
+    if _TOC_LINE.search(line):
+        return None
+    m = HEADING.match(line.strip())
+    if not m:
+        return None
+    title = m.group("title").strip()
+    if re.match(r"^[\d.,%\s]+$", title) or len(title) < 2 or is_number(title):
+        return None
+    return heading_level(m.group("mark")), title
+
+
 def headings(pages: Sequence[str]) -> list[Heading]:
     out: list[Heading] = []
     for number, text in enumerate(pages, start=1):
         for line in text.splitlines():
-            if _TOC_LINE.search(line):
-                continue
-            m = HEADING.match(line.strip())
-            if not m:
-                continue
-            title = m.group("title").strip()
-            if re.match(r"^[\d.,%\s]+$", title) or len(title) < 2 or is_number(title):
-                continue
-            out.append(Heading(number, heading_level(m.group("mark")), title))
+            if (found := heading_in(line)) is not None:
+                out.append(Heading(number, *found))
     return out
 
 

@@ -466,3 +466,27 @@ def test_the_same_item_asked_by_two_documents_at_once_costs_one_call(fake: FakeO
         t.join()
     assert len(fake.requests) == 1 and len(got) == 2 and got[0] == got[1]
     assert sorted(u.cached for u in svc.usage) == [False, True]
+
+
+def test_the_offline_summarys_chapters_skip_the_table_of_contents_and_numbered_figures() -> None:
+    """The opening of a prospectus prints its table of contents (dot leaders and page numbers) before
+    the chapters themselves, and numbered lists of figures look like headings."""
+    from llm.tasks.summary import lead_facts
+
+    opening = "\n".join(
+        [
+            "目  录",
+            "第一节 释义 .................................................. 5",
+            "第二节 概览 …………………………………………………… 11",
+            "第一节 释义",
+            "一、普通术语",
+            "1、 12,345.67",
+            "二、专业术语",
+            "第二节 概览",
+            "（一）发行人基本情况",
+            "报告期内，公司营业收入 45,678.90 万元，持续增长。",
+        ]
+    )
+    facts = lead_facts(opening)
+    assert facts[0] == "主要章节：第一节 释义；一、普通术语；二、专业术语；第二节 概览"
+    assert facts[1:] == ("关键数字：公司营业收入 45,678.90万元",)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from core.records import Announcement, DocumentExtraction, Summary
+from extractors.locate import heading_in
 from llm.schemas import StrictOut
 from llm.tasks.base import ModelInfo, Task
 
@@ -90,7 +91,6 @@ def competitor_facts(ex: DocumentExtraction) -> tuple[str, ...]:
     return (f"主要竞争对手{len(names)}家：{shown}",)
 
 
-_HEADING_LINE = re.compile(r"^\s*(第[一二三四五六七八九十百]+节\s*\S.{0,30}|[一二三四五六七八九十]+、\S.{1,30})\s*$")
 _FIGURE = re.compile(
     r"(?P<label>[^\s\d，。；：:]{0,16}(?:营业收入|净利润|总资产|净资产|募集资金|发行股数|发行数量|注册资本)"
     r"[^\d\n]{0,12}?)\s*(?P<num>-?\d[\d,]*(?:\.\d+)?)\s*(?P<unit>亿元|万元|元|万股|股|%)?"
@@ -101,9 +101,9 @@ def lead_facts(text: str) -> tuple[str, ...]:
     """The headings of a document's opening and the key figures found in it."""
     heads: list[str] = []
     for line in text.splitlines():
-        m = _HEADING_LINE.match(line)
-        if m and "..." not in line and "…" not in line and m.group(1).strip() not in heads:
-            heads.append(m.group(1).strip())
+        found = heading_in(line)
+        if found and found[0] <= 1 and line.strip() not in heads:  # chapters (第一节) and their parts (一、)
+            heads.append(line.strip())
     facts = [f"主要章节：{'；'.join(heads[:6])}"] if heads else []
     figures: list[str] = []
     for line in text.splitlines():  # a figure is read on its own printed line: label, then number
@@ -121,9 +121,7 @@ _LINE_BREAK = re.compile(r"(?<![。！？；：:])\n(?!\s*(?:[一二三四五六
 
 def _joined(text: str) -> str:
     """Lines of one paragraph joined (a PDF breaks sentences at every printed line)."""
-    return re.sub(
-        r"(?<![。！？；：:])\n(?!\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))", "", text
-    )
+    return _LINE_BREAK.sub("", text)
 
 
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
