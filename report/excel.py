@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from core.errors import ConfigError
 from report.run import RunReport
 from report.sheets import BEIJING, Link, record_sheets
-from report.tabular import Sheet, sheets, write_csv, write_parquet
+from report.tabular import Sheet, sheets, start_parquet, write_csv
 
 MAX_CELL = 32_000
 MAX_WIDTH = 60
@@ -193,12 +193,14 @@ def write_workbook(
         n += 1
         path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
     tables = sheets(report, path.parent)  # the rows once, for all three
+    # parquet in its own short-lived process, alongside the workbook (pyarrow never enters this one)
+    parquet = start_parquet(path.with_name(path.stem + "_parquet"), tables) if "parquet" in formats else None
     if "xlsx" in formats:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         build_workbook(report, path.parent, tables).save(tmp)
         tmp.replace(path)
     if "csv" in formats:
         write_csv(report, path.with_name(path.stem + "_csv"), tables)
-    if "parquet" in formats:
-        write_parquet(report, path.with_name(path.stem + "_parquet"), tables)
+    if parquet is not None:
+        parquet.result()
     return path

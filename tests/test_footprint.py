@@ -30,3 +30,19 @@ def test_the_runs_prefect_server_is_started_as_prefect_starts_its_own() -> None:
     cmd = command(8123)
     assert cmd[1:4] == ["-m", "uvicorn", "--app-dir"] and Path(cmd[4]) == Path(prefect.__file__).parent.parent
     assert "prefect.server.api.server:create_app" in cmd and cmd[cmd.index("--port") + 1] == "8123"
+
+
+def test_writing_the_parquet_files_leaves_pyarrow_out_of_the_writing_process(tmp_path: Path) -> None:
+    # once it has written a file, pyarrow keeps ~100 MB of a process's memory for good (its libraries,
+    # thread pool and allocator): the run's flow process hands the parquet files to a child
+    code = (
+        "import json, sys; from pathlib import Path; from tests.test_workbook import report;"
+        "from report import write_workbook;"
+        f"p = write_workbook(report(Path({str(tmp_path)!r})), Path({str(tmp_path / 'out')!r}));"
+        "print(json.dumps(['pyarrow' in sys.modules, sorted(f.name for f in"
+        " p.with_name(p.stem + '_parquet').glob('*'))]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded, files = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not loaded
+    assert "Patents.parquet" in files and not [f for f in files if f.startswith(".")]
