@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import unicodedata
 from collections.abc import Collection, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.errors import ConfigError
+from core.errors import ConfigError, WorkerCrashedError
 from report.run import RunReport
 from report.sheets import BEIJING, Link, record_sheets
 from report.tabular import Sheet, sheets, start_parquet, write_csv
@@ -202,5 +203,8 @@ def write_workbook(
     if "csv" in formats:
         write_csv(report, path.with_name(path.stem + "_csv"), tables)
     if parquet is not None:
-        parquet.result()
+        try:
+            parquet.result()
+        except BrokenProcessPool as exc:  # killed (out of memory, a signal): say so, not "pool broken"
+            raise WorkerCrashedError(f"the process writing the parquet files died: {exc}") from None
     return path

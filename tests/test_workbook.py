@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from core.records import Announcement, Document, DocumentExtraction, Failure, PatentRecord, PatentType
@@ -176,3 +177,27 @@ def test_a_replay_runs_page_links_point_at_the_downloaded_file_not_the_gone_serv
     header = [c.value for c in pat[1]]
     link = pat.cell(row=2, column=header.index("PDF") + 1)
     assert link.value == "p.185" and link.hyperlink.target == "../a.pdf"
+
+
+class _KillsItsReader:
+    """A value whose unpickling ends the process that reads it (as the OOM killer would)."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        import os
+
+        return os._exit, (3,)
+
+
+def test_a_parquet_writer_that_dies_is_reported_as_a_crash_after_the_workbook_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.errors import WorkerCrashedError
+    from report import excel
+
+    real = excel.start_parquet
+    monkeypatch.setattr(
+        excel, "start_parquet", lambda folder, tables: real(folder, [("x", ["a"], [[_KillsItsReader()]])])
+    )
+    with pytest.raises(WorkerCrashedError, match="writing the parquet files died"):
+        excel.write_workbook(report(tmp_path), tmp_path / "out")
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1
