@@ -73,7 +73,7 @@ def _group(pid: int, root: int, cmd: str) -> str:
         return "flow"
     if "prefect.server" in cmd or "uvicorn" in cmd:
         return "prefect server"
-    return "workers"  # extraction processes, Dask's scheduler and workers
+    return "workers"  # extraction processes or Dask workers, the parquet writer (Dask's scheduler is the flow's)
 
 
 class TreeSampler(threading.Thread):
@@ -164,9 +164,7 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             raise SystemExit(1)
         first = min(_times(lines, r""), default=t0)
         begin = min(_times(lines, r"Beginning flow run"), default=first)
-        # a document task's own line; where a task runs outside the flow process (Prefect's Dask task
-        # runner, as before) the flow's "extract n/N" lines (written as it collects each) stand in
-        ex = _times(lines, r"extracted ") or _times(lines, r"extract \d+/")
+        ex = _times(lines, r"extracted ")  # each document task's own line, in the flow process
         llm = _times(lines, r"llm done ")
         cpu: dict[str, float] = {}
         for group, seconds in sampler.cpu.values():

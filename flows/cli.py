@@ -20,12 +20,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.categories import CATEGORY_NAMES
 from core.errors import ConfigError
 from core.params import RunParams, parse_date
 from core.settings import Settings, using_settings
+
+if TYPE_CHECKING:
+    from flows.server import TemporaryAPI
 
 log = logging.getLogger("flows")
 
@@ -283,13 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_console()
         serve_daily(args.cron or settings.daily_cron, settings.timezone)
         return 0
-    # one Prefect API for the run (and every Dask worker), started now as a child process, so that its
+    # one Prefect API for the run, started now as a child process, so that its
     # start-up overlaps the flow's imports below, and without loading Prefect's server here
     with temporary_api() as api:
         return _run_flow(args, params, settings, api)
 
 
-def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, api: Any) -> int:
+def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, api: TemporaryAPI) -> int:
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.pipeline import adhoc_flow, daily_flow

@@ -4,10 +4,10 @@ Left to itself, Prefect starts its temporary server from inside the flow process
 (``SubprocessASGIServer``), which first imports the whole server application (FastAPI, SQLAlchemy,
 the API routes: ~80 MB and ~1 s) only to launch it in a child process. This starts the same child
 (``uvicorn --factory prefect.server.api.server:create_app``, the UI off, the same settings) from a
-plain command line, so the flow process holds Prefect's client alone. Dask workers spawned after it
-inherit its URL: one API for the flow and every worker. A ``PREFECT_API_URL`` already set, in the
-environment or the Prefect profile (a ``prefect server start``, Prefect Cloud), is used as it is and
-nothing is started.
+plain command line, so the flow process holds Prefect's client alone: one API for the run (in the
+Dask mode only the extraction goes to the cluster; no worker talks to Prefect). A ``PREFECT_API_URL``
+already set, in the environment or the Prefect profile (a ``prefect server start``, Prefect Cloud), is
+used as it is and nothing is started.
 """
 
 from __future__ import annotations
