@@ -14,6 +14,7 @@ import os
 import signal
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,16 @@ class Manifest:
         with self._conn() as c:
             row = c.execute("SELECT record FROM documents WHERE key = ?", (key,)).fetchone()
         return Document.model_validate_json(row[0]) if row else None
+
+    def unknown(self, keys: Sequence[str]) -> list[str]:
+        """The ``keys`` with no downloaded document recorded, in their order (one query per 500)."""
+        known: set[str] = set()
+        with self._conn() as c:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                sql = f"SELECT key FROM documents WHERE key IN ({','.join('?' * len(part))})"
+                known.update(r[0] for r in c.execute(sql, part))
+        return [k for k in keys if k not in known]
 
     def find_by_sha(self, sha256: str) -> Document | None:
         with self._conn() as c:

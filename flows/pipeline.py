@@ -404,7 +404,11 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
         order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
         enrichments: list[Enrichment] = []
         size = processes.pool_size(settings.extract_processes, len(wanted))
-        with processes.extraction_pool(size, settings.extract_on_dask and bool(wanted), settings.dask_address):
+        # a document not downloaded yet will be extracted: the workers start while it downloads
+        new = bool(wanted) and bool(manifest.unknown([a.key for a in wanted]))
+        with processes.extraction_pool(
+            size, settings.extract_on_dask and bool(wanted), settings.dask_address, warm=new
+        ):
             futures: dict[int, PrefectFuture[Any]] = {}
             for i in order:
                 a = wanted[i]

@@ -50,12 +50,19 @@ def task_threads(setting: int, extract_processes: int, llm_concurrency: int) -> 
 
 
 @contextlib.contextmanager
-def extraction_pool(workers: int, dask: bool = False, dask_address: str | None = None) -> Iterator[None]:
+def extraction_pool(
+    workers: int, dask: bool = False, dask_address: str | None = None, *, warm: bool = False
+) -> Iterator[None]:
     """Open the run's pool of ``workers`` processes (none for 1) and close it when the run ends;
-    ``dask``: a Dask cluster instead (``dask_address``, or ``workers`` local worker processes)."""
+    ``dask``: a Dask cluster instead (``dask_address``, or ``workers`` local worker processes).
+
+    ``warm``: the run has documents to download, so it will extract: the workers start (and import the
+    extractors) now, in the background, while the first documents download, instead of at the first
+    document to extract. Without it they start at the first document to extract, so a rerun with
+    everything cached starts none."""
     global _POOL, _SIZE
     if dask and _POOL is None:
-        with dask_pool(workers, dask_address):
+        with dask_pool(workers, dask_address, warm=warm):
             yield
         return
     if workers <= 1 or _POOL is not None:
@@ -63,7 +70,10 @@ def extraction_pool(workers: int, dask: bool = False, dask_address: str | None =
         return
     _SIZE = workers
     _POOL = _new_pool(workers)
-    log.info("extraction in %d worker processes", workers)
+    log.info("extraction in %d worker processes%s", workers, ", starting now" if warm else "")
+    if warm:  # a spawned pool starts one process per submit, up to its size
+        for _ in range(workers):
+            _POOL.submit(load_extractors)
     try:
         yield
     finally:
@@ -76,16 +86,19 @@ def extraction_pool(workers: int, dask: bool = False, dask_address: str | None =
 
 
 @contextlib.contextmanager
-def dask_pool(workers: int, address: str | None) -> Iterator[None]:
+def dask_pool(workers: int, address: str | None, *, warm: bool = False) -> Iterator[None]:
     """The extraction calls go to a Dask cluster: an existing one (``address``; its workers must read
-    the run's ``PP_DATA_DIR``) or ``workers`` local processes of one thread each, started at the first
-    document to extract (a rerun with everything cached starts none). Only the pure extraction runs
+    the run's ``PP_DATA_DIR``) or ``workers`` local processes of one thread each, started while the
+    first documents download (``warm``), else at the first document to extract (a rerun with everything
+    cached starts none). Only the pure extraction runs
     there — no Prefect in the workers, so no API to reach and no server per worker; the flow's
     document tasks, downloads and model calls stay in the flow, under its one Prefect API and its LLM
     limits."""
     global _POOL
     pool = _DaskOnDemand(workers, address)
     _POOL = pool
+    if warm:
+        pool.start_in_background()
     try:
         yield
     finally:
@@ -118,7 +131,8 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
 
 
 class _DaskOnDemand(Executor):
-    """A Dask client's executor, connected (and a local cluster started) at the first submit."""
+    """A Dask client's executor, connected (and a local cluster started) at the first submit, or ahead
+    of it (:meth:`start_in_background`)."""
 
     def __init__(self, workers: int, address: str | None) -> None:
         self.workers, self.address = workers, address
@@ -126,13 +140,33 @@ class _DaskOnDemand(Executor):
         self._client: Any = None
         self._cluster: Any = None
         self._executor: Executor | None = None
+        self._closed = False
+
+    def start_in_background(self) -> None:
+        """Connect (start the local cluster) and load the extractors in every worker, in a thread: the
+        first submit waits for it, and an error there is raised by that submit's own attempt."""
+
+        def start() -> None:
+            try:
+                self._connect().run(load_extractors)
+            except Exception as exc:  # the documents' own submits try again and report it per document
+                if not self._closed:  # not the run's end closing it meanwhile
+                    log.warning("could not start the Dask workers ahead of the first document: %s", exc)
+
+        threading.Thread(target=start, name="dask-start", daemon=True).start()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        self._connect()
+        assert self._executor is not None
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def _connect(self) -> Any:
+        """The client, connected (and the local cluster started) on the first call."""
         with self._lock:
             if self._executor is None:
                 from distributed import Client, LocalCluster
 
-                if self.address is None:
+                if self.address is None and self._cluster is None:
                     import dask
 
                     with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to their workers
@@ -144,10 +178,11 @@ class _DaskOnDemand(Executor):
                 log.info(
                     "extraction on Dask: %s", self.address or f"a local cluster of {self.workers} worker processes"
                 )
-        return self._executor.submit(fn, *args, **kwargs)
+            return self._client
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
+            self._closed = True
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:
@@ -169,6 +204,11 @@ def _terminate(workers: list[Any]) -> None:
     for proc in workers:
         with contextlib.suppress(Exception):
             proc.terminate()
+
+
+def load_extractors() -> None:
+    """Run in a worker ahead of its first document: the extractors' imports (pdfplumber, PDFium: ~1 s)."""
+    import extractors.document  # noqa: F401
 
 
 def extract_document(*args: Any, **kwargs: Any) -> Any:

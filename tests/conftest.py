@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +74,27 @@ def replay_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore
 def replay_settings(server: Any, tmp_path: Path, **overrides: Any) -> Settings:
     """Settings pointing every exchange at the replay ``server``."""
     return make_settings(tmp_path, **{**server.settings_overrides(), **overrides})
+
+
+def spawned_since(before: set[int]) -> dict[int, str]:
+    """This process's spawned workers started since ``before`` (not multiprocessing's resource tracker),
+    each with its memory map (what it has loaded)."""
+    from core import procs
+
+    out = {}
+    for child in procs.children(os.getpid()):
+        if child.pid not in before and "spawn_main" in child.cmd:
+            try:
+                out[child.pid] = Path(f"/proc/{child.pid}/maps").read_text()
+            except OSError:  # exited meanwhile
+                continue
+    return out
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()

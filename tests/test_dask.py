@@ -82,3 +82,24 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_hands_out_on
     import dask
 
     assert dask.config.get("distributed.worker.profile.enabled") is True  # the flow's own config untouched
+
+
+def test_a_warm_dask_pool_starts_its_cluster_and_loads_pdfium_in_every_worker_before_the_first_document() -> None:
+    """The trap: the local cluster starts at the first submit (a cached rerun starts none), so without a
+    start ahead of it the first document waits ~2.5 s (cluster, workers, their imports) where a process
+    pool waits ~1 s; started while the first documents download, neither waits."""
+    from flows.processes import _DaskOnDemand
+    from tests.conftest import spawned_since, wait_for
+
+    before = {p.pid for p in procs.children(os.getpid())}
+    pool = _DaskOnDemand(2, None)
+    try:
+        time.sleep(0.5)
+        assert spawned_since(before) == {} and pool._client is None  # nothing starts by itself
+        pool.start_in_background()
+        loaded = lambda: [m for m in spawned_since(before).values() if "pdfium" in m]  # noqa: E731
+        assert wait_for(lambda: len(loaded()) == 2, 120), f"{len(loaded())} of 2 workers loaded PDFium"
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()  # the same cluster takes the documents
+        assert len(spawned_since(before)) == 2
+    finally:
+        pool.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -21,9 +22,18 @@ def rows(ws) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
 
 
 def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer) -> None:
+    from flows import processes
     from flows.pipeline import adhoc_flow, daily_flow
 
     srv = replay_env
+    warm: list[bool] = []  # whether each run started its extraction workers ahead of the first document
+    pool = processes.extraction_pool
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        warm.append(kwargs.get("warm", False))
+        return pool(*args, **kwargs)
+
+    monkeypatch.setattr(processes, "extraction_pool", spy)
 
     state = adhoc_flow(start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), return_state=True)
     first = Path(state.result())
@@ -106,6 +116,7 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert {a["新增"] for a in anns} == {"新"}
     assert {a["新增"] for a in rows(load_workbook(second)["Announcements"])} == {None}
     assert info2["new documents"] == 0 and info["new documents"] == 11
+    assert warm == [True, False]  # eleven documents to download; then all of them known: no workers
 
     # one merged workbook over every run; a second export since the last one has nothing new
     from core.settings import Settings

@@ -167,3 +167,27 @@ def test_a_file_replaced_by_one_damaged_past_its_header_after_a_check_is_still_m
     damaged.replace(path)  # another file (inode) at the same path
     assert Manifest(path).documents() == []
     assert len(list(tmp_path.glob("manifest.sqlite.corrupt-*"))) == 1
+
+
+def test_the_manifest_tells_which_of_more_keys_than_sqlite_binds_at_once_are_not_downloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's question before it starts its workers. SQLite builds bind at most 999 values per
+    statement (before 3.32; 32,766 after; this one allows more), so the keys are asked in parts."""
+    from core import sqlite as store_sqlite
+    from core.manifest import Manifest
+
+    connect = sqlite3.connect
+
+    def strict(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)  # type: ignore[arg-type]
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+
+    monkeypatch.setattr(store_sqlite.sqlite3, "connect", strict)
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    manifest.put_document(doc(ann(3), "a"))
+    manifest.put_document(doc(ann(7), "b"))
+    keys = [ann(n).key for n in range(1, 10)] + [f"cninfo:x{i}" for i in range(3000)]
+    assert manifest.unknown(keys) == [k for k in keys if k not in {ann(3).key, ann(7).key}]
+    assert manifest.unknown([ann(3).key]) == [] and manifest.unknown([]) == []

@@ -6,11 +6,12 @@ Without it this test crashes the interpreter within a few rounds.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from extractors.document import extract_document
 from extractors.pdftext import read_text
-from tests.conftest import PDF
+from tests.conftest import PDF, spawned_since, wait_for
 
 DOCS = sorted((PDF / "prospectus").glob("*.pdf"))
 
@@ -65,3 +66,20 @@ def test_worker_process_extraction_matches_in_thread_and_a_dead_worker_fails_one
             processes.run(time.sleep, 30, timeout_s=0.5)
     assert processes._POOL is None
     assert processes.pool_size(0, 1) == 1 and processes.pool_size(3, 10) == 3
+
+
+def test_a_warm_pool_loads_pdfium_in_every_worker_before_the_first_document_and_a_cold_one_starts_none() -> None:
+    """The trap: a spawned pool starts one process per submitted call, so a pool that is only created
+    starts nothing, and its first documents wait for the workers' start and imports (~1 s)."""
+    import os
+
+    from core import procs
+    from flows import processes
+
+    before = {p.pid for p in procs.children(os.getpid())}
+    with processes.extraction_pool(2):  # a rerun with everything cached: nothing to extract
+        time.sleep(0.5)
+        assert spawned_since(before) == {}
+    with processes.extraction_pool(2, warm=True):
+        loaded = lambda: [m for m in spawned_since(before).values() if "pdfium" in m]  # noqa: E731
+        assert wait_for(lambda: len(loaded()) == 2, 60), f"{len(loaded())} of 2 workers loaded PDFium"
