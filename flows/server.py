@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import prefect
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, get_current_settings, temporary_settings
 
 from core.errors import ConfigError
 
@@ -87,7 +87,9 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
     try:
         os.environ["PREFECT_API_URL"] = url
         log.debug("Prefect API for this run: %s (pid %d)", url, proc.pid)
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        # the server runs without its UI, so Prefect's "View at http://127.0.0.1:…/runs/…" would be a
+        # link to nothing (and to a port gone after the run): no UI URL, no link
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_UI_URL: ""}):
             try:
                 yield api
             finally:

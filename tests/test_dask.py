@@ -28,6 +28,7 @@ def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
         **os.environ,
         "PP_DATA_DIR": str(tmp_path / "data"),
         "PP_OUTPUTS_DIR": str(tmp_path / "out"),
+        "PREFECT_LOGGING_LEVEL": "INFO",  # Prefect's own lines too, as a user sees them
     }
     env.pop("PREFECT_API_URL", None)
     cmd = [sys.executable, "-m", "flows", "run", "--replay", "--task-runner", "dask", "--workers", "2",
@@ -51,6 +52,7 @@ def test_dask_workers_share_the_flows_prefect_api(tmp_path: Path) -> None:
     assert most == 1, f"{most} Prefect servers at once"
     assert "extraction on Dask: a local cluster of 2 worker processes" in out
     assert "one Prefect API for the run" in out and "Error logging to API" not in out
+    assert "View at" not in out  # the run's temporary server has no UI: no link to one
     assert list((tmp_path / "out").glob("*.xlsx"))
 
 
