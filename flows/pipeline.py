@@ -30,6 +30,7 @@ from core.categories import DAILY_DEFAULT
 from core.errors import ConfigError, DeadlineExceededError, PipelineError, RunCancelledError
 from core.manifest import Manifest, server_children
 from core.params import RunParams
+from core.prospectus import choose
 from core.records import (
     Announcement,
     Document,
@@ -51,7 +52,6 @@ from report.artifacts import document_rows, summary_markdown
 from scrapers.base import BEIJING, Query, ScrapeResult
 from scrapers.download import Downloader
 from scrapers.http import HttpClient
-from scrapers.prospectus import choose
 from scrapers.registry import adapter_for
 
 EXTRACT_STAGE = "extract-v2"

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.categories import name_of
+from core.prospectus import classify
 from core.records import Announcement, Document, DocumentExtraction
 from report.run import RunReport
-from scrapers.prospectus import classify
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from core.prospectus import DocKind, choose, classify
 from core.records import Announcement
-from scrapers.prospectus import DocKind, choose, classify
 
 
 @pytest.mark.parametrize(
