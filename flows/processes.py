@@ -90,10 +90,9 @@ def dask_pool(workers: int, address: str | None, *, warm: bool = False) -> Itera
     """The extraction calls go to a Dask cluster: an existing one (``address``; its workers must read
     the run's ``PP_DATA_DIR``) or ``workers`` local processes of one thread each, started while the
     first documents download (``warm``), else at the first document to extract (a rerun with everything
-    cached starts none). Only the pure extraction runs
-    there — no Prefect in the workers, so no API to reach and no server per worker; the flow's
-    document tasks, downloads and model calls stay in the flow, under its one Prefect API and its LLM
-    limits."""
+    cached starts none). Only the pure extraction runs there — no Prefect in the workers, so no API to
+    reach and no server per worker; the flow's document tasks, downloads and model calls stay in the
+    flow, under its one Prefect API and its LLM limits."""
     global _POOL
     pool = _DaskOnDemand(workers, address)
     _POOL = pool
