@@ -126,6 +126,11 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.scheduler.work-stealing-interval": "1s",
     "distributed.worker.memory.monitor-interval": "500ms",
+    # no web endpoints: without a dashboard the scheduler still serves the cluster's state (/info,
+    # /json), a proxy route and metrics on 127.0.0.1:8787, and each worker its metrics on a port of its
+    # own; nothing here reads them (distributed still binds the ports, serving nothing)
+    "distributed.scheduler.http.routes": [],
+    "distributed.worker.http.routes": [],
 }
 
 
@@ -172,7 +177,10 @@ class _DaskOnDemand(Executor):
                         self._cluster = LocalCluster(
                             n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
                         )
-                self._client = Client(self.address or self._cluster)
+                # results straight from the local workers (Dask's default for a client outside the
+                # cluster routes each one through the scheduler: a second hop, in this process); an
+                # existing cluster's workers may not be reachable from here, so it keeps the default
+                self._client = Client(self.address or self._cluster, direct_to_workers=self.address is None)
                 self._executor = self._client.get_executor(pure=False)
                 log.info(
                     "extraction on Dask: %s", self.address or f"a local cluster of {self.workers} worker processes"

@@ -65,8 +65,9 @@ def _worker_settings() -> dict[str, object]:
 
 def test_the_local_cluster_runs_without_the_dashboards_profiler_and_hands_out_one_document_per_worker() -> None:
     """The trap: ``dask.config.set`` in the flow process does not reach worker processes by itself (the
-    nannies must carry it), and the defaults cost the extraction ~7% (a 10 ms stack sampler) and
-    queue a second document behind each running one."""
+    nannies must carry it), and the defaults cost the extraction ~7% (a 10 ms stack sampler),
+    queue a second document behind each running one, and serve the cluster's state over HTTP even
+    without a dashboard."""
     from flows.processes import LOCAL_CLUSTER_CONFIG, _DaskOnDemand
 
     pool = _DaskOnDemand(2, None)
@@ -74,6 +75,11 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_hands_out_on
         seen = [pool.submit(_worker_settings).result(timeout=120) for _ in range(4)]
         scheduler = pool._cluster.scheduler
         assert scheduler.WORKER_SATURATION == 1.0
+        import httpx
+
+        web = f"http://{scheduler.http_server.address}:{scheduler.http_server.port}"
+        assert httpx.get(f"{web}/json/identity.json").status_code == 404  # the cluster's state not served
+        assert httpx.get(f"{web}/health").status_code == 404
         assert all(s["pid"] != os.getpid() for s in seen)  # in worker processes, not here
         assert {s["distributed.worker.profile.enabled"] for s in seen} == {False}
         assert {s["distributed.worker.memory.monitor-interval"] for s in seen} == {
@@ -103,5 +109,25 @@ def test_a_warm_dask_pool_starts_its_cluster_and_loads_pdfium_in_every_worker_be
         assert wait_for(lambda: len(loaded()) == 2, 120), f"{len(loaded())} of 2 workers loaded PDFium"
         assert pool.submit(os.getpid).result(timeout=60) != os.getpid()  # the same cluster takes the documents
         assert len(spawned_since(before)) == 2
+    finally:
+        pool.shutdown()
+
+
+def _big() -> bytes:
+    return b"x" * 2_000_000
+
+
+def test_results_come_straight_from_the_local_workers_not_through_the_scheduler() -> None:
+    """The trap: a client outside the cluster gets every result through the scheduler by default (the
+    scheduler fetches it from the worker, then sends it on), a second hop of each extraction's result,
+    made inside the flow process where the local scheduler lives."""
+    from flows.processes import _DaskOnDemand
+
+    pool = _DaskOnDemand(1, None)
+    try:
+        assert [len(pool.submit(_big).result(timeout=120)) for _ in range(3)] == [2_000_000] * 3
+        scheduler = pool._cluster.scheduler
+        relayed = [e for _, e in scheduler.get_events("all") if e.get("action") == "gather"]
+        assert relayed == []
     finally:
         pool.shutdown()
