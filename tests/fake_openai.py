@@ -85,7 +85,13 @@ class FakeOpenAI:
         #: seconds each answer takes (a real model's latency), and the most requests seen at once
         self.latency = 0.0
         self.in_flight = self.max_in_flight = 0
+        #: hold the answers to each group of this many consecutive requests until the whole group has
+        #: arrived (at most 10 s): a test of concurrency that does not depend on how fast the client
+        #: sends on a busy machine (a client sending fewer at once leaves a group waiting)
+        self.gather = 0
+        self.arrivals = 0
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,6 +113,11 @@ class FakeOpenAI:
                         )
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    index, server.arrivals = server.arrivals, server.arrivals + 1
+                    if server.gather:
+                        group_end = (index // server.gather + 1) * server.gather
+                        server._arrived.notify_all()
+                        server._arrived.wait_for(lambda: server.arrivals >= group_end, timeout=10)
                 time.sleep(server.latency)
                 with server._lock:
                     server.in_flight -= 1

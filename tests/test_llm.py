@@ -296,7 +296,7 @@ def _announcements(n: int) -> list[Announcement]:
 def test_calls_overlap_up_to_the_concurrency_setting_and_results_keep_their_order(
     fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    fake.latency = 0.2
+    fake.latency, fake.gather = 0.2, 4  # answers once four are in flight: no race with a busy machine
     fake.queue(*[chat(GOOD)] * 7, error(400, "bad request"), *[chat(GOOD)] * 4)
     svc = service(fake, tmp_path)
     svc.concurrency = 4
@@ -403,7 +403,7 @@ def test_items_of_several_tasks_share_one_pool_of_calls(tmp_path: Path) -> None:
 
     answer = '{"category": "招股/IPO", "confidence": 0.9, "rationale": "标题"}'
     with FakeOpenAI() as fake:
-        fake.latency = 0.2
+        fake.gather = 6  # each call answered once all six are in flight (or after 10 s)
         fake.queue(*[chat(answer)] * 6)
         s = make_settings(tmp_path, llm_base_url=fake.base_url, llm_api_key="k", llm_model="m")
         svc = LLMService(model_from_settings(s), concurrency=6)
@@ -424,7 +424,7 @@ def test_documents_sharing_one_service_share_its_slots_and_keep_their_own_usage(
 
     from llm.service import release_service, shared_service
 
-    fake.latency = 0.2
+    fake.latency, fake.gather = 0.2, 2
     fake.queue(*[chat(GOOD)] * 8)
     made: list[LLMService] = []
 
