@@ -52,9 +52,7 @@ def main() -> int:
         for f in [engine.submit(processes.load_extractors) for _ in range(args.workers)]:
             f.result()
     pids = {"pool": set(getattr(engines["pool"], "_processes", {})), "dask": set()}
-    pids["dask"] = {  # the other spawned processes (not multiprocessing's resource tracker)
-        p.pid for p in procs.children(os.getpid()) if p.pid not in pids["pool"] and "spawn_main" in p.cmd
-    }
+    pids["dask"] = {p.pid for p in procs.spawned(os.getpid()) if p.pid not in pids["pool"]}
     cpu: dict[str, list[float]] = {}
     wall: dict[str, float] = {}
     process_cpu: dict[str, float] = {}

@@ -50,6 +50,12 @@ def children(pid: int, procs: Mapping[int, Proc] | None = None) -> list[Proc]:
     return [p for p in (snapshot() if procs is None else procs).values() if p.ppid == pid]
 
 
+def spawned(pid: int, procs: Mapping[int, Proc] | None = None) -> list[Proc]:
+    """``pid``'s children started by multiprocessing's spawn (pool and Dask worker processes), not
+    the resource tracker multiprocessing starts beside them."""
+    return [p for p in children(pid, procs) if "spawn_main" in p.cmd]
+
+
 def tree(root: int, procs: Mapping[int, Proc] | None = None) -> dict[int, Proc]:
     """``root`` and every process under it, by pid (only those still readable)."""
     procs = snapshot() if procs is None else procs

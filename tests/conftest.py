@@ -82,8 +82,8 @@ def spawned_since(before: set[int]) -> dict[int, str]:
     from core import procs
 
     out = {}
-    for child in procs.children(os.getpid()):
-        if child.pid not in before and "spawn_main" in child.cmd:
+    for child in procs.spawned(os.getpid()):
+        if child.pid not in before:
             try:
                 out[child.pid] = Path(f"/proc/{child.pid}/maps").read_text()
             except OSError:  # exited meanwhile

@@ -52,3 +52,18 @@ def test_cpu_is_the_processes_own_and_a_gone_process_reads_none() -> None:
         spin.kill()
         spin.wait()
     assert procs.read(spin.pid) is None
+
+
+def test_spawned_children_are_the_workers_not_multiprocessings_resource_tracker() -> None:
+    """The trap: a spawned pool's first worker also starts a resource tracker, a child of the same
+    parent that is not a worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    before = {p.pid for p in procs.spawned(os.getpid())}
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        worker = pool.submit(os.getpid).result(timeout=60)
+        trackers = [p.pid for p in procs.children(os.getpid()) if "resource_tracker" in p.cmd]
+        spawned = {p.pid for p in procs.spawned(os.getpid())}
+    assert spawned - before == {worker}
+    assert trackers and not spawned & set(trackers)
