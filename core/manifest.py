@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _add_run_columns(c: sqlite3.Connection) -> None:
+    """Manifests written before runs had a pid and helpers."""
+    columns = {row[1] for row in c.execute("PRAGMA table_info(runs)")}
+    if "pid" not in columns:
+        c.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+    if "helpers" not in columns:
+        c.execute("ALTER TABLE runs ADD COLUMN helpers TEXT")
+
+
 #: What the embedded Prefect server runs as (a uvicorn child of the flow process).
 PREFECT_SERVER_MARK = "prefect.server.api.server:create_app"
 
@@ -87,13 +96,7 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        open_store(self.path, _SCHEMA, wal=True)
-        with self._conn() as c:  # manifests written before runs had a pid
-            columns = {row[1] for row in c.execute("PRAGMA table_info(runs)")}
-            if "pid" not in columns:
-                c.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
-            if "helpers" not in columns:
-                c.execute("ALTER TABLE runs ADD COLUMN helpers TEXT")
+        open_store(self.path, _SCHEMA, wal=True, migrate=_add_run_columns)
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)

@@ -13,16 +13,17 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# Files this process has already checked, by (device, inode): ``quick_check`` reads the whole file, and
-# a run opens its manifest once per document. A file replaced since (moved aside, deleted and made
-# again) has another inode and is checked again.
-_CHECKED: set[tuple[int, int]] = set()
-_CHECKED_LOCK = threading.Lock()
+# Files this process has already made ready (checked, schema created, migrated), by (device, inode,
+# schema): ``quick_check`` reads the whole file, and a run opens its manifest once per document, so
+# opening a ready file again is one ``stat``. A file replaced since (moved aside, deleted and made
+# again) has another inode and is made ready again.
+_READY: set[tuple[int, int, str]] = set()
+_READY_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -36,13 +37,21 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def open_store(path: Path, schema: str, *, wal: bool = False) -> None:
-    """Create ``path`` with ``schema``; a corrupt file is moved aside (``.corrupt-<time>``) with a
-    warning and a fresh one started, so a damaged cache or manifest never sinks a run. The integrity
-    check runs the first time this process opens a file, not at every open."""
+def open_store(
+    path: Path, schema: str, *, wal: bool = False, migrate: Callable[[sqlite3.Connection], None] | None = None
+) -> None:
+    """Create ``path`` with ``schema`` (then ``migrate``: changes to files written by older versions);
+    a corrupt file is moved aside (``.corrupt-<time>``) with a warning and a fresh one started, so a
+    damaged cache or manifest never sinks a run. All of it runs the first time this process opens a
+    file, not at every open."""
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        with _READY_LOCK:  # (an empty file at the path was made by someone else: it has no schema)
+            if st.st_size and (st.st_dev, st.st_ino, schema) in _READY:
+                return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _init(path, schema, wal)
+        _init(path, schema, wal, migrate)
     except sqlite3.DatabaseError as exc:
         aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d%H%M%S}")
         for suffix in ("", "-wal", "-shm"):
@@ -50,21 +59,19 @@ def open_store(path: Path, schema: str, *, wal: bool = False) -> None:
             if p.exists():
                 p.replace(aside.with_name(aside.name + suffix))
         log.warning("%s is unreadable (%s); moved aside to %s and started afresh", path, exc, aside.name)
-        _init(path, schema, wal)
+        _init(path, schema, wal, migrate)
 
 
-def _init(path: Path, schema: str, wal: bool) -> None:
+def _init(path: Path, schema: str, wal: bool, migrate: Callable[[sqlite3.Connection], None] | None) -> None:
     with connect(path) as c:
-        if wal:
-            c.execute("PRAGMA journal_mode=WAL")
-        c.executescript(schema)
-        st = path.stat()
-        identity = (st.st_dev, st.st_ino)
-        with _CHECKED_LOCK:
-            if identity in _CHECKED:
-                return
         (ok,) = c.execute("PRAGMA quick_check").fetchone()
         if ok != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {ok}")
-        with _CHECKED_LOCK:
-            _CHECKED.add(identity)
+        if wal:
+            c.execute("PRAGMA journal_mode=WAL")
+        c.executescript(schema)
+        if migrate is not None:
+            migrate(c)
+        st = path.stat()
+    with _READY_LOCK:
+        _READY.add((st.st_dev, st.st_ino, schema))

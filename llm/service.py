@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,13 +40,23 @@ R = TypeVar("R")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
+#: Cache hits' usage rows held before one write: a cached rerun's documents each had a write of
+#: their own, contended by every busy thread of the run (README, "Where a cached rerun's time goes")
+HITS_HELD = 256
+
+
 class Cache:
     """SQLite cache: sha256(model, prompt version, task, input) → validated JSON answer; it also keeps
-    the token usage of every call (table ``usage``), cache hits included."""
+    the token usage of every call (table ``usage``), cache hits included. A model call's usage is
+    written at once (it was paid for); cache hits' rows, which cost nothing, are held and written
+    :data:`HITS_HELD` at a time, by :meth:`flush` (the run's end) and when the cache is collected or
+    the interpreter exits."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._hits: list[tuple[str, LLMUsage]] = []
+        weakref.finalize(self, _write_usage, self.path, self._lock, self._hits)
         open_store(
             self.path,
             "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, task TEXT, model TEXT, "
@@ -63,21 +75,31 @@ class Cache:
         return row[0] if row else None
 
     def log_usage(self, *rows: LLMUsage) -> None:
-        """Usage rows, in one transaction (a commit per cache hit cost ~15 ms on disk)."""
-        if not rows:
-            return
-        with self._lock, self._conn() as c:
-            c.executemany(
-                "INSERT INTO usage VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?)",
-                [(u.task, u.model, u.backend, u.prompt_tokens, u.completion_tokens, u.attempts, int(u.cached))
-                 for u in rows],
-            )  # fmt: skip
+        """Usage rows, stamped now: the calls' in one transaction, the cache hits' held (see the class)."""
+        at = _utc_now()
+        paid = [(at, u) for u in rows if not u.cached]
+        with self._lock:
+            self._hits.extend((at, u) for u in rows if u.cached)
+            if len(self._hits) >= HITS_HELD:
+                paid += self._hits
+                self._hits.clear()
+        if paid:
+            _write_usage(self.path, self._lock, paid)
+
+    def flush(self) -> None:
+        """Write the cache hits' rows held so far."""
+        with self._lock:
+            held = list(self._hits)
+            self._hits.clear()
+        _write_usage(self.path, self._lock, held)
 
     def usage_log(self) -> list[LLMUsage]:
+        """Every usage row, the held ones included, oldest first."""
+        self.flush()
         with self._conn() as c:
             rows = c.execute(
                 "SELECT task, model, backend, prompt_tokens, completion_tokens, attempts, cached "
-                "FROM usage ORDER BY rowid"
+                "FROM usage ORDER BY at, rowid"
             ).fetchall()
         return [
             LLMUsage(
@@ -98,6 +120,23 @@ class Cache:
                 "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
                 (key, task, model, answer, usage.prompt_tokens, usage.completion_tokens),
             )
+
+
+def _utc_now() -> str:
+    """SQLite's ``datetime('now')``, taken when the row is accounted rather than when it is written."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _write_usage(path: Path, lock: threading.Lock, rows: Sequence[tuple[str, LLMUsage]]) -> None:
+    """Usage rows, in one transaction (a commit per row cost ~15 ms on disk)."""
+    if not rows:
+        return
+    with lock, connect(path) as c:
+        c.executemany(
+            "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(at, u.task, u.model, u.backend, u.prompt_tokens, u.completion_tokens, u.attempts, int(u.cached))
+             for at, u in rows],
+        )  # fmt: skip
 
 
 def cache_key(model_id: str, task: str, payload: dict[str, object]) -> str:
@@ -272,12 +311,24 @@ class LLMService:
     def run_task(self, task: Task[Any, Any, R], item: Any) -> R:
         """Any registered task on one item: payload (long text cut to ``max_input_chars``), prompt,
         a validated answer (cached, re-asked, accounted), then the task's output record."""
+        prompt = self._prompt(task, item)
+        out, _ = self.run(prompt, task.schema)
+        return task.record(item, out, self._info())
+
+    def _prompt(self, task: Task[Any, Any, Any], item: Any) -> Prompt:
         payload = task.payload(item)
         if isinstance(payload.get("text"), str):
             payload = {**payload, "text": payload["text"][: self.max_input_chars]}
-        prompt = Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
-        out, _ = self.run(prompt, task.schema)
-        return task.record(item, out, ModelInfo(self.model.backend, self.model.model_id))
+        return Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
+
+    def _info(self) -> ModelInfo:
+        return ModelInfo(self.model.backend, self.model.model_id)
+
+    def _cached_task(self, task: Task[Any, Any, R], item: Any) -> R | None:
+        """The item's record from a cached answer (accounted as a hit), without a model call; None on a miss."""
+        prompt = self._prompt(task, item)
+        hit = self._cached(prompt, task.schema, cache_key(self.model.model_id, prompt.task, prompt.payload))
+        return None if hit is None else task.record(item, hit[0], self._info())
 
     def run_many(self, task: Task[Any, Any, R], items: Sequence[Any]) -> list[R | PipelineError]:
         """:meth:`run_task` on every item with up to ``concurrency`` model calls in flight (the calls
@@ -305,10 +356,27 @@ class LLMService:
                 self._sink.rows = None
 
         try:
-            if self.concurrency == 1 or len(work) < 2:
-                return [one(pair) for pair in work]
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="llm") as pool:
-                return list(pool.map(one, work))
+            results: list[Any] = [None] * len(work)
+            asks: list[int] = []  # the items with no cached answer
+            self._sink.rows = rows
+            try:  # cache hits answered here: no thread, no slot (a cached rerun starts no pool)
+                for i, (task, item) in enumerate(work):
+                    try:
+                        results[i] = None if self.cache is None else self._cached_task(task, item)
+                    except PipelineError as exc:
+                        results[i] = exc
+                    if results[i] is None:
+                        asks.append(i)
+            finally:
+                self._sink.rows = None
+            if self.concurrency == 1 or len(asks) < 2:
+                for i in asks:
+                    results[i] = one(work[i])
+            else:
+                with ThreadPoolExecutor(min(self.concurrency, len(asks)), thread_name_prefix="llm") as pool:
+                    for i, result in zip(asks, pool.map(one, [work[i] for i in asks]), strict=True):
+                        results[i] = result
+            return results
         finally:
             if self.cache is not None:
                 self.cache.log_usage(*rows)
@@ -354,10 +422,16 @@ def shared_service(key: str, make: Callable[[], LLMService]) -> LLMService:
         if key not in _SHARED:
             _SHARED[key] = make()
             while len(_SHARED) > _SHARED_KEPT:
-                _SHARED.pop(next(iter(_SHARED)))
+                old = _SHARED.pop(next(iter(_SHARED)))
+                if old.cache is not None:
+                    old.cache.flush()
         return _SHARED[key]
 
 
 def release_service(key: str) -> LLMService | None:
+    """The run's service, no longer shared; its cache hits' usage rows written."""
     with _SHARED_LOCK:
-        return _SHARED.pop(key, None)
+        service = _SHARED.pop(key, None)
+    if service is not None and service.cache is not None:
+        service.cache.flush()
+    return service

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -490,3 +492,82 @@ def test_the_offline_summarys_chapters_skip_the_table_of_contents_and_numbered_f
     facts = lead_facts(opening)
     assert facts[0] == "主要章节：第一节 释义；一、普通术语；二、专业术语；第二节 概览"
     assert facts[1:] == ("关键数字：公司营业收入 45,678.90万元",)
+
+
+def _usage_rows(path: Path) -> list[tuple[str, int]]:
+    """The usage table as written to disk (not through the cache, which writes what it holds first)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT task, cached FROM usage ORDER BY rowid").fetchall()
+
+
+def test_a_paid_call_is_logged_at_once_and_cache_hits_together_at_the_runs_end(tmp_path: Path) -> None:
+    """A cached rerun's documents each wrote their hits' rows, a transaction per document contended by
+    every busy thread; hits cost nothing, so they are held for one write. Paid calls are never held."""
+    from llm.service import release_service, shared_service
+
+    model = FakeModel().enqueue(GOOD)
+    path = tmp_path / "c.sqlite"
+    svc = shared_service("run-hits", lambda: LLMService(model, Cache(path)))
+    svc.run_all([(TASKS["announcement"], ANN)])
+    assert _usage_rows(path) == [("announcement", 0)]  # on disk before anything else happens
+    for _ in range(5):  # five documents asking what is cached
+        svc.run_all([(TASKS["announcement"], ANN)])
+    assert _usage_rows(path) == [("announcement", 0)]
+    assert release_service("run-hits") is svc  # the run's end
+    assert _usage_rows(path) == [("announcement", 0)] + [("announcement", 1)] * 5
+    assert len(model.prompts) == 1
+
+
+def test_held_cache_hits_are_written_past_the_limit_and_when_the_cache_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An analyst's own service is never released: its hits still reach the file."""
+    import gc
+
+    from llm import service as service_module
+
+    monkeypatch.setattr(service_module, "HITS_HELD", 3)
+    path = tmp_path / "c.sqlite"
+    cache = Cache(path)
+    hit = LLMUsage(task="summary", model="m", backend="b", cached=True)
+    cache.log_usage(hit, hit)
+    assert _usage_rows(path) == []
+    cache.log_usage(hit)
+    assert _usage_rows(path) == [("summary", 1)] * 3
+    cache.log_usage(hit)
+    assert cache.usage_log() == [hit] * 4  # read through the cache: what it holds included
+    cache.log_usage(hit)
+    del cache
+    gc.collect()
+    assert _usage_rows(path) == [("summary", 1)] * 5
+
+
+def test_cached_items_are_answered_in_the_callers_thread_and_only_misses_go_to_the_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached rerun started a pool of threads per document for answers that were all in the cache."""
+    from llm import service as service_module
+
+    pools: list[list[Any]] = []
+    real = service_module.ThreadPoolExecutor
+
+    class Watched(real):  # type: ignore[misc, valid-type]
+        def map(self, fn: Any, *iterables: Any, **kw: Any) -> Any:
+            pools.append(list(iterables[0]))
+            return super().map(fn, *iterables, **kw)
+
+    monkeypatch.setattr(service_module, "ThreadPoolExecutor", Watched)
+    model = FakeModel().enqueue(*[GOOD] * 6)
+    svc = LLMService(model, Cache(tmp_path / "c.sqlite"), concurrency=4)
+    items = _announcements(6)
+    first = svc.run_all([(TASKS["announcement"], a) for a in items[:4]])
+    assert [len(p) for p in pools] == [4]
+    usage: list[LLMUsage] = []
+    again = svc.run_all([(TASKS["announcement"], a) for a in items], usage=usage)  # four cached, two not
+    assert [len(p) for p in pools] == [4, 2] and [item for _, item in pools[1]] == items[4:]
+    assert again[:4] == first and all(r.category == "招股/IPO" for r in again)
+    assert [u.cached for u in usage] == [True] * 4 + [False] * 2 and len(model.prompts) == 6
+    svc.run_all([(TASKS["announcement"], a) for a in items])
+    assert len(pools) == 2  # everything cached: no pool at all

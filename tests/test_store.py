@@ -147,6 +147,44 @@ def test_a_manifest_opened_for_every_document_is_read_through_once_per_process(
     assert len(checks) == 1
 
 
+def test_a_manifest_opened_again_by_the_same_process_costs_no_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document's task opens the run's manifest: after the first open (checked, schema created,
+    migrated) an open is one ``stat``, and the file's own queries are its only connections."""
+    from core import manifest as core_manifest
+    from core import sqlite as core_sqlite
+    from core.manifest import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    Manifest(path)
+    opened: list[Path] = []
+    real = core_sqlite.connect
+    for module in (core_sqlite, core_manifest):
+        monkeypatch.setattr(module, "connect", lambda p: opened.append(p) or real(p))
+    for _ in range(5):
+        Manifest(path)
+    assert opened == []
+    Manifest(path).documents()
+    assert opened == [path]
+
+
+def test_a_store_deleted_and_made_again_under_a_run_gets_its_schema_again(tmp_path: Path) -> None:
+    """The trap: a deleted file's inode is often given straight to the next file made, so the same
+    (device, inode) can name a file without the schema; an empty file there is made ready again, and a
+    file moved in from elsewhere has another inode."""
+    from core.manifest import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    Manifest(path).documents()
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.touch()  # what a plain sqlite3.connect leaves until its first write
+    assert Manifest(path).documents() == []
+    path.unlink()
+    assert Manifest(path).documents() == []  # no file: made again
+
+
 def test_a_file_replaced_by_one_damaged_past_its_header_after_a_check_is_still_moved_aside(tmp_path: Path) -> None:
     """The trap: the file's first page (the schema) reads fine, so only the integrity check finds the
     damage, and the check must not be skipped because another file at this path passed it."""
