@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import openai
 from pydantic import BaseModel
 
 from core.errors import ConfigError, LLMError, LLMRateLimitedError
@@ -20,6 +20,9 @@ from core.settings import Settings
 from llm import offline
 from llm.prompts import with_schema
 from llm.schemas import strict_json_schema
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,9 @@ class OpenAICompatibleModel:
     Uses ``json_schema`` structured output and falls back, once and for the rest of the run, to
     ``json_object`` mode when the provider rejects it. 429 and 5xx are retried by the ``openai``
     client itself (exponential backoff, ``Retry-After`` honoured).
+
+    The ``openai`` package (~0.65 s to import) and its client are loaded at the first call, so a run
+    whose every item is a cache hit never loads them.
     """
 
     backend = "openai-compatible"
@@ -81,12 +87,25 @@ class OpenAICompatibleModel:
         self._key = settings.llm_api_key.get_secret_value()
         self.mode = settings.llm_response_format
         self.max_tokens = settings.llm_max_tokens
-        self.client = client or openai.OpenAI(
-            api_key=settings.llm_api_key.get_secret_value(),
-            base_url=settings.llm_base_url,
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-        )
+        self._settings = settings
+        self._client = client
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> openai.OpenAI:
+        with self._client_lock:
+            if self._client is None:
+                import openai
+
+                s = self._settings
+                assert s.llm_api_key is not None
+                self._client = openai.OpenAI(
+                    api_key=s.llm_api_key.get_secret_value(),
+                    base_url=s.llm_base_url,
+                    timeout=s.llm_timeout_s,
+                    max_retries=s.llm_max_retries,
+                )
+            return self._client
 
     def _redact(self, exc: BaseException) -> str:
         """An endpoint may echo the key in its error: it never reaches a log, a workbook or Prefect."""
@@ -105,6 +124,8 @@ class OpenAICompatibleModel:
         return {"type": "json_object"}
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        import openai
+
         messages: list[Any] = [
             {"role": "system", "content": with_schema(prompt.system, strict_json_schema(prompt.schema))},
             {"role": "user", "content": prompt.user},

@@ -571,3 +571,30 @@ def test_cached_items_are_answered_in_the_callers_thread_and_only_misses_go_to_t
     assert [u.cached for u in usage] == [True] * 4 + [False] * 2 and len(model.prompts) == 6
     svc.run_all([(TASKS["announcement"], a) for a in items])
     assert len(pools) == 2  # everything cached: no pool at all
+
+
+def test_a_run_whose_every_item_is_cached_never_loads_the_openai_client(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """The endpoint's client (and the ``openai`` package, ~0.65 s to import) is built at the first
+    call: a cached rerun makes none. Checked in a fresh interpreter, after a first one filled the cache."""
+    import subprocess
+    import sys
+
+    fake.queue(chat(GOOD))
+    code = (
+        "import json, sys; from pathlib import Path; from core.settings import Settings;"
+        "from llm.client import model_from_settings; from llm.service import Cache, LLMService;"
+        "from llm.tasks import TASKS; from tests.test_llm import ANN;"
+        f"s = Settings(llm_base_url={fake.base_url!r}, llm_api_key='sk-test', llm_model='qwen-plus');"
+        f"svc = LLMService(model_from_settings(s), Cache(Path({str(tmp_path / 'c.sqlite')!r})));"
+        "label = svc.run_task(TASKS['announcement'], ANN);"
+        "print(json.dumps([label.category, [u.cached for u in svc.usage], 'openai' in sys.modules]))"
+    )
+    root = Path(__file__).resolve().parents[1]
+
+    def run() -> list[object]:
+        out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+        return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    assert run() == ["招股/IPO", [False], True]  # asked: the client was built
+    assert run() == ["招股/IPO", [True], False]  # all cached: never loaded
+    assert len(fake.requests) == 1
