@@ -87,7 +87,7 @@ class OpenAICompatibleModel:
         self._key = settings.llm_api_key.get_secret_value()
         self.mode = settings.llm_response_format
         self.max_tokens = settings.llm_max_tokens
-        self._settings = settings
+        self._endpoint = (settings.llm_base_url, settings.llm_timeout_s, settings.llm_max_retries)
         self._client = client
         self._client_lock = threading.Lock()
 
@@ -97,14 +97,8 @@ class OpenAICompatibleModel:
             if self._client is None:
                 import openai
 
-                s = self._settings
-                assert s.llm_api_key is not None
-                self._client = openai.OpenAI(
-                    api_key=s.llm_api_key.get_secret_value(),
-                    base_url=s.llm_base_url,
-                    timeout=s.llm_timeout_s,
-                    max_retries=s.llm_max_retries,
-                )
+                base_url, timeout, retries = self._endpoint
+                self._client = openai.OpenAI(api_key=self._key, base_url=base_url, timeout=timeout, max_retries=retries)
             return self._client
 
     def _redact(self, exc: BaseException) -> str:
