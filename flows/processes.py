@@ -167,6 +167,8 @@ class _DaskOnDemand(Executor):
     def _connect(self) -> Any:
         """The client, connected (and the local cluster started) on the first call."""
         with self._lock:
+            if self._closed:  # the run ended before the background start got here: start nothing
+                raise RuntimeError("the run's Dask pool is closed")
             if self._executor is None:
                 from distributed import Client, LocalCluster
 

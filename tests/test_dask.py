@@ -92,6 +92,18 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_hands_out_on
     assert dask.config.get("distributed.worker.profile.enabled") is True  # the flow's own config untouched
 
 
+def test_a_run_that_ends_before_its_background_start_leaves_no_cluster_behind() -> None:
+    """The trap: the background start waits for the pool's lock; a run ending first (every download
+    failed) closed the pool, and the start then made a cluster that nothing would close."""
+    from flows.processes import _DaskOnDemand
+
+    pool = _DaskOnDemand(1, None)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="closed"):
+        pool._connect()
+    assert pool._cluster is None and pool._client is None
+
+
 def test_a_warm_dask_pool_starts_its_cluster_and_loads_pdfium_in_every_worker_before_the_first_document() -> None:
     """The trap: the local cluster starts at the first submit (a cached rerun starts none), so without a
     start ahead of it the first document waits ~2.5 s (cluster, workers, their imports) where a process
