@@ -142,6 +142,8 @@ class StatedPatentCount(Record):
 
 
 CompetitorSource = Literal["table", "list", "heading", "prose"]
+CompetitorRole = Literal["竞争对手", "可比公司"]
+FoundBy = Literal["rules", "model"]
 
 
 class CompetitorMention(Record):
@@ -153,6 +155,12 @@ class CompetitorMention(Record):
     short_name: str | None = None
     section_title: str | None = None
     source: CompetitorSource = Field(default="prose", description="table / list item / sub-heading / prose")
+    roles: tuple[CompetitorRole, ...] = Field(
+        default=("竞争对手",), description="竞争对手 (named as a competitor) and/or 可比公司 (a comparable company)"
+    )
+    found_by: tuple[FoundBy, ...] = Field(
+        default=("rules",), description="which extractor found the name: the rules, the model, or both"
+    )
 
 
 class RecipeCell(Record):
