@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test pytest lint bench accuracy serve clean
+.PHONY: run test pytest lint bench accuracy serve docs clean
 
 $(STAMP): pyproject.toml scripts/ensure-java.sh
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ bench: $(STAMP)
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
 
+## the documentation site (docs/ → site/), strict: a broken link or a page missing from the nav fails
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_config_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 serve: $(STAMP)
 	$(BIN)/python -m flows serve
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data site .pytest_cache .mypy_cache .ruff_cache
