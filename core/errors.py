@@ -89,6 +89,10 @@ class ScannedPDFError(PDFError):
     """The PDF has no usable text layer (image-only scan); OCR is needed."""
 
 
+class StoreError(PipelineError):
+    """One of the project's SQLite files cannot be opened, read or written."""
+
+
 class EngineUnavailableError(PipelineError):
     """An optional extraction engine (tabula-py / Java) is not installed."""
 

@@ -160,3 +160,30 @@ def run(**parameters: Any) -> Path:
     if state.is_failed():
         raise RuntimeError(f"run failed: {state.message} (workbook: {state.result(raise_on_failure=False)})")
     return Path(str(state.result()))
+
+
+def search_text(
+    pattern: str,
+    files: list[str | Path] | None = None,
+    *,
+    since: str | dt.date | None = None,
+    company: str | None = None,
+    limit: int = 200,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Pages of the downloaded documents (or of ``files``) that contain ``pattern``: one row per page
+    with 代码, 简称, 日期, 标题, 页码, 片段 and 页面链接 (the page itself, ``#page=N``). Documents are
+    indexed once (``data/text_index.sqlite``)."""
+    from flows.grep import HEADER
+    from flows.grep import search_text as _search
+
+    hits = _search(
+        pattern,
+        settings or current_settings(),
+        files=[Path(f) for f in files or []],
+        since=dt.date.fromisoformat(since) if isinstance(since, str) else since,
+        company=company,
+        limit=limit,
+    )
+    rows = [[h.sec_code, h.sec_name, h.published, h.title, h.page, h.snippet, h.link, h.path] for h in hits]
+    return pd.DataFrame(rows, columns=list(HEADER))

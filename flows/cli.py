@@ -180,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     tables = sub.add_parser("tables", help="list the table recipes (built-in and --recipes FILE)")
     tables.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
 
+    grep = sub.add_parser("grep", help="search inside the downloaded documents (and PDFs named) for a text")
+    grep.add_argument("pattern", help="the text to find, e.g. 主要竞争对手 (a plain string, not a regex)")
+    grep.add_argument("files", nargs="*", type=Path, help="search only these PDFs or folders (indexed once)")
+    grep.add_argument("--since", type=_date, default=None, help="only documents published from this date")
+    grep.add_argument("--company", default=None, help="only this company: a code or part of its short name")
+    grep.add_argument("--limit", type=_positive, default=200, help="at most this many pages (default 200)")
+    grep.add_argument("--out", type=Path, default=None, help="output folder for the sheet (default PP_OUTPUTS_DIR)")
+
     serve = sub.add_parser("serve", help="serve the daily flow on its cron schedule (flow.serve)")
     serve.add_argument("--cron", default=None, help="default: PP_DAILY_CRON (Asia/Shanghai)")
 
@@ -243,6 +251,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         log.info("export: %s", path)
         return EXIT_OK
+    if args.cmd == "grep":
+        from flows import grep as grep_cmd
+
+        return grep_cmd.main(
+            args.pattern,
+            settings,
+            files=args.files,
+            since=args.since,
+            company=args.company,
+            limit=args.limit,
+            outputs_dir=args.out,
+        )
     if args.cmd == "replay-server":
         from replay import DEFAULT_CORPUS, ReplayServer
 

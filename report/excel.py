@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.errors import ConfigError, WorkerCrashedError
 from report.run import RunReport
-from report.sheets import BEIJING, Link, record_sheets
+from report.sheets import BEIJING, REPLAY_BANNER, Link, from_replay, record_sheets
 from report.tabular import Sheet, sheets, start_parquet, write_csv
 
 MAX_CELL = 32_000
@@ -63,6 +63,7 @@ def write_sheet(
     wrap: Sequence[str] = (),
     fixed: dict[str, int] | None = None,
     print_cols: int | None = None,
+    banner: str | None = None,
 ) -> int:
     """One sheet, streamed to disk row by row (openpyxl's write-only mode: the workbook is never held
     in memory as cells): bold frozen header, filters, fitted widths, links; printed A4 landscape, one
@@ -87,6 +88,8 @@ def write_sheet(
     ws.print_title_rows = "1:1"
     if print_cols and print_cols < len(header):
         ws.print_area = f"A1:{get_column_letter(print_cols)}{len(values) + 1}"
+    if banner:  # printed on top of every page
+        ws.oddHeader.center.text = banner
     ws.append([_styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for h in header])
     for n, (raw_row, vals) in enumerate(zip(rows, values, strict=True), start=2):
         lines = 1
@@ -95,9 +98,11 @@ def write_sheet(
             lines = max(lines, sum(1 + display_width(part) // WRAP_WIDTH for part in text.split("\n")) if text else 1)
         if lines > 1:  # viewers that do not autofit wrapped rows still show the text
             ws.row_dimensions[n].height = 15 * min(lines, MAX_LINES)
+        # in a row taller than a line every cell is top-aligned: a name at the bottom of its cell
+        # reads as belonging to the next row's text
         ws.append(
             [
-                _cell(ws, raw, value, n, i, i in wrap_cols)
+                _cell(ws, raw, value, n, i, i in wrap_cols, top=lines > 1)
                 for i, (raw, value) in enumerate(zip(raw_row, vals, strict=True))
             ]
         )
@@ -107,6 +112,7 @@ def write_sheet(
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGN = Alignment(vertical="center", wrap_text=False)
 WRAP_ALIGN = Alignment(wrap_text=True, vertical="top")
+TOP_ALIGN = Alignment(vertical="top")
 
 
 def _styled(ws: WriteOnlyWorksheet, value: object, **style: object) -> WriteOnlyCell:
@@ -116,13 +122,15 @@ def _styled(ws: WriteOnlyWorksheet, value: object, **style: object) -> WriteOnly
     return cell
 
 
-def _cell(ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int, wrapped: bool) -> object:
+def _cell(
+    ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int, wrapped: bool, top: bool = False
+) -> object:
     """A plain value, or a styled cell for a link, a date, wrapped text, or text that a spreadsheet
     would run as a formula (kept the text it is, with Excel's quote prefix)."""
     link = raw.target if isinstance(raw, Link) else None
     formula_like = isinstance(value, str) and value.startswith(FORMULA_LEAD)
     dated = isinstance(raw, dt.date | dt.datetime)
-    if not (link or formula_like or dated or wrapped):
+    if not (link or formula_like or dated or wrapped or top):
         return value
     cell = Cell(ws, row=row, column=col + 1, value=value)  # placed, so its link names the right cell
     if formula_like:
@@ -135,6 +143,8 @@ def _cell(ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int
         cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(raw, dt.datetime) else "yyyy-mm-dd"
     if wrapped:
         cell.alignment = WRAP_ALIGN
+    elif top:
+        cell.alignment = TOP_ALIGN
     return cell
 
 
@@ -157,9 +167,10 @@ def build_workbook(report: RunReport, base: Path | None = None, tables: list[She
     options.append(("Tables", {}))
     options += [(recipe.sheet, {"wrap": ["标题"], "fixed": {"key": 24}}) for recipe in report.recipes]
     options.append(("Run info", {"wrap": ["值"], "fixed": {"key": 24}}))
+    banner = REPLAY_BANNER if from_replay(report) else None
     wb = Workbook(write_only=True)
     for (name, opts), (_, header, rows) in zip(options, tables, strict=True):
-        write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, **opts)
+        write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, banner=banner, **opts)
     return wb
 
 

@@ -74,7 +74,9 @@ class Context:
         url = d.url if d else (self.anns[doc_key].pdf_url if doc_key in self.anns else None)
         if d is not None and d.path and url and urlsplit(url).hostname in _LOOPBACK:
             local = file_link(d.path, self.base)
-            return Link(f"p.{page}" if page else local.text, local.target)
+            if not page or local.target is None:
+                return local
+            return Link(f"p.{page}", f"{local.target}#page={page}")  # browsers' PDF viewers open at the page
         return page_link(url, page)
 
     def local(self, doc_key: str) -> Link:
@@ -421,6 +423,7 @@ def table_rows(ctx: Context) -> tuple[list[str], list[list[object]]]:
 
 #: Run info's Chinese labels for its keys (the keys stay, in their own column, for programs)
 RUN_INFO_LABELS = {
+    "data source": "数据来源",
     "flow": "流程",
     "started": "开始（北京时间）",
     "finished": "结束（北京时间）",
@@ -457,6 +460,17 @@ def beijing(t: dt.datetime | None) -> str:
     return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
+#: what a workbook built from the offline replay says of itself, on top of Run info and on every
+#: sheet's printed header: its data are recordings, and its announcement ids and days placeholders
+REPLAY_BANNER = "回放数据：本地录制的交易所响应与语料PDF，公告编号和日期为占位值，不是真实披露"
+
+
+def from_replay(report: RunReport) -> bool:
+    """True when the run read a replay server (its URLs are on this machine): the data are recordings."""
+    urls = [d.url for d in report.documents] + [a.pdf_url or "" for a in report.announcements]
+    return any(urlsplit(u).hostname in _LOOPBACK for u in urls if u)
+
+
 def run_info(report: RunReport) -> list[tuple[str, object, str]]:
     """The run's parameters, counts, LLM use, warnings and every failure, one item a row:
     (Chinese label, value, the key programs read)."""
@@ -465,6 +479,7 @@ def run_info(report: RunReport) -> list[tuple[str, object, str]]:
 
 def _run_info(report: RunReport) -> list[tuple[str, object]]:
     return [
+        *((("data source", REPLAY_BANNER),) if from_replay(report) else ()),
         ("flow", report.flow),
         ("started", beijing(report.started)),
         ("finished", beijing(report.finished)),

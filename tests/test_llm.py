@@ -491,7 +491,18 @@ def test_the_offline_summarys_chapters_skip_the_table_of_contents_and_numbered_f
     )
     facts = lead_facts(opening)
     assert facts[0] == "主要章节：第一节 释义；一、普通术语；二、专业术语；第二节 概览"
-    assert facts[1:] == ("关键数字：公司营业收入 45,678.90万元",)
+    assert facts[1:] == ("报告期内，公司营业收入 45,678.90 万元，持续增长。",)
+
+
+def test_an_offline_summary_never_quotes_a_figure_cut_out_of_its_sentence() -> None:
+    """A balance-sheet line read as text gave the fragment 「日的净资产 40,482.37万元」: a figure outside a
+    whole sentence is not a fact, and a text with no whole sentence has no quoted text at all."""
+    from llm.tasks.summary import lead_facts, summarise_offline
+
+    table_lines = "项目 2010年12月31日\n截至2010年12月31日的净资产 40,482.37万元\n总资产 88,000.00万元"
+    assert lead_facts(table_lines) == ()
+    out = summarise_offline(table_lines)
+    assert "40,482.37" not in out.summary and out.summary == "（无可摘要的整句）"
 
 
 def _usage_rows(path: Path) -> list[tuple[str, int]]:

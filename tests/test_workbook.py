@@ -176,7 +176,28 @@ def test_a_replay_runs_page_links_point_at_the_downloaded_file_not_the_gone_serv
     pat = wb["Patents"]
     header = [c.value for c in pat[1]]
     link = pat.cell(row=2, column=header.index("PDF") + 1)
-    assert link.value == "p.185" and link.hyperlink.target == "../a.pdf"
+    # the page is in the local link too: a browser's PDF viewer opens file links at #page=N
+    assert link.value == "p.185" and link.hyperlink.target == "../a.pdf#page=185"
+    # a replay's workbook says so, on top of Run info and on every sheet's printed header
+    info = wb["Run info"]
+    assert info["A2"].value == "数据来源" and "回放数据" in info["B2"].value and "占位" in info["B2"].value
+    assert all("回放数据" in (ws.oddHeader.center.text or "") for ws in wb)
+
+
+def test_a_live_runs_workbook_carries_no_replay_banner(tmp_path: Path) -> None:
+    wb = load_workbook(write_workbook(report(tmp_path), tmp_path / "out"))
+    assert wb["Run info"]["A2"].value != "数据来源"
+    assert not any(ws.oddHeader.center.text for ws in wb)
+
+
+def test_in_a_row_taller_than_a_line_every_cell_is_top_aligned(tmp_path: Path) -> None:
+    """A bottom-aligned name beside a tall wrapped cell reads as belonging to the next row."""
+    rep = report(tmp_path)
+    long_title = "关于" + "首次公开发行股票并在主板上市招股说明书及其附录的补充说明" * 4
+    rep.announcements = [rep.announcements[0].model_copy(update={"title": long_title})]
+    ws = load_workbook(write_workbook(rep, tmp_path / "out"))["Announcements"]
+    assert ws.row_dimensions[2].height and ws.row_dimensions[2].height > 15
+    assert all(c.alignment.vertical == "top" for c in ws[2])
 
 
 class _KillsItsReader:

@@ -98,7 +98,9 @@ _FIGURE = re.compile(
 
 
 def lead_facts(text: str) -> tuple[str, ...]:
-    """The headings of a document's opening and the key figures found in it."""
+    """The headings of a document's opening and the whole sentences that state its key figures (a
+    figure cut out of its sentence, 「日的净资产 40,482.37万元」, reads as a fragment: a figure printed in a
+    table row or a heading, not in a sentence, is left out)."""
     heads: list[str] = []
     for line in text.splitlines():
         found = heading_in(line)
@@ -106,14 +108,35 @@ def lead_facts(text: str) -> tuple[str, ...]:
             heads.append(line.strip())
     facts = [f"主要章节：{'；'.join(heads[:6])}"] if heads else []
     figures: list[str] = []
-    for line in text.splitlines():  # a figure is read on its own printed line: label, then number
-        m = _FIGURE.search(line)
-        if m:
-            fig = f"{m.group('label').strip()} {m.group('num')}{m.group('unit') or ''}"
-            if fig not in figures:
-                figures.append(fig)
-    facts += [f"关键数字：{f}" for f in figures[:4]]
+    lines = [line.strip() for line in text.splitlines()]
+    for i, line in enumerate(lines):
+        if _FIGURE.search(line):
+            for sentence in _SENT.findall(_paragraph_around(lines, i)):
+                sentence = sentence.strip()
+                if _FIGURE.search(sentence) and _is_sentence(sentence) and sentence not in figures:
+                    figures.append(sentence)
+    facts += figures[:3]
     return tuple(facts)
+
+
+#: a printed line that stops mid-sentence ends with a Han character or inner punctuation (not with 。, a
+#: page number or a figure, as a table-of-contents line or a table row does)
+_OPEN_END = re.compile(r"[\u4e00-\u9fff，、（“《]$")
+_CLOSED_END = ("。", "！", "？", "；", "!", "?", ";")
+
+
+def _paragraph_around(lines: Sequence[str], i: int, reach: int = 4) -> str:
+    """The printed lines around line ``i`` that belong to its sentences: back over lines that stop
+    mid-sentence, forward until one that closes a sentence (at most ``reach`` lines each way)."""
+    start = i
+    while start > i - reach and start > 0 and _OPEN_END.search(lines[start - 1]) and not heading_in(lines[start - 1]):
+        start -= 1
+    end = i
+    while end < i + reach and end + 1 < len(lines) and not lines[end].endswith(_CLOSED_END):
+        if heading_in(lines[end + 1]) or not lines[end + 1]:
+            break
+        end += 1
+    return "".join(lines[start : end + 1])
 
 
 _LINE_BREAK = re.compile(r"(?<![。！？；：:])\n(?!\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))")
@@ -134,9 +157,9 @@ def summarise_offline(
     frequent content bigrams (whole sentences of joined lines; table rows read as text are not
     sentences and are left out). Key points: the facts, then sentences with figures."""
     sentences = [s.strip() for s in _SENT.findall(_joined(text)) if _is_sentence(s.strip())]
-    lead = "；".join(facts) + ("。" if facts else "")
-    if not sentences:
-        summary = lead or (text.strip()[:max_chars] or "（无可摘要的文本）")
+    lead = "；".join(f.rstrip("。；;") for f in facts) + ("。" if facts else "")
+    if not sentences:  # no whole sentence to quote: the facts, or say so (never a cut fragment)
+        summary = lead or "（无可摘要的整句）"
         return SectionSummaryOut(summary=summary[:max_chars], key_points=list(facts)[:6])
     grams = Counter(g for s in sentences for g in _bigrams(s))
     scored = sorted(
