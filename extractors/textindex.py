@@ -172,7 +172,8 @@ class TextIndex:
         needle = normalise(pattern)
         if not needle:
             raise ValueError("the search pattern is empty")
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if len(needle) >= 3:
             where.append("pages MATCH ?")
             args.append(_phrase(needle))
