@@ -32,6 +32,8 @@ from report.sheets import BEIJING, REPLAY_BANNER, Link, from_replay, record_shee
 from report.tabular import Sheet, sheets, start_parquet, write_csv
 
 MAX_CELL = 32_000
+#: data rows one sheet can hold: Excel's 1,048,576 rows less the header
+MAX_ROWS = 1_048_575
 MAX_WIDTH = 60
 WRAP_WIDTH = 45
 MAX_LINES = 12
@@ -168,10 +170,33 @@ def build_workbook(report: RunReport, base: Path | None = None, tables: list[She
     options += [(recipe.sheet, {"wrap": ["标题"], "fixed": {"key": 24}}) for recipe in report.recipes]
     options.append(("Run info", {"wrap": ["值"], "fixed": {"key": 24}}))
     banner = REPLAY_BANNER if from_replay(report) else None
+    parts = [(name, opts, header, rows) for (name, opts), (_, header, rows) in zip(options, tables, strict=True)]
+    notes = [
+        (name, len(rows)) for name, _, _, rows in parts if len(rows) > MAX_ROWS and name != "Run info"
+    ]
+    if notes:  # said where the analyst looks first; the CSV and parquet files stay whole
+        name, header, info = tables[-1]
+        extra = [
+            ("警告", f"{sheet} 共 {n:,} 行，超过 Excel 每表 {MAX_ROWS + 1:,} 行的上限：分为 "
+             f"{'、'.join(_part_names(sheet, n))} 各表；CSV 与 parquet 文件为完整的一份", "warning")
+            for sheet, n in notes
+        ]  # fmt: skip
+        parts[-1] = (parts[-1][0], parts[-1][1], header, [*info, *extra])
     wb = Workbook(write_only=True)
-    for (name, opts), (_, header, rows) in zip(options, tables, strict=True):
-        write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, banner=banner, **opts)
+    for name, opts, header, rows in parts:
+        if name == "Run info":  # a few hundred rows at most: never split
+            write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, banner=banner, **opts)
+            continue
+        for part, start in zip(_part_names(name, len(rows)), range(0, max(len(rows), 1), MAX_ROWS), strict=True):
+            chunk = rows[start : start + MAX_ROWS]
+            write_sheet(wb.create_sheet(_sheet_name(wb, part)), header, chunk, banner=banner, **opts)
     return wb
+
+
+def _part_names(name: str, rows: int) -> list[str]:
+    """A sheet's name, or for one past Excel's row limit its numbered parts: Tables, Tables_2, …"""
+    count = max(1, -(-rows // MAX_ROWS))
+    return [name] + [f"{name[:27]}_{n}" for n in range(2, count + 1)]
 
 
 def _sheet_name(wb: Workbook, name: str) -> str:

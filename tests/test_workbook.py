@@ -222,3 +222,31 @@ def test_a_parquet_writer_that_dies_is_reported_as_a_crash_after_the_workbook_is
     with pytest.raises(WorkerCrashedError, match="writing the parquet files died"):
         excel.write_workbook(report(tmp_path), tmp_path / "out")
     assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1
+
+
+def test_a_sheet_past_excels_row_limit_is_split_into_numbered_sheets_and_run_info_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill's Tables sheet can pass Excel's 1,048,576 rows; the workbook must still open, and
+    the CSV and parquet keep every row in one file."""
+    from report import excel
+
+    rep = report(tmp_path)
+    ex = rep.extractions[rep.documents[0].key]
+    patents = tuple(ex.patents[0].model_copy(update={"number": f"ZL2009101162{n:02d}.8"}) for n in range(7))
+    rep.extractions[rep.documents[0].key] = ex.model_copy(update={"patents": patents})
+    monkeypatch.setattr(excel, "MAX_ROWS", 3)
+    path = write_workbook(rep, tmp_path / "out")
+    wb = load_workbook(path)
+    assert [n for n in wb.sheetnames if n.startswith("Patents")] == ["Patents", "Patents_2", "Patents_3"]
+    assert "Run info_2" not in wb.sheetnames
+    header = [c.value for c in wb["Patents"][1]]
+    numbers = [
+        r[header.index("专利号")].value for name in ("Patents", "Patents_2", "Patents_3")
+        for r in wb[name].iter_rows(min_row=2)
+    ]  # fmt: skip
+    assert numbers == [p.number for p in patents]
+    warnings = [r[1].value for r in wb["Run info"].iter_rows(min_row=2) if r[2].value == "warning"]
+    assert any("Patents 共 7 行" in w and "Patents_2" in w for w in warnings)
+    csv_rows = (path.with_name(path.stem + "_csv") / "Patents.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(csv_rows) == 1 + 7
