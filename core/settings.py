@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     llm_breaker_threshold: int = 3
     #: model calls in flight at once, and the endpoint's requests/tokens per minute (0 = no limit)
     llm_concurrency: int = 4
+    #: how far the in-flight limit may grow while the endpoint answers without 429s or timeouts (it
+    #: halves on one); 0 = it stays at PP_LLM_CONCURRENCY
+    llm_concurrency_max: int = 0
     llm_rpm: int = 0
     llm_tpm: int = 0
 

@@ -81,3 +81,43 @@ class RateLimiter:
         """Nobody sends for ``seconds`` (a 429's Retry-After applies to every in-flight caller)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class AdaptiveSlots:
+    """Model calls in flight, with a limit that adapts to the endpoint (additive increase,
+    multiplicative decrease, as TCP's congestion window): it grows by one after a whole window of
+    calls (``limit`` of them) ends without a 429 or a timeout, up to ``maximum``, and halves, down to
+    one, on each call that ends in one. ``maximum`` equal to ``start`` keeps it fixed (only halving
+    and recovering)."""
+
+    def __init__(self, start: int, maximum: int | None = None) -> None:
+        self.limit = max(1, start)
+        self.start = self.limit
+        self.maximum = max(self.limit, maximum or self.limit)
+        self.in_flight = 0
+        self.peak = 0
+        self._clean = 0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._cond:
+            while self.in_flight >= self.limit:
+                self._cond.wait(0.5)
+                cancel.check("a model call's slot")
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+
+    def release(self, *, throttled: bool = False) -> None:
+        """End a call; ``throttled``: it ended in a 429 or a timeout."""
+        with self._cond:
+            self.in_flight -= 1
+            if throttled:
+                self.limit = max(1, self.limit // 2)
+                self._clean = 0
+            else:
+                self._clean += 1
+                ceiling = self.maximum if self.maximum > self.start else self.start
+                if self._clean >= self.limit and self.limit < ceiling:
+                    self.limit += 1
+                    self._clean = 0
+            self._cond.notify_all()

@@ -31,7 +31,7 @@ from core.records import LLMUsage
 from core.sqlite import connect, open_store
 from llm import prompts
 from llm.client import Model, Prompt
-from llm.limits import RateLimiter
+from llm.limits import AdaptiveSlots, RateLimiter
 from llm.tasks import TASKS, ModelInfo, Task
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ class LLMService:
         breaker_threshold: int = 3,
         concurrency: int = 1,
         limiter: RateLimiter | None = None,
+        concurrency_max: int | None = None,
     ) -> None:
         self.model = model
         self.limiter = limiter or RateLimiter()
@@ -175,6 +176,9 @@ class LLMService:
         self.concurrency = concurrency
         self._sink = threading.local()  # the usage list of the run_all call this thread works for
         self._asking: dict[str, threading.Event] = {}  # cache keys whose call is in flight
+        #: how far the in-flight limit may grow while the endpoint keeps up (None: it stays at concurrency)
+        self.concurrency_max = concurrency_max
+        self._slots = AdaptiveSlots(self._concurrency, concurrency_max)
 
     @property
     def concurrency(self) -> int:
@@ -185,7 +189,7 @@ class LLMService:
         """At most this many model calls in flight however many callers share the service (each
         document's task calls it from its own thread); cache hits take no slot."""
         self._concurrency = max(1, value)
-        self._slots = threading.BoundedSemaphore(self._concurrency)
+        self._slots = AdaptiveSlots(self._concurrency, getattr(self, "concurrency_max", None))
 
     @property
     def label(self) -> str:
@@ -293,16 +297,22 @@ class LLMService:
         # tokens are estimated as characters (about right for Chinese, high for English) until the
         # endpoint reports the real count
         sent = len(prompt.system) + len(prompt.user) + sum(len(m.get("content", "")) for m in history)
-        with self._slots:
+        self._slots.acquire()
+        throttled = False
+        try:
             ticket = self.limiter.acquire(sent)
             try:
                 raw = self.model.complete(prompt, history)
             except LLMError as exc:
+                text = str(exc).lower()  # a 429, or the endpoint too slow to answer: fewer in flight
+                throttled = isinstance(exc, LLMRateLimitedError) or "timeout" in text or "timed out" in text
                 if isinstance(exc, LLMRateLimitedError) and exc.retry_after:
                     self.limiter.hold(exc.retry_after)
                 with self._lock:
                     self._failures_in_a_row += 1
                 raise
+        finally:
+            self._slots.release(throttled=throttled)
         self.limiter.settle(ticket, (raw.prompt_tokens + raw.completion_tokens) or sent)
         with self._lock:
             self._failures_in_a_row = 0

@@ -609,3 +609,54 @@ def test_a_run_whose_every_item_is_cached_never_loads_the_openai_client(fake: Fa
     assert run() == ["招股/IPO", [False], True]  # asked: the client was built
     assert run() == ["招股/IPO", [True], False]  # all cached: never loaded
     assert len(fake.requests) == 1
+
+
+def test_the_in_flight_limit_grows_while_the_endpoint_keeps_up_and_halves_on_a_429() -> None:
+    """Additive increase after a clean window of calls, multiplicative decrease on a 429 or a timeout,
+    within PP_LLM_CONCURRENCY_MAX; with no maximum above the start it never grows past it."""
+    from llm.limits import AdaptiveSlots
+
+    slots = AdaptiveSlots(4, maximum=6)
+    for _ in range(4):  # one clean window of 4 calls
+        slots.acquire()
+        slots.release()
+    assert slots.limit == 5
+    for _ in range(5 + 6 + 6):
+        slots.acquire()
+        slots.release()
+    assert slots.limit == 6  # capped at the maximum
+    slots.acquire()
+    slots.release(throttled=True)
+    assert slots.limit == 3
+    slots.acquire()
+    slots.release(throttled=True)
+    slots.acquire()
+    slots.release(throttled=True)
+    assert slots.limit == 1  # never below one
+    fixed = AdaptiveSlots(4)
+    for _ in range(20):
+        fixed.acquire()
+        fixed.release()
+    assert fixed.limit == 4
+    fixed.acquire()
+    fixed.release(throttled=True)
+    for _ in range(2 + 3):  # recovers to where it started, no further
+        fixed.acquire()
+        fixed.release()
+    assert fixed.limit == 4
+
+
+def test_a_429_halves_the_calls_in_flight_of_the_whole_service(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.queue(error(429, "slow down"), *[chat(GOOD)] * 3)
+    s = Settings(llm_base_url=fake.base_url, llm_api_key="sk-test", llm_max_retries=0)  # type: ignore[arg-type]
+    svc = LLMService(model_from_settings(s), concurrency=4, concurrency_max=8)
+    anns = [ANN.model_copy(update={"announcement_id": str(n), "title": f"公告{n}"}) for n in range(4)]
+    results: list[object] = []
+    for a in anns:  # one after another, so the order of the endings is known
+        try:
+            results.append(svc.run_task(TASKS["announcement"], a))
+        except LLMError as exc:
+            results.append(exc)
+    assert isinstance(results[0], LLMError) and not any(isinstance(r, LLMError) for r in results[1:])
+    # 4 halved to 2 by the 429; a clean window of 2 calls grows it to 3; the third clean call starts the next
+    assert svc._slots.limit == 3
