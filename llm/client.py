@@ -61,9 +61,9 @@ class OfflineModel:
     backend = offline.BACKEND
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
-        from llm.tasks import TASKS
+        from llm.tasks import ALL_TASKS
 
-        out = TASKS[prompt.task].offline(prompt.payload)
+        out = ALL_TASKS[prompt.task].offline(prompt.payload)
         return RawAnswer(out.model_dump_json(), 0, 0, "stop")
 
 

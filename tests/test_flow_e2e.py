@@ -81,10 +81,12 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
     comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
     assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
     assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
-    assert comps["江西联创光电科技股份有限公司"]["角色"] == "竞争对手"
+    assert comps["江西联创光电科技股份有限公司"]["关系"] == "竞争对手"  # the classification's judgement
+    assert comps["江西联创光电科技股份有限公司"]["角色"] == "竞争对手"  # the role it is named in
     assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
     assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
-    assert {c["角色"] for c in comps.values()} <= {"竞争对手", "客户", "供应商", "其他", "未知"}
+    assert {c["关系"] for c in comps.values()} <= {"竞争对手", "客户", "供应商", "其他", "未知"}
+    assert {c["来源"] for c in comps.values()} == {"规则"}  # offline, the rules stand alone
     assert {c["是否上市"] for c in comps.values()} <= {"上市", "非上市", "未知"}
     summaries = rows(wb["Summaries"])
     assert {s["章节"] for s in summaries} >= {"全文", "专利", "竞争对手"}
@@ -281,3 +283,4 @@ def test_a_documents_llm_calls_start_while_a_slower_document_is_still_extracting
     assert state.is_completed()
     assert held == [True]  # 002638's LLM calls came while 002335 was still in its extraction
     assert asked.count("CompetitorClassOut") >= 2 and "SectionSummaryOut" in asked
+    assert "CompetitorExtractOut" in asked  # with a model configured, it reads the competitor sections too
