@@ -319,7 +319,7 @@ class LLMService:
         payload = task.payload(item)
         if isinstance(payload.get("text"), str):
             payload = {**payload, "text": payload["text"][: self.max_input_chars]}
-        return Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
+        return Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload, task.max_tokens)
 
     def _info(self) -> ModelInfo:
         return ModelInfo(self.model.backend, self.model.model_id)

@@ -279,6 +279,7 @@ def test_the_structured_output_path_carries_the_task(tmp_path: Path) -> None:
     assert item["required"] == ["name", "short_name", "role", "page", "evidence"]
     assert item["additionalProperties"] is False
     assert '<page n="121">' in req["messages"][1]["content"]
+    assert req["max_tokens"] == 4096  # its own answer budget, above PP_LLM_MAX_TOKENS's default 1024
 
 
 @pytest.mark.parametrize("section_kind", [SectionKind.PATENT])

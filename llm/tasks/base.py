@@ -53,3 +53,6 @@ class Task(Generic[In, Out, Rec]):
     record: Callable[[In, Out, ModelInfo], Rec]
     #: for a task that refines the extraction: the document's extraction with its records folded in
     fold: Callable[[DocumentExtraction, Sequence[Rec]], DocumentExtraction] | None = None
+    #: the answer's token budget when it needs more than PP_LLM_MAX_TOKENS (a list of companies with
+    #: quotes is longer than a label); the larger of the two is asked for
+    max_tokens: int | None = None

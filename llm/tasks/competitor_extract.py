@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 #: schema and an answer of a few dozen companies within a 16k context. Longer sections take more calls.
 MAX_CHARS_PER_CALL = 4000
 
+#: The answer's token budget (PP_LLM_MAX_TOKENS when that is larger): a few dozen companies, each
+#: with a quote of up to 60 characters, run past the default 1,024 (a cut answer is an error).
+ANSWER_TOKENS = 4096
+
 #: Roles and finders in the order the sheet shows them
 ROLE_ORDER: tuple[CompetitorRole, ...] = ("竞争对手", "可比公司")
 FOUND_ORDER: tuple[FoundBy, ...] = ("rules", "model")
@@ -168,7 +172,7 @@ def _prompt(p: dict[str, Any]) -> str:
         "以及竞争对手介绍中提到的其子公司或股东。\n"
         "name：该页印刷的公司名称，逐字照抄，不加不减（有全称用全称）；short_name：文中给出的简称，没有则为 null；"
         "role：竞争对手，或 可比公司（文中称“可比公司”“同行业可比上市公司”时）；page：名称所在页的 n；"
-        "evidence：从该页逐字摘录的一句话（不超过 80 字），其中含有该名称。"
+        "evidence：从该页逐字摘录的一句话（不超过 60 字），其中含有该名称。"
         "只列文中印出的公司，不得编造；一家也没有时 companies 为空列表。\n"
         f"{pages}"
     )
@@ -314,4 +318,5 @@ TASK: Task[CompetitionPages, CompetitorExtractOut, ModelCompetitors] = Task(
     offline=extract_offline,
     record=_record,
     fold=_fold,
+    max_tokens=ANSWER_TOKENS,
 )
