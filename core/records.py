@@ -77,6 +77,21 @@ class Section(Record):
     pages: tuple[int, ...] = Field(description="1-based PDF page numbers")
     text: str
     located_by: Literal["outline", "heading", "keyword"]
+    page_starts: tuple[int, ...] = Field(
+        default=(),
+        description="where each page of ``pages`` starts in ``text`` (character offsets); empty when unknown",
+    )
+
+    def page_texts(self) -> tuple[tuple[int, str], ...]:
+        """(page, that page's text) for every page of the section; empty when the offsets are unknown
+        (a section stored before they were kept): nothing can then be checked against one page."""
+        if not self.page_starts or len(self.page_starts) != len(self.pages):
+            return ()
+        ends = (*self.page_starts[1:], len(self.text) + 1)
+        return tuple(
+            (p, self.text[a : b - 1] if b - 1 >= a else "")
+            for p, a, b in zip(self.pages, self.page_starts, ends, strict=True)
+        )
 
 
 class TableRow(Record):

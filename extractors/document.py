@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -70,17 +71,7 @@ def build_extraction(
     """Pure assembly of records from the text pass and merged tables (per engine): every recipe (the
     patent list, the competitors, then the table recipes asked for) collects its own records."""
     doc = DocContext(doc_key, text, located, issuer, recipe_engine)
-    sections = tuple(
-        Section(
-            doc_key=doc_key,
-            kind=s.kind,
-            title=s.title,
-            pages=s.pages,
-            located_by=s.located_by,
-            text="\n".join(text.page(p) for p in s.pages if 1 <= p <= text.page_count),
-        )
-        for s in located
-    )
+    sections = tuple(_section(doc_key, s, text) for s in located)
     records = [
         _to_record(doc_key, t, engine, next((k for r in BUILTIN_KINDS if (k := r.kind_of(t, doc))), "other"))
         for engine, tables in merged.items()
@@ -111,6 +102,22 @@ def build_extraction(
         recipe_notes=tuple(notes),
         warnings=tuple(warnings),
         seconds=seconds,
+    )
+
+
+def _section(doc_key: str, s: Located, text: PdfText) -> Section:
+    """A located section: its pages' texts joined by newlines, and where each page starts in that
+    text (the model's competitor names are checked against the one page they name)."""
+    texts = [text.page(p) for p in s.pages if 1 <= p <= text.page_count]
+    starts = tuple(itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    return Section(
+        doc_key=doc_key,
+        kind=s.kind,
+        title=s.title,
+        pages=s.pages,
+        located_by=s.located_by,
+        text="\n".join(texts),
+        page_starts=starts if len(texts) == len(s.pages) else (),
     )
 
 

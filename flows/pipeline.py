@@ -54,7 +54,7 @@ from scrapers.download import Downloader
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
 
-EXTRACT_STAGE = "extract-v2"
+EXTRACT_STAGE = "extract-v3"  # llmcomp: v3 sections keep their page offsets (Section.page_starts)
 T = TypeVar("T")
 #: One thread per document in flight: each waits on its download, on its extraction in the run's
 #: worker processes (pdfplumber is CPU-bound Python and PDFium is serialised per process, so threads
@@ -148,7 +148,11 @@ def document_task(
     logger.info("extracted %s: %d patents, %d competitors", name, len(out.extraction.patents),
                 len(out.extraction.competitors))  # fmt: skip
     if not cancel.requested():
+        # llmcomp: the extraction tasks first (a configured model's competitor names, merged with the rules')
+        usage: list[LLMUsage] = []
+        out.extraction, folded = llm_service(settings, use_llm, run_key).fold(out.extraction, usage)
         out.llm = _enrich([], [out.extraction], settings, use_llm, run_key)
+        out.llm.usage, out.llm.failures = [*usage, *out.llm.usage], [*folded, *out.llm.failures]
         logger.info("llm done %s: %d items", name, sum(len(v) for v in out.llm.results.values()))
     return out
 

@@ -35,6 +35,8 @@ class Prompt:
     schema: type[BaseModel]
     #: the structured input, for the offline backend and the cache key
     payload: dict[str, Any] = field(default_factory=dict)
+    #: the task's own answer budget (``Task.max_tokens``), asked for when above PP_LLM_MAX_TOKENS
+    max_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,9 @@ class OfflineModel:
     backend = offline.BACKEND
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
-        from llm.tasks import TASKS
+        from llm.tasks import ALL_TASKS
 
-        out = TASKS[prompt.task].offline(prompt.payload)
+        out = ALL_TASKS[prompt.task].offline(prompt.payload)
         return RawAnswer(out.model_dump_json(), 0, 0, "stop")
 
 
@@ -129,7 +131,7 @@ class OpenAICompatibleModel:
             "model": self.model_id,
             "messages": messages,
             "temperature": 0,
-            "max_tokens": self.max_tokens,
+            "max_tokens": max(self.max_tokens, prompt.max_tokens or 0),
             "response_format": self._response_format(prompt),
         }
         try:

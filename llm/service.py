@@ -27,12 +27,12 @@ from core.errors import (
     LLMUnavailableError,
     PipelineError,
 )
-from core.records import LLMUsage
+from core.records import DocumentExtraction, Failure, LLMUsage
 from core.sqlite import connect, open_store
 from llm import prompts
 from llm.client import Model, Prompt
 from llm.limits import AdaptiveSlots, RateLimiter
-from llm.tasks import TASKS, ModelInfo, Task
+from llm.tasks import ALL_TASKS, EXTRACTION_TASKS, ModelInfo, Task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -141,7 +141,7 @@ def _write_usage(path: Path, lock: threading.Lock, rows: Sequence[tuple[str, LLM
 
 def cache_key(model_id: str, task: str, payload: dict[str, object]) -> str:
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    raw = "\x1f".join([model_id, TASKS[task].version, task, canonical])
+    raw = "\x1f".join([model_id, ALL_TASKS[task].version, task, canonical])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -329,7 +329,7 @@ class LLMService:
         payload = task.payload(item)
         if isinstance(payload.get("text"), str):
             payload = {**payload, "text": payload["text"][: self.max_input_chars]}
-        return Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload)
+        return Prompt(task.name, prompts.SYSTEM, task.prompt(payload), task.schema, payload, task.max_tokens)
 
     def _info(self) -> ModelInfo:
         return ModelInfo(self.model.backend, self.model.model_id)
@@ -392,6 +392,29 @@ class LLMService:
                 self.cache.log_usage(*rows)
             if usage is not None:
                 usage += rows
+
+    def fold(
+        self, extraction: DocumentExtraction, usage: list[LLMUsage] | None = None
+    ) -> tuple[DocumentExtraction, list[Failure]]:
+        """The document's extraction refined by every extraction task (``EXTRACTION_TASKS``: the
+        model's competitor names merged with the rules'), before the other tasks run on it. An item
+        that fails is recorded (stage ``llm-<task>``) and the extraction kept without it; ``usage``
+        gets the calls' usage as in :meth:`run_all`."""
+        failures: list[Failure] = []
+        for task in EXTRACTION_TASKS.values():
+            if task.fold is None:
+                continue
+            items = list(task.inputs([], [extraction]))
+            results = self.run_all([(task, item) for _, item in items], usage=usage)
+            records = []
+            for (key, _), result in zip(items, results, strict=True):
+                if isinstance(result, PipelineError):
+                    log.warning("llm-%s failed for %s: %s", task.name, key, result)
+                    failures.append(Failure.of(key, f"llm-{task.name}", result))
+                else:
+                    records.append(result)
+            extraction = task.fold(extraction, records)
+        return extraction, failures
 
     def usage_totals(self) -> dict[str, int]:
         with self._lock:

@@ -29,6 +29,8 @@ SECTION_ZH = {"document": "全文", "patent": "专利", "competitor": "竞争对
 
 #: Where a competitor name was read.
 SOURCE_LABELS = {"table": "表格", "list": "列表项", "heading": "小标题", "prose": "正文"}
+#: Which extractor found a competitor name: the rules, the model (grounded on its page), or both.
+FOUND_BY_ZH = {"rules": "规则", "model": "模型"}
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,11 @@ def _label(i: Item) -> Any:
     return i.ctx.report.competitor_labels.get((i.key, i.rec.name))
 
 
+def _where(i: Item) -> str:
+    """Where the rules read the name; a name only the model found: its quote (the 上下文 column)."""
+    return SOURCE_LABELS.get(i.rec.source, i.rec.source) if "rules" in i.rec.found_by else "模型引文"
+
+
 def _ann_label(i: Item) -> Any:
     return i.ctx.report.labels.get(i.key)
 
@@ -335,12 +342,14 @@ COMPETITORS = Sheet(
         Column("竞争对手", lambda i: i.rec.name),
         Column("简称", lambda i: i.rec.short_name),
         Column("股票代码", lambda i: (lab.stock_code if (lab := _label(i)) else None) or i.rec.stock_code),
-        Column("角色", lambda i: ROLE_ZH.get(lab.role, lab.role) if (lab := _label(i)) else ""),
+        Column("角色", lambda i: "、".join(i.rec.roles)),
+        Column("来源", lambda i: "+".join(FOUND_BY_ZH[f] for f in i.rec.found_by)),
+        Column("关系", lambda i: ROLE_ZH.get(lab.role, lab.role) if (lab := _label(i)) else ""),
         Column("是否上市", lambda i: LISTED_ZH.get(lab.listed, lab.listed) if (lab := _label(i)) else ""),
         Column("境内/境外", lambda i: DOMICILE_ZH.get(lab.domicile, lab.domicile) if (lab := _label(i)) else ""),
         Column("判断依据", lambda i: lab.rationale if (lab := _label(i)) else "", wrap=True, printed=False),
         Column("分类后端", lambda i: lab.backend if (lab := _label(i)) else "", printed=False),
-        Column("出处", lambda i: SOURCE_LABELS.get(i.rec.source, i.rec.source)),
+        Column("出处", _where),
         Column("上下文", lambda i: i.rec.context, wrap=True, printed=False),
         Column("章节", lambda i: i.rec.section_title),
         *_PAGE_SOURCE,
@@ -371,7 +380,7 @@ RECORD_SHEETS: tuple[Sheet, ...] = (ANNOUNCEMENTS, DOCUMENTS, PATENTS, COMPETITO
 SHEETS = (*(s.name for s in RECORD_SHEETS), "Tables", "Run info")
 
 #: LLM tasks whose records the sheets above show as their own columns (the 分类 columns of
-#: Announcements, the 角色 columns of Competitors, the Summaries sheet). Every other registered task
+#: Announcements, the 关系 columns of Competitors, the Summaries sheet). Every other registered task
 #: gets a sheet of its own, built from its record's fields: a new task shows up with no change here.
 SHOWN_BY_RECORD_SHEETS = frozenset({"announcement", "competitor", "summary"})
 

@@ -62,6 +62,7 @@ ANSWERS = {
         "stock_code": None,
         "rationale": "竞争对手章节",
     },
+    "CompetitorExtractOut": {"companies": []},
 }
 
 

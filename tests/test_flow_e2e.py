@@ -81,10 +81,12 @@ def test_adhoc_then_rerun_then_daily(tmp_path: Path, monkeypatch: pytest.MonkeyP
     comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
     assert comps["江西联创光电科技股份有限公司"]["简称"] == "联创光电"
     assert comps["江西联创光电科技股份有限公司"]["出处"] == "小标题"
-    assert comps["江西联创光电科技股份有限公司"]["角色"] == "竞争对手"
+    assert comps["江西联创光电科技股份有限公司"]["关系"] == "竞争对手"  # the classification's judgement
+    assert comps["江西联创光电科技股份有限公司"]["角色"] == "竞争对手"  # the role it is named in
     assert comps["深圳市凯中精密技术股份有限公司"]["出处"] == "表格"
     assert "鹤山真明丽灯饰有限公司" not in comps  # a competitor's subsidiary, named in its description
-    assert {c["角色"] for c in comps.values()} <= {"竞争对手", "客户", "供应商", "其他", "未知"}
+    assert {c["关系"] for c in comps.values()} <= {"竞争对手", "客户", "供应商", "其他", "未知"}
+    assert {c["来源"] for c in comps.values()} == {"规则"}  # offline, the rules stand alone
     assert {c["是否上市"] for c in comps.values()} <= {"上市", "非上市", "未知"}
     summaries = rows(wb["Summaries"])
     assert {s["章节"] for s in summaries} >= {"全文", "专利", "竞争对手"}
@@ -281,3 +283,45 @@ def test_a_documents_llm_calls_start_while_a_slower_document_is_still_extracting
     assert state.is_completed()
     assert held == [True]  # 002638's LLM calls came while 002335 was still in its extraction
     assert asked.count("CompetitorClassOut") >= 2 and "SectionSummaryOut" in asked
+    assert "CompetitorExtractOut" in asked  # with a model configured, it reads the competitor sections too
+
+
+def test_a_configured_models_competitor_names_reach_the_sheet_grounded_and_merged_with_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
+    """002638 pp. 147-149 (主要竞争对手概况): the model names two firms printed on p. 148 and one that
+    the document never prints; the Competitors sheet has the two, marked as found by the model, and
+    the Documents sheet notes the one rejected."""
+    import json
+
+    from flows.pipeline import adhoc_flow
+    from tests.fake_openai import FakeOpenAI, by_schema, chat, schema_of
+
+    named = [
+        {"name": "佛山市国星光电股份有限公司", "short_name": "国星光电", "role": "竞争对手", "page": 148,
+         "evidence": "佛山市国星光电股份有限公司是国家火炬计划重点高新技术企业"},
+        {"name": "荷兰皇家飞利浦电子公司", "short_name": "飞利浦", "role": "竞争对手", "page": 148,
+         "evidence": "荷兰皇家飞利浦电子公司成立于 1891 年"},
+        {"name": "万向钱潮股份有限公司", "short_name": None, "role": "竞争对手", "page": 148,
+         "evidence": "万向钱潮股份有限公司"},
+    ]  # fmt: skip
+
+    def answer(body: dict[str, Any]) -> Any:
+        if schema_of(body) == "CompetitorExtractOut" and '<page n="148">' in body["messages"][1]["content"]:
+            return chat(json.dumps({"companies": named}, ensure_ascii=False))
+        return by_schema(body)
+
+    with FakeOpenAI(respond=answer) as model:
+        monkeypatch.setenv("PP_LLM_BASE_URL", model.base_url)
+        monkeypatch.setenv("PP_LLM_API_KEY", "test")
+        monkeypatch.setenv("PP_LLM_MODEL", "fake")
+        state = adhoc_flow(codes=["002638"], start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), return_state=True)
+    assert state.is_completed(), state.message
+    wb = load_workbook(state.result())
+    comps = {c["竞争对手"]: c for c in rows(wb["Competitors"])}
+    for name in ("佛山市国星光电股份有限公司", "荷兰皇家飞利浦电子公司"):
+        assert comps[name]["来源"] in ("模型", "规则+模型") and comps[name]["页码"] == 148
+    assert "万向钱潮股份有限公司" not in comps
+    assert any("规则" in c["来源"] for c in comps.values())  # the rules' names are kept beside them
+    (doc,) = rows(wb["Documents"])
+    assert "万向钱潮股份有限公司（第148页：名称不在所注页）" in str(doc["警告/错误"])

@@ -2,7 +2,8 @@
 
 ``LLMService.run_task`` runs any task (validation, re-asks, cache, usage are the service's); the
 pipeline loops over :data:`llm.tasks.TASKS`. A new task is one module that builds a ``Task`` and
-one line in the registry.
+one line in the registry. A task with a ``fold`` (:data:`llm.tasks.EXTRACTION_TASKS`) changes a
+document's extraction itself, before the other tasks run on it (``LLMService.fold``).
 """
 
 from __future__ import annotations
@@ -50,3 +51,8 @@ class Task(Generic[In, Out, Rec]):
     offline: Callable[[dict[str, Any]], Out]
     #: the output record, from the item and the validated answer
     record: Callable[[In, Out, ModelInfo], Rec]
+    #: for a task that refines the extraction: the document's extraction with its records folded in
+    fold: Callable[[DocumentExtraction, Sequence[Rec]], DocumentExtraction] | None = None
+    #: the answer's token budget when it needs more than PP_LLM_MAX_TOKENS (a list of companies with
+    #: quotes is longer than a label); the larger of the two is asked for
+    max_tokens: int | None = None
