@@ -69,7 +69,7 @@ def chat_body(model: OpenAICompatibleModel, prompt: Prompt) -> dict[str, Any]:
             {"role": "user", "content": prompt.user},
         ],
         "temperature": 0,
-        "max_tokens": model.max_tokens,
+        "max_tokens": max(model.max_tokens, prompt.max_tokens or 0),
         "response_format": model._response_format(prompt),
     }
 
