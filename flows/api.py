@@ -61,17 +61,19 @@ def search(
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
     exchange: str = "cninfo",
+    market: str | None = None,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Announcements (nothing is downloaded): one row each, categories by name or code."""
     s = settings or current_settings()
     all_codes = [*codes, *([resolve_company(company, s)] if company else [])]
     params = RunParams.checked(
-        exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end
-    )
+        exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end,
+        market=market,
+    )  # fmt: skip
     query = Query(
         codes=tuple(params.codes), keyword=params.keyword, categories=tuple(params.categories),
-        start=params.start, end=params.end,
+        start=params.start, end=params.end, market=params.market,
     )  # fmt: skip
     with HttpClient(s) as http:
         result = adapter_for(params.exchange, http, s).search(query)

@@ -7,7 +7,11 @@ It serves:
   real response format (rows take every key of a recorded row), filtered by stock, keyword
   (highlighted with ``<em>`` as cninfo does), category and date, and paginated; an empty result is
   the recorded empty response, byte for byte;
-* SSE ``queryCompanyBulletinNew.do`` and BSE ``companyAnnouncement.do``: their recorded pages;
+* SSE ``queryCompanyBulletinNew.do``: its recorded page;
+* BSE and NEEQ ``companyAnnouncement.do`` (BSE when the form sends ``xxfcbj[]=2``) and BSE's prospectus
+  zone ``zoneInfoResult.do``: answers in the sites' real shape, reconstructed from the references
+  (replay/recordings/README.md), filtered by code, keyword and dates and paged; ``/disclosure/…`` PDFs
+  from the corpus or, where the corpus has none, made by replay/neeq_sample.py (``*_SYNTHETIC.pdf``);
 * ``/finalpage/…``: the corpus PDFs, with HTTP ``Range`` support for resumable downloads;
 * scripted faults: :meth:`ReplayServer.script` queues responses (a 429 with ``Retry-After``, a
   firewall HTML page, a truncated PDF …) served before the normal handler for a path.
@@ -23,6 +27,8 @@ import datetime as dt
 import io
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -36,6 +42,9 @@ from scrapers.payload import decode_text
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+#: where the synthetic PDFs are rendered (once per machine)
+SYNTHETIC_DIR = Path(tempfile.gettempdir()) / f"pp-replay-synthetic-{os.getuid() if hasattr(os, 'getuid') else 0}"
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,23 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
             "szse",
         )
     )
+    # The SYNTHETIC NEEQ announcement (replay/neeq_sample.py: no real one is in the corpus), listed on
+    # cninfo's NEEQ column as a 临时公告.
+    from replay.neeq_sample import NEEQ_CODE, NEEQ_FILE, NEEQ_NAME, NEEQ_ORG
+
+    entries.append(
+        CatalogueEntry(
+            NEEQ_CODE,
+            NEEQ_NAME,
+            NEEQ_ORG,
+            "关于预计2023年日常性关联交易的公告",
+            dt.date(2023, 4, 20),
+            "1216600001",
+            "category_lsgg",
+            SYNTHETIC_DIR / NEEQ_FILE,
+            "third",
+        )
+    )
     return entries + list(extra or [])
 
 
@@ -175,6 +201,16 @@ class ReplayServer:
         """``catalogue`` defaults to the corpus PDFs: the key-page excerpts, the three complete
         prospectuses and the two annual reports."""
         self.corpus = Path(corpus)
+        from replay.neeq_sample import synthetic_pdfs
+
+        synthetic = synthetic_pdfs(SYNTHETIC_DIR)
+        #: bse.cn / neeq.com.cn ``destFilePath`` → the file served for it
+        self.disclosure_files: dict[str, Path] = {
+            "/disclosure/2025/2025-08-22/1755859951_970173.pdf": self.corpus
+            / "pdf/prospectus/920100_sanxie_motor_prospectus_keypages_annotated.pdf",
+            **{f"/disclosure/2023/2023-04-20/{name}": path for name, path in synthetic.items() if "neeq" in name},
+            **{f"/disclosure/2020/2020-11-20/{name}": path for name, path in synthetic.items() if "430047" in name},
+        }
         self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus)
         self._scripts: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
@@ -317,13 +353,13 @@ class ReplayServer:
                 # like bse.cn (akshare #3527, #4073): a POST without the page's Referer and cookie is 403
                 self._send(h, 403, b"<html><body>403 Forbidden</body></html>", {"Content-Type": "text/html"}, method)
             elif path == "/disclosureInfoController/companyAnnouncement.do":
-                self._send(
-                    h,
-                    200,
-                    (self.corpus / "api/bse/disclosure_announcement_page.jsonp").read_bytes(),
-                    {"Content-Type": "text/javascript;charset=UTF-8"},
-                    method,
-                )
+                bse = "xxfcbj[]" in params
+                name = "bse_companyAnnouncement" if bse else "neeq_companyAnnouncement"
+                self._disclosure_listing(h, params, method, name)
+            elif path == "/disclosureInfoController/zoneInfoResult.do":
+                self._disclosure_listing(h, params, method, "bse_zoneInfoResult_9533")
+            elif path in self.disclosure_files:
+                self._file(h, self.disclosure_files[path], method)
             elif path.startswith("/finalpage/"):
                 self._pdf(h, path, method)
             else:
@@ -373,8 +409,11 @@ class ReplayServer:
             # as on the live site, a code with the wrong orgId finds nothing (totalAnnouncement=0)
             wanted = {tuple([*x.split(","), ""][:2]) for x in stock.split(";") if x}
             entries = [e for e in entries if (e.sec_code, e.org_id) in wanted or (e.sec_code, "") in wanted]
-        if one("column") == "third":
-            entries = [e for e in entries if e.column == "third"]
+        column = one("column")
+        if column in ("third", "bj"):  # NEEQ's column; BSE's (column=bj, plate=bj)
+            entries = [e for e in entries if e.column == column]
+        elif not stock:  # szse is 沪深京: every A share, no NEEQ company
+            entries = [e for e in entries if e.column != "third"]
         key = one("searchkey").strip()
         if key:
             entries = [e for e in entries if key in e.title]
@@ -438,6 +477,55 @@ class ReplayServer:
             {"Content-Type": "application/json;charset=UTF-8"},
             method,
         )
+
+    def _disclosure_listing(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str, name: str) -> None:
+        """A reconstructed answer (replay/recordings) filtered by the request and paged (0-based, 20 a
+        page), in the recording's own envelope and under the request's callback."""
+        raw = (RECORDINGS / f"{name}_RECONSTRUCTED.jsonp").read_text("utf-8")
+        payload = json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
+        head = payload[0]
+        body = head["listInfo"]
+
+        def one(key: str) -> str:
+            return (p.get(key) or [""])[0].strip()
+
+        def day(r: dict[str, Any]) -> dt.date:
+            if r.get("publishDate"):
+                return dt.date.fromisoformat(str(r["publishDate"])[:10])
+            return dt.datetime.fromtimestamp(r["pubDate"]["time"] / 1000, dt.timezone(dt.timedelta(hours=8))).date()
+
+        rows = body["content"]
+        code, key = one("companyCd"), one("keyword")
+        if code:
+            rows = [r for r in rows if r["companyCd"] == code]
+        if key:
+            rows = [r for r in rows if key in r["disclosureTitle"]]
+        if one("startTime"):
+            rows = [r for r in rows if day(r) >= dt.date.fromisoformat(one("startTime"))]
+        if one("endTime"):
+            rows = [r for r in rows if day(r) <= dt.date.fromisoformat(one("endTime"))]
+        size, page = int(body.get("size") or 20), int(one("page") or 0)
+        pages = (len(rows) + size - 1) // size
+        chunk = rows[page * size : (page + 1) * size]
+        head["listInfo"] = dict(
+            body,
+            content=chunk,
+            totalElements=len(rows),
+            totalPages=pages,
+            number=page,
+            numberOfElements=len(chunk),
+            firstPage=page == 0,
+            lastPage=page >= pages - 1,
+        )
+        callback = one("callback") or "null"
+        text = f"{callback}({json.dumps(payload, ensure_ascii=False)})"
+        self._send(h, 200, text.encode(), {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+
+    def _file(self, h: BaseHTTPRequestHandler, path: Path, method: str) -> None:
+        if not path.is_file():
+            self._send(h, 404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}, method)
+            return
+        self._send(h, 200, path.read_bytes(), {"Content-Type": "application/pdf"}, method)
 
     def _pdf(self, h: BaseHTTPRequestHandler, path: str, method: str) -> None:
         match = next((e for e in self.catalogue if "/" + e.adjunct_url == path), None)
