@@ -144,9 +144,7 @@ def test_sse_busy_error_without_callback_name() -> None:
 
 
 def test_bse_page() -> None:
-    page = disclosure.parse_disclosure_page(
-        load("bse/disclosure_announcement_page.jsonp"), S, "bse", urls.bse_pdf
-    )
+    page = disclosure.parse_disclosure_page(load("bse/disclosure_announcement_page.jsonp"), S, "bse", urls.bse_pdf)
     assert (page.total, page.total_pages, page.has_more, page.rows) == (665, 34, True, 1)
     a, b = page.announcements
     assert a.key == "bse:c5f0804783cd4393b8703ab1f419b779"
@@ -157,9 +155,7 @@ def test_bse_page() -> None:
 
 
 def test_bse_empty_page() -> None:
-    page = disclosure.parse_disclosure_page(
-        load("bse/disclosure_announcement_empty.jsonp"), S, "bse", urls.bse_pdf
-    )
+    page = disclosure.parse_disclosure_page(load("bse/disclosure_announcement_empty.jsonp"), S, "bse", urls.bse_pdf)
     assert page.announcements == [] and page.total == 0 and page.has_more is False
 
 
