@@ -380,8 +380,18 @@ class ReplayServer:
             rows += json.loads(decode_text((self.corpus / "api/cninfo" / f).read_bytes())).get("stockList", [])
         return rows
 
+    def _full_names(self) -> dict[str, str]:
+        """code → full company name (东莞勤上光电股份有限公司), from the recorded webapi company list."""
+        path = self.corpus / "api/cninfo/webapi_company_list_export.json"
+        try:
+            records = json.loads(path.read_text("utf-8")).get("records", [])
+        except (OSError, ValueError):
+            return {}
+        return {str(r.get("SECCODE")): str(r.get("ORGNAME") or "") for r in records if isinstance(r, dict)}
+
     def _top_search(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str) -> None:
-        """cninfo's search box: ``keyWord`` (a code, a short name or pinyin) → matching securities."""
+        """cninfo's search box: ``keyWord`` (a code, a short name, pinyin, or a part of the full name,
+        so a former name inside it — 勤上光电 in 东莞勤上光电股份有限公司 — is found) → matching securities."""
         key = (p.get("keyWord") or [""])[0].strip().lower()
         limit = int((p.get("maxNum") or ["10"])[0] or 10)
         found: dict[str, dict[str, str]] = {}
@@ -391,8 +401,10 @@ class ReplayServer:
                 found.setdefault(
                     e.sec_code, {"code": e.sec_code, "orgId": e.org_id, "zwjc": e.sec_name, "category": category}
                 )
+        full = self._full_names()
         for r in self._stock_rows() if key else []:
-            if key in (str(r.get("code")), str(r.get("pinyin", "")).lower()) or key in str(r.get("zwjc", "")).lower():
+            names = (str(r.get("zwjc", "")).lower(), full.get(str(r.get("code")), "").lower())
+            if key in (str(r.get("code")), str(r.get("pinyin", "")).lower()) or any(key in n for n in names if n):
                 found.setdefault(
                     str(r["code"]), {k: str(r.get(k, "")) for k in ("code", "orgId", "zwjc", "pinyin", "category")}
                 )

@@ -142,6 +142,51 @@ def may_be_renumbered(announcements: list[Announcement]) -> bool:
     return any(a.sec_code[:1] in ("4", "8") for a in announcements)
 
 
+def parse_top_search_rows(payload: Any) -> list[StockInfo]:
+    """Every A-share or NEEQ row of a ``topSearch/query`` answer (a name may match several)."""
+    if not isinstance(payload, list):
+        raise ExchangeResponseError("cninfo topSearch answer is not a list", snippet=str(payload)[:120])
+    out = []
+    for r in payload:
+        code = str(r.get("code", "")).strip() if isinstance(r, dict) else ""
+        if not re.fullmatch(r"\d{6}", code) or not r.get("orgId"):
+            continue
+        category = str(r.get("category", ""))
+        if not (category.startswith("A") or "三板" in category):
+            continue
+        market = "gfzr" if "三板" in category else "top"
+        out.append(StockInfo(code, str(r["orgId"]), str(r.get("zwjc", "")), category, str(r.get("pinyin", "")), market))
+    return out
+
+
+def nearest_names(stocks: dict[str, StockInfo], text: str, n: int = 5) -> list[StockInfo]:
+    """The companies whose short name (or pinyin) is nearest to ``text``: a typo's suggestions."""
+    import difflib
+
+    t = text.strip().lower()
+    by_key: dict[str, StockInfo] = {}
+    for st in stocks.values():
+        by_key.setdefault(st.name.lower(), st)
+        if st.pinyin:
+            by_key.setdefault(st.pinyin.lower(), st)
+    keys = difflib.get_close_matches(t, list(by_key), n=n * 2, cutoff=0.5)
+    out: list[StockInfo] = []
+    for k in keys:
+        if by_key[k] not in out:
+            out.append(by_key[k])
+    return out[:n]
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """What a company-name lookup found, and the nearest names when it found nothing."""
+
+    found: list[StockInfo]
+    suggestions: list[StockInfo]
+    #: where the answer came from: lists (the stock lists), cache (an earlier topSearch), topSearch
+    source: str = "lists"
+
+
 def find_companies(stocks: dict[str, StockInfo], text: str) -> list[StockInfo]:
     """Companies by code, short name or pinyin initials (三联锻造, slds, 001282), best matches first:
     an exact match wins; otherwise every name or pinyin that starts with, then contains, the text."""
@@ -275,6 +320,28 @@ class CninfoAdapter:
 
     # --- orgId lookup -------------------------------------------------------------------------------
 
+    def _list_bytes(self, market: str) -> bytes:
+        """A stock list, from ``data/cninfo_stock_<market>.json`` when it is under a day old (a name
+        lookup then costs no request), else fetched and kept there."""
+        import time
+
+        url = urls.cninfo_stock_list(self.settings, market)
+        path = self.settings.data_dir / f"cninfo_stock_{market}.json"
+        meta = path.with_suffix(".url")
+        try:
+            if time.time() - path.stat().st_mtime < 86_400 and meta.read_text("utf-8") == url:
+                return path.read_bytes()
+        except OSError:
+            pass
+        body, _ = self.http.get_bytes(url)
+        parse_stock_list(body, market)  # only a list that parses is kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+        meta.write_text(url, "utf-8")
+        return body
+
     def stocks(self) -> dict[str, StockInfo]:
         """cninfo's stock lists merged (A shares first, then BSE, then NEEQ). A list that cannot be
         fetched is logged and skipped: topSearch still finds its codes."""
@@ -282,8 +349,7 @@ class CninfoAdapter:
             merged: dict[str, StockInfo] = {}
             for market in STOCK_LISTS:
                 try:
-                    body, _ = self.http.get_bytes(urls.cninfo_stock_list(self.settings, market))
-                    listed = parse_stock_list(body, market)
+                    listed = parse_stock_list(self._list_bytes(market), market)
                 except ScrapeError as exc:
                     if market == "szse":
                         raise
@@ -352,6 +418,48 @@ class CninfoAdapter:
         log.warning(msg)
         self._budget_warnings.append(msg)
         return StockInfo(code, guess, "", "", market="guess")
+
+    def find_company(self, text: str) -> NameMatch:
+        """A company by code, short name, pinyin initials, full or former name (勤上光电 → 002638 勤上股份).
+
+        The stock lists first (no request once cached); then cninfo's own search box (topSearch), whose
+        answer is kept in ``data/cninfo_names.json`` so a name is asked once; with no match, the
+        nearest short names are suggested."""
+        stocks = self.stocks()
+        found = find_companies(stocks, text)
+        if found:
+            return NameMatch(found, [])
+        key = text.strip()
+        path = self.settings.data_dir / "cninfo_names.json"
+        try:
+            cache = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            cache = {}
+        if isinstance(cache, dict) and isinstance(cache.get(key), list):
+            rows = [StockInfo(**r) for r in cache[key] if isinstance(r, dict)]
+            source = "cache"
+        else:
+            try:
+                payload = self.http.get_json(
+                    urls.cninfo_top_search(self.settings),
+                    method="POST",
+                    data={"keyWord": key, "maxNum": "10"},
+                    headers=self._headers(),
+                )
+                rows = parse_top_search_rows(payload)
+            except ScrapeError as exc:
+                log.warning("cninfo: topSearch for %r failed (%s)", key, exc)
+                return NameMatch([], nearest_names(stocks, key))
+            cache = cache if isinstance(cache, dict) else {}
+            cache[key] = [vars(r) for r in rows]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache, ensure_ascii=False, indent=0), "utf-8")
+            tmp.replace(path)
+            source = "topSearch"
+        # a listed code's own entry (its current short name) wins over topSearch's copy
+        found = [stocks.get(r.code, r) for r in rows]
+        return NameMatch(found, [] if found else nearest_names(stocks, key), source)
 
     def org_id(self, code: str) -> str:
         return self.lookup(code).org_id
