@@ -63,6 +63,10 @@ T = TypeVar("T")
 RUNNER: Any = ThreadPoolTaskRunner(max_workers=processes.task_threads(0, 0, 4))
 
 
+#: the market choices the UI form offers (English aliases are accepted too: sh-sz, bj, neeq)
+MarketChoice = Literal["沪深", "京", "三板", "all", "sh-sz", "bj", "neeq"]
+
+
 def _query(params: RunParams) -> Query:
     return Query(
         codes=tuple(params.codes),
@@ -555,7 +559,7 @@ def _daily_run_name() -> str:
 def adhoc_flow(
     exchange: Exchange = "cninfo",
     codes: Sequence[str] = (),
-    market: str | None = None,
+    market: MarketChoice | None = None,
     keyword: str | None = None,
     categories: Sequence[str] = (),
     start: dt.date | None = None,
@@ -604,7 +608,7 @@ def adhoc_flow(
 def daily_flow(
     exchange: Exchange = "cninfo",
     categories: Sequence[str] | None = None,
-    market: str | None = None,
+    market: MarketChoice | None = None,
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
