@@ -166,11 +166,16 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
             "szse",
         )
     )
-    # The SYNTHETIC NEEQ announcement (replay/neeq_sample.py: no real one is in the corpus), listed on
-    # cninfo's NEEQ column as a 临时公告.
-    from replay.neeq_sample import NEEQ_CODE, NEEQ_FILE, NEEQ_NAME, NEEQ_ORG
+    return entries + list(extra or [])
 
-    entries.append(
+
+def synthetic_catalogue() -> list[CatalogueEntry]:
+    """The SYNTHETIC NEEQ announcement (replay/neeq_sample.py: no real one is in the corpus), listed on
+    cninfo's NEEQ column as a 临时公告; its PDF is rendered into SYNTHETIC_DIR."""
+    from replay.neeq_sample import NEEQ_CODE, NEEQ_FILE, NEEQ_NAME, NEEQ_ORG, synthetic_pdfs
+
+    synthetic_pdfs(SYNTHETIC_DIR)
+    return [
         CatalogueEntry(
             NEEQ_CODE,
             NEEQ_NAME,
@@ -182,8 +187,7 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
             SYNTHETIC_DIR / NEEQ_FILE,
             "third",
         )
-    )
-    return entries + list(extra or [])
+    ]
 
 
 #: the cookie the disclosure pages of bse.cn / neeq.com.cn set, which their APIs then expect
@@ -198,8 +202,8 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        """``catalogue`` defaults to the corpus PDFs: the key-page excerpts, the three complete
-        prospectuses and the two annual reports."""
+        """``catalogue`` defaults to the corpus PDFs (the key-page excerpts, the three complete
+        prospectuses and the two annual reports) and the SYNTHETIC NEEQ announcement."""
         self.corpus = Path(corpus)
         from replay.neeq_sample import synthetic_pdfs
 
@@ -211,7 +215,7 @@ class ReplayServer:
             **{f"/disclosure/2023/2023-04-20/{name}": path for name, path in synthetic.items() if "neeq" in name},
             **{f"/disclosure/2020/2020-11-20/{name}": path for name, path in synthetic.items() if "430047" in name},
         }
-        self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus)
+        self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus) + synthetic_catalogue()
         self._scripts: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
         #: (method, path, query+form parameters, request headers) of every request, in order
