@@ -260,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd in ("run", "daily"):
+        import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
+
         try:  # refuse bad parameters now, not after Prefect's start-up
             if args.cmd == "run":
                 params = RunParams.checked(

@@ -320,3 +320,22 @@ def test_a_new_exchange_is_one_module_and_one_registry_line(tmp_path: Path) -> N
             check_exchange("toy", ["category_sf_szsh"])
     finally:
         registry.ADAPTERS.pop("toy")
+
+
+def test_the_cli_refuses_an_exchanges_unknown_category_before_the_run() -> None:
+    """The exchanges' codes live in their adapters: the CLI loads them before it checks its parameters,
+    so ``--exchange sse --category 首发`` is refused at once (exit 2), not after Prefect's start-up."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    got = subprocess.run(
+        [sys.executable, "-m", "flows", "run", "--exchange", "sse", "--category", "首发"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert got.returncode == 2 and "sse's own site takes no category 首发" in got.stderr
