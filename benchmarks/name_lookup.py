@@ -4,6 +4,7 @@ and the topSearch answer cached). Usage: PYTHONPATH=. python benchmarks/name_loo
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from core.errors import ConfigError
 from core.settings import Settings
 from flows import api
 from replay import ReplayServer
+
+log = logging.getLogger("name-lookup")
 
 
 def main() -> None:
@@ -24,8 +27,10 @@ def main() -> None:
                     got = api.resolve_company(text, s)
                 except ConfigError as exc:
                     got = str(exc)[:60]
-                print(f"{label} {text}: {time.perf_counter() - t0:.2f} s -> {got}")
+                log.info("%s %s: %.2f s -> %s", label, text, time.perf_counter() - t0, got)
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)
     main()
