@@ -89,7 +89,10 @@ class BseAdapter(DisclosureAdapter):
         self.own_categories_only("BSE", query, tuple(ZONE_TYPES))
         zones = [ZONE_TYPES[c] for c in query.categories]
         result = ScrapeResult(source=self.source)
-        for code in query.codes or ("",):
+        renumbered = self.renumbered() if any(c.startswith("920") for c in query.codes) else {}
+        # a 920 code's older rows are filed under its old code: ask for both
+        codes = [x for c in query.codes for x in (c, *sorted(o for o, n in renumbered.items() if n == c))]
+        for code in codes or [""]:
             if zones:
                 for zone in zones:
                     result.extend(
@@ -98,7 +101,7 @@ class BseAdapter(DisclosureAdapter):
             else:
                 result.extend(collect_pages(partial(self._fetch, query, code), source=self.source, first=0))
         if may_be_renumbered(result.announcements):
-            result.announcements = map_renumbered(result.announcements, self.renumbered())
+            result.announcements = map_renumbered(result.announcements, renumbered or self.renumbered())
         result.announcements = [a for a in result.announcements if query.matches(a)]
         return result
 

@@ -212,7 +212,9 @@ def test_bse_prospectuses_in_bulk_keep_renumbered_companies_and_the_final_versio
     by_new_code = adapter_for("bse", HttpClient(s), s).search(
         _query(exchange="bse", codes=["920047"], categories=["首发"])
     )
-    assert by_new_code.announcements == [] or {a.sec_code for a in by_new_code.announcements} == {"920047"}
+    # the new code's older rows are asked for under the old code too, and filed under the new one
+    assert [f["companyCd"] for f in (h[2] for h in replay.hits if h[1] == ZONE)][-2:] == [["920047"], ["430047"]]
+    assert {(a.sec_code, a.published.year) for a in by_new_code.announcements} == {("920047", 2020)}
 
 
 def test_renumbered_rows_found_on_cninfo_by_the_new_code_are_kept() -> None:
@@ -339,3 +341,19 @@ def test_the_cli_refuses_an_exchanges_unknown_category_before_the_run() -> None:
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     assert got.returncode == 2 and "sse's own site takes no category 首发" in got.stderr
+
+
+def test_live_smoke_uses_a_neeq_code_that_is_not_a_bse_company_and_runs_each_markets_search() -> None:
+    """The trap: scripts/live-smoke.sh took 430047 for its NEEQ code, a BSE company (诺思兰德, now 920047)."""
+    import re
+
+    from scrapers.cninfo import parse_stock_list
+    from tests.conftest import API
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "live-smoke.sh").read_text("utf-8")
+    m = re.search(r'NEEQ = "(\d{6})"', script)
+    assert m is not None
+    bse = parse_stock_list((API / "cninfo/bj_stock_2026-06_bom_doubleencoded.json").read_bytes(), "bj")
+    assert m.group(1) not in bse and "430047" in bse
+    for market in ('market="sh-sz"', 'market="bj"', 'market="neeq"'):
+        assert market in script
