@@ -9,19 +9,19 @@ says where it can be searched instead, never silently ignored:
 * cninfo, A shares (SZSE, SSE, BSE): the key itself;
 * cninfo, NEEQ companies (``column=third``): NEEQ's own cninfo categories (定期/临时/中介机构/
   首次信息披露/持续信息披露);
-* SZSE's own site: the periodic reports only, in the ``fixed_disc`` channel (010301 年报, 010303
-  半年报, 010305 一季报, 010307 三季报 — the ids the SZSE annList scrapers and cninfo's older
-  full-text search use);
-* SSE's own site: the periodic reports, through the company page's ``queryCompanyBulletin.do`` with
-  ``reportType`` YEARLY / QUATER1 / QUATER2 / QUATER3 (RSSHub's sse route and the SSE scrapers send
-  these); its announcement query's ``BULLETIN_TYPE`` codes are not verified, so other categories are
-  refused;
-* BSE's and NEEQ's own sites: none verified here (their ``disclosureType`` codes could not be checked
-  against a live answer or a working reference), so a category there is refused: search cninfo, which
-  covers BSE and NEEQ companies with every category, or use ``--keyword``.
+* each exchange's own site: the codes its adapter registers (:func:`register_exchange`, called by
+  scrapers/<exchange>.py — the adapter is the exchange's one home: its codes, URLs and request shape).
+  SZSE and SSE register the periodic reports, BSE registers 首发 (its IPO zone, ``disclosureTypes[]=9533``);
+  anything else is refused with a pointer to cninfo, never silently ignored.
+
+A search without stock codes names its **market** (:data:`Market`): cninfo's ``column``/``plate`` for
+沪深京, BSE or NEEQ (三板), whose companies have their own category set on cninfo.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
 
 from core.errors import ConfigError
 
@@ -113,22 +113,6 @@ NEEQ_EQUIVALENT: dict[str, str] = {
     },
 }
 
-#: SZSE's own annList: (channel, bigCategoryId) for the periodic reports.
-SZSE_CATEGORIES: dict[str, tuple[str, str]] = {
-    "category_ndbg_szsh": ("fixed_disc", "010301"),
-    "category_bndbg_szsh": ("fixed_disc", "010303"),
-    "category_yjdbg_szsh": ("fixed_disc", "010305"),
-    "category_sjdbg_szsh": ("fixed_disc", "010307"),
-}
-
-#: SSE's company-page periodic-report query (``queryCompanyBulletin.do``): its ``reportType``.
-SSE_REPORT_TYPES: dict[str, str] = {
-    "category_ndbg_szsh": "YEARLY",
-    "category_yjdbg_szsh": "QUATER1",
-    "category_bndbg_szsh": "QUATER2",
-    "category_sjdbg_szsh": "QUATER3",
-}
-
 #: The daily flow's categories per exchange when none are given: new prospectuses on cninfo; on an
 #: exchange's own site, where 首发 has no verified code, every announcement of the window.
 DAILY_DEFAULT: dict[str, tuple[str, ...]] = {"cninfo": ("category_sf_szsh",)}
@@ -158,15 +142,85 @@ def neeq_categories(categories: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
+#: Each exchange's own codes for the vocabulary's categories, registered by its adapter module
+#: (scrapers/<exchange>.py calls :func:`register_exchange`): the exchange's one home. cninfo takes the
+#: vocabulary itself.
+EXCHANGE_CATEGORIES: dict[str, Mapping[str, object]] = {}
+
+
+def register_exchange(exchange: str, categories: Mapping[str, object]) -> None:
+    """Record the categories ``exchange``'s own site has verified codes for (vocabulary key → its code)."""
+    EXCHANGE_CATEGORIES[exchange] = categories
+
+
 def check_exchange(exchange: str, categories: list[str]) -> None:
-    """Refuse categories that ``exchange``'s own site has no verified code for (ValueError, one line)."""
-    if exchange == "cninfo" or not categories:
+    """Refuse categories that ``exchange``'s own site has no verified code for (ValueError, one line).
+    An exchange whose adapter has not registered yet is checked by the adapter itself when it runs."""
+    if exchange == "cninfo" or not categories or exchange not in EXCHANGE_CATEGORIES:
         return
-    known = set(SZSE_CATEGORIES if exchange == "szse" else SSE_REPORT_TYPES if exchange == "sse" else ())
+    known = EXCHANGE_CATEGORIES[exchange]
     missing = [name_of(c) for c in categories if c not in known]
     if missing:
         offered = "、".join(name_of(c) for c in known) or "none"
         raise ValueError(
             f"{exchange}'s own site takes no category {'、'.join(missing)} here (verified: {offered}); "
-            "search --exchange cninfo (it covers SZSE, SSE and BSE with every category) or use --keyword"
+            "search --exchange cninfo (it covers SZSE, SSE, BSE and, with --market 三板, NEEQ) or use --keyword"
         )
+
+
+# --- markets of a code-less cninfo search -----------------------------------------------------------
+
+#: The markets a search without stock codes covers on cninfo. Each maps to cninfo's ``column`` and
+#: ``plate`` form values: akshare's stock_disclosure_cninfo (akfamily/akshare,
+#: akshare/stock_feature/stock_disclosure_cninfo.py) sends ``column=szse`` for 沪深京 and
+#: ``column=third`` for 三板, ``plate`` empty; a BSE-only search sends ``column=bj``, ``plate=bj``, as
+#: BSE crawlers of cninfo do. ``all`` searches 沪深京 and 三板 one after the other.
+Market = Literal["sh-sz", "bj", "neeq", "all"]
+MARKET_NAMES: dict[str, tuple[str, ...]] = {
+    "sh-sz": ("沪深", "sh-sz", "shsz", "sz-sh", "a"),
+    "bj": ("京", "北交所", "北京", "bj", "bse"),
+    "neeq": ("三板", "新三板", "neeq", "third"),
+    "all": ("all", "全部"),
+}
+_MARKET_BY_NAME = {n.lower(): m for m, names in MARKET_NAMES.items() for n in names}
+#: market → the (column, plate) pairs its search sends, in order
+MARKET_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "sh-sz": (("szse", ""),),
+    "bj": (("bj", "bj"),),
+    "neeq": (("third", ""),),
+    "all": (("szse", ""), ("third", "")),
+}
+
+
+def resolve_market(value: str) -> Market:
+    """'三板' / 'neeq' → 'neeq' (ValueError naming the choices otherwise)."""
+    m = _MARKET_BY_NAME.get(value.strip().lower())
+    if m is None:
+        choices = ", ".join(f"{names[0]}|{m}" for m, names in MARKET_NAMES.items())
+        raise ValueError(f"unknown market {value!r}; choose one of {choices}")
+    return m  # type: ignore[return-value]
+
+
+def market_categories(column: str, categories: list[str] | tuple[str, ...]) -> list[str]:
+    """The categories a cninfo query in ``column`` sends for the run's categories: NEEQ's own set in
+    ``third`` (an A-share category is translated, ConfigError when it has no NEEQ equivalent); in the
+    A-share columns a NEEQ-only category is refused."""
+    if column == "third":
+        return neeq_categories(categories)
+    neeq_only = [name_of(c) for c in categories if c in NEEQ_CATEGORY_NAMES]
+    if neeq_only:
+        raise ConfigError(
+            f"{'、'.join(neeq_only)} is a NEEQ (三板) category; add --market 三板, or use "
+            f"{'、'.join(n[0] for n in list(CATEGORY_NAMES.values())[:6])} … for 沪深京"
+        )
+    return list(categories)
+
+
+def check_market(market: str | None, categories: list[str]) -> None:
+    """Refuse, before anything runs, categories the market's cninfo columns do not have (ValueError)."""
+    columns = MARKET_COLUMNS[market] if market else (("szse", ""),)
+    for column, _ in columns:
+        try:
+            market_categories(column, categories)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None

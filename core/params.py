@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from core.categories import check_exchange, resolve_category
+from core.categories import Market, check_exchange, check_market, resolve_category, resolve_market
 from core.errors import ConfigError
 from core.records import Exchange
 
@@ -29,6 +29,11 @@ class RunParams(BaseModel):
 
     exchange: Exchange = Field(default="cninfo", description="cninfo (SZSE/SSE/BSE), sse, szse, bse or neeq")
     codes: list[str] = Field(default_factory=list, description="six-digit stock codes, e.g. 001282")
+    market: Market | None = Field(
+        default=None,
+        description="market of a search without codes, on cninfo: 沪深 (sh-sz), 京 (bj), 三板 (neeq) or all; "
+        "empty = 沪深京 (cninfo's default column); codes imply their market",
+    )
     keyword: str | None = Field(default=None, description="must appear in the title, e.g. 招股说明书")
     categories: list[str] = Field(
         default_factory=list, description="names or cninfo codes: 年报, 半年报, 首发, category_ndbg_szsh …"
@@ -54,6 +59,11 @@ class RunParams(BaseModel):
             raise ValueError(f"stock codes are six digits (e.g. 001282), got {', '.join(map(repr, bad))}")
         return [c.strip() for c in codes]
 
+    @field_validator("market", mode="before")
+    @classmethod
+    def _market(cls, market: object) -> object:
+        return resolve_market(market) if isinstance(market, str) and market.strip() else (market or None)
+
     @field_validator("categories")
     @classmethod
     def _categories(cls, categories: list[str]) -> list[str]:
@@ -64,6 +74,11 @@ class RunParams(BaseModel):
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         check_exchange(self.exchange, self.categories)
+        own = {"bse": "bj", "neeq": "neeq", "sse": "sh-sz", "szse": "sh-sz"}.get(self.exchange)
+        if self.market and self.exchange != "cninfo" and self.market != own:
+            raise ValueError(f"--market {self.market} is not {self.exchange}'s market; search --exchange cninfo")
+        if self.exchange == "cninfo" and not self.codes:
+            check_market(self.market, self.categories)
         return self
 
     @classmethod

@@ -46,16 +46,19 @@ FULL_RANK: dict[DocKind, int] = {
     DocKind.FILING_DRAFT: 1,
 }
 
-_FAMILY = re.compile(r"招股(?:说明|意向)书|prospectus", re.IGNORECASE)
+#: the old BSE/精选层 title family 「向不特定合格投资者公开发行股票说明书」 names the same document
+_FAMILY = re.compile(r"招股(?:说明|意向)书|向不特定合格投资者公开发行(?:股票)?说明书|prospectus", re.IGNORECASE)
 #: checked in this order: what the title is *about* wins over the document it names
 _RULES: tuple[tuple[DocKind, re.Pattern[str]], ...] = (
     (DocKind.ENGLISH, re.compile(r"英文|\bEnglish\b|^[\x00-\x7f]+$")),
     (DocKind.H_SHARE, re.compile(r"H股|港股|香港联交所|聆讯后资料集")),
     (DocKind.NOTICE, re.compile(r"提示性公告")),
     # another document about the prospectus: review letters and replies, opinions, undertakings
-    (DocKind.RELATED, re.compile(r"问询|回复|意见|核查|鉴证|承诺|声明|通知|决议|函")),
+    # (「关于对招股说明书的补充披露」 too: a disclosure about the prospectus, not the prospectus)
+    (DocKind.RELATED, re.compile(r"问询|回复|意见|核查|鉴证|承诺|声明|通知|决议|函|补充披露")),
     (DocKind.CORRECTION_NOTICE, re.compile(r"更正(?:的)?公告|更正说明|补充公告|差错")),
-    (DocKind.SUMMARY, re.compile(r"摘要")),
+    # 「…招股说明书及摘要」 is the prospectus published with its summary, not a summary
+    (DocKind.SUMMARY, re.compile(r"(?<!及)(?<!及其)(?<!和)摘要")),
     (DocKind.APPENDIX, re.compile(r"附录|附件|备查文件")),
     (DocKind.FILING_DRAFT, re.compile(r"申报稿|预先披露")),
     (DocKind.MEETING_DRAFT, re.compile(r"上会稿")),

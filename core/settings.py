@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     outputs_dir: Path = Path("outputs")
 
     # --- exchange endpoints (live by default; the replay server overrides them) ----------------
-    cninfo_base_url: str = "http://www.cninfo.com.cn"
-    cninfo_static_url: str = "http://static.cninfo.com.cn"
+    cninfo_base_url: str = "https://www.cninfo.com.cn"  # current references use https
+    cninfo_static_url: str = "https://static.cninfo.com.cn"
     sse_query_url: str = "https://query.sse.com.cn"
     sse_static_url: str = "https://static.sse.com.cn"
     bse_base_url: str = "https://www.bse.cn"

@@ -69,12 +69,34 @@ def bse_announcement_page(s: Settings) -> str:
     return _join(s.bse_base_url, "/disclosure/announcement.html")
 
 
+def bse_zone_info(s: Settings) -> str:
+    """BSE's disclosure zones (``GET …?disclosureTypes[]=9533``: the IPO prospectus zone; RSSHub's bse
+    route reads the same endpoint for its other zones)."""
+    return _join(s.bse_base_url, "/disclosureInfoController/zoneInfoResult.do")
+
+
+def bse_issue_page(s: Settings) -> str:
+    """The new-issues page whose script reads the prospectus zone: sent as Referer."""
+    return _join(s.bse_base_url, "/newshare/listofissues.html")
+
+
+def referer_for_pdf(s: Settings, url: str) -> str | None:
+    """The page a browser opens a BSE or NEEQ PDF from (their file servers refuse a bare request):
+    the announcement page of the same site; None for the other exchanges."""
+    for base, page in ((s.bse_base_url, bse_announcement_page(s)), (s.neeq_base_url, neeq_announcement_page(s))):
+        if url.startswith(base.rstrip("/") + "/"):
+            return page
+    return None
+
+
 def neeq_announcement_page(s: Settings) -> str:
     return _join(s.neeq_base_url, "/disclosure/announcement.html")
 
 
 def neeq_announcements(s: Settings) -> str:
-    return _join(s.neeq_base_url, "/disclosureInfoController/infoResult_zh.do")
+    """NEEQ's company-announcement query: current references post ``companyAnnouncement.do``
+    (``infoResult_zh.do`` appears only in references from 2020–22)."""
+    return _join(s.neeq_base_url, "/disclosureInfoController/companyAnnouncement.do")
 
 
 def neeq_pdf(s: Settings, dest_file_path: str) -> str:

@@ -29,25 +29,32 @@ from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import load_recipes, select
 from scrapers.base import Query
-from scrapers.cninfo import CninfoAdapter, StockInfo, find_companies
+from scrapers.cninfo import CninfoAdapter, NameMatch, StockInfo
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
 
 
 def company(text: str, settings: Settings | None = None) -> list[StockInfo]:
-    """Companies whose code, short name or pinyin initials match ``text`` (best first)."""
+    """Companies whose code, short name, pinyin initials, full or former name match ``text`` (best first)."""
+    return _match(text, settings).found
+
+
+def _match(text: str, settings: Settings | None) -> NameMatch:
     s = settings or current_settings()
     with HttpClient(s) as http:
-        return find_companies(CninfoAdapter(http, s).stocks(), text)
+        return CninfoAdapter(http, s).find_company(text)
 
 
 def resolve_company(text: str, settings: Settings | None = None) -> str:
-    """The one code ``text`` names; ambiguous or unknown names raise ConfigError listing candidates."""
-    found = company(text, settings)
+    """The one code ``text`` names; ambiguous or unknown names raise ConfigError listing candidates
+    (the nearest names when nothing matches)."""
+    match = _match(text, settings)
+    found = match.found
     if len(found) == 1:
         return found[0].code
     if not found:
-        raise ConfigError(f"no company matches {text!r}")
+        near = "、".join(f"{c.name} ({c.code})" for c in match.suggestions)
+        raise ConfigError(f"no company matches {text!r}" + (f"; nearest: {near}" if near else ""))
     listed = ", ".join(f"{c.code} {c.name}" for c in found[:10])
     raise ConfigError(f"{text!r} matches {len(found)} companies: {listed}{' …' if len(found) > 10 else ''}")
 
@@ -61,17 +68,19 @@ def search(
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
     exchange: str = "cninfo",
+    market: str | None = None,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Announcements (nothing is downloaded): one row each, categories by name or code."""
     s = settings or current_settings()
     all_codes = [*codes, *([resolve_company(company, s)] if company else [])]
     params = RunParams.checked(
-        exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end
-    )
+        exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end,
+        market=market,
+    )  # fmt: skip
     query = Query(
         codes=tuple(params.codes), keyword=params.keyword, categories=tuple(params.categories),
-        start=params.start, end=params.end,
+        start=params.start, end=params.end, market=params.market,
     )  # fmt: skip
     with HttpClient(s) as http:
         result = adapter_for(params.exchange, http, s).search(query)

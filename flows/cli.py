@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="where to search (default cninfo: SZSE, SSE and BSE)",
         )
         p.add_argument(
+            "--market",
+            default=None,
+            help="without --code, the market searched on cninfo: 沪深 (sh-sz), 京 (bj), 三板 (neeq) or all; "
+            "default 沪深京 (cninfo's default column); codes imply their market",
+        )
+        p.add_argument(
             "--category",
             action="append",
             default=[],
@@ -274,11 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd in ("run", "daily"):
+        import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
+
         try:  # refuse bad parameters now, not after Prefect's start-up
             if args.cmd == "run":
                 params = RunParams.checked(
                     exchange=args.exchange,
                     codes=args.code,
+                    market=args.market,
                     keyword=args.keyword,
                     categories=args.category,
                     start=args.start,
@@ -289,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 params = RunParams.checked(
-                    exchange=args.exchange, categories=args.category, all_versions=args.all_versions, tables=args.table
+                    exchange=args.exchange,
+                    categories=args.category,
+                    market=args.market,
+                    all_versions=args.all_versions,
+                    tables=args.table,
                 )
             if params.tables:
                 from extractors.recipes import load_recipes, select
@@ -348,6 +361,7 @@ def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, a
             state = adhoc_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
                 codes=params.codes,
+                market=params.market,
                 keyword=params.keyword,
                 categories=params.categories,
                 start=start,
@@ -362,6 +376,7 @@ def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, a
             state = daily_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
                 exchange=params.exchange,
                 categories=params.categories or None,
+                market=params.market,
                 keyword=args.keyword,
                 lookback_days=args.lookback_days,
                 all_versions=params.all_versions,

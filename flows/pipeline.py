@@ -63,6 +63,10 @@ T = TypeVar("T")
 RUNNER: Any = ThreadPoolTaskRunner(max_workers=processes.task_threads(0, 0, 4))
 
 
+#: the market choices the UI form offers (English aliases are accepted too: sh-sz, bj, neeq)
+MarketChoice = Literal["沪深", "京", "三板", "all", "sh-sz", "bj", "neeq"]
+
+
 def _query(params: RunParams) -> Query:
     return Query(
         codes=tuple(params.codes),
@@ -70,6 +74,7 @@ def _query(params: RunParams) -> Query:
         categories=tuple(params.categories),
         start=params.start,
         end=params.end,
+        market=params.market,
     )
 
 
@@ -558,6 +563,7 @@ def _daily_run_name() -> str:
 def adhoc_flow(
     exchange: Exchange = "cninfo",
     codes: Sequence[str] = (),
+    market: MarketChoice | None = None,
     keyword: str | None = None,
     categories: Sequence[str] = (),
     start: dt.date | None = None,
@@ -575,6 +581,7 @@ def adhoc_flow(
     Args:
         exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
         codes: six-digit stock codes, e.g. 001282; empty = every company
+        market: without codes, the market searched on cninfo: 沪深, 京, 三板 or all; empty = 沪深京
         keyword: text the title must contain, e.g. 招股说明书
         categories: names or cninfo codes, e.g. 年报, 半年报, 首发, category_ndbg_szsh
         start: first publication date, YYYY-MM-DD (Beijing time)
@@ -588,6 +595,7 @@ def adhoc_flow(
     params = RunParams.checked(
         exchange=exchange,
         codes=list(codes),
+        market=market,
         keyword=keyword,
         categories=list(categories),
         start=start,
@@ -604,6 +612,7 @@ def adhoc_flow(
 def daily_flow(
     exchange: Exchange = "cninfo",
     categories: Sequence[str] | None = None,
+    market: MarketChoice | None = None,
     keyword: str | None = None,
     lookback_days: int = 1,
     today: dt.date | None = None,
@@ -618,6 +627,7 @@ def daily_flow(
         categories: names or cninfo codes, e.g. 首发, 年报; empty = the exchange's default (cninfo: 首发;
             an exchange's own site: every announcement, since 首发 has no verified code there)
         keyword: text the title must contain
+        market: the market searched on cninfo: 沪深, 京, 三板 or all; empty = 沪深京
         lookback_days: first run only: how many days back the window starts
         today: the window's last day (default: today in Beijing)
         all_versions: read every prospectus version, summary and notice (off: the latest full one per company)
@@ -631,6 +641,7 @@ def daily_flow(
     params = RunParams.checked(
         exchange=exchange,
         categories=list(categories) if categories else list(DAILY_DEFAULT.get(exchange, ())),
+        market=market,
         keyword=keyword,
         start=start,
         end=today,

@@ -7,7 +7,11 @@ It serves:
   real response format (rows take every key of a recorded row), filtered by stock, keyword
   (highlighted with ``<em>`` as cninfo does), category and date, and paginated; an empty result is
   the recorded empty response, byte for byte;
-* SSE ``queryCompanyBulletinNew.do`` and BSE ``companyAnnouncement.do``: their recorded pages;
+* SSE ``queryCompanyBulletinNew.do``: its recorded page;
+* BSE and NEEQ ``companyAnnouncement.do`` (BSE when the form sends ``xxfcbj[]=2``) and BSE's prospectus
+  zone ``zoneInfoResult.do``: answers in the sites' real shape, reconstructed from the references
+  (replay/recordings/README.md), filtered by code, keyword and dates and paged; ``/disclosure/…`` PDFs
+  from the corpus or, where the corpus has none, made by replay/neeq_sample.py (``*_SYNTHETIC.pdf``);
 * ``/finalpage/…``: the corpus PDFs, with HTTP ``Range`` support for resumable downloads;
 * scripted faults: :meth:`ReplayServer.script` queues responses (a 429 with ``Retry-After``, a
   firewall HTML page, a truncated PDF …) served before the normal handler for a path.
@@ -23,6 +27,8 @@ import datetime as dt
 import io
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -36,6 +42,9 @@ from scrapers.payload import decode_text
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+#: where the synthetic PDFs are rendered (once per machine)
+SYNTHETIC_DIR = Path(tempfile.gettempdir()) / f"pp-replay-synthetic-{os.getuid() if hasattr(os, 'getuid') else 0}"
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,27 @@ def corpus_catalogue(corpus: Path, extra: list[CatalogueEntry] | None = None) ->
     return entries + list(extra or [])
 
 
+def synthetic_catalogue() -> list[CatalogueEntry]:
+    """The SYNTHETIC NEEQ announcement (replay/neeq_sample.py: no real one is in the corpus), listed on
+    cninfo's NEEQ column as a 临时公告; its PDF is rendered into SYNTHETIC_DIR."""
+    from replay.neeq_sample import NEEQ_CODE, NEEQ_FILE, NEEQ_NAME, NEEQ_ORG, synthetic_pdfs
+
+    synthetic_pdfs(SYNTHETIC_DIR)
+    return [
+        CatalogueEntry(
+            NEEQ_CODE,
+            NEEQ_NAME,
+            NEEQ_ORG,
+            "关于预计2023年日常性关联交易的公告",
+            dt.date(2023, 4, 20),
+            "1216600001",
+            "category_lsgg",
+            SYNTHETIC_DIR / NEEQ_FILE,
+            "third",
+        )
+    ]
+
+
 #: the cookie the disclosure pages of bse.cn / neeq.com.cn set, which their APIs then expect
 WARM_COOKIE = "JSESSIONID=replay-warm-up"
 
@@ -172,10 +202,20 @@ class ReplayServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        """``catalogue`` defaults to the corpus PDFs: the key-page excerpts, the three complete
-        prospectuses and the two annual reports."""
+        """``catalogue`` defaults to the corpus PDFs (the key-page excerpts, the three complete
+        prospectuses and the two annual reports) and the SYNTHETIC NEEQ announcement."""
         self.corpus = Path(corpus)
-        self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus)
+        from replay.neeq_sample import synthetic_pdfs
+
+        synthetic = synthetic_pdfs(SYNTHETIC_DIR)
+        #: bse.cn / neeq.com.cn ``destFilePath`` → the file served for it
+        self.disclosure_files: dict[str, Path] = {
+            "/disclosure/2025/2025-08-22/1755859951_970173.pdf": self.corpus
+            / "pdf/prospectus/920100_sanxie_motor_prospectus_keypages_annotated.pdf",
+            **{f"/disclosure/2023/2023-04-20/{name}": path for name, path in synthetic.items() if "neeq" in name},
+            **{f"/disclosure/2020/2020-11-20/{name}": path for name, path in synthetic.items() if "430047" in name},
+        }
+        self.catalogue = catalogue if catalogue is not None else corpus_catalogue(self.corpus) + synthetic_catalogue()
         self._scripts: dict[str, deque[Scripted]] = {}
         self._lock = threading.Lock()
         #: (method, path, query+form parameters, request headers) of every request, in order
@@ -317,13 +357,13 @@ class ReplayServer:
                 # like bse.cn (akshare #3527, #4073): a POST without the page's Referer and cookie is 403
                 self._send(h, 403, b"<html><body>403 Forbidden</body></html>", {"Content-Type": "text/html"}, method)
             elif path == "/disclosureInfoController/companyAnnouncement.do":
-                self._send(
-                    h,
-                    200,
-                    (self.corpus / "api/bse/disclosure_announcement_page.jsonp").read_bytes(),
-                    {"Content-Type": "text/javascript;charset=UTF-8"},
-                    method,
-                )
+                bse = "xxfcbj[]" in params
+                name = "bse_companyAnnouncement" if bse else "neeq_companyAnnouncement"
+                self._disclosure_listing(h, params, method, name)
+            elif path == "/disclosureInfoController/zoneInfoResult.do":
+                self._disclosure_listing(h, params, method, "bse_zoneInfoResult_9533")
+            elif path in self.disclosure_files:
+                self._file(h, self.disclosure_files[path], method)
             elif path.startswith("/finalpage/"):
                 self._pdf(h, path, method)
             else:
@@ -344,8 +384,18 @@ class ReplayServer:
             rows += json.loads(decode_text((self.corpus / "api/cninfo" / f).read_bytes())).get("stockList", [])
         return rows
 
+    def _full_names(self) -> dict[str, str]:
+        """code → full company name (东莞勤上光电股份有限公司), from the recorded webapi company list."""
+        path = self.corpus / "api/cninfo/webapi_company_list_export.json"
+        try:
+            records = json.loads(path.read_text("utf-8")).get("records", [])
+        except (OSError, ValueError):
+            return {}
+        return {str(r.get("SECCODE")): str(r.get("ORGNAME") or "") for r in records if isinstance(r, dict)}
+
     def _top_search(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str) -> None:
-        """cninfo's search box: ``keyWord`` (a code, a short name or pinyin) → matching securities."""
+        """cninfo's search box: ``keyWord`` (a code, a short name, pinyin, or a part of the full name,
+        so a former name inside it — 勤上光电 in 东莞勤上光电股份有限公司 — is found) → matching securities."""
         key = (p.get("keyWord") or [""])[0].strip().lower()
         limit = int((p.get("maxNum") or ["10"])[0] or 10)
         found: dict[str, dict[str, str]] = {}
@@ -355,8 +405,10 @@ class ReplayServer:
                 found.setdefault(
                     e.sec_code, {"code": e.sec_code, "orgId": e.org_id, "zwjc": e.sec_name, "category": category}
                 )
+        full = self._full_names()
         for r in self._stock_rows() if key else []:
-            if key in (str(r.get("code")), str(r.get("pinyin", "")).lower()) or key in str(r.get("zwjc", "")).lower():
+            names = (str(r.get("zwjc", "")).lower(), full.get(str(r.get("code")), "").lower())
+            if key in (str(r.get("code")), str(r.get("pinyin", "")).lower()) or any(key in n for n in names if n):
                 found.setdefault(
                     str(r["code"]), {k: str(r.get(k, "")) for k in ("code", "orgId", "zwjc", "pinyin", "category")}
                 )
@@ -373,8 +425,11 @@ class ReplayServer:
             # as on the live site, a code with the wrong orgId finds nothing (totalAnnouncement=0)
             wanted = {tuple([*x.split(","), ""][:2]) for x in stock.split(";") if x}
             entries = [e for e in entries if (e.sec_code, e.org_id) in wanted or (e.sec_code, "") in wanted]
-        if one("column") == "third":
-            entries = [e for e in entries if e.column == "third"]
+        column = one("column")
+        if column in ("third", "bj"):  # NEEQ's column; BSE's (column=bj, plate=bj)
+            entries = [e for e in entries if e.column == column]
+        elif not stock:  # szse is 沪深京: every A share, no NEEQ company
+            entries = [e for e in entries if e.column != "third"]
         key = one("searchkey").strip()
         if key:
             entries = [e for e in entries if key in e.title]
@@ -438,6 +493,55 @@ class ReplayServer:
             {"Content-Type": "application/json;charset=UTF-8"},
             method,
         )
+
+    def _disclosure_listing(self, h: BaseHTTPRequestHandler, p: dict[str, list[str]], method: str, name: str) -> None:
+        """A reconstructed answer (replay/recordings) filtered by the request and paged (0-based, 20 a
+        page), in the recording's own envelope and under the request's callback."""
+        raw = (RECORDINGS / f"{name}_RECONSTRUCTED.jsonp").read_text("utf-8")
+        payload = json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
+        head = payload[0]
+        body = head["listInfo"]
+
+        def one(key: str) -> str:
+            return (p.get(key) or [""])[0].strip()
+
+        def day(r: dict[str, Any]) -> dt.date:
+            if r.get("publishDate"):
+                return dt.date.fromisoformat(str(r["publishDate"])[:10])
+            return dt.datetime.fromtimestamp(r["pubDate"]["time"] / 1000, dt.timezone(dt.timedelta(hours=8))).date()
+
+        rows = body["content"]
+        code, key = one("companyCd"), one("keyword")
+        if code:
+            rows = [r for r in rows if r["companyCd"] == code]
+        if key:
+            rows = [r for r in rows if key in r["disclosureTitle"]]
+        if one("startTime"):
+            rows = [r for r in rows if day(r) >= dt.date.fromisoformat(one("startTime"))]
+        if one("endTime"):
+            rows = [r for r in rows if day(r) <= dt.date.fromisoformat(one("endTime"))]
+        size, page = int(body.get("size") or 20), int(one("page") or 0)
+        pages = (len(rows) + size - 1) // size
+        chunk = rows[page * size : (page + 1) * size]
+        head["listInfo"] = dict(
+            body,
+            content=chunk,
+            totalElements=len(rows),
+            totalPages=pages,
+            number=page,
+            numberOfElements=len(chunk),
+            firstPage=page == 0,
+            lastPage=page >= pages - 1,
+        )
+        callback = one("callback") or "null"
+        text = f"{callback}({json.dumps(payload, ensure_ascii=False)})"
+        self._send(h, 200, text.encode(), {"Content-Type": "text/javascript;charset=UTF-8"}, method)
+
+    def _file(self, h: BaseHTTPRequestHandler, path: Path, method: str) -> None:
+        if not path.is_file():
+            self._send(h, 404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}, method)
+            return
+        self._send(h, 200, path.read_bytes(), {"Content-Type": "application/pdf"}, method)
 
     def _pdf(self, h: BaseHTTPRequestHandler, path: str, method: str) -> None:
         match = next((e for e in self.catalogue if "/" + e.adjunct_url == path), None)

@@ -29,6 +29,9 @@ class Query(BaseModel):
     categories: tuple[str, ...] = Field((), description="exchange category codes, e.g. category_sf_szsh")
     start: dt.date | None = None
     end: dt.date | None = None
+    #: the market a search without codes covers on cninfo (core.categories.Market); None = cninfo's
+    #: default column (沪深京). Codes imply their market and override it.
+    market: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Query:
@@ -84,8 +87,6 @@ class ScrapeResult:
         self.pages_fetched += other.pages_fetched
         self.warnings += other.warnings
         self.rejected += other.rejected
-        self.pages_fetched += other.pages_fetched
-        self.warnings.extend(other.warnings)
 
 
 class Adapter(Protocol):

@@ -1,6 +1,14 @@
-"""cninfo 巨潮资讯 adapter: ``POST /new/hisAnnouncement/query`` (SZSE, SSE and BSE announcements).
+"""cninfo 巨潮资讯 adapter: ``POST /new/hisAnnouncement/query`` (SZSE, SSE, BSE and NEEQ announcements).
 
-* stock code → ``"code,orgId"`` from the stock-list JSON (``/new/data/szse_stock.json``);
+The form is field for field what akshare's ``stock_zh_a_disclosure_report_cninfo`` sends
+(akfamily/akshare, akshare/stock_feature/stock_disclosure_cninfo.py): pageNum, pageSize (30),
+column, tabName=fulltext, plate, stock, searchkey, secid, category, trade, seDate, sortName, sortType,
+isHLtitle=true.
+
+* stock code → ``"code,orgId"`` from the stock-list JSON (``/new/data/szse_stock.json``); the list
+  a code is in decides its ``column`` (codes imply their market);
+* a search without codes covers its **market** (``--market``): ``column=szse`` (沪深京), ``bj``
+  with ``plate=bj`` (BSE), ``third`` (NEEQ, with NEEQ's own categories), or 沪深京 then 三板;
 * keyword (``searchkey``), category codes (``category``) and date range (``seDate``);
 * every page is fetched; a result deeper than cninfo serves (about 100 pages) is split by date;
 * the raw row count is checked against ``totalRecordNum``;
@@ -18,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import urls
-from core.categories import CATEGORY_NAMES, neeq_categories
-from core.errors import ExchangeResponseError, ScrapeError, TransientHTTPError
+from core.categories import CATEGORY_NAMES, MARKET_COLUMNS, NEEQ_CATEGORY_NAMES, market_categories, register_exchange
+from core.errors import ConfigError, ExchangeResponseError, ScrapeError, TransientHTTPError
 from core.records import Announcement, Exchange
 from core.settings import Settings
 from scrapers.base import (
@@ -41,6 +49,11 @@ log = logging.getLogger(__name__)
 #: Common cninfo category codes (the ``category`` form field), for the README and the CLI.
 #: code → the usual name (the full vocabulary, with the names users write, is core.categories.CATEGORY_NAMES)
 CATEGORIES: dict[str, str] = {code: names[0] for code, names in CATEGORY_NAMES.items()}
+#: cninfo takes the whole vocabulary: A-share categories, and NEEQ's own for ``column=third``
+register_exchange("cninfo", {**{c: c for c in CATEGORY_NAMES}, **{c: c for c in NEEQ_CATEGORY_NAMES}})
+#: cninfo serves at most 30 rows a page whatever ``pageSize`` says (akshare sends 30 and divides the
+#: total by 30); a larger size would make the page arithmetic wrong, so it is refused, not capped.
+MAX_PAGE_SIZE = 30
 
 
 #: cninfo's stock lists: where a code is listed decides the query's ``column`` and ``plate``
@@ -100,6 +113,80 @@ def parse_top_search(payload: Any, code: str) -> StockInfo | None:
     )
 
 
+def renumbered_codes(stocks: dict[str, StockInfo]) -> dict[str, str]:
+    """BSE's renumbering: old code → 920 code. cninfo's BSE list keeps a renumbered company under both
+    codes with one orgId (430047 and 920047 诺思兰德 share 9900006121); older announcements stay under
+    the old code, so a row under it belongs to the 920 company."""
+    by_org: dict[str, list[str]] = {}
+    for s in stocks.values():
+        if s.market == "bj":
+            by_org.setdefault(s.org_id, []).append(s.code)
+    out: dict[str, str] = {}
+    for codes in by_org.values():
+        new = [c for c in codes if c.startswith("920")]
+        if len(new) == 1:
+            out.update({c: new[0] for c in codes if c != new[0]})
+    return out
+
+
+def map_renumbered(announcements: list[Announcement], renumbered: dict[str, str]) -> list[Announcement]:
+    """Every row kept; a row under a renumbered company's old code is filed under its 920 code."""
+    return [
+        a.model_copy(update={"sec_code": renumbered[a.sec_code]}) if a.sec_code in renumbered else a
+        for a in announcements
+    ]
+
+
+def may_be_renumbered(announcements: list[Announcement]) -> bool:
+    """Whether any row has a pre-920 BSE/NEEQ code (4xxxxx/8xxxxx), the only ones renumbering touches."""
+    return any(a.sec_code[:1] in ("4", "8") for a in announcements)
+
+
+def parse_top_search_rows(payload: Any) -> list[StockInfo]:
+    """Every A-share or NEEQ row of a ``topSearch/query`` answer (a name may match several)."""
+    if not isinstance(payload, list):
+        raise ExchangeResponseError("cninfo topSearch answer is not a list", snippet=str(payload)[:120])
+    out = []
+    for r in payload:
+        code = str(r.get("code", "")).strip() if isinstance(r, dict) else ""
+        if not re.fullmatch(r"\d{6}", code) or not r.get("orgId"):
+            continue
+        category = str(r.get("category", ""))
+        if not (category.startswith("A") or "三板" in category):
+            continue
+        market = "gfzr" if "三板" in category else "top"
+        out.append(StockInfo(code, str(r["orgId"]), str(r.get("zwjc", "")), category, str(r.get("pinyin", "")), market))
+    return out
+
+
+def nearest_names(stocks: dict[str, StockInfo], text: str, n: int = 5) -> list[StockInfo]:
+    """The companies whose short name (or pinyin) is nearest to ``text``: a typo's suggestions."""
+    import difflib
+
+    t = text.strip().lower()
+    by_key: dict[str, StockInfo] = {}
+    for st in stocks.values():
+        by_key.setdefault(st.name.lower(), st)
+        if st.pinyin:
+            by_key.setdefault(st.pinyin.lower(), st)
+    keys = difflib.get_close_matches(t, list(by_key), n=n * 2, cutoff=0.5)
+    out: list[StockInfo] = []
+    for k in keys:
+        if by_key[k] not in out:
+            out.append(by_key[k])
+    return out[:n]
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """What a company-name lookup found, and the nearest names when it found nothing."""
+
+    found: list[StockInfo]
+    suggestions: list[StockInfo]
+    #: where the answer came from: lists (the stock lists), cache (an earlier topSearch), topSearch
+    source: str = "lists"
+
+
 def find_companies(stocks: dict[str, StockInfo], text: str) -> list[StockInfo]:
     """Companies by code, short name or pinyin initials (三联锻造, slds, 001282), best matches first:
     an exact match wins; otherwise every name or pinyin that starts with, then contains, the text."""
@@ -150,7 +237,9 @@ def build_form(
     plate: str = "",
 ) -> dict[str, str]:
     """The form cninfo's own search page posts (akshare stock_disclosure_cninfo sends the same
-    keys); ``plate`` is ``bj`` for a BSE code, which cninfo otherwise searches in vain."""
+    keys, in this order); ``plate`` is ``bj`` for a BSE code, which cninfo otherwise searches in vain."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ConfigError(f"cninfo page size {page_size} refused: cninfo serves 1 to {MAX_PAGE_SIZE} rows a page")
     se_date = f"{start.isoformat()}~{end.isoformat()}" if start and end else ""
     return {
         "pageNum": str(page),
@@ -231,6 +320,28 @@ class CninfoAdapter:
 
     # --- orgId lookup -------------------------------------------------------------------------------
 
+    def _list_bytes(self, market: str) -> bytes:
+        """A stock list, from ``data/cninfo_stock_<market>.json`` when it is under a day old (a name
+        lookup then costs no request), else fetched and kept there."""
+        import time
+
+        url = urls.cninfo_stock_list(self.settings, market)
+        path = self.settings.data_dir / f"cninfo_stock_{market}.json"
+        meta = path.with_suffix(".url")
+        try:
+            if time.time() - path.stat().st_mtime < 86_400 and meta.read_text("utf-8") == url:
+                return path.read_bytes()
+        except OSError:
+            pass
+        body, _ = self.http.get_bytes(url)
+        parse_stock_list(body, market)  # only a list that parses is kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+        meta.write_text(url, "utf-8")
+        return body
+
     def stocks(self) -> dict[str, StockInfo]:
         """cninfo's stock lists merged (A shares first, then BSE, then NEEQ). A list that cannot be
         fetched is logged and skipped: topSearch still finds its codes."""
@@ -238,8 +349,7 @@ class CninfoAdapter:
             merged: dict[str, StockInfo] = {}
             for market in STOCK_LISTS:
                 try:
-                    body, _ = self.http.get_bytes(urls.cninfo_stock_list(self.settings, market))
-                    listed = parse_stock_list(body, market)
+                    listed = parse_stock_list(self._list_bytes(market), market)
                 except ScrapeError as exc:
                     if market == "szse":
                         raise
@@ -309,6 +419,48 @@ class CninfoAdapter:
         self._budget_warnings.append(msg)
         return StockInfo(code, guess, "", "", market="guess")
 
+    def find_company(self, text: str) -> NameMatch:
+        """A company by code, short name, pinyin initials, full or former name (勤上光电 → 002638 勤上股份).
+
+        The stock lists first (no request once cached); then cninfo's own search box (topSearch), whose
+        answer is kept in ``data/cninfo_names.json`` so a name is asked once; with no match, the
+        nearest short names are suggested."""
+        stocks = self.stocks()
+        found = find_companies(stocks, text)
+        if found:
+            return NameMatch(found, [])
+        key = text.strip()
+        path = self.settings.data_dir / "cninfo_names.json"
+        try:
+            cache = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            cache = {}
+        if isinstance(cache, dict) and isinstance(cache.get(key), list):
+            rows = [StockInfo(**r) for r in cache[key] if isinstance(r, dict)]
+            source = "cache"
+        else:
+            try:
+                payload = self.http.get_json(
+                    urls.cninfo_top_search(self.settings),
+                    method="POST",
+                    data={"keyWord": key, "maxNum": "10"},
+                    headers=self._headers(),
+                )
+                rows = parse_top_search_rows(payload)
+            except ScrapeError as exc:
+                log.warning("cninfo: topSearch for %r failed (%s)", key, exc)
+                return NameMatch([], nearest_names(stocks, key))
+            cache = cache if isinstance(cache, dict) else {}
+            cache[key] = [vars(r) for r in rows]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache, ensure_ascii=False, indent=0), "utf-8")
+            tmp.replace(path)
+            source = "topSearch"
+        # a listed code's own entry (its current short name) wins over topSearch's copy
+        found = [stocks.get(r.code, r) for r in rows]
+        return NameMatch(found, [] if found else nearest_names(stocks, key), source)
+
     def org_id(self, code: str) -> str:
         return self.lookup(code).org_id
 
@@ -335,8 +487,8 @@ class CninfoAdapter:
                 self._budget_warnings.append(msg)
             return Page([])
         self._budget -= 1
-        if column == "third" and query.categories:
-            query = query.model_copy(update={"categories": tuple(neeq_categories(list(query.categories)))})
+        if query.categories:
+            query = query.model_copy(update={"categories": tuple(market_categories(column, query.categories))})
         form = build_form(
             query, page, self.settings.page_size, stock_param, start, end, column, "bj" if column == "bj" else ""
         )
@@ -385,6 +537,15 @@ class CninfoAdapter:
         self._seen |= {a.key for a in result.announcements}
         return result
 
+    def _search_market(self, query: Query, start: dt.date | None, end: dt.date | None) -> ScrapeResult:
+        """A search without codes: each of the market's columns in turn (沪深京 alone by default)."""
+        result = ScrapeResult(source="cninfo")
+        for column, _plate in MARKET_COLUMNS.get(query.market or "", (("szse", ""),)):
+            result.extend(self._search_range(query, "", column, start, end))
+        if query.market == "sh-sz":  # cninfo's szse column is 沪深京: BSE rows are not 沪深
+            result.announcements = [a for a in result.announcements if market_of(a.sec_code)[0] != "bj"]
+        return result
+
     def search(self, query: Query) -> ScrapeResult:
         start, end = query.start, query.end
         if (start is None) != (end is None):
@@ -393,9 +554,13 @@ class CninfoAdapter:
 
         def one(code: str) -> ScrapeResult:
             if not code:
-                return self._search_range(query, "", "szse", start, end)
-            info = self.lookup(code)
-            return self._search_range(query, f"{code},{info.org_id}", market_of(code, info.market)[0], start, end)
+                got = self._search_market(query, start, end)
+            else:
+                info = self.lookup(code)
+                got = self._search_range(query, f"{code},{info.org_id}", market_of(code, info.market)[0], start, end)
+            if may_be_renumbered(got.announcements):
+                got.announcements = map_renumbered(got.announcements, renumbered_codes(self.stocks()))
+            return got
 
         self._budget, self._seen = self.settings.max_requests_per_query, set()
         result = search_each_code(query, "cninfo", one)

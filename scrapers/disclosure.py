@@ -1,10 +1,19 @@
-"""BSE 北交所 (bse.cn) and NEEQ 全国股转 (neeq.com.cn) adapters.
+"""The disclosure platform that BSE 北交所 (bse.cn) and NEEQ 全国股转 (neeq.com.cn) share.
 
-Both sites run the same disclosure platform: JSONP around a Spring-Data page of disclosure records
-(``disclosureCode``, ``disclosureTitle`` "[类别]简称:标题", ``destFilePath``, ``publishDate``).
-BSE wraps the page as ``{"data": {...}}`` and may group records as ``{"disclosures": [...]}``;
-NEEQ wraps it as ``[{"listInfo": {...}}]``. Errors come back as ``[{"msg": "请求参数异常"}]``.
-Pages are 0-based.
+Both sites answer JSONP around a Spring-Data page of disclosure records. The real answer of
+``companyAnnouncement.do`` is ``cb([{"status":0,"listInfo":{"content":[…],"totalElements":N,
+"totalPages":P,"lastPage":…}}])`` (NEEQ: the same without ``status``), and its rows carry only the
+fields the form's ``needFields[]`` ask for — ``companyCd``, ``companyName``, ``disclosureTitle``
+"[类别]简称:标题", ``disclosurePostTitle``, ``destFilePath``, ``publishDate``, ``xxfcbj``,
+``fileExt``, ``xxzrlx`` — and **no** ``disclosureCode`` (584807419/SomeTools,
+sometools/sync_tools/a_正则表达式/提取html内容从html乱码中.py holds such an answer). A row's id is
+derived from what it has: the file name of ``destFilePath`` (``1626695732_642086``), which is unique
+per document; ``disclosureCode`` is used when an answer carries it. The zone listing
+(``zoneInfoResult.do``) dates its rows with ``pubDate: {"time": epoch-ms}`` (RSSHub's bse route).
+An older BSE page shape, ``{"data":{"content":[{"disclosures":[…]}]}}``, is still read. Errors come
+back as ``[{"msg": "请求参数异常"}]`` or ``[{"status": -1 …}]``. Pages are 0-based.
+
+Each site's own form, codes and URLs live in its module (scrapers/bse.py, scrapers/neeq.py).
 """
 
 from __future__ import annotations
@@ -13,9 +22,9 @@ import logging
 import re
 from collections.abc import Callable
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 
-from core import urls
 from core.errors import ConfigError, ExchangeResponseError, PipelineError
 from core.records import Announcement, Exchange
 from core.settings import Settings
@@ -25,6 +34,7 @@ from scrapers.base import (
     ScrapeResult,
     clean_title,
     collect_pages,
+    epoch_ms_to_beijing,
     parse_date,
     parse_rows,
     search_each_code,
@@ -32,19 +42,33 @@ from scrapers.base import (
 from scrapers.http import HttpClient
 
 log = logging.getLogger(__name__)
-#: the record fields :func:`parse_disclosure_page` reads
-NEED_FIELDS = ("companyCd", "companyName", "disclosureTitle", "destFilePath", "publishDate", "disclosureCode")
+#: the record fields the sites' own announcement pages ask for (``needFields[]``), in their order
+NEED_FIELDS = (
+    "companyCd",
+    "companyName",
+    "disclosureTitle",
+    "disclosurePostTitle",
+    "destFilePath",
+    "publishDate",
+    "xxfcbj",
+    "fileExt",
+    "xxzrlx",
+)
 _BRACKET = re.compile(r"^\s*\[(?P<cat>[^\]]+)\]\s*")
 
 
-def _page_body(payload: Any, url: str | None) -> dict[str, Any]:
+def page_body(payload: Any, url: str | None) -> dict[str, Any]:
+    """The Spring-Data page inside any of the platform's envelopes (ExchangeResponseError otherwise)."""
     if isinstance(payload, list):
-        if payload and isinstance(payload[0], dict) and "listInfo" in payload[0]:
-            body = payload[0]["listInfo"]
-        elif payload and isinstance(payload[0], dict) and "msg" in payload[0]:
-            raise ExchangeResponseError(f"exchange reported an error: {payload[0]['msg']}", url=url)
-        else:
+        head = payload[0] if payload and isinstance(payload[0], dict) else None
+        if head is None:
             raise ExchangeResponseError("unexpected disclosure payload (list)", url=url, snippet=str(payload)[:160])
+        if "msg" in head and "listInfo" not in head:
+            raise ExchangeResponseError(f"exchange reported an error: {head['msg']}", url=url)
+        if head.get("status") not in (None, 0, "0"):
+            status = head.get("status")
+            raise ExchangeResponseError(f"exchange answered status {status}", url=url, snippet=str(head)[:160])
+        body = head.get("listInfo", head.get("data"))
     elif isinstance(payload, dict):
         if "msg" in payload and "data" not in payload:
             raise ExchangeResponseError(f"exchange reported an error: {payload['msg']}", url=url)
@@ -56,6 +80,28 @@ def _page_body(payload: Any, url: str | None) -> dict[str, Any]:
     return body
 
 
+def row_id(r: dict[str, Any]) -> str:
+    """A row's id: its ``disclosureCode`` when the answer has one, else its file's name, which names
+    one document (``/disclosure/2021/2021-07-19/1626695732_642086.pdf`` → ``1626695732_642086``)."""
+    code = str(r.get("disclosureCode") or "").strip()
+    if code:
+        return code
+    stem = PurePosixPath(str(r.get("destFilePath") or "")).stem
+    if not stem:
+        raise KeyError("the row has neither disclosureCode nor destFilePath")
+    return stem
+
+
+def row_date(r: dict[str, Any]) -> Any:
+    """``publishDate`` ('2021-07-19'), or the zone listing's ``pubDate: {"time": epoch-ms}``."""
+    if r.get("publishDate"):
+        return parse_date(str(r["publishDate"]))
+    pub = r.get("pubDate")
+    if isinstance(pub, dict) and isinstance(pub.get("time"), int | float):
+        return epoch_ms_to_beijing(pub["time"]).date()
+    raise KeyError("publishDate")
+
+
 def parse_disclosure_page(
     payload: Any,
     settings: Settings,
@@ -64,20 +110,20 @@ def parse_disclosure_page(
     *,
     url: str | None = None,
 ) -> Page:
-    body = _page_body(payload, url)
+    body = page_body(payload, url)
     content = body.get("content") or []
 
     def one(r: dict[str, Any]) -> Announcement:
-        raw_title = str(r.get("disclosureTitle") or "")
+        raw_title = str(r.get("disclosureTitle") or "") + str(r.get("disclosurePostTitle") or "")
         m = _BRACKET.match(raw_title)
         path = str(r.get("destFilePath") or "")
         return Announcement(
             source=source,
-            announcement_id=str(r["disclosureCode"]),
+            announcement_id=row_id(r),
             sec_code=str(r.get("companyCd") or ""),
             sec_name=str(r.get("companyName") or ""),
             title=clean_title(raw_title[m.end() :] if m else raw_title),
-            published=parse_date(str(r["publishDate"])),
+            published=row_date(r),
             pdf_url=pdf_url(settings, path) if path else None,
             category=(m.group("cat") if m else None) or r.get("disclosureType"),
         )
@@ -94,11 +140,13 @@ def parse_disclosure_page(
     )
 
 
-class _DisclosureAdapter:
+class DisclosureAdapter:
+    """What both sites share: the warm-up visit, the headers, paging and parsing. A site's module
+    gives its ``source``, URLs and :meth:`form`."""
+
     source: Exchange
     _endpoint: Callable[[Settings], str]
     _pdf: Callable[[Settings, str], str]
-
     _page: Callable[[Settings], str]
 
     def __init__(self, http: HttpClient, settings: Settings) -> None:
@@ -106,26 +154,14 @@ class _DisclosureAdapter:
         self.settings = settings
         self._warm = False
 
-    def form(self, query: Query, code: str, page: int) -> list[tuple[str, str]]:
-        """The form the sites' own page posts: array fields as one repeated key per value, left out when
-        unused (akshare PR #3527); ``needFields[]`` names every field the parser reads, ``disclosureCode``
-        included (the page's own list omits it, and without it no row has an id). The sites'
-        ``disclosureType`` codes for the vocabulary's categories are not verified here: a cninfo category
-        is refused (core.categories); the site's own numeric codes (``9503``) pass as given."""
-        foreign = [c for c in query.categories if not c.isdigit()]
+    def form(self, query: Query, code: str, page: int) -> list[tuple[str, str]]:  # pragma: no cover
+        raise NotImplementedError
+
+    @staticmethod
+    def own_categories_only(source: str, query: Query, known: tuple[str, ...] = ()) -> None:
+        foreign = [c for c in query.categories if c not in known]
         if foreign:
-            raise ConfigError(f"{self.source}'s own site takes no category {', '.join(foreign)} here; search cninfo")
-        fields = [
-            ("page", str(page)),
-            ("companyCd", code),
-            ("isNewThree", "1"),
-            ("keyword", query.keyword or ""),
-            ("startTime", query.start.isoformat() if query.start else ""),
-            ("endTime", query.end.isoformat() if query.end else ""),
-            ("sortfield", "publishDate"),
-            ("sorttype", "desc"),
-        ]
-        return fields + [("disclosureType[]", c) for c in query.categories] + [("needFields[]", f) for f in NEED_FIELDS]
+            raise ConfigError(f"{source}'s own site takes no category {', '.join(foreign)} here; search cninfo")
 
     def headers(self) -> dict[str, str]:
         page = type(self)._page(self.settings)
@@ -156,17 +192,3 @@ class _DisclosureAdapter:
             self.source,
             lambda code: collect_pages(partial(self._fetch, query, code), source=self.source, first=0),
         )
-
-
-class BseAdapter(_DisclosureAdapter):
-    source: Exchange = "bse"
-    _endpoint = staticmethod(urls.bse_announcements)
-    _pdf = staticmethod(urls.bse_pdf)
-    _page = staticmethod(urls.bse_announcement_page)
-
-
-class NeeqAdapter(_DisclosureAdapter):
-    source: Exchange = "neeq"
-    _endpoint = staticmethod(urls.neeq_announcements)
-    _pdf = staticmethod(urls.neeq_pdf)
-    _page = staticmethod(urls.neeq_announcement_page)

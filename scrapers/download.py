@@ -32,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-from core import cancel
+from core import cancel, urls
 from core.errors import DeadlineExceededError, DownloadError, InvalidPDFError, TransientHTTPError
 from core.manifest import Manifest
 from core.records import Announcement, Document
@@ -182,6 +182,9 @@ class Downloader:
         have = part.stat().st_size if part.exists() else 0
         meta = _read_meta(part)
         headers = {"Accept": "application/pdf,*/*"}
+        referer = urls.referer_for_pdf(self.settings, url)
+        if referer:  # bse.cn / neeq.com.cn serve a PDF to a browser that comes from their page
+            headers["Referer"] = referer
         if have:
             headers["Range"] = f"bytes={have}-"
             validator = meta.get("etag") or meta.get("last_modified")

@@ -1,7 +1,8 @@
 """The one place that knows every adapter: a new exchange is its adapter module plus one line here.
 
-Its URLs are built in :mod:`core.urls` (one flat module of ``build_*`` functions over the base URLs,
-as edgartools keeps them), its request shapes in the adapter.
+The adapter module is the exchange's one home: its request shape, its category codes (registered
+with :func:`core.categories.register_exchange` when the module is imported, so the run's parameters
+are checked against them) and its URLs (built from the base URLs in :mod:`core.urls`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from collections.abc import Callable
 from core.records import Exchange
 from core.settings import Settings
 from scrapers.base import Adapter
+from scrapers.bse import BseAdapter
 from scrapers.cninfo import CninfoAdapter
-from scrapers.disclosure import BseAdapter, NeeqAdapter
 from scrapers.http import HttpClient
+from scrapers.neeq import NeeqAdapter
 from scrapers.sse import SseAdapter
 from scrapers.szse import SzseAdapter
 
 #: exchange → factory taking the shared HTTP client and the settings
-ADAPTERS: dict[Exchange, Callable[[HttpClient, Settings], Adapter]] = {
+ADAPTERS: dict[str, Callable[[HttpClient, Settings], Adapter]] = {
     "cninfo": CninfoAdapter,
     "sse": SseAdapter,
     "szse": SzseAdapter,
@@ -27,7 +29,12 @@ ADAPTERS: dict[Exchange, Callable[[HttpClient, Settings], Adapter]] = {
 }
 
 
-def adapter_for(source: Exchange, http: HttpClient, settings: Settings) -> Adapter:
+def register(source: str, factory: Callable[[HttpClient, Settings], Adapter]) -> None:
+    """Add an exchange (its module registers its category codes with core.categories.register_exchange)."""
+    ADAPTERS[source] = factory
+
+
+def adapter_for(source: Exchange | str, http: HttpClient, settings: Settings) -> Adapter:
     try:
         factory = ADAPTERS[source]
     except KeyError:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core import urls
-from core.categories import SSE_REPORT_TYPES, name_of
+from core.categories import name_of, register_exchange
 from core.errors import ConfigError, ExchangeBusyError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
@@ -33,6 +33,16 @@ from scrapers.payload import expect_dict
 
 log = logging.getLogger(__name__)
 
+
+#: SSE's company-page periodic-report query (``queryCompanyBulletin.do``): its ``reportType`` (RSSHub's
+#: sse/disclosure route and the SSE scrapers send these); no other category has a verified code here.
+SSE_REPORT_TYPES: dict[str, str] = {
+    "category_ndbg_szsh": "YEARLY",
+    "category_yjdbg_szsh": "QUATER1",
+    "category_bndbg_szsh": "QUATER2",
+    "category_sjdbg_szsh": "QUATER3",
+}
+register_exchange("sse", SSE_REPORT_TYPES)
 
 #: A shares of the main board and the STAR market, as the company page's periodic-report query sends them
 SECURITY_TYPES = "0101,120100,020100,020200,120200"
@@ -78,12 +88,14 @@ def build_params(query: Query, page: int, page_size: int, code: str = "") -> dic
 
 def build_periodic_params(query: Query, page: int, page_size: int, code: str = "") -> dict[str, str]:
     """The company page's periodic-report query, ``queryCompanyBulletin.do`` (RSSHub's sse/disclosure
-    route sends the same keys): ``securityType`` and ``reportType`` (YEARLY, QUATER1, QUATER2,
-    QUATER3), ``productId`` for the code."""
+    route sends the same keys): ``securityType``, ``reportType`` (YEARLY, QUATER1, QUATER2, QUATER3)
+    with ``reportType2=DQBG`` (定期报告: the site's own page sends it, and without it the result set
+    differs), ``productId`` for the code."""
     kind = report_type(query.categories)
     return {
         "isPagination": "true",
         "securityType": SECURITY_TYPES,
+        "reportType2": "DQBG",
         "reportType": kind or "ALL",
         "productId": code,
         "beginDate": query.start.isoformat() if query.start else "",

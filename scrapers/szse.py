@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import urls
-from core.categories import SZSE_CATEGORIES, name_of
+from core.categories import name_of, register_exchange
 from core.errors import ConfigError, ExchangeResponseError
 from core.records import Announcement, Exchange
 from core.settings import Settings
@@ -19,6 +19,16 @@ from scrapers.http import HttpClient
 from scrapers.payload import expect_dict
 
 PAGE_SIZE = 50
+
+#: SZSE's own annList: (channel, bigCategoryId) for the periodic reports (the ids the SZSE annList
+#: scrapers and cninfo's older full-text search use); no other category has a verified id here.
+SZSE_CATEGORIES: dict[str, tuple[str, str]] = {
+    "category_ndbg_szsh": ("fixed_disc", "010301"),
+    "category_bndbg_szsh": ("fixed_disc", "010303"),
+    "category_yjdbg_szsh": ("fixed_disc", "010305"),
+    "category_sjdbg_szsh": ("fixed_disc", "010307"),
+}
+register_exchange("szse", SZSE_CATEGORIES)
 
 
 #: the page whose XHR posts the query, per channel (sent as Referer, as the browser does)

@@ -137,7 +137,7 @@ NEEQ_PAGE = [
 def test_neeq_list_info_wrapper(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     s = replay_settings(replay, tmp_path)
     body = ("null(" + json.dumps(NEEQ_PAGE, ensure_ascii=False) + ")").encode()
-    replay.script("/disclosureInfoController/infoResult_zh.do", Scripted(200, body))
+    replay.script("/disclosureInfoController/companyAnnouncement.do", Scripted(200, body))
     (a,) = adapter_for("neeq", HttpClient(s), s).search(Query()).announcements
     assert (a.key, a.category, a.title) == ("neeq:1a2b", "临时公告", "某某科技:关于召开2024年第一次临时股东大会通知")
     assert a.pdf_url == f"{replay.url}/disclosure/2024/2024-03-15/1a2b.pdf"

@@ -46,3 +46,21 @@ def test_extract_gives_dataframes_for_patents_competitors_and_tables() -> None:
         purchases.loc[0, "关联方"] == "中国贵州茅台酒厂（集团）有限责任公司"
         and purchases.loc[0, "本期发生额"] == 2466052249.25
     )
+
+
+def test_a_former_name_is_found_through_topsearch_and_kept_for_next_time(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The trap: 勤上光电 — 002638's former name, still in its full name 东莞勤上光电股份有限公司 — matched no
+    short name in the stock lists and was not found; the README itself uses it."""
+    s = replay_settings(replay, tmp_path)
+    assert api.resolve_company("勤上光电", s) == "002638"
+    asked = [h for h in replay.hits if h[1] == "/new/information/topSearch/query"]
+    assert len(asked) == 1 and asked[0][2]["keyWord"] == ["勤上光电"]
+    replay.hits.clear()
+    assert api.resolve_company("勤上光电", s) == "002638"  # the cached answer: no request at all
+    assert replay.hits == []
+
+
+def test_a_typo_gets_the_nearest_names(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = replay_settings(replay, tmp_path)
+    with pytest.raises(ConfigError, match=r"no company matches '三联段造'; nearest: 三联锻造 \(001282\)"):
+        api.resolve_company("三联段造", s)

@@ -160,3 +160,34 @@ def test_the_flow_reads_the_final_prospectus_and_lists_the_rest(tmp_path, monkey
         )
         assert again.is_completed()
         assert len({h[1] for h in srv.hits if h[1].startswith("/finalpage/")}) == 3
+
+
+def test_a_supplementary_disclosure_about_the_prospectus_is_not_the_prospectus() -> None:
+    """The trap: 「关于对招股说明书的补充披露」 names the prospectus but is a short notice about it; it was
+    taken for the full prospectus and, published later, replaced the real one."""
+    c = classify("三协电机:关于对招股说明书的补充披露")
+    assert c is not None and not c.full
+    search = [
+        ann(1, "招股说明书", "2025-08-22", "920100"),
+        ann(2, "关于对招股说明书的补充披露", "2025-08-25", "920100"),
+    ]
+    assert [a.title for a in choose(search).kept] == ["招股说明书"]
+
+
+def test_prospectus_and_summary_published_together_is_the_prospectus() -> None:
+    """The trap: 「…招股说明书及摘要」 is the full prospectus published with its summary, not a summary."""
+    for title in ("首次公开发行股票招股说明书及摘要", "首次公开发行股票招股意向书及其摘要"):
+        c = classify(title)
+        assert c is not None and c.full, title
+    summary = classify("首次公开发行股票招股说明书摘要")
+    assert summary is not None and summary.kind is DocKind.SUMMARY
+
+
+def test_the_old_bse_title_family_is_a_full_prospectus() -> None:
+    """The trap: BSE (and 精选层) prospectuses were titled 「向不特定合格投资者公开发行股票说明书」, outside the
+    招股说明书 family, so a bulk BSE search neither chose nor skipped them as prospectuses."""
+    c = classify("诺思兰德:向不特定合格投资者公开发行股票说明书")
+    assert c is not None and c.kind is DocKind.PROSPECTUS
+    s = classify("向不特定合格投资者公开发行股票说明书摘要")
+    assert s is not None and s.kind is DocKind.SUMMARY
+    assert classify("向不特定对象发行可转换公司债券募集说明书") is None

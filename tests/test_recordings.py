@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import urls
 from core.errors import ExchangeBusyError, ExchangeResponseError
 from core.settings import Settings
 from scrapers import cninfo, disclosure, sse
@@ -143,9 +144,7 @@ def test_sse_busy_error_without_callback_name() -> None:
 
 
 def test_bse_page() -> None:
-    page = disclosure.parse_disclosure_page(
-        load("bse/disclosure_announcement_page.jsonp"), S, "bse", disclosure.urls.bse_pdf
-    )
+    page = disclosure.parse_disclosure_page(load("bse/disclosure_announcement_page.jsonp"), S, "bse", urls.bse_pdf)
     assert (page.total, page.total_pages, page.has_more, page.rows) == (665, 34, True, 1)
     a, b = page.announcements
     assert a.key == "bse:c5f0804783cd4393b8703ab1f419b779"
@@ -156,16 +155,14 @@ def test_bse_page() -> None:
 
 
 def test_bse_empty_page() -> None:
-    page = disclosure.parse_disclosure_page(
-        load("bse/disclosure_announcement_empty.jsonp"), S, "bse", disclosure.urls.bse_pdf
-    )
+    page = disclosure.parse_disclosure_page(load("bse/disclosure_announcement_empty.jsonp"), S, "bse", urls.bse_pdf)
     assert page.announcements == [] and page.total == 0 and page.has_more is False
 
 
 def test_bse_parameter_error() -> None:
     with pytest.raises(ExchangeResponseError, match="请求参数异常"):
         disclosure.parse_disclosure_page(
-            load("bse/performanceController_list_param_error.jsonp"), S, "bse", disclosure.urls.bse_pdf
+            load("bse/performanceController_list_param_error.jsonp"), S, "bse", urls.bse_pdf
         )
 
 

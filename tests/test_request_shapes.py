@@ -61,27 +61,55 @@ def test_cninfo_throttling_answer_is_retried(replay, tmp_path: Path) -> None:  #
     assert sum(1 for h in replay.hits if h[1] == QUERY) == 3
 
 
-def test_bse_warms_up_then_posts_with_referer_and_repeated_array_keys(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bse_warms_up_then_posts_the_announcement_pages_form_field_for_field(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The BSE crawlers of companyAnnouncement.do post disclosureType[]=5, xxfcbj[]=2, the needFields[]
+    and sortfield=xxssdq/sorttype=asc (docs/markets.md names them); the old form sent neither
+    disclosureType[] nor xxfcbj[] and sorted by publishDate."""
     s = replay_settings(replay, tmp_path)
     path = "/disclosureInfoController/companyAnnouncement.do"
     replay.script(path, Scripted(200, (API / "bse/disclosure_announcement_empty.jsonp").read_bytes()))
-    adapter_for("bse", HttpClient(s), s).search(Query(categories=("9503", "9504")))
+    adapter_for("bse", HttpClient(s), s).search(
+        Query(keyword="年度报告", start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31))
+    )
     (warm, post) = [h for h in replay.hits if h[1] in (path, "/disclosure/announcement.html")][:2]
     assert (warm[0], warm[1]) == ("GET", "/disclosure/announcement.html")  # cookies first, as a browser
     method, _, form, headers = post
-    assert method == "POST" and form["callback"] == ["cb"]
-    assert form["disclosureType[]"] == ["9503", "9504"]  # one key per value, not '9503,9504'
+    assert method == "POST" and form.pop("callback") == ["cb"]
+    assert form == {
+        "page": ["0"],
+        "companyCd": [""],
+        "isNewThree": ["1"],
+        "keyword": ["年度报告"],
+        "startTime": ["2023-01-01"],
+        "endTime": ["2023-12-31"],
+        "disclosureType[]": ["5"],
+        "xxfcbj[]": ["2"],
+        "needFields[]": [  # one key per value, not 'companyCd,companyName,…'
+            "companyCd",
+            "companyName",
+            "disclosureTitle",
+            "disclosurePostTitle",
+            "destFilePath",
+            "publishDate",
+            "xxfcbj",
+            "fileExt",
+            "xxzrlx",
+        ],
+        "sortfield": ["xxssdq"],
+        "sorttype": ["asc"],
+    }
     assert headers["Referer"] == f"{replay.url}/disclosure/announcement.html"
     assert headers["X-Requested-With"] == "XMLHttpRequest"
 
 
-def test_disclosure_form_leaves_unused_array_keys_out(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bse_site_refuses_a_category_it_has_no_listing_for(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from core.errors import ConfigError
+
     s = replay_settings(replay, tmp_path)
-    path = "/disclosureInfoController/companyAnnouncement.do"
-    replay.script(path, Scripted(200, (API / "bse/disclosure_announcement_empty.jsonp").read_bytes()))
-    adapter_for("bse", HttpClient(s), s).search(Query())
-    post = next(h for h in replay.hits if h[1] == path)
-    assert "disclosureType[]" not in post[2]
+    with pytest.raises(ConfigError, match="no category"):
+        adapter_for("bse", HttpClient(s), s).search(Query(categories=("category_ndbg_szsh",)))
 
 
 def test_szse_empty_object_past_the_last_page_ends_paging(replay, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -124,14 +152,6 @@ def test_bse_refuses_a_post_without_the_pages_cookie_and_the_adapter_gets_throug
     assert result.announcements
     post = [h for h in replay.hits if h[1] == path][-1]
     assert "JSESSIONID=replay-warm-up" in post[3]["Cookie"]
-    assert post[2]["needFields[]"] == [
-        "companyCd",
-        "companyName",
-        "disclosureTitle",
-        "destFilePath",
-        "publishDate",
-        "disclosureCode",
-    ]
 
 
 def _replay_with(extra: list[object]):  # type: ignore[no-untyped-def]
@@ -238,6 +258,7 @@ def test_sse_periodic_reports_use_the_company_pages_query(replay, tmp_path: Path
     assert method == "GET" and {k: v[0] for k, v in params.items()} == {
         "isPagination": "true",
         "securityType": "0101,120100,020100,020200,120200",
+        "reportType2": "DQBG",  # 定期报告: without it the site's result set differs
         "reportType": "YEARLY",
         "productId": "600519",
         "beginDate": "2025-01-01",
@@ -270,5 +291,8 @@ def test_a_category_an_exchange_has_no_code_for_is_refused_before_the_run() -> N
     with pytest.raises(ConfigError, match="bse's own site takes no category 年报"):
         RunParams.checked(exchange="bse", categories=["年报"])
     assert RunParams.checked(exchange="szse", categories=["年报"]).categories == ["category_ndbg_szsh"]
-    assert RunParams.checked(categories=["临时公告"]).categories == ["category_lsgg"]  # NEEQ's own, on cninfo
+    # NEEQ's own categories, on cninfo's column=third: only with --market 三板 (the 沪深京 column has none)
+    assert RunParams.checked(market="三板", categories=["临时公告"]).categories == ["category_lsgg"]
+    with pytest.raises(ConfigError, match="NEEQ"):
+        RunParams.checked(categories=["临时公告"])
     assert DAILY_DEFAULT == {"cninfo": ("category_sf_szsh",)}
