@@ -30,7 +30,7 @@ pytest: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy core scrapers extractors llm flows replay report
+	$(BIN)/mypy core scrapers extractors llm run flows replay report
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_bench.py

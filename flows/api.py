@@ -28,7 +28,7 @@ from core.records import DocumentExtraction
 from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import load_recipes, select
-from scrapers.base import Query
+from run.plan import query_of
 from scrapers.cninfo import CninfoAdapter, StockInfo, find_companies
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
@@ -69,12 +69,8 @@ def search(
     params = RunParams.checked(
         exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end
     )
-    query = Query(
-        codes=tuple(params.codes), keyword=params.keyword, categories=tuple(params.categories),
-        start=params.start, end=params.end,
-    )  # fmt: skip
     with HttpClient(s) as http:
-        result = adapter_for(params.exchange, http, s).search(query)
+        result = adapter_for(params.exchange, http, s).search(query_of(params))
     return pd.DataFrame(
         [
             {
@@ -152,11 +148,13 @@ def extract(
 
 
 def run(**parameters: Any) -> Path:
-    """The ad-hoc pipeline (embedded Prefect) with the flow's parameters; returns the workbook path.
-    A failed run raises with its state's message; a partial one returns its workbook."""
+    """The ad-hoc pipeline (embedded Prefect) with :class:`core.params.RunParams`' fields, checked
+    before Prefect starts (a bad one raises ConfigError); returns the workbook path. A failed run
+    raises with its state's message; a partial one returns its workbook."""
+    params = RunParams.checked(**parameters)
     from flows.pipeline import adhoc_flow
 
-    state = adhoc_flow(**parameters, return_state=True)
+    state = adhoc_flow(**params.model_dump(), return_state=True)
     if state.is_failed():
         raise RuntimeError(f"run failed: {state.message} (workbook: {state.result(raise_on_failure=False)})")
     return Path(str(state.result()))
