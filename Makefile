@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test pytest lint bench accuracy serve clean
+.PHONY: run test test-fast pytest lint bench accuracy serve clean
 
 $(STAMP): pyproject.toml scripts/ensure-java.sh
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP) lint
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+## the quick lane while working: everything but the slow, Prefect and Java tests (CI runs them all)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not prefect and not java"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
