@@ -155,9 +155,9 @@ def _run(
         scraped: ScrapeResult | PipelineError = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(
             params, settings
         )
-    except PipelineError as exc:  # the query itself failed: the run fails, clearly, with its workbook
-        logger.error("the %s query failed: %s", params.exchange, exc)
-        scraped = exc
+    except Exception as exc:  # the query itself failed: the run fails, clearly, with its workbook
+        scraped = _query_error(exc, logger)
+        logger.error("the %s query failed: %s", params.exchange, scraped)
     stop = cancel.reason() if cancel.requested() else None
     chosen = plan(params, scraped, max_documents=settings.max_documents, cancelled=stop)
     apply_plan(report, chosen)
@@ -169,6 +169,17 @@ def _run(
     enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest)
     fold_llm(report, enrichments, settings, params.llm, run_key, logger)
     return publish(report, settings, flow_name, len(chosen.wanted), f"{flow_name} run {run_key}", logger), report
+
+
+def _query_error(exc: Exception, logger: Any) -> PipelineError:
+    """The query's failure as a PipelineError: a task past its deadline is a DeadlineExceededError, a
+    bug an UnexpectedError (its traceback logged)."""
+    if isinstance(exc, PipelineError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return DeadlineExceededError(f"the query ran past its deadline ({exc or 'task timeout'})")
+    failure("query", Stage.QUERY, exc, logger)  # logs the traceback
+    return UnexpectedError.of(exc)
 
 
 def _name(a: Announcement) -> str:
@@ -205,7 +216,7 @@ def _documents(
                 report.failures.append(failure(f"{params.exchange}:announcements", Stage.LLM_ANNOUNCEMENTS, got))
             else:
                 extra.append(got)
-    return [*fold(report, runs, manifest, get_run_logger()), *extra]
+    return [*extra, *fold(report, runs, manifest, get_run_logger())]
 
 
 def _artifacts(report: RunReport, path: Path) -> None:

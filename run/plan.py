@@ -17,7 +17,7 @@ from core.prospectus import choose
 from core.records import Announcement, Failure
 from core.settings import Settings
 from extractors.recipes import TableRecipe, load_recipes, select
-from extractors.recipes.kinds import registered_kinds
+from extractors.recipes.registry import extra_kinds
 from run.stages import Stage
 from scrapers.base import Query, ScrapeResult
 
@@ -47,7 +47,7 @@ def sheet_recipes(recipes: Sequence[TableRecipe]) -> list[TableRecipe]:
     asked = {r.name for r in recipes}
     extra = [
         k if isinstance(k, TableRecipe) else TableRecipe(name=k.name, sheet=k.sheet)
-        for k in registered_kinds(builtin=False)
+        for k in extra_kinds()
         if k.name not in asked
     ]
     return [*recipes, *extra]
@@ -55,7 +55,7 @@ def sheet_recipes(recipes: Sequence[TableRecipe]) -> list[TableRecipe]:
 
 def recipes_key(recipes: Sequence[TableRecipe], engine: str = "pdfplumber") -> str:
     """A stage-name suffix that changes when the recipes, their engine or the registered kinds change."""
-    kinds = [repr(k) for k in registered_kinds(builtin=False)]
+    kinds = [repr(k) for k in extra_kinds()]
     if not recipes and not kinds:
         return ""
     return ":" + hashlib.sha256(repr([engine, *sorted(repr(r) for r in recipes), *kinds]).encode()).hexdigest()[:12]

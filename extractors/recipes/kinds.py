@@ -28,6 +28,7 @@ from extractors.patents import (
 )
 from extractors.pdftext import PdfText
 from extractors.recipes.base import DocContext, Found, Recipe
+from extractors.recipes.registry import extra_kinds, register_kind, unregister_kind
 from extractors.text import squash
 
 
@@ -170,6 +171,8 @@ class CompetitorsRecipe:
         return Found(records=tuple(dedupe_mentions(mentions)))
 
 
+__all__ = ["BUILTIN_KINDS", "COMPETITORS", "PATENTS", "register_kind", "registered_kinds", "unregister_kind"]
+
 PATENTS = PatentsRecipe()
 COMPETITORS = CompetitorsRecipe()
 
@@ -177,24 +180,8 @@ COMPETITORS = CompetitorsRecipe()
 #: that reads as a patent list is never a competitor table).
 BUILTIN_KINDS: tuple[Recipe, ...] = (PATENTS, COMPETITORS)
 
-#: kinds registered beyond the built-in ones (see :func:`register_kind`)
-_REGISTERED: list[Recipe] = []
-
-
-def register_kind(kind: Recipe) -> Recipe:
-    """Run ``kind`` on every document, after the built-in ones; its records are kept in the extraction
-    (a :class:`core.records.RecipeRow` gets a sheet named after the kind). Registering the same name
-    again replaces the earlier kind. Register at import time of a module the worker processes load
-    too (``extractors.recipes.kinds`` itself, or one it imports), so that every process runs it."""
-    _REGISTERED[:] = [k for k in _REGISTERED if k.name != kind.name]
-    _REGISTERED.append(kind)
-    return kind
-
-
-def unregister_kind(name: str) -> None:
-    _REGISTERED[:] = [k for k in _REGISTERED if k.name != name]
-
 
 def registered_kinds(*, builtin: bool = True) -> tuple[Recipe, ...]:
-    """Every kind a document runs: the built-in ones (unless ``builtin=False``), then the registered."""
-    return (*(BUILTIN_KINDS if builtin else ()), *_REGISTERED)
+    """Every kind a document runs: the built-in ones (unless ``builtin=False``), then the registered
+    ones (:func:`extractors.recipes.registry.register_kind`)."""
+    return (*(BUILTIN_KINDS if builtin else ()), *extra_kinds())
