@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from core.records import Engine, RecipeCell, RecipeRow, TableKind
 from extractors.document import extract_document
 from extractors.merge import MergedTable
@@ -53,6 +55,7 @@ def test_builtin_kinds_and_table_recipes_share_one_protocol() -> None:
     assert BUILTIN_KINDS == (PATENTS, COMPETITORS)  # a table reading as a patent list is never a competitor table
 
 
+@pytest.mark.slow
 def test_a_python_recipe_is_read_on_its_own_pages_next_to_the_builtin_ones() -> None:
     plain = extract_document(KEYPAGES, "301563")
     ex = extract_document(KEYPAGES, "301563", recipes=[HeaderOfEveryTableOnPage(1)])
@@ -64,6 +67,7 @@ def test_a_python_recipe_is_read_on_its_own_pages_next_to_the_builtin_ones() -> 
     assert missing.recipe_rows == () and missing.recipe_notes == ("表头: no table on page 9999",)
 
 
+@pytest.mark.slow
 def test_a_third_registered_kind_runs_on_every_document_and_its_rows_reach_the_workbook(tmp_path: Path) -> None:
     """The trap: the document called patents and competitors by name and dropped any other record, so
     a kind registered beside them was lost silently."""

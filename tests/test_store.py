@@ -95,6 +95,7 @@ def test_runs_accumulate_versions_stay_and_llm_answers_are_replaced(tmp_path: Pa
     assert store.known("document", [(a1.key, "a" * 64), (a1.key, "z" * 64)]) == {(a1.key, "a" * 64)}
 
 
+@pytest.mark.slow
 def test_export_cli_marks_what_is_new_since_the_previous_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from flows.cli import main
 
