@@ -196,3 +196,10 @@ def test_outputs_refuse_an_unknown_format_before_writing(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="formats are"):
         write_outputs(report, tmp_path, formats=("xls",))
     assert not list(tmp_path.iterdir())
+
+
+def test_a_misspelt_run_parameter_is_refused_not_ignored() -> None:
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_document"):
+        RunParams.checked(max_document=3)
