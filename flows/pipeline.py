@@ -161,7 +161,7 @@ def _run(
     stop = cancel.reason() if cancel.requested() else None
     chosen = plan(params, scraped, max_documents=settings.max_documents, cancelled=stop)
     apply_plan(report, chosen)
-    for warning in chosen.warnings:
+    for warning in chosen.warnings[len(getattr(scraped, "warnings", ())) :]:  # the plan's own (the adapter logs its)
         logger.warning(warning)
     if chosen.skipped:
         logger.info("%d prospectus-family announcements not read (summaries, notices, older versions); "
