@@ -94,8 +94,9 @@ def build_extraction(
     patents = [p for p in kept if isinstance(p, PatentRecord)]
     competitors = [c for c in kept if isinstance(c, CompetitorMention)]
     rows = [row for row in kept if isinstance(row, RecipeRow)]
-    unplaced = sorted({type(rec).__name__ for rec in kept} - {"PatentRecord", "CompetitorMention", "RecipeRow"})
-    if unplaced:
+    placed = PatentRecord | CompetitorMention | RecipeRow
+    unplaced = sorted({type(r).__name__ for r in kept if not isinstance(r, placed)})
+    if unplaced:  # loud, never dropped: a record type needs its place in DocumentExtraction first
         raise TypeError(f"an extraction kind gave records of no known place: {', '.join(unplaced)}")
     notes = [n for f in found for n in f.notes]
     stated = tuple(stated_counts(list(enumerate(text.pages, start=1))))

@@ -87,3 +87,31 @@ def test_a_third_registered_kind_runs_on_every_document_and_its_rows_reach_the_w
     values = list(wb["首页表头"].iter_rows(values_only=True))
     header, first = values[0], dict(zip(values[0], values[1], strict=True))
     assert len(values) > 1 and first["页码"] == 1 and (first["c1"], first["c2"]) == ("序号", "姓名"), header
+
+
+@dataclass(frozen=True)
+class GivesStrings:
+    name: str = "strings"
+    sheet: str = "strings"
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return set()
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        return None
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        return Found(records=("not a record",))
+
+
+def test_a_kind_whose_records_have_no_place_is_refused_not_dropped() -> None:
+    from extractors.document import extract_text_pages
+    from extractors.recipes.kinds import register_kind, unregister_kind
+
+    register_kind(GivesStrings())
+    try:
+        with pytest.raises(TypeError, match="no known place: str"):
+            extract_text_pages("k", ["正文"])
+    finally:
+        unregister_kind("strings")
+    assert extract_text_pages("k", ["正文"]).doc_key == "k"
