@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test pytest lint bench accuracy serve docs clean
+.PHONY: run test test-fast pytest lint bench accuracy serve docs clean
 
 $(STAMP): pyproject.toml scripts/ensure-java.sh
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ test: $(STAMP) lint
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
+## the quick lane while working: everything but the slow, Prefect and Java tests (CI runs them all)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not prefect and not java"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy core scrapers extractors llm flows replay report
+	$(BIN)/mypy core scrapers extractors llm run flows replay report
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_bench.py

@@ -128,3 +128,16 @@ class LLMInvalidOutputError(LLMError):
 
 class LLMTruncatedError(LLMInvalidOutputError):
     """The model stopped because of the token limit (``finish_reason == 'length'``)."""
+
+
+# --- bugs -----------------------------------------------------------------------------------------
+
+
+class UnexpectedError(PipelineError):
+    """Something that is not a :class:`PipelineError` went wrong with one item: a bug, or a library
+    exception nothing translated. The item is recorded with this type (its traceback goes to the log),
+    the other items are kept, and the run ends Partial, never Completed, so the bug stays loud."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> UnexpectedError:
+        return cls(f"{type(exc).__name__}: {exc}")

@@ -1,7 +1,8 @@
 """The parameters of a run, validated before anything starts (no Prefect import here).
 
-The CLI, the Prefect UI form (through the flows' signatures) and the Python API all build a
-:class:`RunParams`; a bad value is refused with one line that says what is expected.
+The CLI, the Prefect UI form (through the ad-hoc flow's signature, which is these fields) and the
+Python API all build a :class:`RunParams`; a bad value or an unknown name is refused with one line
+that says what is expected.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.categories import Market, check_exchange, check_market, resolve_category, resolve_market
 from core.errors import ConfigError
@@ -25,7 +26,12 @@ def parse_date(value: str) -> dt.date:
 
 
 class RunParams(BaseModel):
-    """Parameters of an ad-hoc run (also the Prefect UI form)."""
+    """Parameters of a run, validated once where the run is asked for: the CLI builds it from its flags
+    (their ``dest`` are these names), the ad-hoc flow's signature is these fields (the Prefect UI form),
+    the Python API's ``run(**kw)`` takes them, and the daily flow builds one for its window. An
+    unknown name is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
     exchange: Exchange = Field(default="cninfo", description="cninfo (SZSE/SSE/BSE), sse, szse, bse or neeq")
     codes: list[str] = Field(default_factory=list, description="six-digit stock codes, e.g. 001282")

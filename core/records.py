@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,12 +22,16 @@ Exchange = Literal["cninfo", "sse", "szse", "bse", "neeq"]
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    #: the name the cumulative store keeps this record under (core.store): stable across a move or a
+    #: rename of the class, so declare it on every record that is stored, and never change it
+    type_name: ClassVar[str] = ""
 
 
 # --- scrape ---------------------------------------------------------------------------------------
 
 
 class Announcement(Record):
+    type_name: ClassVar[str] = "announcement"
     source: Exchange
     announcement_id: str
     sec_code: str
@@ -50,6 +54,7 @@ class Announcement(Record):
 
 
 class Document(Record):
+    type_name: ClassVar[str] = "document"
     key: str = Field(description="Announcement.key of the source announcement")
     sec_code: str
     sec_name: str
@@ -243,6 +248,7 @@ class LLMUsage(Record):
 
 
 class Summary(Record):
+    type_name: ClassVar[str] = "summary"
     doc_key: str
     kind: str = Field(description="section kind or 'document'")
     pages: tuple[int, ...]
@@ -253,6 +259,7 @@ class Summary(Record):
 
 
 class AnnouncementLabel(Record):
+    type_name: ClassVar[str] = "announcement-label"
     key: str
     title: str
     category: str
@@ -262,6 +269,7 @@ class AnnouncementLabel(Record):
 
 
 class CompetitorLabel(Record):
+    type_name: ClassVar[str] = "competitor-label"
     doc_key: str
     name: str
     role: Literal["competitor", "customer", "supplier", "other", "unknown"]
@@ -276,6 +284,7 @@ class CompetitorLabel(Record):
 
 
 class DocumentExtraction(Record):
+    type_name: ClassVar[str] = "document-extraction"
     doc_key: str
     pages: int
     patent_pages: tuple[int, ...]

@@ -16,14 +16,14 @@ import importlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from core.records import Announcement, Document, DocumentExtraction
+from core.records import Announcement, Document, DocumentExtraction, Record
 from core.sqlite import connect, open_store
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS items (
     kind TEXT NOT NULL,          -- announcement, document, extraction, llm:<task>
     key TEXT NOT NULL,           -- the record's key (a document's key, an LLM record's identity)
     version TEXT NOT NULL,       -- sha256 for documents and extractions (every version kept), else ''
-    type TEXT NOT NULL,          -- module:Class of the record
+    type TEXT NOT NULL,          -- the record class's type_name (rows from before: module:Class)
     body TEXT NOT NULL,          -- the record as JSON
     first_run TEXT NOT NULL,
     first_at TEXT NOT NULL,      -- when it was first stored (UTC, ISO)
@@ -50,12 +50,35 @@ def _now() -> str:
 
 
 def _type_of(record: BaseModel) -> str:
-    cls = type(record)
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """The stable name the record's class declares (``Record.type_name``), never its module path."""
+    name = getattr(type(record), "type_name", "")
+    if not name:
+        raise ValueError(f"{type(record).__qualname__} declares no type_name: the store cannot keep it")
+    return str(name)
+
+
+def _subclasses(cls: type[Record]) -> Iterator[type[Record]]:
+    sub: type[Record]
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def record_types() -> dict[str, type[BaseModel]]:
+    """Every record class that declares a ``type_name``, by that name (a later class of the same name,
+    a renamed one, wins)."""
+    return {c.type_name: c for c in _subclasses(Record) if c.type_name}
 
 
 def _load_type(name: str) -> type[BaseModel]:
-    module, _, qualname = name.partition(":")
+    """The class of a stored row: by its stable name, or (a row from before type names) by its
+    ``module:Class``."""
+    found = record_types().get(name)
+    if found is not None:
+        return found
+    module, colon, qualname = name.partition(":")
+    if not colon:
+        raise LookupError(f"no record class declares the type name {name!r}")
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
@@ -87,6 +110,27 @@ class Store:
         self.path = Path(path)
         self._lock = threading.Lock()
         open_store(self.path, _SCHEMA, wal=True)
+        self._migrate_type_names()
+
+    def _migrate_type_names(self) -> None:
+        """Rows written before type names (``module:Class``) get their class's stable name, while the
+        class is still where the row says; a row whose class is gone stays as it is (and is read
+        back by its path as long as that resolves)."""
+        with self._conn() as c:
+            old = [t for (t,) in c.execute("SELECT DISTINCT type FROM items WHERE type LIKE '%:%'")]
+        renames: dict[str, str] = {}
+        for name in old:
+            try:
+                cls = _load_type(name)
+            except (ImportError, AttributeError, LookupError) as exc:
+                log.warning("store: rows of %s keep their old type (%s)", name, exc)
+                continue
+            if getattr(cls, "type_name", ""):
+                renames[name] = cls.type_name  # type: ignore[attr-defined]
+        if renames:
+            with self._lock, self._conn() as c:
+                c.executemany("UPDATE items SET type = ? WHERE type = ?", [(new, o) for o, new in renames.items()])
+            log.info("store: %d row types renamed to stable type names (%s)", len(renames), ", ".join(renames.values()))
 
     def known(self, kind: str, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (key, version) pairs of ``kind`` are stored already."""
@@ -151,7 +195,7 @@ class Store:
         for kind, key, version, type_name, body, first_at in rows:
             try:
                 rec = _load_type(type_name).model_validate_json(body)
-            except (ImportError, AttributeError, ValueError) as exc:
+            except (ImportError, AttributeError, LookupError, ValueError) as exc:
                 log.warning("store: %s %s cannot be read back (%s); skipped", kind, key, exc)
                 continue
             out.first_seen[(kind, key)] = dt.datetime.fromisoformat(first_at)

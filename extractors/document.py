@@ -27,7 +27,7 @@ from extractors.merge import MergedTable, merge_fragments
 from extractors.patents import stated_counts, stated_total
 from extractors.pdftext import PdfText, read_text
 from extractors.recipes.base import DocContext, Recipe
-from extractors.recipes.kinds import BUILTIN_KINDS, COMPETITORS, PATENTS
+from extractors.recipes.kinds import COMPETITORS, PATENTS, registered_kinds
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +72,23 @@ def build_extraction(
     patent list, the competitors, then the table recipes asked for) collects its own records."""
     doc = DocContext(doc_key, text, located, issuer, recipe_engine)
     sections = tuple(_section(doc_key, s, text) for s in located)
+    kinds = registered_kinds()
     records = [
-        _to_record(doc_key, t, engine, next((k for r in BUILTIN_KINDS if (k := r.kind_of(t, doc))), "other"))
+        _to_record(doc_key, t, engine, next((k for r in kinds if (k := r.kind_of(t, doc))), "other"))
         for engine, tables in merged.items()
         for t in tables
     ]
-    patents = PATENTS.collect(doc, merged).records
-    competitors = COMPETITORS.collect(doc, merged).records
-    found = [r.collect(doc, merged) for r in recipes]
-    rows = [row for f in found for row in f.records if isinstance(row, RecipeRow)]
+    # every kind (built-in, registered, then the table recipes asked for) collects its records; each
+    # record is kept by its type, none is dropped
+    found = [r.collect(doc, merged) for r in (*kinds, *recipes)]
+    kept = [rec for f in found for rec in f.records]
+    patents = [p for p in kept if isinstance(p, PatentRecord)]
+    competitors = [c for c in kept if isinstance(c, CompetitorMention)]
+    rows = [row for row in kept if isinstance(row, RecipeRow)]
+    placed = PatentRecord | CompetitorMention | RecipeRow
+    unplaced = sorted({type(r).__name__ for r in kept if not isinstance(r, placed)})
+    if unplaced:  # loud, never dropped: a record type needs its place in DocumentExtraction first
+        raise TypeError(f"an extraction kind gave records of no known place: {', '.join(unplaced)}")
     notes = [n for f in found for n in f.notes]
     stated = tuple(stated_counts(list(enumerate(text.pages, start=1))))
     patent_pages = tuple(sorted(PATENTS.candidate_pages(doc)))
@@ -94,8 +102,8 @@ def build_extraction(
         competitor_pages=tuple(sorted(COMPETITORS.candidate_pages(doc))),
         sections=sections,
         tables=tuple(records),
-        patents=tuple(p for p in patents if isinstance(p, PatentRecord)),
-        competitors=tuple(c for c in competitors if isinstance(c, CompetitorMention)),
+        patents=tuple(patents),
+        competitors=tuple(competitors),
         stated_patents=stated,
         patent_statement=stated_total(stated, patent_pages),
         recipe_rows=tuple(rows),
@@ -148,7 +156,7 @@ def extract_document(
     located = locate(text.pages, text.outline)
     doc = DocContext(doc_key, text, located, issuer)
     recipe_pages = {p for r in recipes for p in r.candidate_pages(doc)} - text.skipped
-    builtin_pages = {p for r in BUILTIN_KINDS for p in r.candidate_pages(doc)} - text.skipped
+    builtin_pages = {p for r in registered_kinds() for p in r.candidate_pages(doc)} - text.skipped
     targets = sorted(builtin_pages | recipe_pages)
     warnings: list[str] = [f"page {n}: {why}; skipped" for n, why in text.refused]
     merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}

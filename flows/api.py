@@ -28,7 +28,7 @@ from core.records import DocumentExtraction
 from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import load_recipes, select
-from scrapers.base import Query
+from run.plan import query_of
 from scrapers.cninfo import CninfoAdapter, NameMatch, StockInfo
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
@@ -78,12 +78,8 @@ def search(
         exchange=exchange, codes=all_codes, keyword=keyword, categories=list(categories), start=start, end=end,
         market=market,
     )  # fmt: skip
-    query = Query(
-        codes=tuple(params.codes), keyword=params.keyword, categories=tuple(params.categories),
-        start=params.start, end=params.end, market=params.market,
-    )  # fmt: skip
     with HttpClient(s) as http:
-        result = adapter_for(params.exchange, http, s).search(query)
+        result = adapter_for(params.exchange, http, s).search(query_of(params))
     return pd.DataFrame(
         [
             {
@@ -161,11 +157,13 @@ def extract(
 
 
 def run(**parameters: Any) -> Path:
-    """The ad-hoc pipeline (embedded Prefect) with the flow's parameters; returns the workbook path.
-    A failed run raises with its state's message; a partial one returns its workbook."""
+    """The ad-hoc pipeline (embedded Prefect) with :class:`core.params.RunParams`' fields, checked
+    before Prefect starts (a bad one raises ConfigError); returns the workbook path. A failed run
+    raises with its state's message; a partial one returns its workbook."""
+    params = RunParams.checked(**parameters)
     from flows.pipeline import adhoc_flow
 
-    state = adhoc_flow(**parameters, return_state=True)
+    state = adhoc_flow(**params.model_dump(), return_state=True)
     if state.is_failed():
         raise RuntimeError(f"run failed: {state.message} (workbook: {state.result(raise_on_failure=False)})")
     return Path(str(state.result()))

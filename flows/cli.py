@@ -26,6 +26,7 @@ from core.categories import CATEGORY_NAMES
 from core.errors import ConfigError
 from core.params import RunParams, parse_date
 from core.settings import Settings, using_settings
+from run.plan import recipes_for
 
 if TYPE_CHECKING:
     from flows.server import TemporaryAPI
@@ -34,6 +35,8 @@ log = logging.getLogger("flows")
 
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 2, 3, 4
+#: the RunParams fields the daily flow takes as they are (its window comes from the manifest)
+DAILY_FIELDS = {"exchange", "market", "keyword", "all_versions", "tables"}
 
 
 def _date(value: str) -> dt.date:
@@ -83,6 +86,7 @@ def replay_settings(corpus: Path | None, settings: Settings) -> Iterator[Setting
 def recipe_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--table",
+        dest="tables",
         action="append",
         default=[],
         help="repeatable table recipe, e.g. 关联交易, 前五名客户 (python -m flows tables lists them)",
@@ -120,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--category",
+            dest="categories",
             action="append",
             default=[],
             help="repeatable; a name or a cninfo code: "
@@ -127,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
         p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
-        p.add_argument("--no-llm", action="store_true", help="use the offline backend even if a key is set")
+        p.add_argument(
+            "--no-llm", dest="llm", action="store_false", help="use the offline backend even if a key is set"
+        )
         p.add_argument(
             "--all-versions",
             action="store_true",
@@ -157,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="ad-hoc run with filters")
     common(run)
-    run.add_argument("--code", action="append", default=[], help="six-digit stock code, repeatable")
+    run.add_argument("--code", dest="codes", action="append", default=[], help="six-digit stock code, repeatable")
     run.add_argument(
         "--company", action="append", default=[], help="company by short name or pinyin initials, e.g. 三联锻造"
     )
@@ -227,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             recipes = load_recipes(settings.recipes_file)
-            chosen = select(recipes, args.table) if args.cmd == "extract" else []
+            chosen = select(recipes, args.tables) if args.cmd == "extract" else []
         except ConfigError as exc:
             parser.error(str(exc))
         if args.cmd == "tables":
@@ -282,32 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd in ("run", "daily"):
         import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
 
-        try:  # refuse bad parameters now, not after Prefect's start-up
-            if args.cmd == "run":
-                params = RunParams.checked(
-                    exchange=args.exchange,
-                    codes=args.code,
-                    market=args.market,
-                    keyword=args.keyword,
-                    categories=args.category,
-                    start=args.start,
-                    end=args.end,
-                    max_documents=args.max_documents,
-                    all_versions=args.all_versions,
-                    tables=args.table,
-                )
-            else:
-                params = RunParams.checked(
-                    exchange=args.exchange,
-                    categories=args.category,
-                    market=args.market,
-                    all_versions=args.all_versions,
-                    tables=args.table,
-                )
-            if params.tables:
-                from extractors.recipes import load_recipes, select
-
-                select(load_recipes(settings.recipes_file), params.tables)
+        try:  # refuse bad parameters now, not after Prefect's start-up: the one RunParams of the run
+            params = RunParams.checked(**{k: v for k, v in vars(args).items() if k in RunParams.model_fields})
+            recipes_for(params, settings)
         except ConfigError as exc:
             parser.error(str(exc))
 
@@ -355,32 +339,16 @@ def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, a
                 log.error("%s", exc)
                 return EXIT_USAGE
         if args.cmd == "run":
-            start, end = args.start, args.end
-            if args.replay and start is None and end is None:
-                start, end = dt.date(2009, 1, 1), dt.date.today()  # the corpus spans 2010-2025
+            if args.replay and params.start is None and params.end is None:  # the corpus spans 2010-2025
+                params = params.model_copy(update={"start": dt.date(2009, 1, 1), "end": dt.date.today()})
             state = adhoc_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
-                exchange=params.exchange,
-                codes=params.codes,
-                market=params.market,
-                keyword=params.keyword,
-                categories=params.categories,
-                start=start,
-                end=end,
-                max_documents=params.max_documents,
-                llm=not args.no_llm,
-                all_versions=params.all_versions,
-                tables=params.tables,
-                return_state=True,
+                **params.model_dump(), return_state=True
             )
         else:
             state = daily_flow.with_options(task_runner=runner, timeout_seconds=run_settings.run_timeout_s)(
-                exchange=params.exchange,
+                **params.model_dump(include=DAILY_FIELDS),
                 categories=params.categories or None,
-                market=params.market,
-                keyword=args.keyword,
                 lookback_days=args.lookback_days,
-                all_versions=params.all_versions,
-                tables=params.tables,
                 return_state=True,
             )
     return exit_code(state)

@@ -15,7 +15,8 @@ from pathlib import Path
 from core.settings import Settings
 from core.store import Store
 from extractors.recipes import load_recipes
-from report import RunReport, write_workbook
+from report import RunReport
+from run.outcome import write_outputs
 
 log = logging.getLogger(__name__)
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -61,7 +62,9 @@ def export(
         llm_backend="(as stored per row)",
     )
     report.new_keys = {key for (_, key), at in stored.first_seen.items() if last is None or at > last}
-    path = write_workbook(report, outputs_dir, formats=formats)
+    path, problems = write_outputs(report, outputs_dir, formats=formats)  # the workbook first, kept
+    for problem in problems:
+        log.error("export: %s", problem)
     store.record_export(path, now)
     log.info(
         "export: %d announcements, %d documents, %d new since the previous export (%s) → %s",

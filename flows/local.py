@@ -12,12 +12,14 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.errors import PipelineError
 from core.records import Document, Failure
 from core.settings import Settings
 from extractors.document import extract_document
 from extractors.recipes import TableRecipe
-from report import RunReport, write_workbook
+from report import RunReport
+from run.outcome import write_outputs
+from run.plan import sheet_recipes
+from run.stages import Stage, failure
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +57,22 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
         flow="extract",
         parameters={"files": [str(f) for f in files], "tables": [r.name for r in recipes]},
         started=dt.datetime.now(dt.UTC),
-        recipes=list(recipes),
+        recipes=sheet_recipes(recipes),
         llm_backend="none (local extraction)",
     )
     for n, f in enumerate(files, start=1):
         if not f.is_file():
             report.failures.append(Failure(key=str(f), stage="extract", error_type="", message="no such file"))
             continue
-        doc = local_document(f)
-        report.documents.append(doc)
-        try:
+        key = f"file:{f.name}"
+        try:  # whatever one file raises, that file alone fails (a bug: UnexpectedError, traceback logged)
+            doc = local_document(f)
+            report.documents.append(doc)
             ex = extract_document(
                 f, doc.key, use_tabula=settings.tabula_enabled, recipes=recipes, recipe_engine=settings.recipe_engine
             )
-        except PipelineError as exc:
-            report.failures.append(Failure.of(doc.key, "extract", exc))
+        except Exception as exc:
+            report.failures.append(failure(key, Stage.EXTRACT, exc, log))
             log.warning("extract %d/%d failed: %s: %s", n, len(files), f.name, exc)
             continue
         report.extractions[doc.key] = ex
@@ -83,4 +86,7 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
             len(ex.recipe_rows),
         )
     report.finished = dt.datetime.now(dt.UTC)
-    return write_workbook(report, outputs_dir)
+    path, problems = write_outputs(report, outputs_dir)  # the workbook first, kept if a copy fails
+    for problem in problems:
+        log.error("%s", problem)
+    return path

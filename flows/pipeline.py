@@ -9,11 +9,8 @@ the rest carry on. Reruns reuse the manifest: nothing is downloaded or processed
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -27,34 +24,24 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from core import cancel
 from core.categories import DAILY_DEFAULT
-from core.errors import ConfigError, DeadlineExceededError, PipelineError, RunCancelledError
+from core.errors import DeadlineExceededError, PipelineError, UnexpectedError
 from core.manifest import Manifest, server_children
 from core.params import RunParams
-from core.prospectus import choose
-from core.records import (
-    Announcement,
-    Document,
-    DocumentExtraction,
-    Exchange,
-    Failure,
-    LLMUsage,
-)
+from core.records import Announcement, DocumentExtraction, Exchange
 from core.settings import Settings, current_settings
-from core.store import Store
-from extractors.recipes import TableRecipe, load_recipes, select
+from extractors.recipes import TableRecipe
 from flows import processes
-from llm.client import model_from_settings, model_label
-from llm.limits import RateLimiter
-from llm.service import Cache, LLMService, release_service, shared_service, usage_totals
-from llm.tasks import TASKS
-from report import RunReport, write_workbook
+from report import RunReport
 from report.artifacts import document_rows, summary_markdown
-from scrapers.base import BEIJING, Query, ScrapeResult
-from scrapers.download import Downloader
+from run.document import DocumentContext, DocumentRun, process
+from run.enrich import Enrichment, enrich
+from run.outcome import Outcome, apply_plan, ensure_writable, fold, fold_llm, judge, new_report, publish
+from run.plan import Plan, plan, query_of, recipes_for, recipes_key
+from run.stages import Stage, failure
+from scrapers.base import BEIJING, ScrapeResult
 from scrapers.http import HttpClient
 from scrapers.registry import adapter_for
 
-EXTRACT_STAGE = "extract-v3"  # llmcomp: v3 sections keep their page offsets (Section.page_starts)
 T = TypeVar("T")
 #: One thread per document in flight: each waits on its download, on its extraction in the run's
 #: worker processes (pdfplumber is CPU-bound Python and PDFium is serialised per process, so threads
@@ -66,16 +53,7 @@ RUNNER: Any = ThreadPoolTaskRunner(max_workers=processes.task_threads(0, 0, 4))
 #: the market choices the UI form offers (English aliases are accepted too: sh-sz, bj, neeq)
 MarketChoice = Literal["沪深", "京", "三板", "all", "sh-sz", "bj", "neeq"]
 
-
-def _query(params: RunParams) -> Query:
-    return Query(
-        codes=tuple(params.codes),
-        keyword=params.keyword,
-        categories=tuple(params.categories),
-        start=params.start,
-        end=params.end,
-        market=params.market,
-    )
+__all__ = ["Outcome", "adhoc_flow", "daily_flow", "ensure_writable", "judge", "recipes_key", "run_pipeline"]
 
 
 # --- tasks ------------------------------------------------------------------------------------------
@@ -86,7 +64,7 @@ def _query(params: RunParams) -> Query:
 @task(name="scrape", cache_policy=NO_CACHE)
 def scrape_task(params: RunParams, settings: Settings) -> ScrapeResult:
     with HttpClient(settings) as http:
-        result = adapter_for(params.exchange, http, settings).search(_query(params))
+        result = adapter_for(params.exchange, http, settings).search(query_of(params))
     get_run_logger().info(
         "%s: %d announcements (%d rows fetched of %d reported, %d pages)",
         params.exchange,
@@ -98,27 +76,9 @@ def scrape_task(params: RunParams, settings: Settings) -> ScrapeResult:
     return result
 
 
-@dataclass
-class Enrichment:
-    """What the LLM step adds for some items: each registered task's output records, the usage of
-    their calls, and each item that failed (the rest are kept)."""
-
-    results: dict[str, list[Any]] = field(default_factory=dict)
-    usage: list[LLMUsage] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-
-
-@dataclass
-class DocumentRun:
-    """One document's way through the run (the document task's result): the downloaded file, its
-    extraction (``reused``: from the manifest), its LLM records, and what failed on the way."""
-
-    key: str
-    document: Document | None = None
-    extraction: DocumentExtraction | None = None
-    reused: bool = False
-    llm: Enrichment = field(default_factory=Enrichment)
-    failures: list[Failure] = field(default_factory=list)
+def extract_in_pool(*args: Any, **kwargs: Any) -> DocumentExtraction:
+    """The executor of :func:`run.document.process`: the run's worker processes (or Dask)."""
+    return processes.run(processes.extract_document, *args, **kwargs)
 
 
 #: One Prefect task per document, not one per stage: every task run costs Prefect's own work
@@ -133,32 +93,12 @@ def document_task(
     run_key: str,
     name: str = "document",
 ) -> DocumentRun | State:
-    """Download → extract (in the run's worker processes) → this document's LLM items, as soon as the
-    one before is done. Nothing is done twice: the download and the extraction are looked up by
-    content hash first."""
-    out = DocumentRun(key=ann.key)
-    manifest = Manifest(settings.manifest_path)  # opened (and checked) once for both steps
-    try:
-        with HttpClient(settings) as http:
-            out.document = Downloader(http, settings, manifest).fetch(ann)
-    except PipelineError as exc:
-        out.failures.append(Failure.of(ann.key, "download", exc))
-        return Failed(message=f"download failed: {exc}", data=out)
-    try:
-        out.extraction, out.reused = _extract(out.document, settings, recipes, manifest)
-    except PipelineError as exc:
-        out.failures.append(Failure.of(out.document.key, "extract", exc))
-        return Failed(message=f"extraction failed: {exc}", data=out)
-    logger = get_run_logger()
-    logger.info("extracted %s: %d patents, %d competitors", name, len(out.extraction.patents),
-                len(out.extraction.competitors))  # fmt: skip
-    if not cancel.requested():
-        # llmcomp: the extraction tasks first (a configured model's competitor names, merged with the rules')
-        usage: list[LLMUsage] = []
-        out.extraction, folded = llm_service(settings, use_llm, run_key).fold(out.extraction, usage)
-        out.llm = _enrich([], [out.extraction], settings, use_llm, run_key)
-        out.llm.usage, out.llm.failures = [*usage, *out.llm.usage], [*folded, *out.llm.failures]
-        logger.info("llm done %s: %d items", name, sum(len(v) for v in out.llm.results.values()))
+    """:func:`run.document.process` as a Prefect task: download → extract → model items."""
+    ctx = DocumentContext(settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name)
+    out = process(ann, ctx)
+    if out.failed:
+        last = out.failures[-1] if out.failures else None
+        return Failed(message=f"{last.stage if last else 'document'} failed: {last.text if last else ''}", data=out)
     return out
 
 
@@ -167,353 +107,120 @@ def announcements_llm_task(
     announcements: list[Announcement], settings: Settings, use_llm: bool, run_key: str
 ) -> Enrichment:
     """The announcements' own LLM items (classification), alongside the documents."""
-    return _enrich(announcements, [], settings, use_llm, run_key)
-
-
-def _extract(
-    doc: Document, settings: Settings, recipes: Sequence[TableRecipe], manifest: Manifest
-) -> tuple[DocumentExtraction, bool]:
-    """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
-    from the manifest)."""
-    stage = (
-        EXTRACT_STAGE + recipes_key(recipes, settings.recipe_engine) + (":tabula" if settings.tabula_enabled else "")
-    )
-    stored = manifest.stage_result(doc.sha256, stage)
-    if stored is not None:
-        get_run_logger().info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
-        return DocumentExtraction.model_validate(stored).model_copy(update={"doc_key": doc.key}), True
-    result = processes.run(
-        processes.extract_document,
-        doc.path,
-        doc.key,
-        issuer=doc.sec_name,
-        use_tabula=settings.tabula_enabled,
-        recipes=recipes,
-        recipe_engine=settings.recipe_engine,
-        timeout_s=settings.extract_timeout_s,
-    )
-    manifest.put_stage(doc.sha256, stage, result.model_dump(mode="json"))
-    return result, False
-
-
-def recipes_key(recipes: Sequence[TableRecipe], engine: str = "pdfplumber") -> str:
-    """A stage-name suffix that changes when the recipes or their engine change (cached results stay honest)."""
-    if not recipes:
-        return ""
-    return ":" + hashlib.sha256(repr([engine, *sorted(repr(r) for r in recipes)]).encode()).hexdigest()[:12]
-
-
-def _llm_settings(settings: Settings, use_llm: bool) -> Settings:
-    """The run's settings, or with ``llm`` off, the labelled offline backend's."""
-    return settings if use_llm else settings.model_copy(update={"llm_offline": True})
-
-
-def llm_service(settings: Settings, use_llm: bool, run_key: str) -> LLMService:
-    """The run's LLM service in this process, shared by every document's task (see
-    :func:`llm.service.shared_service`): PP_LLM_CONCURRENCY calls in flight in all, under the run's
-    rate limits."""
-
-    def make() -> LLMService:
-        model = model_from_settings(_llm_settings(settings, use_llm))
-        return LLMService(
-            model,
-            Cache(settings.llm_cache_path),
-            max_reasks=settings.llm_max_reasks,
-            max_input_chars=settings.llm_max_input_chars,
-            breaker_threshold=settings.llm_breaker_threshold,
-            concurrency=settings.llm_concurrency,
-            limiter=RateLimiter(settings.llm_rpm, settings.llm_tpm),
-        )
-
-    return shared_service(f"{run_key}:{use_llm}", make)
-
-
-def _enrich(
-    announcements: list[Announcement],
-    extractions: list[DocumentExtraction],
-    settings: Settings,
-    use_llm: bool,
-    run_key: str,
-) -> Enrichment:
-    """Every registered LLM task's items for these announcements and extractions, through the run's
-    shared service; an item that fails is recorded and the rest are kept."""
-    service = llm_service(settings, use_llm, run_key)
-    out = Enrichment(results={t.name: [] for t in TASKS.values()})
-    work = [(t, key, item) for t in TASKS.values() for key, item in t.inputs(announcements, extractions)]
-    results = service.run_all([(t, item) for t, _, item in work], usage=out.usage)
-    for (llm_task, key, _), result in zip(work, results, strict=True):
-        if isinstance(result, PipelineError):
-            get_run_logger().warning("llm-%s failed for %s: %s", llm_task.name, key, result)
-            out.failures.append(Failure.of(key, f"llm-{llm_task.name}", result))
-        else:
-            out.results[llm_task.name].append(result)
-    return out
-
-
-# --- the shared body ------------------------------------------------------------------------------------
+    return enrich(announcements, [], settings, use_llm, run_key, get_run_logger())
 
 
 def _result(future: PrefectFuture[T]) -> T | PipelineError:
     """The task's value (a task that returned a Failed state with its record: that record), or the
-    :class:`PipelineError` it failed with: bad input, recorded by the caller while the other documents
-    carry on; a task past its deadline is one too. Any other exception is a bug and fails the run."""
+    error it failed with as a :class:`PipelineError`: a task past its deadline is a
+    DeadlineExceededError, anything else not a PipelineError an UnexpectedError (logged with its
+    traceback): that item fails, the others are kept."""
     value: Any = future.result(raise_on_failure=False)
     if isinstance(value, PipelineError):
         return value
     if isinstance(value, TimeoutError):
         return DeadlineExceededError(f"past its deadline ({value or 'task timeout'})")
+    if isinstance(value, Exception):
+        failure("task", Stage.DOCUMENT, value, get_run_logger())  # logs the traceback
+        return UnexpectedError.of(value)
     if isinstance(value, BaseException):
         raise value
     return value
 
 
-def ensure_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot write to the outputs folder {folder}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
-
-    path: Path
-    status: Literal["completed", "partial", "failed", "cancelled"]
-    message: str
-
-
-def judge(
-    report: RunReport, flow_name: str, attempted: int
-) -> tuple[Literal["completed", "partial", "failed", "cancelled"], str]:
-    """Everything worked: completed. Some items failed: partial, with the counts. Nothing matched
-    (ad-hoc), or every document failed: failed. A daily window with nothing new is completed. A run
-    asked to stop is cancelled, with what it finished."""
-    docs_ok = len(report.extractions)
-    if cancel.requested():
-        return "cancelled", (
-            f"cancelled ({cancel.reason()}): {docs_ok} of {attempted} documents extracted before it stopped; "
-            "the rest are retried by the next run"
-        )
-    failed_keys = {f.key for f in report.failures}
-    query_failed = [f for f in report.failures if f.stage == "scrape" and f.key.endswith(":query")]
-    if query_failed:
-        return "failed", f"the query failed: {query_failed[0].text[:300]}"
-    if not report.announcements:
-        if flow_name == "daily":
-            return "completed", "no new announcements in the window"
-        return "failed", report.warnings[-1] if report.warnings else "nothing matched the query"
-    if attempted and docs_ok == 0:
-        return "failed", f"all {attempted} documents failed ({len(report.failures)} failures)"
-    counts = f"{docs_ok} of {attempted} documents extracted, {len(report.announcements)} announcements"
-    if report.failures:
-        return "partial", f"{counts}; {len(failed_keys)} items failed ({len(report.failures)} failures)"
-    return "completed", counts
-
-
-def _no_match_hint(params: RunParams) -> str:
-    parts = [
-        f"codes {', '.join(params.codes)} (listed on {params.exchange}?)" if params.codes else "",
-        f"categories {', '.join(params.categories)}" if params.categories else "",
-        f"keyword {params.keyword!r}" if params.keyword else "",
-        f"dates {params.start or '…'} ~ {params.end or '…'}",
-    ]
-    return "nothing matched: check " + ", ".join(p for p in parts if p)
+# --- the run ----------------------------------------------------------------------------------------
 
 
 def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
     """The run; SIGTERM or Ctrl-C stops it within seconds (``core.cancel``): the stages not started
     are skipped, what is finished is written to the workbook, and the run ends Cancelled."""
     with cancel.on_signals():
-        return _run_pipeline(flow_name, params, settings)
-
-
-def _stopped(report: RunReport, keys: Sequence[str], stage: str) -> bool:
-    """True when the run was asked to stop: each item of a stage that will not run is recorded."""
-    if not cancel.requested():
-        return False
-    for key in keys:
-        report.failures.append(Failure.of(key, stage, RunCancelledError(f"not started: cancelled ({cancel.reason()})")))
-    return True
-
-
-def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
-    logger = get_run_logger()
-    ensure_writable(settings.outputs_dir)  # found now, not after all the work
-    manifest = Manifest(settings.manifest_path)
-    run_id = manifest.start_run(flow_name, params.start, params.end)
-    manifest.record_helpers(run_id, server_children())
-    recipes = select(load_recipes(settings.recipes_file), params.tables) if params.tables else []
-    report = RunReport(
-        flow=flow_name, parameters=params.model_dump(mode="json"), started=dt.datetime.now(dt.UTC), recipes=recipes
-    )
-    try:
+        ensure_writable(settings.outputs_dir)  # found now, not after all the work
+        manifest = Manifest(settings.manifest_path)
+        run_id = manifest.start_run(flow_name, params.start, params.end)
+        manifest.record_helpers(run_id, server_children())
         try:
-            scraped = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(params, settings)
-        except PipelineError as exc:  # the query itself failed: the run fails, clearly, with its workbook
-            report.failures.append(Failure.of(f"{params.exchange}:query", "scrape", exc))
-            logger.error("the %s query failed: %s", params.exchange, exc)
-            scraped = ScrapeResult(source=params.exchange)
-        announcements = scraped.announcements
-        report.announcements = announcements
-        report.warnings += scraped.warnings
-        report.parameters["rows fetched / reported"] = f"{scraped.fetched_rows} / {scraped.reported_total}"
-        for why, raw in scraped.rejected:
-            report.failures.append(
-                Failure(
-                    key=f"{params.exchange}:row",
-                    stage="scrape",
-                    error_type="ExchangeResponseError",
-                    message=f"{why}; row: {raw}",
-                )
-            )
-        if not announcements and not report.failures:
-            report.warnings.append(_no_match_hint(params))
-            logger.warning(report.warnings[-1])
+            outcome, report = _run(flow_name, params, settings, manifest, str(flow_run.get_id() or run_id))
+            _artifacts(report, outcome.path)
+        except BaseException:
+            manifest.finish_run(run_id, "failed")
+            raise
+        manifest.finish_run(run_id, outcome.status, str(outcome.path))
+        return outcome
 
-        choice = choose([a for a in announcements if a.pdf_url], keep_all=params.all_versions)
-        wanted = choice.kept
-        report.skipped = {a.key: why for a, why in choice.skipped}
-        if choice.skipped:
-            logger.info(
-                "%d prospectus-family announcements not read (summaries, notices, older versions); "
-                "--all-versions reads them",
-                len(choice.skipped),
-            )
-        cap = params.max_documents or settings.max_documents
-        if cap and len(wanted) > cap:
-            report.warnings.append(f"{len(wanted)} documents found; only the newest {cap} processed")
-            wanted = wanted[:cap]
-        for a in announcements:
-            if not a.pdf_url:
-                report.failures.append(
-                    Failure(key=a.key, stage="download", error_type="", message="no attachment posted yet")
-                )
 
-        if _stopped(report, [a.key for a in wanted], "download"):
-            wanted = []
-        run_key = str(flow_run.get_id() or run_id)
-        use_llm = params.llm
-        # streaming, one task per document: download → extract → that document's LLM items, each
-        # document as soon as it is ready (per-host intervals kept by the shared limiter); largest
-        # first (by the size the exchange announces), so no worker is left alone with a 600-page
-        # prospectus at the end. The announcements' classification runs alongside.
-        announced = (
-            None
-            if cancel.requested() or not announcements
-            else announcements_llm_task.with_options(timeout_seconds=settings.llm_stage_timeout_s).submit(
-                announcements, settings, use_llm, run_key
-            )
+def _run(
+    flow_name: str, params: RunParams, settings: Settings, manifest: Manifest, run_key: str
+) -> tuple[Outcome, RunReport]:
+    logger = get_run_logger()
+    recipes = recipes_for(params, settings)
+    report = new_report(flow_name, params.model_dump(mode="json"), recipes)
+    try:
+        scraped: ScrapeResult | PipelineError = scrape_task.with_options(timeout_seconds=settings.scrape_timeout_s)(
+            params, settings
         )
-        per_doc = document_task.with_options(
-            timeout_seconds=settings.download_timeout_s + settings.extract_timeout_s + settings.llm_stage_timeout_s
+    except Exception as exc:  # the query itself failed: the run fails, clearly, with its workbook
+        scraped = _query_error(exc, logger)
+        logger.error("the %s query failed: %s", params.exchange, scraped)
+    stop = cancel.reason() if cancel.requested() else None
+    chosen = plan(params, scraped, max_documents=settings.max_documents, cancelled=stop)
+    apply_plan(report, chosen)
+    for warning in chosen.warnings[len(getattr(scraped, "warnings", ())) :]:  # the plan's own (the adapter logs its)
+        logger.warning(warning)
+    if chosen.skipped:
+        logger.info("%d prospectus-family announcements not read (summaries, notices, older versions); "
+                    "--all-versions reads them", len(chosen.skipped))  # fmt: skip
+    enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest)
+    fold_llm(report, enrichments, settings, params.llm, run_key, logger)
+    return publish(report, settings, flow_name, len(chosen.wanted), f"{flow_name} run {run_key}", logger), report
+
+
+def _query_error(exc: Exception, logger: Any) -> PipelineError:
+    """The query's failure as a PipelineError: a task past its deadline is a DeadlineExceededError, a
+    bug an UnexpectedError (its traceback logged)."""
+    if isinstance(exc, PipelineError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return DeadlineExceededError(f"the query ran past its deadline ({exc or 'task timeout'})")
+    failure("query", Stage.QUERY, exc, logger)  # logs the traceback
+    return UnexpectedError.of(exc)
+
+
+def _name(a: Announcement) -> str:
+    return f"{a.sec_code} {a.title}"[:120]
+
+
+def _documents(
+    chosen: Plan, report: RunReport, settings: Settings, recipes: Sequence[TableRecipe], params: RunParams,
+    run_key: str, manifest: Manifest,
+) -> list[Enrichment]:  # fmt: skip
+    """Streaming, one task per document: download → extract → that document's LLM items, each as soon
+    as it is ready, largest first; the announcements' classification runs alongside."""
+    wanted, use_llm = chosen.wanted, params.llm
+    announced = None
+    if not cancel.requested() and report.announcements:
+        announced = announcements_llm_task.with_options(timeout_seconds=settings.llm_stage_timeout_s).submit(
+            report.announcements, settings, use_llm, run_key
         )
-        order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
-        enrichments: list[Enrichment] = []
-        size = processes.pool_size(settings.extract_processes, len(wanted))
-        # a document not downloaded yet will be extracted: the workers start while it downloads
-        new = bool(wanted) and bool(manifest.unknown([a.key for a in wanted]))
-        with processes.extraction_pool(
-            size, settings.extract_on_dask and bool(wanted), settings.dask_address, warm=new
-        ):
-            futures: dict[int, PrefectFuture[Any]] = {}
-            for i in order:
-                a = wanted[i]
-                name = f"{a.sec_code} {a.title}"[:120]
-                futures[i] = per_doc.submit(a, settings, recipes, use_llm, run_key, name)
-            runs: list[tuple[Announcement, DocumentRun | PipelineError]] = [
-                (a, _result(futures[i])) for i, a in enumerate(wanted)
-            ]
-            if announced is not None:
-                got = _result(announced)
-                if isinstance(got, PipelineError):
-                    report.failures.append(Failure.of(f"{params.exchange}:announcements", "llm-announcement", got))
-                else:
-                    enrichments.append(got)
-        for n, (a, run) in enumerate(runs, start=1):
-            if isinstance(run, PipelineError):  # the task itself failed: past its deadline
-                report.failures.append(Failure.of(a.key, "document", run))
-                manifest.record_failure(report.failures[-1])
-                logger.warning("document %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, run)
-                continue
-            for failure in run.failures:
-                report.failures.append(failure)
-                manifest.record_failure(failure)
-                logger.warning("%s %d/%d failed: %s %s: %s", failure.stage, n, len(wanted), a.sec_code, a.title,
-                               failure.message)  # fmt: skip
-            if run.document is None:
-                continue
-            report.documents.append(run.document)
-            if run.extraction is not None:  # an extraction always has its document
-                report.extractions[run.document.key] = run.extraction
-                report.skipped_documents += int(run.reused)
-                enrichments.append(run.llm)
-                logger.info(
-                    "extract %d/%d: %s %s: %d patents, %d competitors",
-                    n,
-                    len(wanted),
-                    a.sec_code,
-                    a.title,
-                    len(run.extraction.patents),
-                    len(run.extraction.competitors),
-                )
-        usage = [u for e in enrichments for u in e.usage]
-        report.llm = {t.name: [r for e in enrichments for r in e.results.get(t.name, [])] for t in TASKS.values()}
-        report.failures += [f for e in enrichments for f in e.failures]
-        service = release_service(f"{run_key}:{use_llm}")
-        report.llm_backend = service.label if service else model_label(_llm_settings(settings, use_llm))
-        report.llm_usage = usage_totals(usage)
-        logger.info("LLM %s: %s", report.llm_backend, report.llm_usage)
-        if service is not None and service.limiter.waited_s:
-            logger.info(
-                "LLM rate limits (rpm %s, tpm %s) held calls back %.1f s in all",
-                settings.llm_rpm,
-                settings.llm_tpm,
-                service.limiter.waited_s,
-            )
-        if cancel.requested():
-            report.warnings.append(f"cancelled ({cancel.reason()}): LLM items not started were skipped")
-
-        report.finished = dt.datetime.now(dt.UTC)
-        status, message = judge(report, flow_name, len(wanted))
-        report.parameters["run state"] = f"{status}: {message}"
-        _store(report, settings, f"{flow_name} run {run_id}")
-        path = write_workbook(report, settings.outputs_dir)
-        _artifacts(report, path)
-        manifest.finish_run(run_id, status, str(path))
-        logger.info(
-            "workbook: %s (%d announcements, %d documents, %d failures) — %s: %s",
-            path,
-            len(report.announcements),
-            len(report.documents),
-            len(report.failures),
-            status,
-            message,
-        )
-        return Outcome(path, status, message)
-    except BaseException:
-        manifest.finish_run(run_id, "failed")
-        raise
-
-
-def _store(report: RunReport, settings: Settings, run: str) -> None:
-    """Add the run's records to the cumulative store, marking in the report what it had not seen."""
-    store = Store(settings.store_path)
-    known_anns = store.known("announcement", [(a.key, "") for a in report.announcements])
-    known_docs = store.known("document", [(d.key, d.sha256) for d in report.documents])
-    report.new_keys = {a.key for a in report.announcements if (a.key, "") not in known_anns} | {
-        d.key for d in report.documents if (d.key, d.sha256) not in known_docs
-    }
-    new = store.add(
-        run,
-        announcements=report.announcements,
-        documents=report.documents,
-        extractions=list(report.extractions.values()),
-        llm=report.llm,
+    per_doc = document_task.with_options(
+        timeout_seconds=settings.download_timeout_s + settings.extract_timeout_s + settings.llm_stage_timeout_s
     )
-    get_run_logger().info("store: %d records added (%s)", new, settings.store_path)
+    size = processes.pool_size(settings.extract_processes, len(wanted))
+    # a document not downloaded yet will be extracted: the workers start while it downloads
+    new = bool(wanted) and bool(manifest.unknown([a.key for a in wanted]))
+    extra: list[Enrichment] = []
+    with processes.extraction_pool(size, settings.extract_on_dask and bool(wanted), settings.dask_address, warm=new):
+        futures: dict[int, PrefectFuture[Any]] = {
+            i: per_doc.submit(wanted[i], settings, recipes, use_llm, run_key, _name(wanted[i])) for i in chosen.order
+        }
+        runs = [(a, _result(futures[i])) for i, a in enumerate(wanted)]
+        if announced is not None:
+            got = _result(announced)
+            if isinstance(got, PipelineError):
+                report.failures.append(failure(f"{params.exchange}:announcements", Stage.LLM_ANNOUNCEMENTS, got))
+            else:
+                extra.append(got)
+    return [*extra, *fold(report, runs, manifest, get_run_logger())]
 
 
 def _artifacts(report: RunReport, path: Path) -> None:
@@ -592,19 +299,7 @@ def adhoc_flow(
             full prospectus, the rest listed in Announcements with the reason
         tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
     """
-    params = RunParams.checked(
-        exchange=exchange,
-        codes=list(codes),
-        market=market,
-        keyword=keyword,
-        categories=list(categories),
-        start=start,
-        end=end,
-        max_documents=max_documents,
-        llm=llm,
-        all_versions=all_versions,
-        tables=list(tables),
-    )
+    params = RunParams.checked(**locals())  # the flow's parameters are RunParams' fields (a test holds it)
     return state_of(run_pipeline("adhoc", params, current_settings()))
 
 

@@ -235,20 +235,8 @@ def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwar
         return _here(fn, args, kwargs, timeout_s)
     cancel.check("extraction")
     future = _POOL.submit(fn, *args, **kwargs)
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        while True:  # in short slices, so that a stop request is seen within a second
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                raise FutureTimeout
-            try:
-                return future.result(timeout=0.5 if left is None else min(0.5, left))
-            except FutureTimeout:
-                if cancel.requested():
-                    future.cancel()
-                    cancel.check("extraction")
-                if left is not None and left <= 0.5:
-                    raise
+        return _wait(future, None if timeout_s is None else time.monotonic() + timeout_s)
     except FutureTimeout:
         future.cancel()
         raise DeadlineExceededError(f"extraction ran past {timeout_s:.0f} s") from None
@@ -259,6 +247,23 @@ def run(fn: Callable[..., T], *args: Any, timeout_s: float | None = None, **kwar
         if type(exc).__name__ == "KilledWorker":  # Dask gave up on a document that kills its workers
             raise WorkerCrashedError(f"the extraction worker process died: {exc}") from None
         raise
+
+
+def _wait(future: Future[T], deadline: float | None) -> T:
+    """The future's result, waited on in short slices so that a stop request is seen within a second;
+    past ``deadline`` (monotonic) a FutureTimeout."""
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise FutureTimeout
+        try:
+            return future.result(timeout=0.5 if left is None else min(0.5, left))
+        except FutureTimeout:
+            if cancel.requested():
+                future.cancel()
+                cancel.check("extraction")
+            if left is not None and left <= 0.5:
+                raise
 
 
 def _here(fn: Callable[..., T], args: Any, kwargs: Any, timeout_s: float | None) -> T:

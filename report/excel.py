@@ -209,6 +209,18 @@ def _sheet_name(wb: Workbook, name: str) -> str:
     return candidate
 
 
+def workbook_path(report: RunReport, outputs_dir: Path) -> Path:
+    """A name no other run has taken: ``prospectus_<flow>_<Beijing time>[_n].xlsx``."""
+    when = report.finished or report.started
+    stamp = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(BEIJING).strftime("%Y%m%d_%H%M%S")
+    path = outputs_dir / f"prospectus_{report.flow}_{stamp}.xlsx"
+    n = 1
+    while path.exists():
+        n += 1
+        path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
+    return path
+
+
 def write_workbook(
     report: RunReport,
     outputs_dir: Path,
@@ -222,13 +234,7 @@ def write_workbook(
     if unknown or not formats:
         raise ConfigError(f"formats are xlsx, csv and parquet; got {sorted(formats)}")
     outputs_dir.mkdir(parents=True, exist_ok=True)
-    when = report.finished or report.started
-    stamp = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(BEIJING).strftime("%Y%m%d_%H%M%S")
-    path = outputs_dir / (name or f"prospectus_{report.flow}_{stamp}.xlsx")
-    n = 1
-    while name is None and path.exists():
-        n += 1
-        path = outputs_dir / f"prospectus_{report.flow}_{stamp}_{n}.xlsx"
+    path = outputs_dir / name if name else workbook_path(report, outputs_dir)
     tables = sheets(report, path.parent)  # the rows once, for all three
     # parquet in its own short-lived process, alongside the workbook (pyarrow never enters this one)
     parquet = start_parquet(path.with_name(path.stem + "_parquet"), tables) if "parquet" in formats else None

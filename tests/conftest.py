@@ -48,8 +48,10 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def _replay_server():  # type: ignore[no-untyped-def]
+    """One replay server of the corpus for the whole session (its catalogue is read once); each test
+    gets it with no requests recorded and no scripted answers left (see :func:`replay`)."""
     from replay import ReplayServer
 
     with ReplayServer(CORPUS) as server:
@@ -57,18 +59,26 @@ def replay(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def replay_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def replay(_replay_server: Any):  # type: ignore[no-untyped-def]
+    server = _replay_server
+    with server._lock:
+        server.hits.clear()
+        server._scripts.clear()
+    yield server
+    with server._lock:
+        server._scripts.clear()
+
+
+@pytest.fixture
+def replay_env(replay: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The replay server, with the environment a flow reads its settings from pointing at it
     (every exchange URL, a private data and outputs folder, no politeness gap)."""
-    from replay import ReplayServer
-
-    with ReplayServer(CORPUS) as server:
-        for name, url in server.settings_overrides().items():
-            monkeypatch.setenv("PP_" + name.upper(), url)
-        monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
-        monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
-        yield server
+    for name, url in replay.settings_overrides().items():
+        monkeypatch.setenv("PP_" + name.upper(), url)
+    monkeypatch.setenv("PP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PP_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("PP_MIN_INTERVAL_S", "0")
+    return replay
 
 
 def replay_settings(server: Any, tmp_path: Path, **overrides: Any) -> Settings:

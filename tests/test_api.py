@@ -34,6 +34,7 @@ def test_search_returns_a_dataframe_and_downloads_nothing(replay, tmp_path) -> N
     assert not [h for h in replay.hits if h[1].startswith("/finalpage/")]
 
 
+@pytest.mark.slow
 def test_extract_gives_dataframes_for_patents_competitors_and_tables() -> None:
     ex = api.extract(PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf")
     assert len(ex.patents) == 58 and ex.patents.loc[0, "number"] == "ZL200810120701.3"

@@ -188,20 +188,33 @@ def test_bad_documents_are_reported_and_the_rest_carry_on(
     assert len(kept) == 2  # both bad bodies kept for inspection
 
 
-def test_a_bug_fails_the_run_instead_of_being_filed_as_a_bad_document(
+def test_a_bug_in_one_document_fails_that_document_alone_and_the_run_ends_partial_with_its_workbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
 ) -> None:
-    """Only a PipelineError is a document failure; any other exception is a bug and fails the run."""
+    """A KeyError (a bug, not a bad PDF) while one document is extracted: that document's row says
+    UnexpectedError, the other document is kept in the workbook, and the run ends Partial (exit 1), so
+    the bug stays loud without losing the rest of the run."""
     import flows.processes
+    from flows.cli import EXIT_PARTIAL, exit_code
     from flows.pipeline import adhoc_flow
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise KeyError("a programming error, not a bad PDF")
+    real = flows.processes.extract_document
 
-    monkeypatch.setattr(flows.processes, "extract_document", broken)
-    with pytest.raises(KeyError, match="programming error"):
-        adhoc_flow(codes=["600519"], start=dt.date(2025, 1, 1), end=dt.date(2026, 1, 1))
-    assert not list((tmp_path / "outputs").glob("*.xlsx"))  # no green run with an empty workbook
+    def broken_for_one(path: Path, *args: object, **kwargs: object) -> object:
+        if "科华" in str(kwargs.get("issuer")):  # 002335; the other document is 300626
+            raise KeyError("a programming error, not a bad PDF")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(flows.processes, "extract_document", broken_for_one)
+    monkeypatch.setenv("PP_EXTRACT_PROCESSES", "1")  # in threads, so the wrapper above is the one called
+    state = adhoc_flow(codes=["300626", "002335"], start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1), llm=False,
+                       return_state=True)  # fmt: skip
+    assert state.is_completed() and state.name == "Partial" and exit_code(state) == EXIT_PARTIAL
+    wb = load_workbook(state.result())
+    assert {p["代码"] for p in rows(wb["Patents"])} == {"300626"}
+    info = [(r["key"], str(r["值"])) for r in rows(wb["Run info"])]
+    assert any(k == "failure: extract" and "UnexpectedError: KeyError" in v and "programming error" in v
+               for k, v in info)  # fmt: skip
 
 
 def test_a_stalled_stage_fails_its_document_at_the_deadline(

@@ -373,6 +373,7 @@ def _kingsun() -> DocumentExtraction:
     return extract_document(PDF / "prospectus_full" / "002638_kingsun_optoelectronic_prospectus_2011_full.pdf", "k")
 
 
+@pytest.mark.slow
 def test_offline_summaries_state_the_extracted_facts_not_cut_table_cells() -> None:
     task = TASKS["summary"]
     by_kind = {item.kind: task.offline(task.payload(item)) for _, item in task.inputs([], [_kingsun()])}
@@ -388,6 +389,7 @@ def test_offline_summaries_state_the_extracted_facts_not_cut_table_cells() -> No
             assert len(set(grams)) >= 0.9 * len(grams), part  # no column labels read over and over
 
 
+@pytest.mark.slow
 def test_the_model_is_given_the_same_facts(tmp_path: Path) -> None:
     model = FakeModel().enqueue('{"summary": "概述。", "key_points": []}')
     task = TASKS["summary"]
@@ -584,6 +586,7 @@ def test_cached_items_are_answered_in_the_callers_thread_and_only_misses_go_to_t
     assert len(pools) == 2  # everything cached: no pool at all
 
 
+@pytest.mark.slow
 def test_a_run_whose_every_item_is_cached_never_loads_the_openai_client(fake: FakeOpenAI, tmp_path: Path) -> None:
     """The endpoint's client (and the ``openai`` package, ~0.65 s to import) is built at the first
     call: a cached rerun makes none. Checked in a fresh interpreter, after a first one filled the cache."""

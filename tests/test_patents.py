@@ -30,6 +30,7 @@ def mineru_patents() -> tuple[list[PatentRecord], list[PatentRecord]]:
     return domestic, foreign
 
 
+@pytest.mark.slow
 def test_001282_domestic_patents_match_the_prospectus_count() -> None:
     # p185 of the prospectus: "共有境内专利 114 项，其中发明专利 12 项，实用新型 102 项"
     domestic, _ = mineru_patents()

@@ -45,6 +45,7 @@ def row(code: str, seq: str, page: int | None = None) -> PatentRecord:
 # --- 002638 勤上光电: open-sided ruled table, header on the first page only ---------------------------
 
 
+@pytest.mark.slow
 def test_open_sided_table_keeps_its_first_and_last_columns() -> None:
     # no outer border: 序号 and 授权日 sit outside the inner column rules (p181)
     first = row("002638", "1")
@@ -96,6 +97,7 @@ def test_subsidiaries_named_in_a_competitors_description_are_not_competitors() -
 # --- 300626 华瑞电器: header says 专利登记号, a row split by the page break ---------------------------
 
 
+@pytest.mark.slow
 def test_header_label_专利登记号_is_the_number_column() -> None:
     ex = extraction("300626")
     assert len(ex.patents) == 58
@@ -134,6 +136,7 @@ def test_region_column_is_not_glued_onto_competitor_names() -> None:
 # --- 002335 科华恒盛: cell-by-cell rectangles, old numbers with a space, granted + pending ------------
 
 
+@pytest.mark.slow
 def test_numbers_are_kept_as_printed_with_the_space_after_ZL_removed() -> None:
     numbers = [p.number for p in extraction("002335").patents]
     assert "ZL00308118.4" in numbers and "ZL01209813.2" in numbers and "ZL200620122313.5" in numbers

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 from core.records import Engine, RecipeCell, RecipeRow, TableKind
 from extractors.document import extract_document
@@ -52,6 +55,7 @@ def test_builtin_kinds_and_table_recipes_share_one_protocol() -> None:
     assert BUILTIN_KINDS == (PATENTS, COMPETITORS)  # a table reading as a patent list is never a competitor table
 
 
+@pytest.mark.slow
 def test_a_python_recipe_is_read_on_its_own_pages_next_to_the_builtin_ones() -> None:
     plain = extract_document(KEYPAGES, "301563")
     ex = extract_document(KEYPAGES, "301563", recipes=[HeaderOfEveryTableOnPage(1)])
@@ -61,3 +65,53 @@ def test_a_python_recipe_is_read_on_its_own_pages_next_to_the_builtin_ones() -> 
     assert ex.patents == plain.patents and ex.competitors == plain.competitors
     missing = extract_document(KEYPAGES, "301563", recipes=[HeaderOfEveryTableOnPage(9999)])
     assert missing.recipe_rows == () and missing.recipe_notes == ("表头: no table on page 9999",)
+
+
+@pytest.mark.slow
+def test_a_third_registered_kind_runs_on_every_document_and_its_rows_reach_the_workbook(tmp_path: Path) -> None:
+    """The trap: the document called patents and competitors by name and dropped any other record, so
+    a kind registered beside them was lost silently."""
+    from openpyxl import load_workbook
+
+    from extractors.recipes.kinds import register_kind, unregister_kind
+    from flows.local import extract_files
+    from tests.conftest import make_settings
+
+    register_kind(HeaderOfEveryTableOnPage(1, name="首页表头", sheet="首页表头"))
+    try:
+        path = extract_files([KEYPAGES], tmp_path / "out", [], make_settings(tmp_path))
+    finally:
+        unregister_kind("首页表头")
+    wb = load_workbook(path)
+    assert "首页表头" in wb.sheetnames
+    values = list(wb["首页表头"].iter_rows(values_only=True))
+    header, first = values[0], dict(zip(values[0], values[1], strict=True))
+    assert len(values) > 1 and first["页码"] == 1 and (first["c1"], first["c2"]) == ("序号", "姓名"), header
+
+
+@dataclass(frozen=True)
+class GivesStrings:
+    name: str = "strings"
+    sheet: str = "strings"
+
+    def candidate_pages(self, doc: DocContext) -> set[int]:
+        return set()
+
+    def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
+        return None
+
+    def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
+        return Found(records=("not a record",))
+
+
+def test_a_kind_whose_records_have_no_place_is_refused_not_dropped() -> None:
+    from extractors.document import extract_text_pages
+    from extractors.recipes.kinds import register_kind, unregister_kind
+
+    register_kind(GivesStrings())
+    try:
+        with pytest.raises(TypeError, match="no known place: str"):
+            extract_text_pages("k", ["正文"])
+    finally:
+        unregister_kind("strings")
+    assert extract_text_pages("k", ["正文"]).doc_key == "k"

@@ -37,6 +37,7 @@ def rows(ex: DocumentExtraction, recipe: str) -> list[dict[str, object]]:
     ]
 
 
+@pytest.mark.slow
 def test_moutai_purchases_row_read_off_page_128() -> None:
     purchases = rows(related(MOUTAI), "关联交易-采购")
     first = purchases[0]
@@ -58,6 +59,7 @@ def test_moutai_sales_table_follows_and_continues_on_the_next_page() -> None:
     assert {r.unit for r in ex.recipe_rows} == {"元"}  # from 单位：元 above each table
 
 
+@pytest.mark.slow
 def test_names_wrapped_over_three_lines_are_joined_into_one_row() -> None:
     # 张家界 p160: '张家界市经济发展投资集团有' / '酒店消费 343,754.19 582,472.00' / '限公司'
     ex = related(ZJJ)
@@ -114,6 +116,7 @@ def test_one_recipe_over_both_reports_is_one_sheet_with_source_columns() -> None
     assert zjj[1:5] == ["张家界", dt.date(2025, 4, 3), "张家界年度报告", 160] and zjj[9] == 343754.19
 
 
+@pytest.mark.slow
 def test_place_recipe_reads_the_first_table_on_the_first_page_of_each_pdf() -> None:
     recipe = TableRecipe.parse({"name": "首页第一张表", "page": "first", "index": 1}, "test")
     got = {}
@@ -200,6 +203,7 @@ def test_headers_that_differ_a_little_line_up_by_meaning() -> None:
     }
 
 
+@pytest.mark.slow
 def test_extract_command_writes_the_recipe_sheets_and_csvs(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
@@ -245,6 +249,7 @@ def tables_of(ex: DocumentExtraction, recipe: str) -> dict[int, list[dict[str, o
     return out
 
 
+@pytest.mark.slow
 def test_top_customers_headed_前五名销售客户_with_the_unit_in_the_column_header() -> None:
     # kingsun p.171-172: one table a year under '2011 年上半年前五名销售客户：' (前 5 名 in the
     # section title), '金额(万元)' the only place the unit is printed
@@ -258,6 +263,7 @@ def test_top_customers_headed_前五名销售客户_with_the_unit_in_the_column_
     assert len(customers) == 4
 
 
+@pytest.mark.slow
 def test_top_customers_header_printed_again_on_the_next_page_is_not_a_row() -> None:
     customers = tables_of(builtins(HUARUI), "前五名客户")
     rows = customers[1]
@@ -267,6 +273,7 @@ def test_top_customers_header_printed_again_on_the_next_page_is_not_a_row() -> N
     assert rows[0]["unit"] == "元"
 
 
+@pytest.mark.slow
 def test_top_suppliers_with_their_share_column_named_占总采购比() -> None:
     kingsun = tables_of(builtins(KINGSUN), "前五名供应商")[1]
     assert kingsun[0]["供应商"] == ("上海科锐光电发展有限公司", None)
@@ -276,11 +283,13 @@ def test_top_suppliers_with_their_share_column_named_占总采购比() -> None:
     assert huarui[0]["采购额"] == ("139,141,040.03", 139141040.03) and huarui[0]["占比"] == ("27.82", 27.82)
 
 
+@pytest.mark.slow
 def test_a_prospectus_printing_only_supplier_totals_says_so() -> None:
     # kehua p.150-152 prints the top-five totals and shares without the names: no table, a note
     assert "前五名客户: no table matched on the candidate pages" in builtins(KEHUA).recipe_notes
 
 
+@pytest.mark.slow
 def test_shareholders_need_a_share_column_so_a_capital_change_table_is_not_one() -> None:
     holders = tables_of(builtins(KEHUA), "主要股东")
     assert {r["page"] for rows in holders.values() for r in rows} == {85}  # p.71's 股东减资 table is out
@@ -290,6 +299,7 @@ def test_shareholders_need_a_share_column_so_a_capital_change_table_is_not_one()
     assert rows[0]["unit"] == "股"
 
 
+@pytest.mark.slow
 def test_funded_projects_not_each_projects_own_budget() -> None:
     # huarui: p.287 lists the four funded projects; pp.293/299 break one project's budget down
     # under '募投项目投资概算' and are not it

@@ -95,6 +95,7 @@ def test_runs_accumulate_versions_stay_and_llm_answers_are_replaced(tmp_path: Pa
     assert store.known("document", [(a1.key, "a" * 64), (a1.key, "z" * 64)]) == {(a1.key, "a" * 64)}
 
 
+@pytest.mark.slow
 def test_export_cli_marks_what_is_new_since_the_previous_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from flows.cli import main
 
@@ -229,3 +230,41 @@ def test_the_manifest_tells_which_of_more_keys_than_sqlite_binds_at_once_are_not
     keys = [ann(n).key for n in range(1, 10)] + [f"cninfo:x{i}" for i in range(3000)]
     assert manifest.unknown(keys) == [k for k in keys if k not in {ann(3).key, ann(7).key}]
     assert manifest.unknown([ann(3).key]) == [] and manifest.unknown([]) == []
+
+
+def test_a_record_class_renamed_is_read_back_by_its_stable_type_name(tmp_path: Path) -> None:
+    """The trap: rows named by ``module:Class`` were skipped once the class moved or was renamed."""
+    import gc
+    from typing import ClassVar
+
+    from core.records import Record
+
+    class Note(Record):
+        type_name: ClassVar[str] = "test-note"
+        doc_key: str
+        text: str
+
+    store = Store(tmp_path / "store.sqlite")
+    store.add("run 1", llm={"note": [Note(doc_key="k", text="旧类")]})
+    del Note
+    gc.collect()
+
+    class RenamedNote(Record):  # the same record, under another name
+        type_name: ClassVar[str] = "test-note"
+        doc_key: str
+        text: str
+
+    (got,) = Store(tmp_path / "store.sqlite").load().llm["note"]
+    assert isinstance(got, RenamedNote) and got.text == "旧类"
+
+
+def test_rows_stored_by_module_path_are_migrated_to_type_names_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    Store(path).add("run 1", announcements=[ann(1)], llm={"summary": [summary(ann(1).key, "旧行")]})
+    with sqlite3.connect(path) as c:  # as a store written before type names holds them
+        c.execute("UPDATE items SET type = 'core.records:Announcement' WHERE kind = 'announcement'")
+        c.execute("UPDATE items SET type = 'core.records:Summary' WHERE kind = 'llm:summary'")
+    stored = Store(path).load()
+    assert [a.key for a in stored.announcements] == [ann(1).key] and stored.llm["summary"][0].summary == "旧行"
+    with sqlite3.connect(path) as c:
+        assert sorted(t for (t,) in c.execute("SELECT type FROM items")) == ["announcement", "summary"]

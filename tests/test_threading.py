@@ -9,9 +9,14 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from extractors.document import extract_document
 from extractors.pdftext import read_text
 from tests.conftest import PDF, spawned_since, wait_for
+
+#: real PDFs in worker processes and threads: minutes on two cores, left out of make test-fast
+pytestmark = pytest.mark.slow
 
 DOCS = sorted((PDF / "prospectus").glob("*.pdf"))
 

@@ -67,6 +67,7 @@ def report(tmp_path: Path) -> RunReport:
     )
 
 
+@pytest.mark.slow
 def test_sheets_headers_filters_and_links(tmp_path: Path) -> None:
     path = write_workbook(report(tmp_path), tmp_path / "out")
     # the file name in Beijing time: the run finished at 08:05 UTC
@@ -114,6 +115,7 @@ def test_text_from_outside_never_becomes_a_formula(tmp_path: Path) -> None:
     assert title.value == "=cmd|' /C calc'!A0" and title.data_type == "s" and title.quotePrefix
 
 
+@pytest.mark.slow
 def test_two_workbooks_in_the_same_second_do_not_overwrite_each_other(tmp_path: Path) -> None:
     first = write_workbook(report(tmp_path), tmp_path / "out")
     second = write_workbook(report(tmp_path), tmp_path / "out")

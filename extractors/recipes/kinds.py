@@ -28,6 +28,7 @@ from extractors.patents import (
 )
 from extractors.pdftext import PdfText
 from extractors.recipes.base import DocContext, Found, Recipe
+from extractors.recipes.registry import extra_kinds, register_kind, unregister_kind
 from extractors.text import squash
 
 
@@ -170,9 +171,17 @@ class CompetitorsRecipe:
         return Found(records=tuple(dedupe_mentions(mentions)))
 
 
+__all__ = ["BUILTIN_KINDS", "COMPETITORS", "PATENTS", "register_kind", "registered_kinds", "unregister_kind"]
+
 PATENTS = PatentsRecipe()
 COMPETITORS = CompetitorsRecipe()
 
 #: The recipes every document runs, in the order a table is offered to them for its kind (a table
 #: that reads as a patent list is never a competitor table).
 BUILTIN_KINDS: tuple[Recipe, ...] = (PATENTS, COMPETITORS)
+
+
+def registered_kinds(*, builtin: bool = True) -> tuple[Recipe, ...]:
+    """Every kind a document runs: the built-in ones (unless ``builtin=False``), then the registered
+    ones (:func:`extractors.recipes.registry.register_kind`)."""
+    return (*(BUILTIN_KINDS if builtin else ()), *extra_kinds())

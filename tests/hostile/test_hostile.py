@@ -245,6 +245,7 @@ def test_a_download_trickling_bytes_hits_its_deadline(srv: HostileServer, tmp_pa
 # --- 5. caps: decompressed size, JSON size, PDF size ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_gzip_json_bomb_is_refused_at_the_cap(srv: HostileServer, tmp_path: Path) -> None:
     bomb = gzip_bomb(200 * 1024 * 1024)
     srv.routes["/new/hisAnnouncement/query"] = lambda h, _: send(h, 200, bomb, {"Content-Encoding": "gzip"})
@@ -253,6 +254,7 @@ def test_a_gzip_json_bomb_is_refused_at_the_cap(srv: HostileServer, tmp_path: Pa
         CninfoAdapter(HttpClient(s), s).search(Query())
 
 
+@pytest.mark.slow
 def test_a_gzip_pdf_bomb_stops_at_the_cap_and_leaves_nothing_big(srv: HostileServer, tmp_path: Path) -> None:
     bomb = gzip_bomb(300 * 1024 * 1024)
     srv.routes["/doc.pdf"] = lambda h, _: send(h, 200, bomb, {"Content-Encoding": "gzip"})
@@ -481,6 +483,7 @@ def test_a_flate_bomb_page_is_skipped_before_any_parser_inflates_it(tmp_path: Pa
     assert peak_mb < 400, f"peak RSS {peak_mb} MB"
 
 
+@pytest.mark.slow
 def test_a_page_with_too_many_drawing_objects_is_not_read_for_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     from extractors import pdftext
     from extractors.document import extract_document
@@ -493,6 +496,7 @@ def test_a_page_with_too_many_drawing_objects_is_not_read_for_tables(monkeypatch
     assert ex.patent_pages  # the text is still read: the patent list is still located
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_run_within_seconds_and_keeps_what_was_done(srv: HostileServer, tmp_path: Path) -> None:
     # the real CLI in its own process, against servers that trickle their PDFs one byte at a time:
     # without cooperative cancellation the run held on until every trickle ended

@@ -1,0 +1,119 @@
+"""One document's way through a run: download → extract → its model items, isolated.
+
+Whatever happens while this document's bytes are downloaded, parsed or sent to the model, this
+document alone fails: the failure is a row of its :class:`DocumentRun` (a bug is an
+``UnexpectedError`` with its traceback in the log) and the other documents carry on. The extraction
+runs through the executor the caller passes in (the flows' worker processes, or here), so this
+module never imports ``flows/``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import cancel
+from core.manifest import Manifest
+from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
+from core.settings import Settings
+from extractors.recipes import TableRecipe
+from run.enrich import Enrichment, enrich, llm_service
+from run.plan import extract_stage
+from run.stages import Stage, isolated
+from scrapers.download import Downloader
+from scrapers.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+#: runs ``extract_document(path, doc_key, *, issuer, use_tabula, recipes, recipe_engine)`` with a
+#: ``timeout_s`` and returns its extraction (the flows pass their worker pool; tests a plain call)
+Executor = Callable[..., DocumentExtraction]
+
+
+@dataclass
+class DocumentRun:
+    """One document's way through the run: the downloaded file, its extraction (``reused``: from the
+    manifest), its LLM records, and what failed on the way."""
+
+    key: str
+    document: Document | None = None
+    extraction: DocumentExtraction | None = None
+    reused: bool = False
+    llm: Enrichment = field(default_factory=Enrichment)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """The document could not be downloaded or extracted (its model items do not count)."""
+        return self.extraction is None
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What every document of a run shares."""
+
+    settings: Settings
+    recipes: Sequence[TableRecipe]
+    use_llm: bool
+    run_key: str
+    executor: Executor
+    logger: Any = log
+    #: the document's name in the log
+    name: str = "document"
+
+
+def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
+    """Download → extract → this document's LLM items, as soon as the one before is done. Nothing is
+    done twice: the download and the extraction are looked up by content hash first."""
+    out = DocumentRun(key=ann.key)
+    with isolated(out.failures, ann.key, Stage.DOWNLOAD, ctx.logger):
+        manifest = Manifest(ctx.settings.manifest_path)  # opened (and checked) once for both steps
+        with HttpClient(ctx.settings) as http:
+            out.document = Downloader(http, ctx.settings, manifest).fetch(ann)
+    if out.document is None:
+        return out
+    with isolated(out.failures, out.document.key, Stage.EXTRACT, ctx.logger):
+        out.extraction, out.reused = extract_cached(out.document, ctx, manifest)
+    if out.extraction is None:
+        return out
+    ctx.logger.info("extracted %s: %d patents, %d competitors", ctx.name, len(out.extraction.patents),
+                    len(out.extraction.competitors))  # fmt: skip
+    if not cancel.requested():
+        llm_failures: list[Failure] = []
+        usage: list[LLMUsage] = []
+        with isolated(llm_failures, out.document.key, "llm", ctx.logger):
+            # the extraction tasks first (a configured model's competitor names, merged with the rules')
+            service = llm_service(ctx.settings, ctx.use_llm, ctx.run_key)
+            out.extraction, folded = service.fold(out.extraction, usage)
+            llm_failures += folded
+            out.llm = enrich([], [out.extraction], ctx.settings, ctx.use_llm, ctx.run_key, ctx.logger)
+        out.llm.usage = [*usage, *out.llm.usage]
+        out.llm.failures += llm_failures
+        ctx.logger.info("llm done %s: %d items", ctx.name, sum(len(v) for v in out.llm.results.values()))
+    return out
+
+
+def extract_cached(doc: Document, ctx: DocumentContext, manifest: Manifest) -> tuple[DocumentExtraction, bool]:
+    """Extract once per content hash and set of recipes: a rerun gets the stored result (``True`` =
+    from the manifest)."""
+    settings = ctx.settings
+    stage = extract_stage(ctx.recipes, settings)
+    stored = manifest.stage_result(doc.sha256, stage)
+    if stored is not None:
+        ctx.logger.info("skip %s: already extracted (sha256 %s)", doc.key, doc.sha256[:12])
+        return DocumentExtraction.model_validate(stored).model_copy(update={"doc_key": doc.key}), True
+    result = ctx.executor(
+        doc.path,
+        doc.key,
+        issuer=doc.sec_name,
+        use_tabula=settings.tabula_enabled,
+        recipes=ctx.recipes,
+        recipe_engine=settings.recipe_engine,
+        timeout_s=settings.extract_timeout_s,
+    )
+    if not isinstance(result, DocumentExtraction):
+        raise TypeError(f"the extraction gave {type(result).__name__}, not a DocumentExtraction")
+    manifest.put_stage(doc.sha256, stage, result.model_dump(mode="json"))
+    return result, False
