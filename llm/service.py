@@ -500,12 +500,12 @@ class LLMService:
         )
         try:
             if isinstance(self.model, OfflineModel):  # its rules answer each item, as alone
+                cancel.check(f"the {task.name} call")
                 out = [{GROUP_ID: n, **task.offline(p).model_dump()} for n, p in enumerate(payloads)]
                 raw = RawAnswer(json.dumps({GROUP_ANSWERS: out}, ensure_ascii=False))
             else:
                 raw = self._complete(prompt, [])
-        except PipelineError as exc:
-            self._account(task.name, attempts=1, backend=f"{self.model.backend} group")
+        except PipelineError as exc:  # no usage row, as for a single call that raised: no tokens reported
             log.warning("%s: a group of %d items failed: %s", task.name, len(payloads), exc)
             return exc
         usage = self._account(
