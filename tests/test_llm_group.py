@@ -238,3 +238,32 @@ def test_the_batch_path_keeps_a_grouped_tasks_items_one_line_each_and_groups_wha
         sent = [json.loads(x) for x in upload.decode().splitlines()]
         assert [schema_of(x["body"]) for x in sent] == ["CompetitorClassOut"] * 4
         assert [schema_of(x) for x in server.chat_requests] == ["CompetitorClassOutGroup"]
+
+
+def test_an_item_another_caller_is_asking_waits_for_that_answer_instead_of_a_second_call(tmp_path: Path) -> None:
+    """Versions of one prospectus share their competitor chapter: two documents at once ask the same
+    items. The group leaves out the item already in flight and takes its answer when it comes."""
+    import threading
+
+    grouped = threading.Event()
+
+    def group(ids: list[tuple[int, int]]) -> dict[str, Any]:
+        grouped.set()
+        return {"answers": [{"id": i, **answer(n)} for i, n in ids]}
+
+    model = GroupModel(group=group)
+    service = svc(model, tmp_path)
+    other = svc(GroupModel(), tmp_path)  # the other caller, with the same cache
+    key = cache_key("fake-1", "competitor", service._prompt(TASK, mention(1)).payload)
+    in_flight = service._asking[key] = threading.Event()
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.extend(service.run_all([(TASK, mention(n)) for n in range(3)])))
+    worker.start()
+    assert grouped.wait(timeout=10)  # the group was asked while the other caller's call was in flight
+    other.run_task(TASK, mention(1))  # the other caller's answer, cached
+    del service._asking[key]
+    in_flight.set()
+    worker.join(timeout=10)
+    assert [r.role for r in out] == [ROLES[n] for n in range(3)]
+    (call,) = model.prompts
+    assert [number(p["name"]) for p in call.payload["answers"]] == [0, 2]
