@@ -30,9 +30,10 @@ from core.errors import (
 from core.records import DocumentExtraction, Failure, LLMUsage
 from core.sqlite import connect, open_store
 from llm import prompts
-from llm.client import Model, Prompt
+from llm.client import Model, OfflineModel, Prompt, RawAnswer
 from llm.limits import AdaptiveSlots, RateLimiter
 from llm.tasks import ALL_TASKS, EXTRACTION_TASKS, ModelInfo, Task
+from llm.tasks.base import GROUP_ANSWERS, GROUP_ID, group_schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -196,12 +197,18 @@ class LLMService:
         return f"{self.model.backend}:{self.model.model_id}"
 
     def _account(
-        self, task: str, prompt_tokens: int = 0, completion_tokens: int = 0, attempts: int = 1, cached: bool = False
+        self,
+        task: str,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        attempts: int = 1,
+        cached: bool = False,
+        backend: str | None = None,
     ) -> LLMUsage:
         usage = LLMUsage(
             task=task,
             model=self.model.model_id,
-            backend=self.model.backend,
+            backend=backend or self.model.backend,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             attempts=attempts,
@@ -352,7 +359,10 @@ class LLMService:
         """Items of several tasks through one pool: the slots freed by one task's last calls go to the
         next task's first, instead of each task draining its own pool before the next starts. Results
         in order, a record or the :class:`PipelineError` of each item. ``usage``: a list that gets the
-        usage of these items' calls (cache hits included), apart from other callers of the service."""
+        usage of these items' calls (cache hits included), apart from other callers of the service.
+
+        The misses of a grouped task (``Task.group_size``) are asked ``group_size`` at a time, one call
+        per group (:meth:`_run_group`); a lone miss is asked alone."""
 
         rows: list[LLMUsage] = []
 
@@ -362,6 +372,13 @@ class LLMService:
                 return self.run_task(pair[0], pair[1])
             except PipelineError as exc:
                 return exc
+            finally:
+                self._sink.rows = None
+
+        def group(job: list[int]) -> list[Any]:
+            self._sink.rows = rows
+            try:
+                return self._run_group(work[job[0]][0], [work[i][1] for i in job])
             finally:
                 self._sink.rows = None
 
@@ -379,19 +396,130 @@ class LLMService:
                         asks.append(i)
             finally:
                 self._sink.rows = None
-            if self.concurrency == 1 or len(asks) < 2:
-                for i in asks:
+            groups, alone = _groups(work, asks)
+            if self.concurrency == 1 or len(groups) + len(alone) < 2:
+                for job in groups:
+                    for i, result in zip(job, group(job), strict=True):
+                        results[i] = result
+                for i in alone:
                     results[i] = one(work[i])
             else:
-                with ThreadPoolExecutor(min(self.concurrency, len(asks)), thread_name_prefix="llm") as pool:
-                    for i, result in zip(asks, pool.map(one, [work[i] for i in asks]), strict=True):
+                calls = len(groups) + len(alone)
+                with ThreadPoolExecutor(min(self.concurrency, calls), thread_name_prefix="llm") as pool:
+                    grouped = [pool.submit(group, job) for job in groups]  # the larger calls first
+                    for i, result in zip(alone, pool.map(one, [work[i] for i in alone]), strict=True):
                         results[i] = result
+                    for job, future in zip(groups, grouped, strict=True):
+                        for i, result in zip(job, future.result(), strict=True):
+                            results[i] = result
             return results
         finally:
             if self.cache is not None:
                 self.cache.log_usage(*rows)
             if usage is not None:
                 usage += rows
+
+    def _run_group(self, task: Task[Any, Any, R], items: Sequence[Any]) -> list[R | PipelineError]:
+        """Several items of one grouped task in one call; a record or a :class:`PipelineError` each.
+
+        Each item's answer is validated against ``task.schema`` on its own and cached under the
+        item's own key (a later run asking it alone, in a group or not, finds it). An item the
+        answer leaves out, or answers invalidly, is asked alone (:meth:`run`, with its bounded
+        re-asks), and so are all of them when the answer as a whole is unusable (cut at the token
+        limit, not JSON). A failed call (the endpoint's error, a cancelled run) is every item's
+        failure: asked alone, each would fail the same way, one call each. An item whose key another
+        caller is asking already waits for that answer instead (:meth:`run`)."""
+        prompts_ = [self._prompt(task, item) for item in items]
+        keys = [cache_key(self.model.model_id, p.task, p.payload) for p in prompts_]
+        results: list[Any] = [None] * len(items)
+        with self._lock:  # the keys no other caller is asking: this call asks them
+            mine = list(dict.fromkeys(k for k in keys if k not in self._asking))
+            for k in mine:
+                self._asking[k] = threading.Event()
+        answers: dict[str, BaseModel] = {}
+        try:
+            ask = [k for k in mine if not self._hit(task, k, answers)]
+            if len(ask) > 1:
+                first = {k: keys.index(k) for k in ask}
+                got = self._ask_group(task, [prompts_[first[k]].payload for k in ask])
+                if isinstance(got, PipelineError):
+                    for i, k in enumerate(keys):
+                        if k in first:
+                            results[i] = got
+                else:
+                    outs, usage = got
+                    share = usage.model_copy(  # the answers table keeps each item's share of the call
+                        update={"prompt_tokens": usage.prompt_tokens // len(ask),
+                                "completion_tokens": usage.completion_tokens // len(ask)}
+                    )  # fmt: skip
+                    for n, k in enumerate(ask):
+                        if (out := outs.get(n)) is not None:
+                            answers[k] = out
+                            if self.cache is not None:
+                                self.cache.put(k, task.name, self.model.model_id, out.model_dump_json(), share)
+        finally:
+            with self._lock:
+                for k in mine:
+                    self._asking.pop(k).set()
+        for i, item in enumerate(items):
+            if results[i] is not None:
+                continue
+            if (out := answers.get(keys[i])) is not None:
+                results[i] = task.record(item, out, self._info())
+                continue
+            try:  # left out, invalid, or asked by another caller: alone
+                results[i] = self.run_task(task, item)
+            except PipelineError as exc:
+                results[i] = exc
+        return results
+
+    def _hit(self, task: Task[Any, Any, Any], key: str, answers: dict[str, BaseModel]) -> bool:
+        """Whether ``key`` was answered (by another caller) since the cache was first read; its answer
+        then goes into ``answers``, accounted as a hit."""
+        if self.cache is None or (hit := self.cache.get(key)) is None:
+            return False
+        answers[key] = task.schema.model_validate_json(hit)
+        self._account(task.name, attempts=0, cached=True)
+        return True
+
+    def _ask_group(
+        self, task: Task[Any, Any, Any], payloads: Sequence[dict[str, Any]]
+    ) -> tuple[dict[int, Any], LLMUsage] | PipelineError:
+        """One call for ``payloads`` (ids 0..n-1): the valid answers by id and the call's usage, or the
+        call's error. Its usage is one row (one call, its tokens, backend ``<backend> group``), not a
+        row per item."""
+        assert task.group_prompt is not None
+        listed = [{GROUP_ID: n, **p} for n, p in enumerate(payloads)]
+        prompt = Prompt(
+            task.name,
+            prompts.SYSTEM,
+            task.group_prompt(listed),
+            group_schema(task.schema),
+            {GROUP_ANSWERS: listed},
+            max(task.max_tokens or 0, task.group_item_tokens * len(payloads)),
+        )
+        try:
+            if isinstance(self.model, OfflineModel):  # its rules answer each item, as alone
+                cancel.check(f"the {task.name} call")
+                out = [{GROUP_ID: n, **task.offline(p).model_dump()} for n, p in enumerate(payloads)]
+                raw = RawAnswer(json.dumps({GROUP_ANSWERS: out}, ensure_ascii=False))
+            else:
+                raw = self._complete(prompt, [])
+        except PipelineError as exc:  # no usage row, as for a single call that raised: no tokens reported
+            log.warning("%s: a group of %d items failed: %s", task.name, len(payloads), exc)
+            return exc
+        usage = self._account(
+            task.name, raw.prompt_tokens, raw.completion_tokens, backend=f"{self.model.backend} group"
+        )
+        if raw.finish_reason == "length":
+            log.warning("%s: a group answer of %d items was cut at the token limit; asking them alone",
+                        task.name, len(payloads))  # fmt: skip
+            return {}, usage
+        got = split_group(raw.text, task.schema, len(payloads))
+        if len(got) < len(payloads):
+            log.warning("%s: %d of %d items of a group answer missing or invalid; asking them alone",
+                        task.name, len(payloads) - len(got), len(payloads))  # fmt: skip
+        return got, usage
 
     def fold(
         self, extraction: DocumentExtraction, usage: list[LLMUsage] | None = None
@@ -434,6 +562,55 @@ def usage_totals(rows: Sequence[LLMUsage]) -> dict[str, int]:
         totals[f"{task} calls"] = sum(1 for u in mine if not u.cached)
         totals[f"{task} tokens"] = sum(u.total_tokens for u in mine)
     return totals
+
+
+def split_group(text: str, schema: type[T], n: int) -> dict[int, T]:
+    """A group answer's valid items by id (0..n-1), each validated against ``schema`` on its own. An
+    id out of range, given twice, or whose answer does not validate is left out (its item is then
+    asked alone); an answer that is not a JSON object with a list of answers leaves out every item."""
+    m = _FENCE.match(text)
+    try:
+        data = json.loads(m.group(1) if m else text.strip())
+    except (ValueError, RecursionError):
+        return {}
+    answers = data.get(GROUP_ANSWERS) if isinstance(data, dict) else None
+    if not isinstance(answers, list):
+        return {}
+    seen: dict[int, int] = {}
+    for a in answers:
+        if isinstance(a, dict) and type(n_ := a.get(GROUP_ID)) is int and 0 <= n_ < n:
+            seen[n_] = seen.get(n_, 0) + 1
+    out: dict[int, T] = {}
+    for a in answers:
+        if not isinstance(a, dict) or type(a.get(GROUP_ID)) is not int or seen.get(a[GROUP_ID]) != 1:
+            continue
+        try:
+            out[a[GROUP_ID]] = schema.model_validate({k: v for k, v in a.items() if k != GROUP_ID})
+        except ValidationError as exc:
+            log.warning("group answer item %s invalid: %s", a[GROUP_ID], _short_error(exc))
+    return out
+
+
+def _groups(work: Sequence[tuple[Task[Any, Any, Any], Any]], asks: Sequence[int]) -> tuple[list[list[int]], list[int]]:
+    """The items ``asks`` of ``work`` as calls: groups of up to ``group_size`` items of a grouped task
+    (a task's misses split into even groups: 25 with a size of 20 are 12 + 13), and the items asked
+    alone (a task not grouped, or a grouped task's lone miss)."""
+    by_task: dict[int, list[int]] = {}
+    alone: list[int] = []
+    for i in asks:
+        task = work[i][0]
+        if task.grouped:
+            by_task.setdefault(id(task), []).append(i)
+        else:
+            alone.append(i)
+    groups: list[list[int]] = []
+    for items in by_task.values():
+        if len(items) == 1:
+            alone += items
+            continue
+        count = -(-len(items) // (work[items[0]][0].group_size or 1))
+        groups += [items[g * len(items) // count : (g + 1) * len(items) // count] for g in range(count)]
+    return groups, sorted(alone)
 
 
 def _short_error(exc: Exception) -> str:

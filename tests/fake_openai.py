@@ -71,9 +71,20 @@ def schema_of(body: dict[str, Any]) -> str:
     return str(body.get("response_format", {}).get("json_schema", {}).get("name", "AnnouncementClassOut"))
 
 
+def group_ids(body: dict[str, Any]) -> list[int]:
+    """The item ids of a group request (a grouped task's prompt ends with its items as a JSON list)."""
+    last = str(body["messages"][1]["content"]).rsplit("\n", 1)[-1]
+    return [int(item["id"]) for item in json.loads(last)]
+
+
 def by_schema(body: dict[str, Any]) -> Answer:
-    """A valid answer for whichever task asked (a ``respond`` hook)."""
-    return chat(json.dumps(ANSWERS[schema_of(body)], ensure_ascii=False))
+    """A valid answer for whichever task asked (a ``respond`` hook); for a group request
+    (``<Schema>Group``), one answer per item id."""
+    name = schema_of(body)
+    if name.endswith("Group") and name not in ANSWERS:
+        answers = [{"id": n, **ANSWERS[name.removesuffix("Group")]} for n in group_ids(body)]
+        return chat(json.dumps({"answers": answers}, ensure_ascii=False))
+    return chat(json.dumps(ANSWERS[name], ensure_ascii=False))
 
 
 class FakeOpenAI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -103,16 +104,42 @@ _SOURCES = {
 }
 
 
-def _prompt(p: dict[str, Any]) -> str:
+_ASK = (
+    "竞争对手章节里也会出现客户和供应商：先判断这家公司与发行人的关系 role"
+    "（competitor 竞争对手或可比公司 / customer 客户 / supplier 供应商 / other / unknown）。"
+    "再根据上下文判断它是否上市（listed/unlisted/unknown）、是境内还是境外企业"
+    "（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
+    "文本没有说明时用 unknown。"
+)
+
+
+def _where(p: dict[str, Any]) -> str:
     section, source = p.get("section_title"), p.get("source")
-    where = f"\n出处：{section or '（未知章节）'}，{_SOURCES.get(source or '', '正文')}" if section or source else ""
+    return f"{section or '（未知章节）'}，{_SOURCES.get(source or '', '正文')}" if section or source else ""
+
+
+def _prompt(p: dict[str, Any]) -> str:
+    where = f"\n出处：{w}" if (w := _where(p)) else ""
+    return f"{_ASK}\n公司：{p['name']}{where}\n上下文：{p['context']}"
+
+
+def _group_prompt(items: Sequence[dict[str, Any]]) -> str:
+    """Several companies of one document: the same question for each, the companies as one JSON list
+    (each with its ``id``), the answers as a list with one entry per id."""
+    listed = [{"id": p["id"], "公司": p["name"], "出处": _where(p) or None, "上下文": p["context"]} for p in items]
     return (
-        "竞争对手章节里也会出现客户和供应商：先判断这家公司与发行人的关系 role"
-        "（competitor 竞争对手或可比公司 / customer 客户 / supplier 供应商 / other / unknown）。"
-        "再根据上下文判断它是否上市（listed/unlisted/unknown）、是境内还是境外企业"
-        "（domestic/foreign/unknown），文本给出股票代码时填写 stock_code，否则为 null。"
-        f"文本没有说明时用 unknown。\n公司：{p['name']}{where}\n上下文：{p['context']}"
+        f"下面列出同一份招股说明书中的 {len(items)} 家公司，每家都有编号 id。对每一家分别作答：{_ASK}"
+        "各家只依据它自己的上下文判断；rationale 简短（不超过 60 字）。"
+        f"answers 中每个 id 恰好一条，共 {len(items)} 条。\n" + json.dumps(listed, ensure_ascii=False)
     )
+
+
+#: Competitors of one document classified in one call (a prospectus names 5-20): each answer is about
+#: 60-120 tokens (three labels, a code, a short rationale), so 20 of them ask for at most
+#: 20 × GROUP_ITEM_TOKENS = 4,000 tokens, within every common endpoint's output limit (8k); a longer
+#: list is split into even groups. A cut answer (finish_reason=length) sends its items alone.
+GROUP_SIZE = 20
+GROUP_ITEM_TOKENS = 200
 
 
 def _record(m: CompetitorMention, out: CompetitorClassOut, info: ModelInfo) -> CompetitorLabel:
@@ -145,4 +172,7 @@ TASK: Task[CompetitorMention, CompetitorClassOut, CompetitorLabel] = Task(
         p["name"], p["context"], p.get("stock_code"), p.get("section_title"), p.get("source")
     ),
     record=_record,
+    group_size=GROUP_SIZE,
+    group_prompt=_group_prompt,
+    group_item_tokens=GROUP_ITEM_TOKENS,
 )
