@@ -23,6 +23,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -43,7 +44,9 @@ CREATE TABLE IF NOT EXISTS documents (
     published TEXT,
     path TEXT NOT NULL,
     url TEXT,
-    page_count INTEGER NOT NULL
+    page_count INTEGER NOT NULL,
+    first_row INTEGER,
+    last_row INTEGER
 );
 CREATE INDEX IF NOT EXISTS documents_code ON documents(sec_code);
 CREATE VIRTUAL TABLE IF NOT EXISTS pages USING fts5(body, sha256 UNINDEXED, page UNINDEXED, tokenize='trigram');
@@ -127,9 +130,17 @@ class TextIndex:
     def add(self, doc: IndexedDocument, pages: Sequence[str]) -> None:
         """Index a document's pages (1-based in order); a document already indexed is replaced."""
         with connect(self.path) as c:
-            c.execute("DELETE FROM pages WHERE sha256 = ?", (doc.sha256,))
+            old = c.execute("SELECT first_row, last_row FROM documents WHERE sha256 = ?", (doc.sha256,)).fetchone()
+            if old and old[0] is not None:
+                c.execute("DELETE FROM pages WHERE rowid BETWEEN ? AND ?", old)
+            bodies = [(normalise(text), doc.sha256, n) for n, text in enumerate(pages, start=1) if text.strip()]
+            c.executemany("INSERT INTO pages (body, sha256, page) VALUES (?, ?, ?)", bodies)
+            # a document's pages are consecutive rows: the range lets a scan read one document's pages
+            # (FTS5 indexes no other column than the text, but rowid ranges are direct)
+            last = int(c.execute("SELECT max(rowid) FROM pages").fetchone()[0] or 0) if bodies else None
+            first = last - len(bodies) + 1 if last is not None else None
             c.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc.sha256,
                     doc.key,
@@ -140,11 +151,9 @@ class TextIndex:
                     doc.path,
                     doc.url,
                     len(pages),
+                    first,
+                    last,
                 ),
-            )
-            c.executemany(
-                "INSERT INTO pages (body, sha256, page) VALUES (?, ?, ?)",
-                [(normalise(text), doc.sha256, n) for n, text in enumerate(pages, start=1) if text.strip()],
             )
 
     def add_pdf(self, doc: IndexedDocument) -> int:
@@ -174,12 +183,6 @@ class TextIndex:
             raise ValueError("the search pattern is empty")
         where: list[str] = []
         args: list[object] = []
-        if len(needle) >= 3:
-            where.append("pages MATCH ?")
-            args.append(_phrase(needle))
-        else:
-            where.append("pages.body LIKE ? ESCAPE '\\'")
-            args.append(_like(needle))
         if since:
             where.append("d.published >= ?")
             args.append(since.isoformat())
@@ -189,19 +192,20 @@ class TextIndex:
         if paths:
             where.append(f"d.path IN ({','.join('?' * len(paths))})")
             args += list(paths)
-        start = "【" if len(needle) >= 3 else ""
-        end = "】" if len(needle) >= 3 else ""
-        sql = (
-            f"SELECT d.sec_code, d.sec_name, d.title, d.published, pages.page, "
-            f"snippet(pages, 0, '{start}', '{end}', '…', {SNIPPET_TOKENS}), pages.body, d.path, d.url, d.key "
-            "FROM pages JOIN documents d ON d.sha256 = pages.sha256 "
-            f"WHERE {' AND '.join(where)} "
-            "ORDER BY d.published DESC, d.sec_code, pages.page LIMIT ?"
-        )
-        args.append(limit)
+        docs = " AND ".join(where) or "1"
         try:
             with connect(self.path) as c:
-                rows = c.execute(sql, args).fetchall()
+                if len(needle) >= 3:
+                    rows = c.execute(
+                        "SELECT d.sec_code, d.sec_name, d.title, d.published, pages.page, "
+                        f"snippet(pages, 0, '【', '】', '…', {SNIPPET_TOKENS}), d.path, d.url, d.key "
+                        "FROM pages JOIN documents d ON d.sha256 = pages.sha256 "
+                        f"WHERE pages MATCH ? AND {docs} "
+                        "ORDER BY d.published DESC, d.sec_code, pages.page LIMIT ?",
+                        [_phrase(needle), *args, limit],
+                    ).fetchall()
+                else:
+                    rows = self._scan(c, needle, docs, args, limit)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: the text search failed ({exc})") from exc
         return [
@@ -211,13 +215,36 @@ class TextIndex:
                 title=title,
                 published=dt.date.fromisoformat(published) if published else None,
                 page=int(page),
-                snippet=snip if start else _snippet(body, needle),
+                snippet=snip,
                 path=path,
                 url=url,
                 key=key,
             )
-            for code, name, title, published, page, snip, body, path, url, key in rows
+            for code, name, title, published, page, snip, path, url, key in rows
         ]
+
+    @staticmethod
+    def _scan(c: sqlite3.Connection, needle: str, docs: str, args: list[object], limit: int) -> list[tuple[Any, ...]]:
+        """A pattern too short for trigrams: the documents newest first, each one's pages read by its
+        rowid range until ``limit`` pages are found (a common pattern stops after a few documents; one
+        found nowhere reads every page)."""
+        out: list[tuple[Any, ...]] = []
+        ranges = c.execute(
+            "SELECT d.sec_code, d.sec_name, d.title, d.published, d.path, d.url, d.key, d.first_row, d.last_row "
+            f"FROM documents d WHERE {docs} AND d.first_row IS NOT NULL ORDER BY d.published DESC, d.sec_code",
+            args,
+        ).fetchall()
+        like = _like(needle)
+        for code, name, title, published, path, url, key, first, last in ranges:
+            for page, body in c.execute(
+                "SELECT page, body FROM pages WHERE rowid BETWEEN ? AND ? AND body LIKE ? ESCAPE '\\' "
+                "ORDER BY page LIMIT ?",
+                (first, last, like, limit - len(out)),
+            ):
+                out.append((code, name, title, published, page, _snippet(body, needle), path, url, key))
+            if len(out) >= limit:
+                break
+        return out
 
 
 def _snippet(body: str, needle: str, width: int = SNIPPET_TOKENS) -> str:

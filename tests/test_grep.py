@@ -87,6 +87,10 @@ def test_filters_by_company_and_date(tmp_path: Path) -> None:
     assert {h.sec_code for h in index.search("关联交易")} == {"000001", "600519"}
     assert [h.sec_code for h in index.search("关联交易", company="茅台")] == ["600519"]
     assert [h.sec_code for h in index.search("关联交易", since=dt.date(2023, 1, 1))] == ["600519"]
+    # two characters (no trigram): scanned newest document first, and the page the pattern is on
+    assert [(h.sec_code, h.page) for h in index.search("关联")] == [("600519", 1), ("000001", 1)]
+    assert [h.sec_code for h in index.search("关联", limit=1)] == ["600519"]
+    assert index.search("关联", company="平安")[0].snippet == "【关联】交易情况如下"
     hit = index.search("关联交易", company="000001")[0]
     assert hit.link == "https://static.cninfo.com.cn/000001.PDF#page=1"
 
