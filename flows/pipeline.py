@@ -26,6 +26,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from core import cancel
+from core import progress as live
 from core.categories import DAILY_DEFAULT
 from core.errors import ConfigError, DeadlineExceededError, PipelineError, RunCancelledError
 from core.manifest import Manifest, server_children
@@ -43,6 +44,7 @@ from core.settings import Settings, current_settings
 from core.store import Store
 from extractors.recipes import TableRecipe, load_recipes, select
 from flows import processes
+from flows.progress import run_progress
 from llm.client import model_from_settings, model_label
 from llm.limits import RateLimiter
 from llm.service import Cache, LLMService, release_service, shared_service, usage_totals
@@ -138,18 +140,20 @@ def document_task(
             out.document = Downloader(http, settings, manifest).fetch(ann)
     except PipelineError as exc:
         out.failures.append(Failure.of(ann.key, "download", exc))
+        live.current().step("download", f"{name} failed: {exc}", failed=True)  # progress
+        live.current().expect("extract", -1)  # progress
         return Failed(message=f"download failed: {exc}", data=out)
+    live.current().step("download", name, nbytes=out.document.size)  # progress
     try:
         out.extraction, out.reused = _extract(out.document, settings, recipes, manifest)
     except PipelineError as exc:
         out.failures.append(Failure.of(out.document.key, "extract", exc))
+        live.current().step("extract", f"{name} failed: {exc}", failed=True)  # progress
         return Failed(message=f"extraction failed: {exc}", data=out)
-    logger = get_run_logger()
-    logger.info("extracted %s: %d patents, %d competitors", name, len(out.extraction.patents),
-                len(out.extraction.competitors))  # fmt: skip
+    live.current().step("extract", f"{name}: {len(out.extraction.patents)} patents, "  # progress
+                        f"{len(out.extraction.competitors)} competitors")  # fmt: skip
     if not cancel.requested():
-        out.llm = _enrich([], [out.extraction], settings, use_llm, run_key)
-        logger.info("llm done %s: %d items", name, sum(len(v) for v in out.llm.results.values()))
+        out.llm = _enrich([], [out.extraction], settings, use_llm, run_key)  # its line: core.progress "llm n/N"
     return out
 
 
@@ -231,7 +235,11 @@ def _enrich(
     service = llm_service(settings, use_llm, run_key)
     out = Enrichment(results={t.name: [] for t in TASKS.values()})
     work = [(t, key, item) for t in TASKS.values() for key, item in t.inputs(announcements, extractions)]
+    live.current().expect("llm", len(work))  # progress
     results = service.run_all([(t, item) for t, _, item in work], usage=out.usage)
+    if work:  # progress
+        what = extractions[0].doc_key if extractions else f"{len(announcements)} announcements"
+        live.current().step("llm", what, n=len(work), tokens=sum(u.total_tokens for u in out.usage))
     for (llm_task, key, _), result in zip(work, results, strict=True):
         if isinstance(result, PipelineError):
             get_run_logger().warning("llm-%s failed for %s: %s", llm_task.name, key, result)
@@ -271,7 +279,7 @@ def ensure_writable(folder: Path) -> None:
 class Outcome:
     """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
 
-    path: Path
+    path: Path | None  # None: a quiet day's run wrote no workbook
     status: Literal["completed", "partial", "failed", "cancelled"]
     message: str
 
@@ -314,11 +322,12 @@ def _no_match_hint(params: RunParams) -> str:
     return "nothing matched: check " + ", ".join(p for p in parts if p)
 
 
-def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
+def run_pipeline(flow_name: str, params: RunParams, settings: Settings, *, write_empty: bool = True) -> Outcome:
     """The run; SIGTERM or Ctrl-C stops it within seconds (``core.cancel``): the stages not started
-    are skipped, what is finished is written to the workbook, and the run ends Cancelled."""
-    with cancel.on_signals():
-        return _run_pipeline(flow_name, params, settings)
+    are skipped, what is finished is written to the workbook, and the run ends Cancelled.
+    ``write_empty`` off: a daily run with nothing new writes no workbook. Progress lines as they happen."""
+    with cancel.on_signals(), run_progress(str(flow_run.get_id() or flow_name)):
+        return _run_pipeline(flow_name, params, settings, write_empty)
 
 
 def _stopped(report: RunReport, keys: Sequence[str], stage: str) -> bool:
@@ -330,7 +339,7 @@ def _stopped(report: RunReport, keys: Sequence[str], stage: str) -> bool:
     return True
 
 
-def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
+def _run_pipeline(flow_name: str, params: RunParams, settings: Settings, write_empty: bool = True) -> Outcome:
     logger = get_run_logger()
     ensure_writable(settings.outputs_dir)  # found now, not after all the work
     manifest = Manifest(settings.manifest_path)
@@ -360,7 +369,9 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
                     message=f"{why}; row: {raw}",
                 )
             )
-        if not announcements and not report.failures:
+        if not announcements and not report.failures and flow_name == "daily":  # a quiet day: nothing new
+            logger.info("no new announcements in the window %s ~ %s", params.start, params.end)
+        elif not announcements and not report.failures:
             report.warnings.append(_no_match_hint(params))
             logger.warning(report.warnings[-1])
 
@@ -385,6 +396,8 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
 
         if _stopped(report, [a.key for a in wanted], "download"):
             wanted = []
+        live.current().expect("download", len(wanted))  # progress
+        live.current().expect("extract", len(wanted))  # progress
         run_key = str(flow_run.get_id() or run_id)
         use_llm = params.llm
         # streaming, one task per document: download → extract → that document's LLM items, each
@@ -394,13 +407,12 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
         announced = (
             None
             if cancel.requested() or not announcements
-            else announcements_llm_task.with_options(timeout_seconds=settings.llm_stage_timeout_s).submit(
-                announcements, settings, use_llm, run_key
-            )
+            else announcements_llm_task.submit(announcements, settings, use_llm, run_key)
         )
-        per_doc = document_task.with_options(
-            timeout_seconds=settings.download_timeout_s + settings.extract_timeout_s + settings.llm_stage_timeout_s
-        )
+        # no Prefect timeout on tasks that run in threads: it cannot interrupt them (Prefect warns so on
+        # every task) and would only discard finished work; the deadlines that work are inside: the
+        # download's, the extraction pool's, the model call's
+        per_doc = document_task
         order = sorted(range(len(wanted)), key=lambda i: -(wanted[i].size_kb or 0))
         enrichments: list[Enrichment] = []
         size = processes.pool_size(settings.extract_processes, len(wanted))
@@ -429,11 +441,9 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
                 manifest.record_failure(report.failures[-1])
                 logger.warning("document %d/%d failed: %s %s: %s", n, len(wanted), a.sec_code, a.title, run)
                 continue
-            for failure in run.failures:
+            for failure in run.failures:  # each was logged (core.progress) as it happened
                 report.failures.append(failure)
                 manifest.record_failure(failure)
-                logger.warning("%s %d/%d failed: %s %s: %s", failure.stage, n, len(wanted), a.sec_code, a.title,
-                               failure.message)  # fmt: skip
             if run.document is None:
                 continue
             report.documents.append(run.document)
@@ -441,15 +451,6 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
                 report.extractions[run.document.key] = run.extraction
                 report.skipped_documents += int(run.reused)
                 enrichments.append(run.llm)
-                logger.info(
-                    "extract %d/%d: %s %s: %d patents, %d competitors",
-                    n,
-                    len(wanted),
-                    a.sec_code,
-                    a.title,
-                    len(run.extraction.patents),
-                    len(run.extraction.competitors),
-                )
         usage = [u for e in enrichments for u in e.usage]
         report.llm = {t.name: [r for e in enrichments for r in e.results.get(t.name, [])] for t in TASKS.values()}
         report.failures += [f for e in enrichments for f in e.failures]
@@ -471,6 +472,12 @@ def _run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outc
         status, message = judge(report, flow_name, len(wanted))
         report.parameters["run state"] = f"{status}: {message}"
         _store(report, settings, f"{flow_name} run {run_id}")
+        if not write_empty and flow_name == "daily" and status == "completed" and not report.announcements:
+            # a quiet day: no empty workbook (the manifest and the run's state record that nothing was new)
+            create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+            manifest.finish_run(run_id, status, "")
+            logger.info("%s: %s — no workbook written (--workbook-when-empty writes one)", status, message)
+            return Outcome(None, status, message)
         path = write_workbook(report, settings.outputs_dir)
         _artifacts(report, path)
         manifest.finish_run(run_id, status, str(path))
@@ -528,15 +535,17 @@ def _artifacts(report: RunReport, path: Path) -> None:
 
 
 def state_of(outcome: Outcome) -> State:
-    """Completed, Completed named 'Partial' (with the counts), or Failed; the workbook path is the
-    state's data either way, so a failed run still leads to its report."""
+    """Completed, Failed named 'Partial' (some items failed; the message has the counts: red in the
+    UI, not green), Failed or Cancelled; the workbook path is the state's data either way ("" when a
+    quiet day wrote none), so a failed run still leads to its report."""
+    path = "" if outcome.path is None else str(outcome.path)
     if outcome.status == "failed":
-        return Failed(message=outcome.message, data=str(outcome.path))
+        return Failed(message=outcome.message, data=path)
     if outcome.status == "cancelled":
-        return Cancelled(message=outcome.message, data=str(outcome.path))
+        return Cancelled(message=outcome.message, data=path)
     if outcome.status == "partial":
-        return Completed(message=outcome.message, name="Partial", data=str(outcome.path))
-    return Completed(message=outcome.message, data=str(outcome.path))
+        return Failed(message=outcome.message, name="Partial", data=path)
+    return Completed(message=outcome.message, data=path)
 
 
 def _adhoc_run_name() -> str:
@@ -562,11 +571,12 @@ def adhoc_flow(
     llm: bool = True,
     all_versions: bool = False,
     tables: Sequence[str] = (),
+    companies: Sequence[str] = (),
 ) -> State:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
 
-    Ends Completed, Completed 'Partial' (some items failed) or Failed (nothing matched, or every
-    document failed); the workbook path is the result in every case.
+    Ends Completed, Failed named 'Partial' (some items failed: the counts are in its message) or
+    Failed (nothing matched, or every document failed); the workbook path is the result in every case.
 
     Args:
         exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
@@ -580,7 +590,12 @@ def adhoc_flow(
         all_versions: read every prospectus version, summary and notice; off = per company only the latest
             full prospectus, the rest listed in Announcements with the reason
         tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
+        companies: companies by short name or pinyin initials, e.g. 三联锻造 (added to codes)
     """
+    if companies:  # the UI's form: names resolved as the CLI's --company is
+        from flows.api import resolve_company
+
+        codes = [*codes, *(resolve_company(name, current_settings()) for name in companies)]
     params = RunParams.checked(
         exchange=exchange,
         codes=list(codes),
@@ -605,6 +620,7 @@ def daily_flow(
     today: dt.date | None = None,
     all_versions: bool = False,
     tables: Sequence[str] = (),
+    workbook_when_empty: bool = False,
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
@@ -618,6 +634,8 @@ def daily_flow(
         today: the window's last day (default: today in Beijing)
         all_versions: read every prospectus version, summary and notice (off: the latest full one per company)
         tables: table recipes to extract and merge, e.g. 关联交易
+        workbook_when_empty: write a workbook even when nothing in the window is new (off: a quiet day
+            writes none; its run still records that nothing was new)
     """
     settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
@@ -633,7 +651,7 @@ def daily_flow(
         all_versions=all_versions,
         tables=list(tables),
     )
-    return state_of(run_pipeline("daily", params, settings))
+    return state_of(run_pipeline("daily", params, settings, write_empty=workbook_when_empty))
 
 
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
