@@ -53,9 +53,11 @@ def _positive(value: str) -> int:
 
 class _QuietTaskStates(logging.Filter):
     """Drop Prefect's per-task 'Finished in state …' lines from the console (the UI keeps them): the
-    run's own ``download n/N`` / ``extract n/N`` lines (core.progress) say it once per document."""
+    run's own ``download n/N`` / ``extract n/N`` lines (core.progress) say it once per document. (Its
+    warning that a task timeout cannot interrupt a worker thread is no longer caused: the tasks run in
+    threads carry no Prefect timeout. It stays filtered here should one come back.)"""
 
-    _NOISE = ("Finished in state",)
+    _NOISE = ("Finished in state", "running in a worker thread")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith("prefect.task_runs"):
