@@ -296,12 +296,12 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             parser.error(str(exc))
 
-    from flows.server import temporary_api
-
     if args.cmd == "serve":
         return _serve(args, settings)
-    # the first line at once: Prefect's start-up takes seconds before the flow logs anything
+    # the first line at once: importing Prefect and starting its API take seconds before the flow logs
     log.info("%s run: starting Prefect and the flow%s", args.cmd, " (replay server)" if args.replay else "")
+    from flows.server import temporary_api
+
     # one Prefect API for the run, started now as a child process, so that its
     # start-up overlaps the flow's imports below, and without loading Prefect's server here
     with temporary_api() as api:
@@ -313,9 +313,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     deployments served from this process until Ctrl-C or SIGTERM; then what it started is stopped."""
     import signal
 
+    cron = args.cron or settings.daily_cron
+    log.info("serve: starting Prefect (a local server unless PREFECT_API_URL is set) …")
     from flows.server import local_server
 
-    cron = args.cron or settings.daily_cron
     # Prefect's runner turns SIGTERM into an exit once it runs; before that (while the server
     # starts) SIGTERM is an exit too, so the server this started is stopped either way
     signal.signal(signal.SIGTERM, _exit_on_signal)

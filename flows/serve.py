@@ -2,8 +2,8 @@
 
 ``python -m flows serve`` registers the ``prospectus-daily`` deployment with a cron schedule in
 Asia/Shanghai time (PP_TIMEZONE) and runs it from this process, against the local Prefect server that
-``flows.cli`` starts (``flows.server.local_server``) unless ``PREFECT_API_URL`` names one. For several machines, deploy the same flow to a
-work pool instead (README: "Scaling out").
+``flows.cli`` starts (``flows.server.local_server``) unless ``PREFECT_API_URL`` names one. For several
+machines, deploy the same flow to a work pool instead (README: "Scaling out").
 """
 
 from __future__ import annotations

@@ -169,6 +169,7 @@ def local_server(port: int | None = None, timeout_s: float | None = None) -> Ite
     for name in ("PREFECT__SERVER_EPHEMERAL", "PREFECT__SERVER_WEBSERVER_ONLY", "PREFECT_API_URL"):
         env.pop(name, None)  # the ephemeral flag would turn the services (the scheduler) off
     proc = _start(command(port), env)
+    log.info("starting a local Prefect server (UI and scheduler) on %s, data in %s", base, settings.home)
     try:
         _wait_healthy(proc, url, timeout_s or settings.server.ephemeral.startup_timeout_seconds)
         os.environ["PREFECT_API_URL"] = url  # the runs that serve starts inherit it
