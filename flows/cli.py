@@ -299,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "serve":
         return _serve(args, settings)
     # the first line at once: importing Prefect and starting its API take seconds before the flow logs
-    log.info("%s run: starting Prefect and the flow%s", args.cmd, " (replay server)" if args.replay else "")
+    log.info(
+        "%s: starting Prefect and the flow%s",
+        "ad-hoc run" if args.cmd == "run" else "daily run",
+        " against the replay server" if args.replay else "",
+    )
     from flows.server import temporary_api
 
     # one Prefect API for the run, started now as a child process, so that its

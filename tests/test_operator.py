@@ -100,3 +100,24 @@ def test_the_served_deployments_show_the_timezone_and_take_company_names() -> No
     assert d.schedules[0].schedule.timezone == "Asia/Shanghai"
     assert "Asia/Shanghai" in (d.description or "") and "tz:Asia/Shanghai" in d.tags  # shown on the page
     assert "companies" in a.parameter_openapi_schema["properties"]  # a field in the UI's run form
+
+
+def test_a_run_says_it_is_starting_before_it_imports_prefect(tmp_path: Path) -> None:
+    """The first line comes before Prefect's import and start-up (seconds), not after them."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import logging, os, sys\n"
+        "class First(logging.Handler):\n"
+        "    def emit(self, r):\n"
+        "        print('prefect' in sys.modules, r.getMessage(), flush=True); os._exit(0)\n"
+        "logging.getLogger('flows').addHandler(First())\n"
+        "from flows.cli import main\n"
+        "main(['run', '--replay', '--code', '001282'])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "PREFECT_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("False ad-hoc run: starting Prefect"), out.stdout + out.stderr[-2000:]
