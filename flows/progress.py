@@ -51,6 +51,11 @@ class ArtifactListener:
 @contextlib.contextmanager
 def run_progress(run_key: str) -> Iterator[Progress]:
     """The run's :class:`Progress`, installed for its tasks, with its artifact in the UI."""
+    lines = logging.getLogger("core.progress")
+    if lines.level == logging.NOTSET and not lines.isEnabledFor(logging.INFO):
+        # a served run's process has Prefect's root level (WARNING): the progress lines are INFO, and
+        # shown unless a logging configuration names this logger
+        lines.setLevel(logging.INFO)
     listener = ArtifactListener()
     listener.open()
     progress = Progress(listener)

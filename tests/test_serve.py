@@ -35,7 +35,8 @@ def _free_port() -> int:
 
 def _finished_daily_runs(api: str) -> list[dict[str, Any]]:
     with contextlib.suppress(httpx.HTTPError):
-        got = httpx.post(f"{api}/flow_runs/filter", json={"limit": 50}, timeout=5)
+        finished = {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}}  # not the 100 scheduled
+        got = httpx.post(f"{api}/flow_runs/filter", json={"flow_runs": finished, "limit": 50}, timeout=10)
         if got.status_code == 200:
             return [
                 r for r in got.json()
@@ -71,6 +72,7 @@ def test_serve_without_api_url_starts_a_server_whose_scheduler_fires_the_daily_c
         assert runs, f"no daily run finished: {output[-3000:]}"
         assert runs[0]["state_type"] == "COMPLETED", runs[0]["state"]
         assert f"http://127.0.0.1:{port}" in output  # the UI address is printed
+        assert "core.progress - scrape cninfo page 1" in output  # a served run's progress lines are shown
         with sqlite3.connect(tmp_path / "data" / "manifest.sqlite") as db:
             rows = db.execute("SELECT flow, status FROM runs").fetchall()
         assert ("daily", "completed") in rows
