@@ -39,6 +39,8 @@ bench: $(STAMP)
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
 
+## daily runs: a local Prefect server (UI on http://127.0.0.1:4200, scheduler, SQLite under PREFECT_HOME)
+## unless PREFECT_API_URL is set, and the daily cron PP_DAILY_CRON; Ctrl-C stops both (docs/operations.md)
 serve: $(STAMP)
 	$(BIN)/python -m flows serve
 
