@@ -92,3 +92,13 @@ def test_a_documents_extract_line_is_logged_while_another_document_is_still_extr
         )
     assert [(a.type, float(a.data)) for a in arts] == [("progress", 100.0)]  # type: ignore[arg-type]
     assert "extract 2/2" in str(arts[0].description)
+    # … and the lines themselves in the run's log
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])), limit=200
+        )
+    assert any(re.match(r"extract 2/2: ", entry.message) for entry in logs)
