@@ -121,3 +121,17 @@ def test_a_run_says_it_is_starting_before_it_imports_prefect(tmp_path: Path) -> 
     env = {**os.environ, "PYTHONPATH": str(root), "PREFECT_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.startswith("False ad-hoc run: starting Prefect"), out.stdout + out.stderr[-2000:]
+
+
+@pytest.mark.prefect
+def test_the_adhoc_flow_resolves_company_names_as_the_cli_does(tmp_path: Path, replay_env: ReplayServer) -> None:
+    from flows.pipeline import adhoc_flow
+
+    state = adhoc_flow(companies=["三联锻造"], start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31), llm=False,
+                       return_state=True)  # fmt: skip
+    assert state.is_completed(), state.message
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(state.result())["Documents"]
+    codes = {str(row[0].value) for row in sheet.iter_rows(min_row=2)}  # the first column: 代码
+    assert codes == {"001282"}, codes  # 三联锻造
