@@ -135,3 +135,13 @@ def test_the_adhoc_flow_resolves_company_names_as_the_cli_does(tmp_path: Path, r
     sheet = load_workbook(state.result())["Documents"]
     codes = {str(row[0].value) for row in sheet.iter_rows(min_row=2)}  # the first column: 代码
     assert codes == {"001282"}, codes  # 三联锻造
+
+
+def test_the_python_api_returns_a_partial_runs_workbook(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.pipeline
+    from flows.api import run
+    from flows.pipeline import Outcome, state_of
+
+    partial = state_of(Outcome(Path("x.xlsx"), "partial", "2 of 3 documents extracted"))
+    monkeypatch.setattr(flows.pipeline, "adhoc_flow", lambda **_: partial)
+    assert run(codes=["001282"]) == Path("x.xlsx")
