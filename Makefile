@@ -48,6 +48,8 @@ docs: $(STAMP)
 	$(BIN)/python scripts/gen_config_docs.py --check
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+## daily runs: a local Prefect server (UI on http://127.0.0.1:4200, scheduler, SQLite under PREFECT_HOME)
+## unless PREFECT_API_URL is set, and the daily cron PP_DAILY_CRON; Ctrl-C stops both (docs/operations.md)
 serve: $(STAMP)
 	$(BIN)/python -m flows serve
 

@@ -164,9 +164,9 @@ def run(**parameters: Any) -> Path:
     from flows.pipeline import adhoc_flow
 
     state = adhoc_flow(**params.model_dump(), return_state=True)
-    if state.is_failed():
+    if state.is_failed() and state.name != "Partial":  # Partial: a Failed state, with its workbook
         raise RuntimeError(f"run failed: {state.message} (workbook: {state.result(raise_on_failure=False)})")
-    return Path(str(state.result()))
+    return Path(str(state.result(raise_on_failure=False)))
 
 
 def search_text(

@@ -4,8 +4,9 @@
 points every exchange base URL at it, so the whole pipeline runs with no internet.
 
 Parameters are checked before Prefect starts. Exit codes: 0 the run completed, 1 it completed with
-some items failed (Prefect state 'Partial'), 2 bad parameters, 3 the run failed (nothing matched, or
-every document failed).
+some items failed (Prefect state 'Partial', of type Failed: red in the UI), 2 bad parameters or a
+missing input file, 3 the run failed (nothing matched, or every document failed), 4 cancelled
+(SIGTERM, Ctrl-C).
 """
 
 from __future__ import annotations
@@ -54,10 +55,10 @@ def _positive(value: str) -> int:
 
 
 class _QuietTaskStates(logging.Filter):
-    """Drop Prefect's per-task 'Finished in state …' lines from the console (the UI keeps them), and its
-    per-task warning that a timeout cannot interrupt a worker thread: our stages enforce their own
-    deadlines inside the task (core.http request/download deadlines), so the warning is one line of
-    noise per document."""
+    """Drop Prefect's per-task 'Finished in state …' lines from the console (the UI keeps them): the
+    run's own ``download n/N`` / ``extract n/N`` lines (core.progress) say it once per document. (Its
+    warning that a task timeout cannot interrupt a worker thread is no longer caused: the tasks run in
+    threads carry no Prefect timeout. It stays filtered here should one come back.)"""
 
     _NOISE = ("Finished in state", "running in a worker thread")
 
@@ -166,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--code", dest="codes", action="append", default=[], help="six-digit stock code, repeatable")
     run.add_argument(
-        "--company", action="append", default=[], help="company by short name or pinyin initials, e.g. 三联锻造"
+        "--company",
+        dest="companies",
+        action="append",
+        default=[],
+        help="company by short name, full or former name, or pinyin initials, e.g. 三联锻造",
     )
     run.add_argument("--start", type=_date, default=None, help="first publication date, YYYY-MM-DD (Beijing time)")
     run.add_argument("--end", type=_date, default=None, help="last publication date, YYYY-MM-DD (Beijing time)")
@@ -175,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     daily = sub.add_parser("daily", help="incremental run since the last successful daily run")
     common(daily)
     daily.add_argument("--lookback-days", type=_positive, default=1, help="first run only: how many days back to start")
+    daily.add_argument(
+        "--workbook-when-empty", action="store_true", help="write a workbook even when nothing in the window is new"
+    )
 
     ex = sub.add_parser("extract", help="extract PDFs already on disk (files or folders) into a workbook + CSVs")
     ex.add_argument("paths", nargs="+", type=Path, help="PDF files or folders of them")
@@ -201,8 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     grep.add_argument("--limit", type=_positive, default=200, help="at most this many pages (default 200)")
     grep.add_argument("--out", type=Path, default=None, help="output folder for the sheet (default PP_OUTPUTS_DIR)")
 
-    serve = sub.add_parser("serve", help="serve the daily flow on its cron schedule (flow.serve)")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the daily flow on its cron schedule, with a local Prefect server (UI, scheduler) "
+        "unless PREFECT_API_URL is set",
+    )
     serve.add_argument("--cron", default=None, help="default: PP_DAILY_CRON (Asia/Shanghai)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port of the local Prefect server serve starts when PREFECT_API_URL is not set "
+        "(default PREFECT_SERVER_API_PORT, 4200)",
+    )
 
     rs = sub.add_parser("replay-server", help="run the replay server in the foreground")
     rs.add_argument("--corpus", type=Path, default=None, help="corpus folder (default ../shared/corpus)")
@@ -243,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         from flows.local import extract_files
 
+        missing = [str(p) for p in args.paths if not p.exists()]
+        if missing:
+            log.error("no such file or folder: %s", ", ".join(missing))
+            return EXIT_USAGE
         path = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings)
         log.info("workbook: %s (CSVs in %s)", path, path.with_name(path.stem + "_csv"))
         return EXIT_OK
@@ -262,7 +285,6 @@ def main(argv: list[str] | None = None) -> int:
             )
         except ConfigError as exc:
             parser.error(str(exc))
-        log.info("export: %s", path)
         return EXIT_OK
     if args.cmd == "grep":
         from flows import grep as grep_cmd
@@ -295,18 +317,60 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             parser.error(str(exc))
 
+    if args.cmd == "serve":
+        return _serve(args, settings)
+    # the first line at once: importing Prefect and starting its API take seconds before the flow logs
+    log.info(
+        "%s: starting Prefect and the flow%s",
+        "ad-hoc run" if args.cmd == "run" else "daily run",
+        " against the replay server" if args.replay else "",
+    )
     from flows.server import temporary_api
 
-    if args.cmd == "serve":
-        from flows.serve import serve_daily
-
-        _quiet_console()
-        serve_daily(args.cron or settings.daily_cron, settings.timezone)
-        return 0
     # one Prefect API for the run, started now as a child process, so that its
     # start-up overlaps the flow's imports below, and without loading Prefect's server here
     with temporary_api() as api:
         return _run_flow(args, params, settings, api)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """A local Prefect server (UI and scheduler) unless ``PREFECT_API_URL`` names one, and the
+    deployments served from this process until Ctrl-C or SIGTERM; then what it started is stopped."""
+    import signal
+
+    cron = args.cron or settings.daily_cron
+    log.info("serve: starting Prefect (a local server unless PREFECT_API_URL is set) …")
+    from flows.server import local_server
+
+    # Prefect's runner turns SIGTERM into an exit once it runs; before that (while the server
+    # starts) SIGTERM is an exit too, so the server this started is stopped either way
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        with local_server(args.port) as server:
+            from flows.serve import serve_daily
+
+            _quiet_console()
+            log.info(
+                "Prefect %s: %s — UI %s; daily runs at cron %r (%s); Ctrl-C stops serve%s",
+                "server started here" if server.proc else "server (PREFECT_API_URL)",
+                server.url,
+                server.ui_url or "(none)",
+                cron,
+                settings.timezone,
+                " and the server" if server.proc else "",
+            )
+            serve_daily(cron, settings.timezone)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        pass
+    log.info("serve stopped")
+    return EXIT_OK
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, api: TemporaryAPI) -> int:
@@ -330,14 +394,15 @@ def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, a
     with ctx as run_settings, using_settings(run_settings):
         if args.task_runner == "dask":
             log.info("dask: extraction on the Dask cluster; one Prefect API for the run at %s", api_url)
-        if args.cmd == "run" and args.company:
+        if args.cmd == "run" and params.companies:  # resolved now: an ambiguous name is exit 2, before the run
             from flows.api import resolve_company
 
             try:
-                params.codes += [resolve_company(name, run_settings) for name in args.company]
+                codes = [*params.codes, *(resolve_company(name, run_settings) for name in params.companies)]
             except ConfigError as exc:
                 log.error("%s", exc)
                 return EXIT_USAGE
+            params = params.model_copy(update={"codes": codes, "companies": []})
         if args.cmd == "run":
             if args.replay and params.start is None and params.end is None:  # the corpus spans 2010-2025
                 params = params.model_copy(update={"start": dt.date(2009, 1, 1), "end": dt.date.today()})
@@ -349,22 +414,26 @@ def _run_flow(args: argparse.Namespace, params: RunParams, settings: Settings, a
                 **params.model_dump(include=DAILY_FIELDS),
                 categories=params.categories or None,
                 lookback_days=args.lookback_days,
+                workbook_when_empty=args.workbook_when_empty,
                 return_state=True,
             )
     return exit_code(state)
 
 
 def exit_code(state: Any) -> int:
-    """0 completed, 1 partial, 3 failed, 4 cancelled (SIGTERM, Ctrl-C); the state's message and the
-    workbook are logged."""
+    """0 completed, 1 partial (a Failed state named 'Partial'), 3 failed, 4 cancelled (SIGTERM,
+    Ctrl-C); the state's message and the workbook (if one was written) are logged."""
     path = (
         state.result(raise_on_failure=False)
         if state.is_completed() or state.is_failed() or state.is_cancelled()
         else None
     )
+    where = f" — {path}" if isinstance(path, str) and path else ""
+    if state.name == "Partial":
+        log.warning("%s: %s%s", state.name, state.message, where)
+        return EXIT_PARTIAL
     if state.is_completed():
-        partial = state.name == "Partial"
-        log.log(logging.WARNING if partial else logging.INFO, "%s: %s — %s", state.name, state.message, path)
-        return EXIT_PARTIAL if partial else EXIT_OK
-    log.error("%s: %s — %s", state.name, state.message, path if isinstance(path, str) else "")
+        log.info("%s: %s%s", state.name, state.message, where)
+        return EXIT_OK
+    log.error("%s: %s%s", state.name, state.message, where)
     return EXIT_CANCELLED if state.is_cancelled() else EXIT_FAILED

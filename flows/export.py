@@ -72,6 +72,16 @@ def export(
         len(report.documents),
         len(report.new_keys),
         last.isoformat(timespec="seconds") if last else "none",
-        path,
+        ", ".join(str(p) for p in written(path, formats)),
     )
     return path
+
+
+def written(path: Path, formats: Collection[str]) -> list[Path]:
+    """What :func:`report.write_workbook` wrote for ``formats``: the workbook, the CSV folder, the
+    parquet folder (the returned ``path`` names all three, written or not)."""
+    return [
+        *([path] if "xlsx" in formats else []),
+        *([path.with_name(path.stem + "_csv")] if "csv" in formats else []),
+        *([path.with_name(path.stem + "_parquet")] if "parquet" in formats else []),
+    ]

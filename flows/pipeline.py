@@ -23,6 +23,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from core import cancel
+from core import progress as live
 from core.categories import DAILY_DEFAULT
 from core.errors import DeadlineExceededError, PipelineError, UnexpectedError
 from core.manifest import Manifest, server_children
@@ -31,6 +32,7 @@ from core.records import Announcement, DocumentExtraction, Exchange
 from core.settings import Settings, current_settings
 from extractors.recipes import TableRecipe
 from flows import processes
+from flows.progress import run_progress
 from report import RunReport
 from report.artifacts import document_rows, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
@@ -131,26 +133,29 @@ def _result(future: PrefectFuture[T]) -> T | PipelineError:
 # --- the run ----------------------------------------------------------------------------------------
 
 
-def run_pipeline(flow_name: str, params: RunParams, settings: Settings) -> Outcome:
+def run_pipeline(flow_name: str, params: RunParams, settings: Settings, *, write_empty: bool = True) -> Outcome:
     """The run; SIGTERM or Ctrl-C stops it within seconds (``core.cancel``): the stages not started
-    are skipped, what is finished is written to the workbook, and the run ends Cancelled."""
-    with cancel.on_signals():
+    are skipped, what is finished is written to the workbook, and the run ends Cancelled.
+    ``write_empty`` off: a daily run with nothing new writes no workbook. Progress lines as they happen."""
+    with cancel.on_signals(), run_progress(str(flow_run.get_id() or flow_name)):
         ensure_writable(settings.outputs_dir)  # found now, not after all the work
         manifest = Manifest(settings.manifest_path)
         run_id = manifest.start_run(flow_name, params.start, params.end)
         manifest.record_helpers(run_id, server_children())
         try:
-            outcome, report = _run(flow_name, params, settings, manifest, str(flow_run.get_id() or run_id))
+            outcome, report = _run(
+                flow_name, params, settings, manifest, str(flow_run.get_id() or run_id), write_empty
+            )
             _artifacts(report, outcome.path)
         except BaseException:
             manifest.finish_run(run_id, "failed")
             raise
-        manifest.finish_run(run_id, outcome.status, str(outcome.path))
+        manifest.finish_run(run_id, outcome.status, str(outcome.path) if outcome.path else "")
         return outcome
 
 
 def _run(
-    flow_name: str, params: RunParams, settings: Settings, manifest: Manifest, run_key: str
+    flow_name: str, params: RunParams, settings: Settings, manifest: Manifest, run_key: str, write_empty: bool = True
 ) -> tuple[Outcome, RunReport]:
     logger = get_run_logger()
     recipes = recipes_for(params, settings)
@@ -163,8 +168,10 @@ def _run(
         scraped = _query_error(exc, logger)
         logger.error("the %s query failed: %s", params.exchange, scraped)
     stop = cancel.reason() if cancel.requested() else None
-    chosen = plan(params, scraped, max_documents=settings.max_documents, cancelled=stop)
+    chosen = plan(params, scraped, max_documents=settings.max_documents, cancelled=stop, daily=flow_name == "daily")
     apply_plan(report, chosen)
+    if flow_name == "daily" and not chosen.announcements and not chosen.failures:  # a quiet day: nothing new
+        logger.info("no new announcements in the window %s ~ %s", params.start, params.end)
     for warning in chosen.warnings[len(getattr(scraped, "warnings", ())) :]:  # the plan's own (the adapter logs its)
         logger.warning(warning)
     if chosen.skipped:
@@ -172,7 +179,8 @@ def _run(
                     "--all-versions reads them", len(chosen.skipped))  # fmt: skip
     enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest)
     fold_llm(report, enrichments, settings, params.llm, run_key, logger)
-    return publish(report, settings, flow_name, len(chosen.wanted), f"{flow_name} run {run_key}", logger), report
+    run = f"{flow_name} run {run_key}"
+    return publish(report, settings, flow_name, len(chosen.wanted), run, logger, write_empty=write_empty), report
 
 
 def _query_error(exc: Exception, logger: Any) -> PipelineError:
@@ -199,12 +207,13 @@ def _documents(
     wanted, use_llm = chosen.wanted, params.llm
     announced = None
     if not cancel.requested() and report.announcements:
-        announced = announcements_llm_task.with_options(timeout_seconds=settings.llm_stage_timeout_s).submit(
-            report.announcements, settings, use_llm, run_key
-        )
-    per_doc = document_task.with_options(
-        timeout_seconds=settings.download_timeout_s + settings.extract_timeout_s + settings.llm_stage_timeout_s
-    )
+        announced = announcements_llm_task.submit(report.announcements, settings, use_llm, run_key)
+    # no Prefect timeout on tasks that run in threads: it cannot interrupt them (Prefect warns so on every
+    # task) and would only discard finished work; the deadlines that work are inside: the download's,
+    # the extraction pool's, the model call's
+    per_doc = document_task
+    live.current().expect("download", len(wanted))
+    live.current().expect("extract", len(wanted))
     size = processes.pool_size(settings.extract_processes, len(wanted))
     # a document not downloaded yet will be extracted: the workers start while it downloads
     new = bool(wanted) and bool(manifest.unknown([a.key for a in wanted]))
@@ -223,7 +232,10 @@ def _documents(
     return [*extra, *fold(report, runs, manifest, get_run_logger())]
 
 
-def _artifacts(report: RunReport, path: Path) -> None:
+def _artifacts(report: RunReport, path: Path | None) -> None:
+    if path is None:  # a quiet day: no workbook, the summary says nothing was new
+        create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+        return
     create_table_artifact(
         table=document_rows(report),
         key="prospectus-documents",
@@ -244,15 +256,17 @@ def _artifacts(report: RunReport, path: Path) -> None:
 
 
 def state_of(outcome: Outcome) -> State:
-    """Completed, Completed named 'Partial' (with the counts), or Failed; the workbook path is the
-    state's data either way, so a failed run still leads to its report."""
+    """Completed, Failed named 'Partial' (some items failed; the message has the counts: red in the
+    UI, not green), Failed or Cancelled; the workbook path is the state's data either way ("" when a
+    quiet day wrote none), so a failed run still leads to its report."""
+    path = "" if outcome.path is None else str(outcome.path)
     if outcome.status == "failed":
-        return Failed(message=outcome.message, data=str(outcome.path))
+        return Failed(message=outcome.message, data=path)
     if outcome.status == "cancelled":
-        return Cancelled(message=outcome.message, data=str(outcome.path))
+        return Cancelled(message=outcome.message, data=path)
     if outcome.status == "partial":
-        return Completed(message=outcome.message, name="Partial", data=str(outcome.path))
-    return Completed(message=outcome.message, data=str(outcome.path))
+        return Failed(message=outcome.message, name="Partial", data=path)
+    return Completed(message=outcome.message, data=path)
 
 
 def _adhoc_run_name() -> str:
@@ -279,11 +293,12 @@ def adhoc_flow(
     llm: bool = True,
     all_versions: bool = False,
     tables: Sequence[str] = (),
+    companies: Sequence[str] = (),
 ) -> State:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
 
-    Ends Completed, Completed 'Partial' (some items failed) or Failed (nothing matched, or every
-    document failed); the workbook path is the result in every case.
+    Ends Completed, Failed named 'Partial' (some items failed: the counts are in its message) or
+    Failed (nothing matched, or every document failed); the workbook path is the result in every case.
 
     Args:
         exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
@@ -298,8 +313,14 @@ def adhoc_flow(
         all_versions: read every prospectus version, summary and notice; off = per company only the latest
             full prospectus, the rest listed in Announcements with the reason
         tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
+        companies: companies by short name or pinyin initials, e.g. 三联锻造 (added to codes)
     """
     params = RunParams.checked(**locals())  # the flow's parameters are RunParams' fields (a test holds it)
+    if params.companies:  # the UI's form: names resolved as the CLI's --company is
+        from flows.api import resolve_company
+
+        codes = [*params.codes, *(resolve_company(name, current_settings()) for name in params.companies)]
+        params = params.model_copy(update={"codes": codes, "companies": []})
     return state_of(run_pipeline("adhoc", params, current_settings()))
 
 
@@ -313,6 +334,7 @@ def daily_flow(
     today: dt.date | None = None,
     all_versions: bool = False,
     tables: Sequence[str] = (),
+    workbook_when_empty: bool = False,
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
@@ -327,6 +349,8 @@ def daily_flow(
         today: the window's last day (default: today in Beijing)
         all_versions: read every prospectus version, summary and notice (off: the latest full one per company)
         tables: table recipes to extract and merge, e.g. 关联交易
+        workbook_when_empty: write a workbook even when nothing in the window is new (off: a quiet day
+            writes none; its run still records that nothing was new)
     """
     settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
@@ -343,7 +367,7 @@ def daily_flow(
         all_versions=all_versions,
         tables=list(tables),
     )
-    return state_of(run_pipeline("daily", params, settings))
+    return state_of(run_pipeline("daily", params, settings, write_empty=workbook_when_empty))
 
 
 logging.getLogger("pdfminer").setLevel(logging.ERROR)

@@ -8,6 +8,13 @@ plain command line, so the flow process holds Prefect's client alone: one API fo
 Dask mode only the extraction goes to the cluster; no worker talks to Prefect). A ``PREFECT_API_URL``
 already set, in the environment or the Prefect profile (a ``prefect server start``, Prefect Cloud), is
 used as it is and nothing is started.
+
+The server runs in a session of its own: a SIGTERM sent to the run's whole process group (``timeout``,
+``systemctl stop``, Ctrl-C in a terminal) reaches the flow, which cancels, records and writes its
+workbook through the server, which is stopped last.
+
+:func:`local_server` starts the full server for ``python -m flows serve``: the UI and the background
+services (the scheduler that turns a cron into runs) on, on the SQLite database under ``PREFECT_HOME``.
 """
 
 from __future__ import annotations
@@ -81,7 +88,7 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
     }
-    proc = subprocess.Popen(command(port), env=env, stdin=subprocess.DEVNULL)
+    proc = _start(command(port), env)
     url = f"http://127.0.0.1:{port}/api"
     api = TemporaryAPI(url, proc, timeout_s or get_current_settings().server.ephemeral.startup_timeout_seconds)
     try:
@@ -103,12 +110,85 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
                     EventsWorker.drain_all(timeout=10)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
+        stop(proc)
+
+
+def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The server, in a session of its own: a signal sent to this process's group does not reach it
+    (this process stops it, after the flow has finished with it)."""
+    return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``timeout_s``."""
+    if proc.poll() is None:
         proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class LocalServer:
+    """A full Prefect server for ``flows serve``: API, UI and scheduler at :attr:`url`."""
+
+    def __init__(self, url: str, ui_url: str, proc: subprocess.Popen[bytes] | None) -> None:
+        self.url, self.ui_url, self.proc = url, ui_url, proc
+
+
+@contextlib.contextmanager
+def local_server(port: int | None = None, timeout_s: float | None = None) -> Iterator[LocalServer]:
+    """The configured ``PREFECT_API_URL`` as it is (nothing started), else a full Prefect server started
+    now as a child process (``prefect server start``'s application: UI and services, the scheduler
+    included, on SQLite under ``PREFECT_HOME``) on 127.0.0.1:``port`` (default
+    ``PREFECT_SERVER_API_PORT``, 4200). It answers before this yields, and is stopped on exit."""
+    settings = get_current_settings()
+    configured = os.environ.get("PREFECT_API_URL") or settings.api.url
+    if configured:
+        ui = str(settings.ui_url or "")
+        yield LocalServer(str(configured), ui, None)
+        return
+    port = port or settings.server.api.port
+    if not _port_free(port):
+        raise ConfigError(
+            f"port {port} on 127.0.0.1 is taken (another Prefect server?): set PREFECT_API_URL to use that "
+            f"server, or PREFECT_SERVER_API_PORT to start this one elsewhere"
+        )
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/api"
+    env = {
+        **os.environ,
+        **settings.to_environment_variables(exclude_unset=True),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "true",
+        "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),
+        "PREFECT_UI_API_URL": url,  # what the browser calls
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    for name in ("PREFECT__SERVER_EPHEMERAL", "PREFECT__SERVER_WEBSERVER_ONLY", "PREFECT_API_URL"):
+        env.pop(name, None)  # the ephemeral flag would turn the services (the scheduler) off
+    proc = _start(command(port), env)
+    log.info("starting a local Prefect server (UI and scheduler) on %s, data in %s", base, settings.home)
+    try:
+        _wait_healthy(proc, url, timeout_s or settings.server.ephemeral.startup_timeout_seconds)
+        os.environ["PREFECT_API_URL"] = url  # the runs that serve starts inherit it
+        os.environ["PREFECT_UI_URL"] = base
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_UI_URL: base}):
+            yield LocalServer(url, base, proc)
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop("PREFECT_UI_URL", None)
+        stop(proc)
+
+
+def _port_free(port: int) -> bool:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], url: str, timeout_s: float) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import cancel
+from core import cancel, progress
 from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
@@ -73,13 +73,19 @@ def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
         with HttpClient(ctx.settings) as http:
             out.document = Downloader(http, ctx.settings, manifest).fetch(ann)
     if out.document is None:
+        last = out.failures[-1].text if out.failures else "no document"
+        progress.current().step("download", f"{ctx.name} failed: {last}", failed=True)
+        progress.current().expect("extract", -1)
         return out
+    progress.current().step("download", ctx.name, nbytes=out.document.size)
     with isolated(out.failures, out.document.key, Stage.EXTRACT, ctx.logger):
         out.extraction, out.reused = extract_cached(out.document, ctx, manifest)
     if out.extraction is None:
+        last = out.failures[-1].text if out.failures else "no extraction"
+        progress.current().step("extract", f"{ctx.name} failed: {last}", failed=True)
         return out
-    ctx.logger.info("extracted %s: %d patents, %d competitors", ctx.name, len(out.extraction.patents),
-                    len(out.extraction.competitors))  # fmt: skip
+    progress.current().step("extract", f"{ctx.name}: {len(out.extraction.patents)} patents, "
+                            f"{len(out.extraction.competitors)} competitors")  # fmt: skip
     if not cancel.requested():
         llm_failures: list[Failure] = []
         usage: list[LLMUsage] = []
@@ -90,8 +96,7 @@ def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
             llm_failures += folded
             out.llm = enrich([], [out.extraction], ctx.settings, ctx.use_llm, ctx.run_key, ctx.logger)
         out.llm.usage = [*usage, *out.llm.usage]
-        out.llm.failures += llm_failures
-        ctx.logger.info("llm done %s: %d items", ctx.name, sum(len(v) for v in out.llm.results.values()))
+        out.llm.failures += llm_failures  # its line: core.progress "llm n/N"
     return out
 
 

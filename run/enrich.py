@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import progress
 from core.errors import PipelineError
 from core.records import Announcement, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
@@ -72,10 +73,14 @@ def enrich(
     service = llm_service(settings, use_llm, run_key)
     out = Enrichment(results={t.name: [] for t in TASKS.values()})
     work = [(t, key, item) for t in TASKS.values() for key, item in t.inputs(announcements, extractions)]
+    progress.current().expect("llm", len(work))
     try:
         results: list[Any] = service.run_all([(t, item) for t, _, item in work], usage=out.usage)
     except Exception as exc:  # a bug in the service: these items fail, the documents are kept
         results = [exc] * len(work)
+    if work:
+        what = extractions[0].doc_key if extractions else f"{len(announcements)} announcements"
+        progress.current().step("llm", what, n=len(work), tokens=sum(u.total_tokens for u in out.usage))
     for (llm_task, key, _), result in zip(work, results, strict=True):
         if isinstance(result, BaseException):
             if isinstance(result, PipelineError):

@@ -40,7 +40,7 @@ FORMATS = ("xlsx", "csv", "parquet")
 class Outcome:
     """How a run ended, for the Prefect state, the manifest and the CLI's exit code."""
 
-    path: Path
+    path: Path | None  # None: a quiet day's run wrote no workbook
     status: Status
     message: str
     #: outputs that could not be written (the workbook itself was)
@@ -89,10 +89,9 @@ def fold(
             manifest.record_failure(report.failures[-1])
             logger.warning("document %d/%d failed: %s %s: %s", n, total, a.sec_code, a.title, run)
             continue
-        for f in run.failures:
+        for f in run.failures:  # each was logged (core.progress) when it happened
             report.failures.append(f)
             manifest.record_failure(f)
-            logger.warning("%s %d/%d failed: %s %s: %s", f.stage, n, total, a.sec_code, a.title, f.message)
         if run.document is None:
             continue
         report.documents.append(run.document)
@@ -100,8 +99,6 @@ def fold(
             report.extractions[run.document.key] = run.extraction
             report.skipped_documents += int(run.reused)
             enrichments.append(run.llm)
-            logger.info("extract %d/%d: %s %s: %d patents, %d competitors", n, total, a.sec_code, a.title,
-                        len(run.extraction.patents), len(run.extraction.competitors))  # fmt: skip
     return enrichments
 
 
@@ -211,13 +208,18 @@ def add_to_store(report: RunReport, settings: Settings, run: str, logger: Any = 
 
 
 def publish(
-    report: RunReport, settings: Settings, flow_name: str, attempted: int, run: str, logger: Any = log
-) -> Outcome:
+    report: RunReport, settings: Settings, flow_name: str, attempted: int, run: str, logger: Any = log,
+    *, write_empty: bool = True,
+) -> Outcome:  # fmt: skip
     """Judge the run, then write: the store's view (what is new), the workbook, its copies, the store.
-    What could not be written after the workbook makes a completed run partial, and is said."""
+    What could not be written after the workbook makes a completed run partial, and is said. A daily
+    window with nothing new writes no workbook unless ``write_empty``."""
     report.finished = dt.datetime.now(dt.UTC)
     status, message = judge(report, flow_name, attempted)
     report.parameters["run state"] = f"{status}: {message}"
+    if not write_empty and flow_name == "daily" and status == "completed" and not report.announcements:
+        logger.info("%s: %s — no workbook written (--workbook-when-empty writes one)", status, message)
+        return Outcome(None, status, message)
     problems = store_run(report, settings, run, logger)
     path, more = write_outputs(report, settings.outputs_dir)
     problems += more + add_to_store(report, settings, run, logger)

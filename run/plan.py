@@ -105,6 +105,7 @@ def plan(
     *,
     max_documents: int = 0,
     cancelled: str | None = None,
+    daily: bool = False,
 ) -> Plan:
     """The run's decisions from the exchange's answer (or the query's failure): ``max_documents`` is
     the settings' cap (the parameters' own wins); ``cancelled`` (the reason) reads nothing."""
@@ -120,7 +121,7 @@ def plan(
         for why, raw in scraped.rejected
     ]  # fmt: skip
     announcements = scraped.announcements
-    if not announcements and not failures:
+    if not announcements and not failures and not daily:  # a daily window with nothing new is a quiet day
         warnings.append(no_match_hint(params))
     choice = choose([a for a in announcements if a.pdf_url], keep_all=params.all_versions)
     wanted = list(choice.kept)

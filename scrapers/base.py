@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core import progress
 from core.records import Announcement, Exchange
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def collect_pages(
     while page_no < first + max_pages:
         page = fetch(page_no)
         result.pages_fetched += 1
+        progress.current().note("scrape", f"{source} page {page_no}: {len(page.announcements)} rows")
         result.rejected += page.rejected
         if page.total is not None:
             result.reported_total = max(result.reported_total, page.total)

@@ -287,13 +287,26 @@ def _write_meta(part: Path, resp: requests.Response, expected: int | None) -> No
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock per document: a second process waits instead of writing the same part."""
-    with open(path, "a+b") as handle:
+    """An exclusive lock per document: a second process waits instead of writing the same part.
+
+    The lock file is removed by its holder before it unlocks, so none is left beside the PDFs; a
+    waiter that then gets the lock of a removed file (its inode is no longer at ``path``) takes the
+    lock again on the file now there."""
+    while True:
+        handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock is released
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()  # locked a file its holder removed meanwhile
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _content_range_total(value: str | None) -> int | None:

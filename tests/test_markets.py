@@ -83,9 +83,8 @@ def test_neeq_keyword_search_sends_what_akshare_sends_field_for_field(replay, tm
     assert [(a.sec_code, a.title) for a in result.announcements] == [("879999", "关于预计2023年日常性关联交易的公告")]
 
 
-def test_the_flow_translates_its_market_parameter_into_the_query() -> None:
-    pytest.importorskip("prefect")
-    from flows.pipeline import _query as flow_query
+def test_the_run_translates_its_market_parameter_into_the_query() -> None:
+    from run.plan import query_of as flow_query
 
     params = RunParams.checked(market="neeq", keyword="日常性关联交易")
     assert flow_query(params).market == "neeq" == _query(market="三板").market
