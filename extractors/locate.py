@@ -130,7 +130,9 @@ def patent_evidence(text: str) -> tuple[int, bool]:
     that cite patents (核心技术 | 对应专利) do not count as a list header."""
     flat = squash(text)
     numbers = len(numbers_in_text(text))
-    header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat))
+    header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat)) or any(
+        _is_header_line(line) for line in text.splitlines()
+    )
     if (
         header
         and is_reference_header([flat])
@@ -138,6 +140,23 @@ def patent_evidence(text: str) -> tuple[int, bool]:
     ):
         header = False
     return numbers, header
+
+
+#: Registers of other rights print the same header words (著作权证书号, 商标注册号).
+_OTHER_RIGHTS = re.compile(r"著作权|软件|商标|域名|注册号|作品")
+
+
+def _is_header_line(line: str) -> bool:
+    """A table's header row that names a bare 名称 (or 名 称) beside a patent number column:
+    '序号 名称 专利号 专利类型 专利权期限 取得方式' (表4-26：公司专利情况); not a copyright or
+    trademark register's."""
+    flat = squash(line)
+    return (
+        len(flat) <= 60
+        and "名称" in flat
+        and bool(_PATENT_HEADER_NUMBER.search(flat))
+        and not _OTHER_RIGHTS.search(flat)
+    )
 
 
 def patent_pages(pages: Sequence[str]) -> list[int]:

@@ -77,6 +77,7 @@ NUMBER_CELL = re.compile(rf"(?:{_DOMESTIC}|{_FOREIGN}|{_SERIAL}|{_JP_GRANT})", r
 #: read as one). Numbers that wrap inside a cell ("ZL202311045\n168.X") are joined first.
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![\d.])(?:ZL|CN)?(?:(?:19|20)\d{10}\.?[\dXx]|\d{8}\.[\dXx])(?![\d])"
+    r"|(?<![A-Za-z\d])(?:ZL|CN)\d{8}[\dXx](?![\d.])"
     r"|(?<![A-Za-z])(?:US|EP|GB|JP|KR|DE|WO)\d[\d,]{5,}[A-Z]?\d?"
     r"|(?<![\d/])\d{2}/\d{3},?\d{3}(?![\d/])"
     rf"|{_JP_GRANT}"
@@ -86,6 +87,18 @@ _WRAPPED_NUMBER = re.compile(
     r"((?:ZL|CN)\d{3,12}|(?<![A-Za-z])(?:US|EP|JP|KR|GB|DE|WO)[\d/]{3,12}|(?<![\d.])(?:19|20)\d{7,11})"
     r"[ \t]*\n\s*(\d{0,9}\.?[\dXx])(?![\d])"
 )
+
+#: A Chinese number printed in its parts, year, type digit and serial apart: 'ZL2008 2 0022396.X',
+#: 'ZL 02 3 414456', '2008 3 0020331.7'. Without a ZL/CN prefix the check digit after a dot is required.
+_SEP = r"(?:[ \t]+|[ \t]*\n\s*)"
+_SPACED_NUMBER = re.compile(
+    rf"(?<![\dA-Za-z.])(?:(?:ZL|CN)[ \t]*(?:(?:19|20)\d{{2}}{_SEP}[1-9]{_SEP}\d{{7}}|\d{{2}}{_SEP}[1-9]{_SEP}\d{{5,6}})"
+    r"|(?:19|20)\d{2}[ \t]+[1-9][ \t]+\d{7}(?=[ \t]*\.[ \t]*[\dXx](?!\d))"
+    r"|\d{2}[ \t]+[1-9][ \t]+\d{5}(?=\.[\dXx](?!\d)))"
+    r"(?![\d])(?:[ \t]*\.[ \t]*[\dXx](?![\dA-Za-z]))?"
+)
+#: A check digit set apart from its dot: 'ZL200820036982. X'.
+_SPACED_CHECK = re.compile(r"((?:ZL|CN)?\d{8,12}\.)[ \t]+([\dXx])(?![\dA-Za-z])")
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})")
 _DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./\-年]\d{1,2}[./\-月]\d{1,2}日?$")
@@ -218,18 +231,28 @@ def printed_number(text: str) -> str:
 
 
 def type_from_number(number: str) -> PatentType | None:
+    """The type a Chinese number encodes in the digit after its year: the 5th of a 12-digit number
+    (2008 2 0022396), the 3rd of an old 8-digit one (02 3 41445); 1/8 发明, 2/9 实用新型, 3 外观设计.
+    The check digit (a digit or X, after the dot or not) is dropped first. A misprinted number that
+    still starts with its filing year ('ZL2003101081084.4') keeps the digit after the year."""
     flat = squash(number).upper()
     if not re.fullmatch(_DOMESTIC, flat):
         return None
-    digits = re.sub(r"\D", "", re.sub(r"^(ZL|CN)", "", flat))[:-1]  # drop the check digit
-    code = digits[4] if len(digits) == 12 else digits[2] if len(digits) == 8 else None
+    body = re.sub(r"^(ZL|CN)", "", flat)[:-1]  # drop the check digit, whatever it is
+    digits = re.sub(r"\D", "", body)
+    if len(digits) == 12 or (len(digits) > 12 and re.match(r"(?:19|20)\d{2}", digits)):
+        code = digits[4]
+    elif len(digits) == 8:
+        code = digits[2]
+    else:
+        return None
     return {
         "1": PatentType.INVENTION,
         "8": PatentType.INVENTION,
         "2": PatentType.UTILITY,
         "9": PatentType.UTILITY,
         "3": PatentType.DESIGN,
-    }.get(code or "")
+    }.get(code)
 
 
 def parse_type(text: str | None, number: str) -> PatentType:
@@ -245,11 +268,43 @@ def parse_type(text: str | None, number: str) -> PatentType:
 
 def status_from_title(title: str | None) -> PatentStatus:
     """The status a list's heading implies: '（2）已受理的专利' → pending."""
-    label = squash(title or "")
-    pending = _PENDING.search(label) or re.search(r"专利申请(?!号|日|人)", label)
-    return (
-        PatentStatus.PENDING if pending and not re.search(r"已授权|已取得|已获|拥有", label) else PatentStatus.GRANTED
-    )
+    return status_cue(title) or PatentStatus.GRANTED
+
+
+#: Words that say a list holds granted patents, or applications, in a heading or the sentence above
+#: a table ('公司拥有的专利权基本情况如下', '（2）正在申请中的专利', '有5项专利申请被…正式受理').
+_GRANTED_CUE = re.compile(r"已授权|授权专利|已取得|已获|获得|拥有|持有|取得的")
+_PENDING_CUE = re.compile(
+    r"已受理|被受理|获受理|受理|申请中|正在申请|在申请|尚未授权|未授权|审查|实审|待授权|申请阶段|专利申请(?!号|日|人|费)"
+)
+
+
+def status_cue(text: str | None) -> PatentStatus | None:
+    """The status that a heading or sentence states, or None when it states none or both
+    ('已获外观设计专利17项…，已获受理发明专利申请3项' speaks of two lists)."""
+    label = squash(text or "")
+    pending = bool(_PENDING_CUE.search(label))
+    granted = bool(_GRANTED_CUE.search(_PENDING_CUE.sub("", label)))
+    if pending and not granted:
+        return PatentStatus.PENDING
+    if granted and not pending:
+        return PatentStatus.GRANTED
+    return None
+
+
+_HEADER_GRANTED = re.compile(r"专利号|授权|证书|专利权人|权利人|有效期|期限|取得|权属")
+
+
+def header_status(header: Sequence[str]) -> PatentStatus | None:
+    """What the columns say: an applications table names its numbers 申请号 and its holder 申请人
+    and has nothing that only a granted patent has (专利号, 专利权人, 授权日, 有效期, 取得方式)."""
+    labels = [squash(c) for c in header if squash(c)]
+    granted = any(_HEADER_GRANTED.search(c) for c in labels)
+    applicant = any("申请人" in c for c in labels)
+    dated_application = any("申请号" in c for c in labels) and any(re.search(r"申请日|申请时间", c) for c in labels)
+    if (applicant or dated_application) and not granted:
+        return PatentStatus.PENDING
+    return None
 
 
 def _row_status(printed: str | None, default: PatentStatus) -> PatentStatus:
@@ -313,19 +368,49 @@ def rows_to_patents(
     default_owner: str | None = None,
     title: str | None = None,
     source: str = "table",
+    status: PatentStatus | None = None,
 ) -> list[PatentRecord]:
-    """Rows (page, cells) of a patent list → records, in order. Not a list (no number column): []."""
-    if is_reference_header(header):
+    """Rows (page, cells) of a patent list → records, in order. Not a list (no number column): [].
+
+    ``status`` is what the caption or heading nearest above the table says (None: nothing). A second
+    header row inside the rows (an applications table ruled in the same grid right under the granted
+    one) starts a table of its own, read with its own columns and judged by its own header."""
+    parts: list[tuple[Sequence[str], list[tuple[int, Sequence[str]]]]] = [(header, [])]
+    for page, row in rows:
+        own = map_header(row)
+        if {"number", "name"} <= set(own) and [squash(c) for c in row] != [squash(c) for c in parts[-1][0]]:
+            parts.append((row, []))
+        else:
+            parts[-1][1].append((page, row))
+    # the nearest caption or heading, then the table's own columns, then the section's heading; a
+    # header row repeated with other words keeps the first table's status unless its columns say otherwise
+    first = status or header_status(header) or status_from_title(title)
+    out: list[PatentRecord] = []
+    for i, (part_header, part_rows) in enumerate(parts):
+        part_status = first if i == 0 else header_status(part_header) or first
+        out += _table_to_patents(
+            doc_key, part_header, part_rows, default_owner=default_owner, title=title, source=source, status=part_status
+        )
+    return out
+
+
+def _table_to_patents(
+    doc_key: str,
+    header: Sequence[str],
+    rows: Sequence[tuple[int, Sequence[str]]],
+    *,
+    default_owner: str | None,
+    title: str | None,
+    source: str,
+    status: PatentStatus,
+) -> list[PatentRecord]:
+    if is_reference_header(header) or not rows:
         return []
     columns = infer_columns(header, [r for _, r in rows])
     if columns is None:
         return []
     roles = columns.roles
-    default_status = status_from_title(title)
-    if "status" not in roles and "application_date" in roles and "grant_date" not in roles:
-        label = squash(header[roles["number"]]) if roles["number"] < len(header) else ""
-        if label == "申请号" and default_status is PatentStatus.PENDING:
-            default_status = PatentStatus.PENDING
+    default_status = status
     out: list[PatentRecord] = []
     owner = default_owner
     last: dict[str, str | None] = {}
@@ -394,7 +479,9 @@ def repair_wraps(text: str) -> str:
     'ZL 00308118.4' → 'ZL00308118.4', 'ZL202311045\n168.X' → 'ZL202311045168.X',
     '2023.0\n8.18' → '2023.08.18', '特许第 7111903 号' → '特许第7111903号'."""
     flat = re.sub(r"(?<=ZL|CN)[ \t]+(?=\d)", "", text)
+    flat = _SPACED_NUMBER.sub(lambda m: squash(m.group(0)), flat)
     flat = _WRAPPED_NUMBER.sub(r"\1\2", flat)
+    flat = _SPACED_CHECK.sub(r"\1\2", flat)
     flat = re.sub(r"((?:19|20)\d{2}[./]\d?)[ \t]*\n\s*(\d{0,2}[./]\d{1,2})(?![\d.])", r"\1\2", flat)
     flat = re.sub(r"([特意実实][願愿])\s*(\d{4}-)\s*(\d{0,7})\s*?\n?\s*(\d{0,7})(?![\d])", r"\1\2\3\4 ", flat)
     return re.sub(r"特\s*([许許])\s*第\s*(\d+)\s*号", r"特\1第\2号", flat)

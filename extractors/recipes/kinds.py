@@ -63,6 +63,7 @@ def _text_fallback(
     ``referenced`` counts, per page, the numbers that a reference table (核心技术, 研发成果) cites."""
     out: list[PatentRecord] = []
     seen = {(p.number, p.seq) for p in found}
+    from_tables = {p.number for p in found}
     for page in pages_of(located, SectionKind.PATENT):
         if not 1 <= page <= text.page_count:
             continue
@@ -75,7 +76,8 @@ def _text_fallback(
         before = [p for p in (*found, *out) if p.page < page and p.seq and p.seq.isdigit()]
         last_seq = int(before[-1].seq) if before and before[-1].seq else None
         parsed = patents_from_lines(doc_key, page, body.splitlines(), title=title, last_seq=last_seq)
-        extra = [p for p in parsed if (p.number, p.seq) not in seen]
+        # a number a table already gave is that row read again from the flattened text
+        extra = [p for p in parsed if (p.number, p.seq) not in seen and p.number not in from_tables]
         seen.update((p.number, p.seq) for p in extra)
         out += extra
     return out
