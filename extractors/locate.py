@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from core.records import SectionKind
-from extractors.patents import REFERENCE_CAPTION, is_number, is_reference_header, numbers_in_text
+from extractors.patents import REFERENCE_CAPTION, cited_numbers, is_number, is_reference_header, numbers_in_text
 from extractors.text import squash
 
 if TYPE_CHECKING:  # types only: reading recipes does not load PDFium
@@ -127,9 +127,12 @@ def is_patent_heading(title: str) -> bool:
 
 def patent_evidence(text: str) -> tuple[int, bool]:
     """(number of patent numbers, has a patent-list header) for one page. Core-technology tables
-    that cite patents (核心技术 | 对应专利) do not count as a list header."""
+    that cite patents (核心技术 | 对应专利) do not count as a list header; numbers that a sentence
+    cites (专利号 ZL…, （ZL…）) count only on a page that holds a patent heading."""
     flat = squash(text)
     numbers = len(numbers_in_text(text))
+    if not any((h := heading_in(line)) and is_patent_heading(h[1]) for line in text.splitlines()):
+        numbers -= len(cited_numbers(text))  # cited in a sentence: history or a note, unless the list's own section
     header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat)) or any(
         _is_header_line(line) for line in text.splitlines()
     )

@@ -276,6 +276,8 @@ def status_from_title(title: str | None) -> PatentStatus:
 _GRANTED_CUE = re.compile(r"已授权|授权专利|已取得|已获|获得|拥有|持有|取得的")
 _PENDING_CUE = re.compile(
     r"已受理|被受理|获受理|受理|申请中|正在申请|在申请|尚未授权|未授权|审查|实审|待授权|申请阶段|专利申请(?!号|日|人|费)"
+    # a notice obtained (受理通知书, 授予专利权及办理登记手续通知书) is a step before the grant
+    r"|(?:已取得|取得|收到|获得|已获)[^，。；]{0,40}?通知书》?|将(?:做|作)出授予"
 )
 
 
@@ -290,6 +292,42 @@ def status_cue(text: str | None) -> PatentStatus | None:
     if granted and not pending:
         return PatentStatus.GRANTED
     return None
+
+
+_HEADING_MARK = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+[节章]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]{1,2}[）)]|\d{1,2}[、．.](?!\d)|[①-⑳])"
+)
+
+
+def status_above(lines: Sequence[str], *, rows_end_it: bool = True) -> tuple[PatentStatus | None, bool]:
+    """(status, reached a heading) from the text above a table, read upwards: the lead sentence
+    right above it ('…正在申请过程中，具体情况如下：'), then the nearest heading ('（2）已受理的专利').
+    A mixed or silent lead leaves the heading to decide; a silent heading leaves it to the table.
+    With ``rows_end_it`` a line holding a patent number (another table's row) ends the search:
+    nothing stands between the two tables. Without it (a row read from page text) the lines up to
+    the lead sentence ('：') or heading are the list's own rows and are passed over."""
+    block: list[str] = []
+    heading = False
+    for line in reversed(lines):
+        text = line.strip()
+        if not text:
+            continue
+        if rows_end_it and _NUMBER_IN_TEXT.search(repair_wraps(text)):
+            break
+        if not rows_end_it and not block and not (text.endswith(("：", ":")) or _HEADING_MARK.match(text)):
+            continue  # the list's own rows, up to its lead sentence or heading
+        block.insert(0, text)
+        if _HEADING_MARK.match(text):
+            heading = True
+            break
+    if not block:
+        return None, False
+    flat = squash("".join(block))
+    sentences = [x for x in re.split(r"。", flat) if x]
+    lead = status_cue(sentences[-1]) if sentences else None
+    if lead is not None or not heading:
+        return lead, heading
+    return status_cue(re.split(r"[，。：:]", squash(block[0]))[0]) or status_cue(sentences[0]), True
 
 
 _HEADER_GRANTED = re.compile(r"专利号|授权|证书|专利权人|权利人|有效期|期限|取得|权属")
@@ -487,6 +525,19 @@ def repair_wraps(text: str) -> str:
     return re.sub(r"特\s*([许許])\s*第\s*(\d+)\s*号", r"特\1第\2号", flat)
 
 
+def cited_numbers(text: str) -> list[str]:
+    """Numbers that a sentence cites ('专利号 ZL97229522.4 专利于…完成变更', '…方法（ZL200510020118.1）'):
+    a patent's history or a co-ownership note, not a row of a list."""
+    flat = repair_wraps(text)
+    out = []
+    for m in _NUMBER_IN_TEXT.finditer(flat):
+        before = squash(flat[max(0, m.start() - 12) : m.start()])
+        after = squash(flat[m.end() : m.end() + 4])[:1]
+        if re.search(r"专利号(?:为|是|：|:)?$", before) or (before.endswith(("（", "(")) and after in ("）", ")")):
+            out.append(m.group(0))
+    return out
+
+
 def numbers_in_text(text: str) -> list[str]:
     """Patent numbers on a page of text, each once per occurrence."""
     return _NUMBER_IN_TEXT.findall(repair_wraps(text))
@@ -513,7 +564,8 @@ def patents_from_lines(
     out: list[PatentRecord] = []
     default_status = status_from_title(title)
     header_roles = map_header(header) if header else {}
-    for line in repair_wraps("\n".join(lines)).splitlines():
+    repaired = repair_wraps("\n".join(lines)).splitlines()
+    for at, line in enumerate(repaired):
         tokens = [t for t in _TOKEN_SPLIT.split(line.strip()) if t]
         joined = _join_number_tokens(tokens)
         idx = next((i for i, t in enumerate(joined) if NUMBER_CELL.fullmatch(t)), None)
@@ -534,6 +586,9 @@ def patents_from_lines(
         if seq is not None:
             rest = rest[1:]
         ptype = next((t for t in rest if _TYPE_CELL.fullmatch(t)), None)
+        below = squash(repaired[at + 1]) if at + 1 < len(repaired) else ""
+        if ptype is None and _TYPE_CELL.fullmatch(below):
+            ptype = below  # a narrow cell: the type printed under the number ('03732174.2' / '发明专利')
         dates = [t for t in rest if _DATE.search(t)]
         words = [t for t in rest if t not in (ptype, *dates) and re.search(r"[\u4e00-\u9fffA-Za-z]", t)]
         name = max(words, key=len) if words else ""
@@ -546,7 +601,7 @@ def patents_from_lines(
                 name=name,
                 number=number,
                 patent_type=parse_type(ptype, number),
-                status=default_status,
+                status=status_above(repaired[:at], rows_end_it=False)[0] or default_status,
                 application_date=parse_date(dates[0]) if dates else None,
                 owner=default_owner,
                 section_title=title,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.records import CompetitorMention, Engine, PatentRecord, SectionKind, TableKind
+from core.records import CompetitorMention, Engine, PatentRecord, PatentStatus, SectionKind, TableKind
 from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
 from extractors.locate import HEADING, Located, is_patent_heading
 from extractors.merge import MergedTable
@@ -25,6 +25,7 @@ from extractors.patents import (
     numbers_in_text,
     patents_from_lines,
     rows_to_patents,
+    status_above,
 )
 from extractors.pdftext import PdfText
 from extractors.recipes.base import DocContext, Found, Recipe
@@ -50,6 +51,34 @@ def _caption_context(caption: str) -> tuple[str | None, str | None]:
         elif m and (g := _GROUP.match(flat)) and len(flat) <= 24 and not re.search(r"[，。；：:]", flat):
             owner = g.group("name")
     return title, owner
+
+
+def _lines_above(page_text: str, caption: Sequence[str]) -> list[str]:
+    """The page's lines down to the caption's last line (the caption keeps only the last few lines
+    above a table; the page text has them all). The caption itself when it cannot be placed."""
+    lines = page_text.splitlines()
+    last = squash(caption[-1])
+    at = [
+        i
+        for i, ln in enumerate(lines)
+        if last and (last in squash(ln) or (6 <= len(squash(ln)) <= len(last) and squash(ln) in last))
+    ]
+    return lines[: at[-1] + 1] if at else list(caption)
+
+
+def table_status(text: PdfText, table: MergedTable) -> PatentStatus | None:
+    """The status that the nearest lead sentence or heading above a table states (None: none).
+
+    Read upwards from the table on its first page, and for the first table of a page on to the
+    end of the page before; another table's rows end the search (two tables with nothing between)."""
+    page = table.first_page or (table.pages[0] if table.pages else 0)
+    if not 1 <= page <= text.page_count:
+        return None
+    caption = [ln for ln in table.caption.splitlines() if ln.strip()]
+    lines = _lines_above(text.page(page), caption) if caption else []
+    if table.index_on_page == 1 and page > 1:
+        lines = text.page(page - 1).splitlines() + lines
+    return status_above(lines)[0]
 
 
 def _text_fallback(
@@ -119,7 +148,9 @@ class PatentsRecipe:
                     continue  # the second engine only fills pages the first one missed
                 title, owner = _caption_context(t.caption)
                 title = title or section_title(doc.located, t.pages[0], SectionKind.PATENT)
-                patents += rows_to_patents(doc.doc_key, t.header, t.rows, default_owner=owner, title=title)
+                patents += rows_to_patents(
+                    doc.doc_key, t.header, t.rows, default_owner=owner, title=title, status=table_status(doc.text, t)
+                )
                 if engine == "pdfplumber":
                     plumber_pages.update(t.pages)
         patents += _text_fallback(doc.doc_key, doc.text, doc.located, patents, referenced)
