@@ -641,10 +641,16 @@ _STATED_PART = re.compile(
 
 
 def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
-    """Every '拥有专利N项（其中发明X项…）' statement on the given pages, in page order."""
+    """Every statement of how many patents the issuer holds or has applied for, in page order.
+
+    '拥有专利N项（其中发明X项…）' gives a total and its breakdown. Where a sentence has no such total,
+    its counts are read clause by clause: '已取得17项实用新型专利、3项外观设计专利' (granted, the sum),
+    '公司目前共拥有发明专利9项', '有5项专利申请被…受理' and '13项发明专利正在申请' (applications: scope
+    ``申请中``). A parenthesised breakdown ('（其中与四川大学共同拥有发明专利3项…）') is not counted again."""
     out: list[StatedPatentCount] = []
     for page, text in pages:
         flat = squash(text)
+        covered: list[tuple[int, int]] = []
         for m in _STATED.finditer(flat):
             total = int(m.group("n1") or m.group("n2"))
             start = max(flat.rfind("。", 0, m.start()) + 1, m.start() - 60)
@@ -658,36 +664,144 @@ def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
                 by_type.setdefault(kind, int(part.group("n") or part.group("m")))
             scope = m.group("scope") or m.group("scope2")
             out.append(StatedPatentCount(page=page, total=total, by_type=by_type, scope=scope, sentence=sentence))
+            covered.append((start, end if end != -1 else len(flat)))
+        at = 0
+        for sentence in flat.split("。"):
+            begin, at = at, at + len(sentence) + 1
+            if any(a <= begin < b or a < begin + len(sentence) <= b for a, b in covered):
+                continue
+            out += _clause_counts(page, sentence)
+    return out
+
+
+#: A count of patents: '发明专利9项', '专利共3项', '17项实用新型专利', '5项专利申请', '3项国内专利'.
+_COUNT = re.compile(
+    r"(?:(?P<k1>发明|实用新型|外观设计|外观)专利(?:权)?(?:申请)?|(?<![非])专利(?:权)?)(?:共计?|合计|总计)?(?P<n1>\d{1,5})(?:项|件)"
+    r"|(?P<n2>\d{1,5})(?:项|件)(?:已授权的?|授权的?|国内|国外|境内|境外|中国)?(?P<k2>发明|实用新型|外观设计|外观)?(?:技术)?专利"
+)
+_HOLDS = re.compile(r"拥有|取得|获得|已获|持有|共有|有|提交|申请了")
+
+
+def _clause_counts(page: int, sentence: str) -> list[StatedPatentCount]:
+    """The granted and the applied-for counts of one sentence, clause by clause (see stated_counts)."""
+    body = re.sub(r"（[^）]{0,80}）|\([^)]{0,80}\)", "", sentence)
+    first = _COUNT.search(body)
+    if first is None or not _HOLDS.search(body[: first.start()] + body[first.start() : first.end()]):
+        return []
+    found: dict[bool, tuple[int | None, dict[str, int]]] = {}
+    pending = False
+    for clause in re.split(r"[，；,;]", body):
+        # a clause that speaks of applications at all ('…注册申请获得…受理') counts applications; one
+        # that says nothing ('其中8项发明专利') is part of the clause before it
+        if _PENDING_CUE.search(clause):
+            pending = True
+        elif _GRANTED_CUE.search(clause):
+            pending = False
+        for m in _COUNT.finditer(clause):
+            n = int(m.group("n1") or m.group("n2"))
+            kind = m.group("k1") or m.group("k2")
+            total, by_type = found.get(pending, (None, {}))
+            if kind:
+                kind = {"外观": "外观设计"}.get(kind, kind)
+                by_type = {**by_type, kind: by_type.get(kind, 0) + n}
+            elif total is None:
+                total = n
+            found[pending] = (total, by_type)
+    out = []
+    for pending, (total, by_type) in found.items():
+        count = total if total is not None else sum(by_type.values())
+        if count:
+            scope = PENDING_SCOPE if pending else None
+            out.append(StatedPatentCount(page=page, total=count, by_type=by_type, scope=scope, sentence=sentence))
     return out
 
 
 def stated_total(stated: Sequence[StatedPatentCount], patent_pages: Sequence[int]) -> StatedPatentCount | None:
     """The statement that describes the extracted list: one on the list's pages or the page before
-    (a 境内 and a 境外 statement there add up), else the total the document repeats most often."""
+    (a 境内 and a 境外 statement there add up, and so do the granted patents and the applications
+    that the list's pages state: 9 granted + 13 申请中 describe a list of 22 rows), else the total the
+    document repeats most often."""
     if not stated:
         return None
     if patent_pages:
         lo, hi = min(patent_pages) - 1, max(patent_pages)
         near = [s for s in stated if lo <= s.page <= hi]
-        if near:
-            by_scope: dict[str | None, StatedPatentCount] = {}
-            for s in near:
-                by_scope.setdefault(s.scope, s)
-            if len(by_scope) > 1 and None not in by_scope:
-                parts = list(by_scope.values())
-                merged: dict[str, int] = {}
-                for s in parts:
-                    for k, v in s.by_type.items():
-                        merged[k] = merged.get(k, 0) + v
-                return StatedPatentCount(
-                    page=parts[0].page,
-                    total=sum(s.total for s in parts),
-                    by_type=merged,
-                    sentence="；".join(s.sentence for s in parts),
-                )
-            return max(near, key=lambda s: (len(s.by_type), s.total))
+        granted = _granted_statement([s for s in near if s.scope != PENDING_SCOPE])
+        pending = _pending_statement(near)
+        if granted and pending:
+            by_type = dict(granted.by_type)
+            for k, v in pending.by_type.items():
+                by_type[k] = by_type.get(k, 0) + v
+            return StatedPatentCount(
+                page=granted.page,
+                total=granted.total + pending.total,
+                by_type=by_type,
+                scope=granted.scope,
+                sentence=f"{granted.sentence}；{pending.sentence}",
+            )
+        if granted or pending:
+            return granted or pending
     totals: dict[int, int] = {}
-    for s in stated:
+    held = [s for s in stated if s.scope != PENDING_SCOPE]
+    if not held:
+        return None
+    for s in held:
         totals[s.total] = totals.get(s.total, 0) + 1
     best = max(totals, key=lambda t: (totals[t], t))
-    return max((s for s in stated if s.total == best), key=lambda s: len(s.by_type))
+    return max((s for s in held if s.total == best), key=lambda s: len(s.by_type))
+
+
+def _pending_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount | None:
+    """The applications that the list's pages state. Lead sentences that speak only of applications
+    ('有3项国内专利已取得…通知书', '提交了2项发明专利申请') describe one table each and add up (the
+    same count said twice counts once); else the best sentence that also states granted patents."""
+    applied = [s for s in near if s.scope == PENDING_SCOPE]
+    if not applied:
+        return None
+    mixed = {(s.page, s.sentence) for s in near if s.scope != PENDING_SCOPE}
+    only: dict[tuple[int, tuple[tuple[str, int], ...]], StatedPatentCount] = {}
+    for s in applied:
+        if (s.page, s.sentence) not in mixed:
+            only.setdefault((s.total, tuple(sorted(s.by_type.items()))), s)
+    if len(only) > 1:
+        parts = list(only.values())
+        by_type: dict[str, int] = {}
+        for s in parts:
+            for k, v in s.by_type.items():
+                by_type[k] = by_type.get(k, 0) + v
+        return StatedPatentCount(
+            page=parts[0].page,
+            total=sum(s.total for s in parts),
+            by_type=by_type,
+            scope=PENDING_SCOPE,
+            sentence="；".join(s.sentence for s in parts),
+        )
+    if only:
+        return next(iter(only.values()))
+    return max(applied, key=lambda s: (len(s.by_type), s.total))
+
+
+#: The scope given to a statement of applications ('13项发明专利正在申请').
+PENDING_SCOPE = "申请中"
+
+
+def _granted_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount | None:
+    """The best statement of held patents among those near the list: a 境内 and a 境外 one add up."""
+    if not near:
+        return None
+    by_scope: dict[str | None, StatedPatentCount] = {}
+    for s in near:
+        by_scope.setdefault(s.scope, s)
+    if len(by_scope) > 1 and None not in by_scope:
+        parts = list(by_scope.values())
+        merged: dict[str, int] = {}
+        for s in parts:
+            for k, v in s.by_type.items():
+                merged[k] = merged.get(k, 0) + v
+        return StatedPatentCount(
+            page=parts[0].page,
+            total=sum(s.total for s in parts),
+            by_type=merged,
+            sentence="；".join(s.sentence for s in parts),
+        )
+    return max(near, key=lambda s: (len(s.by_type), s.total))
