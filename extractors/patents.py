@@ -650,7 +650,6 @@ def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
     out: list[StatedPatentCount] = []
     for page, text in pages:
         flat = squash(text)
-        covered: list[tuple[int, int]] = []
         for m in _STATED.finditer(flat):
             total = int(m.group("n1") or m.group("n2"))
             start = max(flat.rfind("。", 0, m.start()) + 1, m.start() - 60)
@@ -664,13 +663,11 @@ def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
                 by_type.setdefault(kind, int(part.group("n") or part.group("m")))
             scope = m.group("scope") or m.group("scope2")
             out.append(StatedPatentCount(page=page, total=total, by_type=by_type, scope=scope, sentence=sentence))
-            covered.append((start, end if end != -1 else len(flat)))
-        at = 0
-        for sentence in flat.split("。"):
-            begin, at = at, at + len(sentence) + 1
-            if any(a <= begin < b or a < begin + len(sentence) <= b for a, b in covered):
-                continue
-            out += _clause_counts(page, sentence)
+        # sentences end at '。', at a lead sentence's '如下：' (its table follows) and before a heading line
+        marked = "".join(f"。{ln}" if _HEADING_MARK.match(ln) else ln for ln in text.splitlines())
+        for sentence in re.split(r"[。：:]", squash(marked)):
+            if not _STATED.search(sentence):  # read above
+                out += _clause_counts(page, sentence)
     return out
 
 
@@ -686,7 +683,9 @@ def _clause_counts(page: int, sentence: str) -> list[StatedPatentCount]:
     """The granted and the applied-for counts of one sentence, clause by clause (see stated_counts)."""
     body = re.sub(r"（[^）]{0,80}）|\([^)]{0,80}\)", "", sentence)
     first = _COUNT.search(body)
-    if first is None or not _HOLDS.search(body[: first.start()] + body[first.start() : first.end()]):
+    # a statement is short and says who holds what: a verb just before its first count (a table
+    # flattened into text, or '…质押…5项', is not one)
+    if first is None or len(body) > 200 or not _HOLDS.search(body[max(0, first.start() - 12) : first.end()]):
         return []
     found: dict[bool, tuple[int | None, dict[str, int]]] = {}
     pending = False
