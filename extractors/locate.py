@@ -128,11 +128,13 @@ def is_patent_heading(title: str) -> bool:
 def patent_evidence(text: str) -> tuple[int, bool]:
     """(number of patent numbers, has a patent-list header) for one page. Core-technology tables
     that cite patents (核心技术 | 对应专利) do not count as a list header; numbers that a sentence
-    cites (专利号 ZL…, （ZL…）) count only on a page that holds a patent heading."""
+    cites (专利号 ZL…, （ZL…）) count only below a patent heading."""
     flat = squash(text)
     numbers = len(numbers_in_text(text))
-    if not any((h := heading_in(line)) and is_patent_heading(h[1]) for line in text.splitlines()):
-        numbers -= len(cited_numbers(text))  # cited in a sentence: history or a note, unless the list's own section
+    # a number cited in a sentence is history or a note, unless it stands under a patent heading
+    lines = text.splitlines()
+    under = next((i for i, line in enumerate(lines) if (h := heading_in(line)) and is_patent_heading(h[1])), len(lines))
+    numbers -= len(cited_numbers("\n".join(lines[:under])))
     header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat)) or any(
         _is_header_line(line) for line in text.splitlines()
     )

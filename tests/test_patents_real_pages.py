@@ -131,3 +131,9 @@ def test_stated_counts_are_read_where_they_are_printed() -> None:
     assert stated is not None and stated.total == 25
     page = [(137, text("300221").page(137))]
     assert [(s.total, s.by_type, s.scope) for s in stated_counts(page) if s.by_type] == [(9, {"发明": 9}, None)]
+
+
+def test_list_pages_are_the_pages_rows_are_printed_on() -> None:
+    # 300221: the heading '3．专利情况' ends p.136; p.138 is prose that cites three granted numbers
+    # ('（专利号为 ZL200410081329.1）') above the heading of the applications list on p.139
+    assert extraction("300221").patent_pages == (137, 139)
