@@ -24,7 +24,7 @@ from extractors.text import squash
 if TYPE_CHECKING:  # types only: reading recipes does not load PDFium
     from extractors.pdftext import OutlineEntry
 
-_PATENT_HEADER_NAME = re.compile(r"专利名称|专利名(?!下)|发明名称")
+_PATENT_HEADER_NAME = re.compile(r"专利名称|专利权名称|专利名(?!下)|发明名称")
 _PATENT_HEADER_NUMBER = re.compile(r"专利号|申请号|专利申请号|专利登记号|证书号")
 
 _NUMERAL = "一二三四五六七八九十"
