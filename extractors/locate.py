@@ -164,11 +164,25 @@ def _is_header_line(line: str) -> bool:
     )
 
 
+def prose_patent_page(text: str) -> bool:
+    """A patent number stands below a heading of the issuer's own patents on this page (not a
+    core-technology, R&D or licence heading)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        h = heading_in(line)
+        if h and is_patent_heading(h[1]) and not re.search(r"许可|核心技术|研发|技术成果", h[1]):
+            return bool(numbers_in_text("\n".join(lines[i + 1 :])))
+    return False
+
+
 def patent_pages(pages: Sequence[str]) -> list[int]:
-    """Pages holding patent-list rows: three or more patent numbers, or a patent-list header; a page
-    with one or two numbers next to such a page is the list's first or last rows, and is kept too."""
+    """Pages holding patent-list rows: three or more patent numbers, a patent-list header, or a number
+    under a patent heading; a page with one or two numbers next to such a page is the list's first or
+    last rows, and is kept too."""
     evidence = [patent_evidence(text) for text in pages]
     strong = {n for n, (count, header) in enumerate(evidence, start=1) if count >= 3 or header}
+    # a patent given only in a sentence, under the list's own heading ('（3）专利 … 专利号为ZL…')
+    strong |= {n for n, text in enumerate(pages, start=1) if evidence[n - 1][0] and prose_patent_page(text)}
     weak = {n for n, (count, _) in enumerate(evidence, start=1) if count >= 1 and (n - 1 in strong or n + 1 in strong)}
     return sorted(strong | weak)
 

@@ -613,6 +613,55 @@ def patents_from_lines(
     return out
 
 
+def patents_in_prose(
+    doc_key: str, page: int, text: str, *, title: str | None = None, default_owner: str | None = None
+) -> list[PatentRecord]:
+    """Patents that a section gives only in sentences, with no table: '公司拥有一项发明专利
+    “一种打码器”（专利号：ZL200810016976.2）'. The name is the quoted title before the number (or
+    after 名称为), the type the word before it or the number's own digit, the status the sentence's.
+    A licence (许可) names someone else's patent and is left out."""
+    out: list[PatentRecord] = []
+    flat = squash(repair_wraps(text))
+    for m in _NUMBER_IN_TEXT.finditer(flat):
+        start = max(flat.rfind("。", 0, m.start()), flat.rfind("；", 0, m.start())) + 1
+        end = flat.find("。", m.end())
+        sentence = flat[start : end if end != -1 else len(flat)]
+        if "许可" in sentence:
+            continue
+        before = flat[start : m.start()]
+        head = re.sub(r"[（(](?:专利号|申请号)?(?:为|是|：|:)?$", "", before)
+        quoted = re.findall(r"[“\"]([^”\"]{2,60})[”\"]$", head) or re.findall(r"[“\"]([^”\"]{2,60})[”\"]", head[-80:])
+        bracketed = re.search(r"([^、，,：:；“”（）()]{2,60})$", head) if head != before else None
+        named = re.search(r"名称(?:为|是|：|:)[“\"]?([^”\"，。；、]{2,60})", flat[m.end() : m.end() + 80])
+        name = (
+            quoted[-1]
+            if quoted and head.endswith(("”", '"'))
+            else bracketed.group(1)
+            if bracketed
+            else quoted[-1]
+            if quoted
+            else named.group(1)
+            if named
+            else ""
+        )
+        number = m.group(0)
+        kind = re.findall(r"发明|实用新型|外观设计", before[-30:])
+        out.append(
+            PatentRecord(
+                doc_key=doc_key,
+                page=page,
+                name=name,
+                number=number,
+                patent_type=parse_type(kind[-1] if kind else None, number),
+                status=status_cue(sentence) or status_from_title(title),
+                owner=default_owner,
+                section_title=title,
+                source="text",
+            )
+        )
+    return out
+
+
 #: A token that reads as some office's number: five or more digits, with separators and a prefix.
 _NUMBERISH = re.compile(r"(?:[A-Z]{1,4}/?|[特意実实][願愿])?\d[\d/,.\-]{4,}[A-Z]?\d{0,2}")
 

@@ -12,7 +12,7 @@ from functools import cache
 from core.records import DocumentExtraction, PatentStatus, PatentType
 from extractors.document import extract_document
 from extractors.locate import patent_evidence
-from extractors.patents import numbers_in_text, stated_counts, status_above, type_from_number
+from extractors.patents import numbers_in_text, patents_in_prose, stated_counts, status_above, type_from_number
 from extractors.pdftext import PdfText, read_text
 from tests.conftest import PDF
 
@@ -137,3 +137,14 @@ def test_list_pages_are_the_pages_rows_are_printed_on() -> None:
     # 300221: the heading '3．专利情况' ends p.136; p.138 is prose that cites three granted numbers
     # ('（专利号为 ZL200410081329.1）') above the heading of the applications list on p.139
     assert extraction("300221").patent_pages == (137, 139)
+
+
+def test_patents_given_in_sentences_are_read_with_their_names() -> None:
+    # 300221 p.138: '…共同拥有“用改性煤矸石粉填充的聚烯烃复合材料及其制备方法”（专利号为 ZL200410081329.1）'
+    # and '可形成原位导电微纤网络的复合材料的制备方法（ZL200310110701.2）'; 002516 p.135 cites a licensed-in
+    # patent ('许可使用…（专利号：ZL 02 1 31741.0）'): someone else's, not read
+    rows = {p.number: p for p in patents_in_prose("300221", 138, text("300221").page(138))}
+    assert rows["ZL200410081329.1"].name == "用改性煤矸石粉填充的聚烯烃复合材料及其制备方法"
+    assert rows["ZL200310110701.2"].name == "可形成原位导电微纤网络的复合材料的制备方法"
+    assert rows["ZL200310110701.2"].patent_type is PatentType.INVENTION
+    assert patents_in_prose("002516", 135, text("002516").page(135)) == []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from core.records import CompetitorMention, Engine, PatentRecord, PatentStatus, SectionKind, TableKind
 from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
-from extractors.locate import HEADING, Located, is_patent_heading
+from extractors.locate import HEADING, Located, is_patent_heading, prose_patent_page
 from extractors.merge import MergedTable
 from extractors.patents import (
     _GROUP,
@@ -24,6 +24,7 @@ from extractors.patents import (
     is_reference_header,
     numbers_in_text,
     patents_from_lines,
+    patents_in_prose,
     rows_to_patents,
     status_above,
 )
@@ -109,6 +110,20 @@ def _text_fallback(
         extra = [p for p in parsed if (p.number, p.seq) not in seen and p.number not in from_tables]
         seen.update((p.number, p.seq) for p in extra)
         out += extra
+    return out + _prose_only(doc_key, text, located, [*found, *out])
+
+
+def _prose_only(
+    doc_key: str, text: PdfText, located: Sequence[Located], found: Sequence[PatentRecord]
+) -> list[PatentRecord]:
+    """A patent section that has no table at all: its patents are given in sentences."""
+    out: list[PatentRecord] = []
+    for section in (s for s in located if s.kind is SectionKind.PATENT):
+        if any(p.page in section.pages for p in found):
+            continue
+        for page in section.pages:
+            if 1 <= page <= text.page_count and prose_patent_page(text.page(page)):
+                out += patents_in_prose(doc_key, page, text.page(page), title=section.title)
     return out
 
 
