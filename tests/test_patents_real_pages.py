@@ -148,3 +148,15 @@ def test_patents_given_in_sentences_are_read_with_their_names() -> None:
     assert rows["ZL200310110701.2"].name == "可形成原位导电微纤网络的复合材料的制备方法"
     assert rows["ZL200310110701.2"].patent_type is PatentType.INVENTION
     assert patents_in_prose("002516", 135, text("002516").page(135)) == []
+
+
+def test_one_row_tail_of_a_table_on_the_next_page_is_kept() -> None:
+    # 002516: the land table's row 10 ends at the top of p.134 in a one-row ruled block
+    # ('第13号 … 仓储 … 发区3MA地块') right above the patent heading; it joins its row on p.133
+    from extractors import tables
+    from extractors.merge import merge_fragments
+
+    path = PDF / "prospectus_full" / FULL["002516"]
+    land = next(t for t in merge_fragments(tables.extract_fragments(path, [133, 134])) if "证书编号" in t.header)
+    assert land.rows[-1][1][:2] == ("10", "武开国用（2004）字第 13 号")
+    assert land.rows[-1][1][-1] == "武汉经济技术开发区 3MA 地块"
