@@ -147,8 +147,9 @@ def patent_evidence(text: str) -> tuple[int, bool]:
     return numbers, header
 
 
-#: Registers of other rights print the same header words (著作权证书号, 商标注册号).
-_OTHER_RIGHTS = re.compile(r"著作权|软件|商标|域名|注册号|作品")
+#: Registers of other rights and certificates print the same header words (著作权证书号, 商标注册号,
+#: 证书名称 | 证书号).
+_OTHER_RIGHTS = re.compile(r"著作权|软件|商标|域名|注册号|作品|证书名称|资质|许可证|认证|资格")
 
 
 def _is_header_line(line: str) -> bool:

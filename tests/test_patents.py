@@ -227,6 +227,7 @@ def test_holder_group_rows_give_the_holder_of_the_rows_below() -> None:
         ("已取得的专利", "已授权"),
         ("专利", "已授权"),
         ("公司境外专利", "已授权"),
+        ("公司已提交申请的专利", "申请中"),
     ],
 )
 def test_status_comes_from_the_list_heading(title: str, status: str) -> None:
