@@ -13,14 +13,19 @@ Structure first, then patterns:
    with whitespace removed. A row without a number but with text, right after a patent row, is that
    row's wrapped remainder and is joined to it. A row that only names a holder (``①三联锻造``,
    ``（2）子公司``) starts a holder group.
-3. **Status.** 已授权 unless the list's heading or the row's own 状态 says it is an application
-   (已受理, 申请中, 正在申请, 实审 …).
+3. **Status.** The row's own 状态 first; then what the text nearest above its table says, read
+   upwards (:func:`status_above`): the lead sentence ('…正在申请过程中，具体情况如下：'), then the
+   nearest heading ('（2）已受理的专利'); then the table's own columns (:func:`header_status`: 申请人,
+   or 申请号 with 申请日, and nothing only a grant has); then the section's heading; else 已授权.
+   A second header row inside a table starts a table of its own.
 4. **Reference tables.** A table of core technologies or R&D results that cites patent numbers
    (核心技术 / 对应专利) is not the patent list: :func:`is_reference_header`.
 
-The patent type is read from its column or, when absent, from a Chinese number itself (its fifth
-digit of twelve, third of eight: 1/8 发明, 2/9 实用新型, 3 外观设计). Where only a validity period is
-printed (``2009.3.5-2029.3.4``), its start is the filing date: a Chinese term runs from filing.
+The patent type is read from its column or, when absent, from a Chinese number itself (the digit
+after the filing year: fifth of twelve, third of eight; 1/8 发明, 2/9 实用新型, 3 外观设计), the check
+digit (a digit or X) dropped first. Numbers printed in parts ('ZL2008 2 0022396.X') are joined.
+Where only a validity period is printed (``2009.3.5-2029.3.4``), its start is the filing date: a
+Chinese term runs from filing.
 """
 
 from __future__ import annotations
