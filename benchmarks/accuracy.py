@@ -1,21 +1,23 @@
-"""Extraction accuracy against answer keys built by reading the pages (``benchmarks/keys/*.json``).
+"""Extraction accuracy against answer keys built by reading the pages, one summary line per key set.
 
-The keys were written from ``pdftotext -layout`` output and the rendered page images, never from
-this project's extractor (each key's ``notes`` says what was read and what was judged). For the three
-complete PDFs they hold every patent row (number as printed, name, type, granted/pending, holder,
-page), the stated counts and the competitor list; for the five page-by-page full texts they hold the
-patent-list pages, the competitor-chapter pages, the stated counts and the competitor names.
+Two kinds of keys, both written from ``pdftotext -layout`` output and the rendered page images, never
+from this project's extractor:
 
-Prints, per document and in total:
-* patent rows (PDFs): recall and precision by number, and field accuracy (name, type, status,
-  holder, page) over the matched rows;
-* patent pages (all): recall and precision of the located patent-list pages; rows found against the
-  stated count (full texts: the text fallback);
-* competitors (all): precision and recall of names (a mention matches a key entry by full or short
-  name), and the chapter pages covered.
-The last line is one summary line.
+* **The 11 complete prospectus PDFs** (``../shared/corpus/keys/prospectus_full_round1.json``, 6
+  documents, and ``prospectus_full_round2.json``, 5 documents) are scored by the shared evaluator,
+  ``../shared/tools/evaluate_prospectus_keys.py``, run on this checkout: patent rows by number (recall,
+  precision), their fields (number as printed, name, type, page, status), patent pages, competitors
+  (recall over the core competitors, precision over distinct mentions, and ``cEx``: the share of
+  correct mentions whose name is exactly a printed name; a truncated ``器有限公司`` fails it).
+* **This project's own keys** (``benchmarks/keys/*.json``): three of the PDFs with every row's holder,
+  and five page-by-page full texts (patent-list pages, stated counts, competitor names). Prints, per
+  document: patent rows (recall, precision, fields name/type/status/holder/page), patent pages, the
+  stated count read, and competitors (a mention matches a key entry by full or short name).
 
-Usage: python benchmarks/accuracy.py [--corpus DIR] [--only CODE] [-v]
+The last lines are one ``SUMMARY`` line per set: ``full-pdf round1``, ``full-pdf round2``,
+``own-keys pdf``, ``own-keys fulltext``.
+
+Usage: python benchmarks/accuracy.py [--corpus DIR] [--only CODE] [--sets SET ...] [-v]
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import argparse
 import json
 import logging
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -172,23 +176,51 @@ def extract(key: dict[str, Any], corpus: Path) -> DocumentExtraction:
     return extract_text_pages(key["code"], pages, issuer=key.get("issuer"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    parser.add_argument("--only", help="one stock code")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("extractors", "pdfminer", "pdfplumber"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    keys = [json.loads(p.read_text("utf-8")) for p in sorted(KEYS.glob("*.json"))]
-    keys = [k for k in keys if not args.only or k["code"] == args.only]
+SHARED_KEYS = ("round1", "round2")
+
+
+def full_pdf_summary(name: str, corpus: Path, only: str | None, verbose: bool) -> str:
+    """Run the shared evaluator on this checkout against one of the complete-PDF key files and return
+    its summary line (patents R, P, fields; competitors R, P, cEx)."""
+    tool = corpus.parent / "tools" / "evaluate_prospectus_keys.py"
+    key = corpus / "keys" / f"prospectus_full_{name}.json"
+    label = f"full-pdf {name}"
+    if not tool.is_file() or not key.is_file():
+        return f"SUMMARY {label}: skipped (no {tool if not tool.is_file() else key})"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(tool), str(ROOT), "--python", sys.executable, "--key", str(key)]
+        cmd += ["--pdf-dir", str(corpus / "pdf" / "prospectus_full"), "--json", str(out)]
+        cmd += (["--only", only] if only else []) + (["-v"] if verbose else [])
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        for line in proc.stdout.splitlines():
+            log.info("  %s", line)
+        if not out.is_file():
+            return f"SUMMARY {label}: evaluator failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+        result = json.loads(out.read_text("utf-8"))
+    o, docs = result["overall"], len(result["files"])
+    errors = sum(1 for f in result["files"].values() if f.get("error"))
+
+    def f(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    return (
+        f"SUMMARY {label}: patents R={f(o['patent_recall'])} P={f(o['patent_precision'])}"
+        f" name={f(o['name'])} type={f(o['type'])} status={f(o['status'])} page={f(o['page'])}"
+        f" | patent_pages R={f(o['patent_pages_recall'])} P={f(o['patent_pages_precision'])}"
+        f" | competitors R={f(o['competitor_recall'])} P={f(o['competitor_precision'])}"
+        f" cEx={f(o['competitor_exact'])} | documents={docs}" + (f" errors={errors}" if errors else "")
+    )
+
+
+def own_keys_summary(label: str, keys: list[dict[str, Any]], corpus: Path, verbose: bool) -> str:
+    """Score this project's own keys of one kind (pdf / fulltext) and return the set's summary line."""
     total = Result()
     pdf_fields: Counter[str] = Counter()
     stated_ok = stated_n = 0
     for key in keys:
         t0 = time.perf_counter()
-        ex = extract(key, args.corpus)
+        ex = extract(key, corpus)
         res = Result()
         if key.get("patent_rows") is not None:
             score_rows(key["patent_rows"], ex.patents, res)
@@ -196,7 +228,6 @@ def main() -> int:
         score_competitors(key["competitors"], ex.competitors, res)
         stated = stated_total(ex.stated_patents, ex.patent_pages)
         want = key.get("stated")
-        stated_txt = "—"
         if want:
             stated_n += 1
             got = stated.total if stated else None
@@ -214,28 +245,52 @@ def main() -> int:
             total.rows.add(res.rows)
         log.info("  patent pages  %s   %s", res.pages, stated_txt)
         log.info("  competitors   %s", res.competitors)
-        for line in res.misses if args.verbose else res.misses[:8]:
+        for line in res.misses if verbose else res.misses[:8]:
             log.info("    %s", line)
-        if not args.verbose and len(res.misses) > 8:
+        if not verbose and len(res.misses) > 8:
             log.info("    … %d more (-v)", len(res.misses) - 8)
         total.pages.add(res.pages)
         total.competitors.add(res.competitors)
-    fields = " ".join(f"{f}={pdf_fields[f] / max(1, total.matched):.3f}" for f in _KEY_FIELD)
-    log.info("TOTAL patent rows %s; fields %s", total.rows, fields)
-    log.info("TOTAL patent pages %s; stated counts read %d/%d", total.pages, stated_ok, stated_n)
-    log.info("TOTAL competitors %s", total.competitors)
-    log.info(
-        "SUMMARY patent_rows recall=%.3f precision=%.3f | fields %s | patent_pages recall=%.3f precision=%.3f"
-        " | competitors precision=%.3f recall=%.3f | documents=%d",
-        total.rows.recall,
-        total.rows.precision,
-        fields,
-        total.pages.recall,
-        total.pages.precision,
-        total.competitors.precision,
-        total.competitors.recall,
-        len(keys),
+    rows = ""
+    if total.matched or total.rows.fn:
+        fields = " ".join(f"{f}={pdf_fields[f] / max(1, total.matched):.3f}" for f in _KEY_FIELD)
+        rows = f"patent_rows R={total.rows.recall:.3f} P={total.rows.precision:.3f} {fields} | "
+    return (
+        f"SUMMARY own-keys {label}: {rows}patent_pages R={total.pages.recall:.3f} P={total.pages.precision:.3f}"
+        f" | stated counts read {stated_ok}/{stated_n}"
+        f" | competitors R={total.competitors.recall:.3f} P={total.competitors.precision:.3f} | documents={len(keys)}"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--only", help="one stock code")
+    parser.add_argument(
+        "--sets",
+        nargs="*",
+        default=["round1", "round2", "pdf", "fulltext"],
+        help="key sets to score: round1 round2 (shared complete-PDF keys), pdf fulltext (own keys)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("extractors", "pdfminer", "pdfplumber"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    summaries: list[str] = []
+    for name in SHARED_KEYS:
+        if name in args.sets:
+            log.info("== full-pdf %s (shared evaluator)", name)
+            summaries.append(full_pdf_summary(name, args.corpus, args.only, args.verbose))
+    own = [json.loads(p.read_text("utf-8")) for p in sorted(KEYS.glob("*.json"))]
+    own = [k for k in own if not args.only or k["code"] == args.only]
+    for kind in ("pdf", "fulltext"):
+        keys = [k for k in own if k["kind"] == kind]
+        if kind in args.sets and keys:
+            log.info("== own keys: %s", kind)
+            summaries.append(own_keys_summary(kind, keys, args.corpus, args.verbose))
+    for line in summaries:
+        log.info("%s", line)
     return 0
 
 

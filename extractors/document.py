@@ -22,7 +22,7 @@ from core.records import (
 )
 from extractors import tables as plumber
 from extractors import tabula_engine
-from extractors.locate import Located, locate
+from extractors.locate import Located, locate, patent_evidence
 from extractors.merge import MergedTable, merge_fragments
 from extractors.patents import stated_counts, stated_total
 from extractors.pdftext import PdfText, read_text
@@ -91,7 +91,13 @@ def build_extraction(
         raise TypeError(f"an extraction kind gave records of no known place: {', '.join(unplaced)}")
     notes = [n for f in found for n in f.notes]
     stated = tuple(stated_counts(list(enumerate(text.pages, start=1))))
-    patent_pages = tuple(sorted(PATENTS.candidate_pages(doc)))
+    # the pages the list is printed on: its rows, and the section's pages with list evidence (a row's
+    # tail under a repeated header); not the heading's page or a page of prose between two tables
+    row_pages = {p.page for p in patents if isinstance(p, PatentRecord)}
+    listed = {
+        p for p in PATENTS.candidate_pages(doc) if 1 <= p <= text.page_count and any(patent_evidence(text.page(p)))
+    }
+    patent_pages = tuple(sorted(row_pages | listed)) if row_pages else tuple(sorted(PATENTS.candidate_pages(doc)))
     lead_text, lead_pages = lead(text)
     return DocumentExtraction(
         doc_key=doc_key,

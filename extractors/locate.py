@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from core.records import SectionKind
-from extractors.patents import REFERENCE_CAPTION, is_number, is_reference_header, numbers_in_text
+from extractors.patents import REFERENCE_CAPTION, cited_numbers, is_number, is_reference_header, numbers_in_text
 from extractors.text import squash
 
 if TYPE_CHECKING:  # types only: reading recipes does not load PDFium
     from extractors.pdftext import OutlineEntry
 
-_PATENT_HEADER_NAME = re.compile(r"专利名称|专利名(?!下)|发明名称")
+_PATENT_HEADER_NAME = re.compile(r"专利名称|专利权名称|专利名(?!下)|发明名称")
 _PATENT_HEADER_NUMBER = re.compile(r"专利号|申请号|专利申请号|专利登记号|证书号")
 
 _NUMERAL = "一二三四五六七八九十"
@@ -127,10 +127,17 @@ def is_patent_heading(title: str) -> bool:
 
 def patent_evidence(text: str) -> tuple[int, bool]:
     """(number of patent numbers, has a patent-list header) for one page. Core-technology tables
-    that cite patents (核心技术 | 对应专利) do not count as a list header."""
+    that cite patents (核心技术 | 对应专利) do not count as a list header; numbers that a sentence
+    cites (专利号 ZL…, （ZL…）) count only below a patent heading."""
     flat = squash(text)
     numbers = len(numbers_in_text(text))
-    header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat))
+    # a number cited in a sentence is history or a note, unless it stands under a patent heading
+    lines = text.splitlines()
+    under = next((i for i, line in enumerate(lines) if (h := heading_in(line)) and is_patent_heading(h[1])), len(lines))
+    numbers -= len(cited_numbers("\n".join(lines[:under])))
+    header = bool(_PATENT_HEADER_NAME.search(flat) and _PATENT_HEADER_NUMBER.search(flat)) or any(
+        _is_header_line(line) for line in text.splitlines()
+    )
     if (
         header
         and is_reference_header([flat])
@@ -140,11 +147,43 @@ def patent_evidence(text: str) -> tuple[int, bool]:
     return numbers, header
 
 
+#: Registers of other rights and certificates print the same header words (著作权证书号, 商标注册号,
+#: 证书名称 | 证书号).
+_OTHER_RIGHTS = re.compile(r"著作权|软件|商标|域名|注册号|作品|证书名称|资质|许可证|认证|资格")
+
+
+def _is_header_line(line: str) -> bool:
+    """A table's header row that names a bare 名称 (or 名 称) beside a patent number column:
+    '序号 名称 专利号 专利类型 专利权期限 取得方式' (表4-26：公司专利情况); not a copyright or
+    trademark register's."""
+    flat = squash(line)
+    return (
+        len(flat) <= 60
+        and "名称" in flat
+        and bool(_PATENT_HEADER_NUMBER.search(flat))
+        and not _OTHER_RIGHTS.search(flat)
+    )
+
+
+def prose_patent_page(text: str) -> bool:
+    """A patent number stands below a heading of the issuer's own patents on this page (not a
+    core-technology, R&D or licence heading)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        h = heading_in(line)
+        if h and is_patent_heading(h[1]) and not re.search(r"许可|核心技术|研发|技术成果", h[1]):
+            return bool(numbers_in_text("\n".join(lines[i + 1 :])))
+    return False
+
+
 def patent_pages(pages: Sequence[str]) -> list[int]:
-    """Pages holding patent-list rows: three or more patent numbers, or a patent-list header; a page
-    with one or two numbers next to such a page is the list's first or last rows, and is kept too."""
+    """Pages holding patent-list rows: three or more patent numbers, a patent-list header, or a number
+    under a patent heading; a page with one or two numbers next to such a page is the list's first or
+    last rows, and is kept too."""
     evidence = [patent_evidence(text) for text in pages]
     strong = {n for n, (count, header) in enumerate(evidence, start=1) if count >= 3 or header}
+    # a patent given only in a sentence, under the list's own heading ('（3）专利 … 专利号为ZL…')
+    strong |= {n for n, text in enumerate(pages, start=1) if evidence[n - 1][0] and prose_patent_page(text)}
     weak = {n for n, (count, _) in enumerate(evidence, start=1) if count >= 1 and (n - 1 in strong or n + 1 in strong)}
     return sorted(strong | weak)
 

@@ -13,14 +13,19 @@ Structure first, then patterns:
    with whitespace removed. A row without a number but with text, right after a patent row, is that
    row's wrapped remainder and is joined to it. A row that only names a holder (``①三联锻造``,
    ``（2）子公司``) starts a holder group.
-3. **Status.** 已授权 unless the list's heading or the row's own 状态 says it is an application
-   (已受理, 申请中, 正在申请, 实审 …).
+3. **Status.** The row's own 状态 first; then what the text nearest above its table says, read
+   upwards (:func:`status_above`): the lead sentence ('…正在申请过程中，具体情况如下：'), then the
+   nearest heading ('（2）已受理的专利'); then the table's own columns (:func:`header_status`: 申请人,
+   or 申请号 with 申请日, and nothing only a grant has); then the section's heading; else 已授权.
+   A second header row inside a table starts a table of its own.
 4. **Reference tables.** A table of core technologies or R&D results that cites patent numbers
    (核心技术 / 对应专利) is not the patent list: :func:`is_reference_header`.
 
-The patent type is read from its column or, when absent, from a Chinese number itself (its fifth
-digit of twelve, third of eight: 1/8 发明, 2/9 实用新型, 3 外观设计). Where only a validity period is
-printed (``2009.3.5-2029.3.4``), its start is the filing date: a Chinese term runs from filing.
+The patent type is read from its column or, when absent, from a Chinese number itself (the digit
+after the filing year: fifth of twelve, third of eight; 1/8 发明, 2/9 实用新型, 3 外观设计), the check
+digit (a digit or X) dropped first. Numbers printed in parts ('ZL2008 2 0022396.X') are joined.
+Where only a validity period is printed (``2009.3.5-2029.3.4``), its start is the filing date: a
+Chinese term runs from filing.
 """
 
 from __future__ import annotations
@@ -44,8 +49,8 @@ FIELDS: list[tuple[str, re.Pattern[str]]] = [
             r"专利号|申请号|专利登记号|登记号|证书号|证书编号|授权号|专利证号|公告号|公开号|专利编号|专利申请号"
         ),
     ),
-    ("name", re.compile(r"专利名称|发明名称|发明创造名称|设计名称|新型名称|^专利名$|^名称$|^专利$")),
-    ("patent_type", re.compile(r"专利类型|专利类别|专利种类|^类型$|^类别$|^种类$|^专利性质$")),
+    ("name", re.compile(r"专利名称|专利权名称|发明名称|发明创造名称|设计名称|新型名称|^专利名$|^名称$|^专利$")),
+    ("patent_type", re.compile(r"专利类型|专利类别|专利种类|^类型$|^类别$|^种类$|^(?:专利)?性质$")),
     (
         "owner",
         re.compile(r"专利权人|权利人|所有权人|证书所有者|证书所有人|申请人|权属人|所有人|持有人|注册人|申请主体"),
@@ -77,6 +82,7 @@ NUMBER_CELL = re.compile(rf"(?:{_DOMESTIC}|{_FOREIGN}|{_SERIAL}|{_JP_GRANT})", r
 #: read as one). Numbers that wrap inside a cell ("ZL202311045\n168.X") are joined first.
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![\d.])(?:ZL|CN)?(?:(?:19|20)\d{10}\.?[\dXx]|\d{8}\.[\dXx])(?![\d])"
+    r"|(?<![A-Za-z\d])(?:ZL|CN)\d{8}[\dXx](?![\d.])"
     r"|(?<![A-Za-z])(?:US|EP|GB|JP|KR|DE|WO)\d[\d,]{5,}[A-Z]?\d?"
     r"|(?<![\d/])\d{2}/\d{3},?\d{3}(?![\d/])"
     rf"|{_JP_GRANT}"
@@ -86,6 +92,18 @@ _WRAPPED_NUMBER = re.compile(
     r"((?:ZL|CN)\d{3,12}|(?<![A-Za-z])(?:US|EP|JP|KR|GB|DE|WO)[\d/]{3,12}|(?<![\d.])(?:19|20)\d{7,11})"
     r"[ \t]*\n\s*(\d{0,9}\.?[\dXx])(?![\d])"
 )
+
+#: A Chinese number printed in its parts, year, type digit and serial apart: 'ZL2008 2 0022396.X',
+#: 'ZL 02 3 414456', '2008 3 0020331.7'. Without a ZL/CN prefix the check digit after a dot is required.
+_SEP = r"(?:[ \t]+|[ \t]*\n\s*)"
+_SPACED_NUMBER = re.compile(
+    rf"(?<![\dA-Za-z.])(?:(?:ZL|CN)[ \t]*(?:(?:19|20)\d{{2}}{_SEP}[1-9]{_SEP}\d{{7}}|\d{{2}}{_SEP}[1-9]{_SEP}\d{{5,6}})"
+    r"|(?:19|20)\d{2}[ \t]+[1-9][ \t]+\d{7}(?=[ \t]*\.[ \t]*[\dXx](?!\d))"
+    r"|\d{2}[ \t]+[1-9][ \t]+\d{5}(?=\.[\dXx](?!\d)))"
+    r"(?![\d])(?:[ \t]*\.[ \t]*[\dXx](?![\dA-Za-z]))?"
+)
+#: A check digit set apart from its dot: 'ZL200820036982. X'.
+_SPACED_CHECK = re.compile(r"((?:ZL|CN)?\d{8,12}\.)[ \t]+([\dXx])(?![\dA-Za-z])")
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})")
 _DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./\-年]\d{1,2}[./\-月]\d{1,2}日?$")
@@ -218,18 +236,28 @@ def printed_number(text: str) -> str:
 
 
 def type_from_number(number: str) -> PatentType | None:
+    """The type a Chinese number encodes in the digit after its year: the 5th of a 12-digit number
+    (2008 2 0022396), the 3rd of an old 8-digit one (02 3 41445); 1/8 发明, 2/9 实用新型, 3 外观设计.
+    The check digit (a digit or X, after the dot or not) is dropped first. A misprinted number that
+    still starts with its filing year ('ZL2003101081084.4') keeps the digit after the year."""
     flat = squash(number).upper()
     if not re.fullmatch(_DOMESTIC, flat):
         return None
-    digits = re.sub(r"\D", "", re.sub(r"^(ZL|CN)", "", flat))[:-1]  # drop the check digit
-    code = digits[4] if len(digits) == 12 else digits[2] if len(digits) == 8 else None
+    body = re.sub(r"^(ZL|CN)", "", flat)[:-1]  # drop the check digit, whatever it is
+    digits = re.sub(r"\D", "", body)
+    if len(digits) == 12 or (len(digits) > 12 and re.match(r"(?:19|20)\d{2}", digits)):
+        code = digits[4]
+    elif len(digits) == 8:
+        code = digits[2]
+    else:
+        return None
     return {
         "1": PatentType.INVENTION,
         "8": PatentType.INVENTION,
         "2": PatentType.UTILITY,
         "9": PatentType.UTILITY,
         "3": PatentType.DESIGN,
-    }.get(code or "")
+    }.get(code)
 
 
 def parse_type(text: str | None, number: str) -> PatentType:
@@ -245,11 +273,82 @@ def parse_type(text: str | None, number: str) -> PatentType:
 
 def status_from_title(title: str | None) -> PatentStatus:
     """The status a list's heading implies: '（2）已受理的专利' → pending."""
-    label = squash(title or "")
-    pending = _PENDING.search(label) or re.search(r"专利申请(?!号|日|人)", label)
-    return (
-        PatentStatus.PENDING if pending and not re.search(r"已授权|已取得|已获|拥有", label) else PatentStatus.GRANTED
-    )
+    return status_cue(title) or PatentStatus.GRANTED
+
+
+#: Words that say a list holds granted patents, or applications, in a heading or the sentence above
+#: a table ('公司拥有的专利权基本情况如下', '（2）正在申请中的专利', '有5项专利申请被…正式受理').
+_GRANTED_CUE = re.compile(r"已授权|授权专利|已取得|已获|获得|拥有|持有|取得的")
+_PENDING_CUE = re.compile(
+    r"已受理|被受理|获受理|受理|申请中|正在申请|在申请|尚未授权|未授权|审查|实审|待授权|申请阶段|专利申请(?!号|日|人|费)"
+    # a notice obtained (受理通知书, 授予专利权及办理登记手续通知书) is a step before the grant
+    r"|(?:已取得|取得|收到|获得|已获)[^，。；]{0,40}?通知书》?|将(?:做|作)出授予"
+    r"|已申请(?!取得)|提交了?[^，。；]{0,12}申请"
+)
+
+
+def status_cue(text: str | None) -> PatentStatus | None:
+    """The status that a heading or sentence states, or None when it states none or both
+    ('已获外观设计专利17项…，已获受理发明专利申请3项' speaks of two lists)."""
+    label = squash(text or "")
+    pending = bool(_PENDING_CUE.search(label))
+    granted = bool(_GRANTED_CUE.search(_PENDING_CUE.sub("", label)))
+    if pending and not granted:
+        return PatentStatus.PENDING
+    if granted and not pending:
+        return PatentStatus.GRANTED
+    return None
+
+
+_HEADING_MARK = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十]+[节章]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]{1,2}[）)]|\d{1,2}[、．.](?!\d)|[①-⑳])"
+)
+
+
+def status_above(lines: Sequence[str], *, rows_end_it: bool = True) -> tuple[PatentStatus | None, bool]:
+    """(status, reached a heading) from the text above a table, read upwards: the lead sentence
+    right above it ('…正在申请过程中，具体情况如下：'), then the nearest heading ('（2）已受理的专利').
+    A mixed or silent lead leaves the heading to decide; a silent heading leaves it to the table.
+    With ``rows_end_it`` a line holding a patent number (another table's row) ends the search:
+    nothing stands between the two tables. Without it (a row read from page text) the lines up to
+    the lead sentence ('：') or heading are the list's own rows and are passed over."""
+    block: list[str] = []
+    heading = False
+    for line in reversed(lines):
+        text = line.strip()
+        if not text:
+            continue
+        if rows_end_it and _NUMBER_IN_TEXT.search(repair_wraps(text)):
+            break
+        if not rows_end_it and not block and not (text.endswith(("：", ":")) or _HEADING_MARK.match(text)):
+            continue  # the list's own rows, up to its lead sentence or heading
+        block.insert(0, text)
+        if _HEADING_MARK.match(text):
+            heading = True
+            break
+    if not block:
+        return None, False
+    flat = squash("".join(block))
+    sentences = [x for x in re.split(r"。", flat) if x]
+    lead = status_cue(sentences[-1]) if sentences else None
+    if lead is not None or not heading:
+        return lead, heading
+    return status_cue(re.split(r"[，。：:]", squash(block[0]))[0]) or status_cue(sentences[0]), True
+
+
+_HEADER_GRANTED = re.compile(r"专利号|授权|证书|专利权人|权利人|有效期|期限|取得|权属")
+
+
+def header_status(header: Sequence[str]) -> PatentStatus | None:
+    """What the columns say: an applications table names its numbers 申请号 and its holder 申请人
+    and has nothing that only a granted patent has (专利号, 专利权人, 授权日, 有效期, 取得方式)."""
+    labels = [squash(c) for c in header if squash(c)]
+    granted = any(_HEADER_GRANTED.search(c) for c in labels)
+    applicant = any("申请人" in c for c in labels)
+    dated_application = any("申请号" in c for c in labels) and any(re.search(r"申请日|申请时间", c) for c in labels)
+    if (applicant or dated_application) and not granted:
+        return PatentStatus.PENDING
+    return None
 
 
 def _row_status(printed: str | None, default: PatentStatus) -> PatentStatus:
@@ -313,19 +412,49 @@ def rows_to_patents(
     default_owner: str | None = None,
     title: str | None = None,
     source: str = "table",
+    status: PatentStatus | None = None,
 ) -> list[PatentRecord]:
-    """Rows (page, cells) of a patent list → records, in order. Not a list (no number column): []."""
-    if is_reference_header(header):
+    """Rows (page, cells) of a patent list → records, in order. Not a list (no number column): [].
+
+    ``status`` is what the caption or heading nearest above the table says (None: nothing). A second
+    header row inside the rows (an applications table ruled in the same grid right under the granted
+    one) starts a table of its own, read with its own columns and judged by its own header."""
+    parts: list[tuple[Sequence[str], list[tuple[int, Sequence[str]]]]] = [(header, [])]
+    for page, row in rows:
+        own = map_header(row)
+        if {"number", "name"} <= set(own) and [squash(c) for c in row] != [squash(c) for c in parts[-1][0]]:
+            parts.append((row, []))
+        else:
+            parts[-1][1].append((page, row))
+    # the nearest caption or heading, then the table's own columns, then the section's heading; a
+    # header row repeated with other words keeps the first table's status unless its columns say otherwise
+    first = status or header_status(header) or status_from_title(title)
+    out: list[PatentRecord] = []
+    for i, (part_header, part_rows) in enumerate(parts):
+        part_status = first if i == 0 else header_status(part_header) or first
+        out += _table_to_patents(
+            doc_key, part_header, part_rows, default_owner=default_owner, title=title, source=source, status=part_status
+        )
+    return out
+
+
+def _table_to_patents(
+    doc_key: str,
+    header: Sequence[str],
+    rows: Sequence[tuple[int, Sequence[str]]],
+    *,
+    default_owner: str | None,
+    title: str | None,
+    source: str,
+    status: PatentStatus,
+) -> list[PatentRecord]:
+    if is_reference_header(header) or not rows:
         return []
     columns = infer_columns(header, [r for _, r in rows])
     if columns is None:
         return []
     roles = columns.roles
-    default_status = status_from_title(title)
-    if "status" not in roles and "application_date" in roles and "grant_date" not in roles:
-        label = squash(header[roles["number"]]) if roles["number"] < len(header) else ""
-        if label == "申请号" and default_status is PatentStatus.PENDING:
-            default_status = PatentStatus.PENDING
+    default_status = status
     out: list[PatentRecord] = []
     owner = default_owner
     last: dict[str, str | None] = {}
@@ -394,10 +523,25 @@ def repair_wraps(text: str) -> str:
     'ZL 00308118.4' → 'ZL00308118.4', 'ZL202311045\n168.X' → 'ZL202311045168.X',
     '2023.0\n8.18' → '2023.08.18', '特许第 7111903 号' → '特许第7111903号'."""
     flat = re.sub(r"(?<=ZL|CN)[ \t]+(?=\d)", "", text)
+    flat = _SPACED_NUMBER.sub(lambda m: squash(m.group(0)), flat)
     flat = _WRAPPED_NUMBER.sub(r"\1\2", flat)
+    flat = _SPACED_CHECK.sub(r"\1\2", flat)
     flat = re.sub(r"((?:19|20)\d{2}[./]\d?)[ \t]*\n\s*(\d{0,2}[./]\d{1,2})(?![\d.])", r"\1\2", flat)
     flat = re.sub(r"([特意実实][願愿])\s*(\d{4}-)\s*(\d{0,7})\s*?\n?\s*(\d{0,7})(?![\d])", r"\1\2\3\4 ", flat)
     return re.sub(r"特\s*([许許])\s*第\s*(\d+)\s*号", r"特\1第\2号", flat)
+
+
+def cited_numbers(text: str) -> list[str]:
+    """Numbers that a sentence cites ('专利号 ZL97229522.4 专利于…完成变更', '…方法（ZL200510020118.1）'):
+    a patent's history or a co-ownership note, not a row of a list."""
+    flat = repair_wraps(text)
+    out = []
+    for m in _NUMBER_IN_TEXT.finditer(flat):
+        before = squash(flat[max(0, m.start() - 12) : m.start()])
+        after = squash(flat[m.end() : m.end() + 4])[:1]
+        if re.search(r"专利号(?:为|是|：|:)?$", before) or (before.endswith(("（", "(")) and after in ("）", ")")):
+            out.append(m.group(0))
+    return out
 
 
 def numbers_in_text(text: str) -> list[str]:
@@ -426,7 +570,8 @@ def patents_from_lines(
     out: list[PatentRecord] = []
     default_status = status_from_title(title)
     header_roles = map_header(header) if header else {}
-    for line in repair_wraps("\n".join(lines)).splitlines():
+    repaired = repair_wraps("\n".join(lines)).splitlines()
+    for at, line in enumerate(repaired):
         tokens = [t for t in _TOKEN_SPLIT.split(line.strip()) if t]
         joined = _join_number_tokens(tokens)
         idx = next((i for i, t in enumerate(joined) if NUMBER_CELL.fullmatch(t)), None)
@@ -447,6 +592,9 @@ def patents_from_lines(
         if seq is not None:
             rest = rest[1:]
         ptype = next((t for t in rest if _TYPE_CELL.fullmatch(t)), None)
+        below = squash(repaired[at + 1]) if at + 1 < len(repaired) else ""
+        if ptype is None and _TYPE_CELL.fullmatch(below):
+            ptype = below  # a narrow cell: the type printed under the number ('03732174.2' / '发明专利')
         dates = [t for t in rest if _DATE.search(t)]
         words = [t for t in rest if t not in (ptype, *dates) and re.search(r"[\u4e00-\u9fffA-Za-z]", t)]
         name = max(words, key=len) if words else ""
@@ -459,7 +607,7 @@ def patents_from_lines(
                 name=name,
                 number=number,
                 patent_type=parse_type(ptype, number),
-                status=default_status,
+                status=status_above(repaired[:at], rows_end_it=False)[0] or default_status,
                 application_date=parse_date(dates[0]) if dates else None,
                 owner=default_owner,
                 section_title=title,
@@ -468,6 +616,55 @@ def patents_from_lines(
         )
         if seq is not None and seq.isdigit():
             last_seq = int(seq)
+    return out
+
+
+def patents_in_prose(
+    doc_key: str, page: int, text: str, *, title: str | None = None, default_owner: str | None = None
+) -> list[PatentRecord]:
+    """Patents that a section gives only in sentences, with no table: '公司拥有一项发明专利
+    “一种打码器”（专利号：ZL200810016976.2）'. The name is the quoted title before the number (or
+    after 名称为), the type the word before it or the number's own digit, the status the sentence's.
+    A licence (许可) names someone else's patent and is left out."""
+    out: list[PatentRecord] = []
+    flat = squash(repair_wraps(text))
+    for m in _NUMBER_IN_TEXT.finditer(flat):
+        start = max(flat.rfind("。", 0, m.start()), flat.rfind("；", 0, m.start())) + 1
+        end = flat.find("。", m.end())
+        sentence = flat[start : end if end != -1 else len(flat)]
+        if "许可" in sentence:
+            continue
+        before = flat[start : m.start()]
+        head = re.sub(r"[（(](?:专利号|申请号)?(?:为|是|：|:)?$", "", before)
+        quoted = re.findall(r"[“\"]([^”\"]{2,60})[”\"]$", head) or re.findall(r"[“\"]([^”\"]{2,60})[”\"]", head[-80:])
+        bracketed = re.search(r"([^、，,：:；“”（）()]{2,60})$", head) if head != before else None
+        named = re.search(r"名称(?:为|是|：|:)[“\"]?([^”\"，。；、]{2,60})", flat[m.end() : m.end() + 80])
+        name = (
+            quoted[-1]
+            if quoted and head.endswith(("”", '"'))
+            else bracketed.group(1)
+            if bracketed
+            else quoted[-1]
+            if quoted
+            else named.group(1)
+            if named
+            else ""
+        )
+        number = m.group(0)
+        kind = re.findall(r"发明|实用新型|外观设计", before[-30:])
+        out.append(
+            PatentRecord(
+                doc_key=doc_key,
+                page=page,
+                name=name,
+                number=number,
+                patent_type=parse_type(kind[-1] if kind else None, number),
+                status=status_cue(sentence) or status_from_title(title),
+                owner=default_owner,
+                section_title=title,
+                source="text",
+            )
+        )
     return out
 
 
@@ -499,7 +696,12 @@ _STATED_PART = re.compile(
 
 
 def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
-    """Every '拥有专利N项（其中发明X项…）' statement on the given pages, in page order."""
+    """Every statement of how many patents the issuer holds or has applied for, in page order.
+
+    '拥有专利N项（其中发明X项…）' gives a total and its breakdown. Where a sentence has no such total,
+    its counts are read clause by clause: '已取得17项实用新型专利、3项外观设计专利' (granted, the sum),
+    '公司目前共拥有发明专利9项', '有5项专利申请被…受理' and '13项发明专利正在申请' (applications: scope
+    ``申请中``). A parenthesised breakdown ('（其中与四川大学共同拥有发明专利3项…）') is not counted again."""
     out: list[StatedPatentCount] = []
     for page, text in pages:
         flat = squash(text)
@@ -516,36 +718,144 @@ def stated_counts(pages: Sequence[tuple[int, str]]) -> list[StatedPatentCount]:
                 by_type.setdefault(kind, int(part.group("n") or part.group("m")))
             scope = m.group("scope") or m.group("scope2")
             out.append(StatedPatentCount(page=page, total=total, by_type=by_type, scope=scope, sentence=sentence))
+        # sentences end at '。', at a lead sentence's '如下：' (its table follows) and before a heading line
+        marked = "".join(f"。{ln}" if _HEADING_MARK.match(ln) else ln for ln in text.splitlines())
+        for sentence in re.split(r"[。：:]", squash(marked)):
+            if not _STATED.search(sentence):  # read above
+                out += _clause_counts(page, sentence)
+    return out
+
+
+#: A count of patents: '发明专利9项', '专利共3项', '17项实用新型专利', '5项专利申请', '3项国内专利'.
+_COUNT = re.compile(
+    r"(?:(?P<k1>发明|实用新型|外观设计|外观)专利(?:权)?(?:申请)?|(?<![非])专利(?:权)?)(?:共计?|合计|总计)?(?P<n1>\d{1,5})(?:项|件)"
+    r"|(?P<n2>\d{1,5})(?:项|件)(?:已授权的?|授权的?|国内|国外|境内|境外|中国)?(?P<k2>发明|实用新型|外观设计|外观)?(?:技术)?专利"
+)
+_HOLDS = re.compile(r"拥有|取得|获得|已获|持有|共有|有|提交|申请了")
+
+
+def _clause_counts(page: int, sentence: str) -> list[StatedPatentCount]:
+    """The granted and the applied-for counts of one sentence, clause by clause (see stated_counts)."""
+    body = re.sub(r"（[^）]{0,80}）|\([^)]{0,80}\)", "", sentence)
+    first = _COUNT.search(body)
+    # a statement is short and says who holds what: a verb just before its first count (a table
+    # flattened into text, or '…质押…5项', is not one)
+    if first is None or len(body) > 200 or not _HOLDS.search(body[max(0, first.start() - 12) : first.end()]):
+        return []
+    found: dict[bool, tuple[int | None, dict[str, int]]] = {}
+    pending = False
+    for clause in re.split(r"[，；,;]", body):
+        # a clause that speaks of applications at all ('…注册申请获得…受理') counts applications; one
+        # that says nothing ('其中8项发明专利') is part of the clause before it
+        if _PENDING_CUE.search(clause):
+            pending = True
+        elif _GRANTED_CUE.search(clause):
+            pending = False
+        for m in _COUNT.finditer(clause):
+            n = int(m.group("n1") or m.group("n2"))
+            kind = m.group("k1") or m.group("k2")
+            total, by_type = found.get(pending, (None, {}))
+            if kind:
+                kind = {"外观": "外观设计"}.get(kind, kind)
+                by_type = {**by_type, kind: by_type.get(kind, 0) + n}
+            elif total is None:
+                total = n
+            found[pending] = (total, by_type)
+    out = []
+    for pending, (total, by_type) in found.items():
+        count = total if total is not None else sum(by_type.values())
+        if count:
+            scope = PENDING_SCOPE if pending else None
+            out.append(StatedPatentCount(page=page, total=count, by_type=by_type, scope=scope, sentence=sentence))
     return out
 
 
 def stated_total(stated: Sequence[StatedPatentCount], patent_pages: Sequence[int]) -> StatedPatentCount | None:
     """The statement that describes the extracted list: one on the list's pages or the page before
-    (a 境内 and a 境外 statement there add up), else the total the document repeats most often."""
+    (a 境内 and a 境外 statement there add up, and so do the granted patents and the applications
+    that the list's pages state: 9 granted + 13 申请中 describe a list of 22 rows), else the total the
+    document repeats most often."""
     if not stated:
         return None
     if patent_pages:
         lo, hi = min(patent_pages) - 1, max(patent_pages)
         near = [s for s in stated if lo <= s.page <= hi]
-        if near:
-            by_scope: dict[str | None, StatedPatentCount] = {}
-            for s in near:
-                by_scope.setdefault(s.scope, s)
-            if len(by_scope) > 1 and None not in by_scope:
-                parts = list(by_scope.values())
-                merged: dict[str, int] = {}
-                for s in parts:
-                    for k, v in s.by_type.items():
-                        merged[k] = merged.get(k, 0) + v
-                return StatedPatentCount(
-                    page=parts[0].page,
-                    total=sum(s.total for s in parts),
-                    by_type=merged,
-                    sentence="；".join(s.sentence for s in parts),
-                )
-            return max(near, key=lambda s: (len(s.by_type), s.total))
+        granted = _granted_statement([s for s in near if s.scope != PENDING_SCOPE])
+        pending = _pending_statement(near)
+        if granted and pending:
+            by_type = dict(granted.by_type)
+            for k, v in pending.by_type.items():
+                by_type[k] = by_type.get(k, 0) + v
+            return StatedPatentCount(
+                page=granted.page,
+                total=granted.total + pending.total,
+                by_type=by_type,
+                scope=granted.scope,
+                sentence=f"{granted.sentence}；{pending.sentence}",
+            )
+        if granted or pending:
+            return granted or pending
     totals: dict[int, int] = {}
-    for s in stated:
+    held = [s for s in stated if s.scope != PENDING_SCOPE]
+    if not held:
+        return None
+    for s in held:
         totals[s.total] = totals.get(s.total, 0) + 1
     best = max(totals, key=lambda t: (totals[t], t))
-    return max((s for s in stated if s.total == best), key=lambda s: len(s.by_type))
+    return max((s for s in held if s.total == best), key=lambda s: len(s.by_type))
+
+
+def _pending_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount | None:
+    """The applications that the list's pages state. Lead sentences that speak only of applications
+    ('有3项国内专利已取得…通知书', '提交了2项发明专利申请') describe one table each and add up (the
+    same count said twice counts once); else the best sentence that also states granted patents."""
+    applied = [s for s in near if s.scope == PENDING_SCOPE]
+    if not applied:
+        return None
+    mixed = {(s.page, s.sentence) for s in near if s.scope != PENDING_SCOPE}
+    only: dict[tuple[int, tuple[tuple[str, int], ...]], StatedPatentCount] = {}
+    for s in applied:
+        if (s.page, s.sentence) not in mixed:
+            only.setdefault((s.total, tuple(sorted(s.by_type.items()))), s)
+    if len(only) > 1:
+        parts = list(only.values())
+        by_type: dict[str, int] = {}
+        for s in parts:
+            for k, v in s.by_type.items():
+                by_type[k] = by_type.get(k, 0) + v
+        return StatedPatentCount(
+            page=parts[0].page,
+            total=sum(s.total for s in parts),
+            by_type=by_type,
+            scope=PENDING_SCOPE,
+            sentence="；".join(s.sentence for s in parts),
+        )
+    if only:
+        return next(iter(only.values()))
+    return max(applied, key=lambda s: (len(s.by_type), s.total))
+
+
+#: The scope given to a statement of applications ('13项发明专利正在申请').
+PENDING_SCOPE = "申请中"
+
+
+def _granted_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount | None:
+    """The best statement of held patents among those near the list: a 境内 and a 境外 one add up."""
+    if not near:
+        return None
+    by_scope: dict[str | None, StatedPatentCount] = {}
+    for s in near:
+        by_scope.setdefault(s.scope, s)
+    if len(by_scope) > 1 and None not in by_scope:
+        parts = list(by_scope.values())
+        merged: dict[str, int] = {}
+        for s in parts:
+            for k, v in s.by_type.items():
+                merged[k] = merged.get(k, 0) + v
+        return StatedPatentCount(
+            page=parts[0].page,
+            total=sum(s.total for s in parts),
+            by_type=merged,
+            sentence="；".join(s.sentence for s in parts),
+        )
+    return max(near, key=lambda s: (len(s.by_type), s.total))

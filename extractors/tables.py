@@ -54,6 +54,17 @@ def _is_fragment(rows: tuple[tuple[str, ...], ...]) -> bool:
     return width < 2 or filled < 3
 
 
+#: A one-row table that starts this high on its page (fraction of the height) may be the tail of a
+#: table on the page before (the same share as ``extractors.merge.EDGE``).
+TAIL_TOP = 0.22
+
+
+def is_tail(rows: tuple[tuple[str, ...], ...], top: float) -> bool:
+    """The last row of a table, alone at the top of the next page: one row of three or more filled
+    cells right under the running header. Kept so that the merge can join it to its table."""
+    return len(rows) == 1 and top <= TAIL_TOP and sum(1 for c in rows[0] if c) >= 3
+
+
 #: Horizontal rules shorter than this (points, after joining a row's cell segments) are underlines.
 MIN_RULE_LENGTH = 60.0
 #: Two rules at the same height within this many points are one rule; a border this close is present.
@@ -175,7 +186,7 @@ def page_fragments(page: Any, number: int) -> list[Fragment]:
             ),
             _column_widths(table),
         )
-        if _is_fragment(rows):
+        if _is_fragment(rows) and not is_tail(rows, top / height):
             continue
         caption = ""
         if top - above > 4:

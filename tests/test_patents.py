@@ -91,6 +91,11 @@ def test_repeated_header_rows_inside_a_table_are_not_patents() -> None:
             ("序号", "专利权人", "专利名称", "专利号", "申请日", "专利类型", "取得方式"),  # 920100
             {"seq": 0, "owner": 1, "name": 2, "number": 3, "application_date": 4, "patent_type": 5, "acquisition": 6},
         ),
+        (
+            # header words of unseen prospectuses (issue 20): no 序号, the type column headed 性质
+            ("实用新型专利权名称", "证书号", "性质", "专利权人"),
+            {"name": 0, "number": 1, "patent_type": 2, "owner": 3},
+        ),
     ],
 )
 def test_header_mapping_on_real_headers(header: tuple[str, ...], fields: dict[str, int]) -> None:
@@ -223,6 +228,7 @@ def test_holder_group_rows_give_the_holder_of_the_rows_below() -> None:
         ("已取得的专利", "已授权"),
         ("专利", "已授权"),
         ("公司境外专利", "已授权"),
+        ("公司已提交申请的专利", "申请中"),
     ],
 )
 def test_status_comes_from_the_list_heading(title: str, status: str) -> None:

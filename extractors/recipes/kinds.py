@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.records import CompetitorMention, Engine, PatentRecord, SectionKind, TableKind
+from core.records import CompetitorMention, Engine, PatentRecord, PatentStatus, SectionKind, TableKind
 from extractors.competitors import competitors_in_section, dedupe_mentions, mentions_in_table
-from extractors.locate import HEADING, Located, is_patent_heading
+from extractors.locate import HEADING, Located, is_patent_heading, prose_patent_page
 from extractors.merge import MergedTable
 from extractors.patents import (
     _GROUP,
@@ -24,7 +24,9 @@ from extractors.patents import (
     is_reference_header,
     numbers_in_text,
     patents_from_lines,
+    patents_in_prose,
     rows_to_patents,
+    status_above,
 )
 from extractors.pdftext import PdfText
 from extractors.recipes.base import DocContext, Found, Recipe
@@ -53,6 +55,34 @@ def _caption_context(caption: str) -> tuple[str | None, str | None]:
     return title, owner
 
 
+def _lines_above(page_text: str, caption: Sequence[str]) -> list[str]:
+    """The page's lines down to the caption's last line (the caption keeps only the last few lines
+    above a table; the page text has them all). The caption itself when it cannot be placed."""
+    lines = page_text.splitlines()
+    last = squash(caption[-1])
+    at = [
+        i
+        for i, ln in enumerate(lines)
+        if last and (last in squash(ln) or (6 <= len(squash(ln)) <= len(last) and squash(ln) in last))
+    ]
+    return lines[: at[-1] + 1] if at else list(caption)
+
+
+def table_status(text: PdfText, table: MergedTable) -> PatentStatus | None:
+    """The status that the nearest lead sentence or heading above a table states (None: none).
+
+    Read upwards from the table on its first page, and for the first table of a page on to the
+    end of the page before; another table's rows end the search (two tables with nothing between)."""
+    page = table.first_page or (table.pages[0] if table.pages else 0)
+    if not 1 <= page <= text.page_count:
+        return None
+    caption = [ln for ln in table.caption.splitlines() if ln.strip()]
+    lines = _lines_above(text.page(page), caption) if caption else []
+    if table.index_on_page == 1 and page > 1:
+        lines = text.page(page - 1).splitlines() + lines
+    return status_above(lines)[0]
+
+
 def _text_fallback(
     doc_key: str,
     text: PdfText,
@@ -64,6 +94,7 @@ def _text_fallback(
     ``referenced`` counts, per page, the numbers that a reference table (核心技术, 研发成果) cites."""
     out: list[PatentRecord] = []
     seen = {(p.number, p.seq) for p in found}
+    from_tables = {p.number for p in found}
     for page in pages_of(located, SectionKind.PATENT):
         if not 1 <= page <= text.page_count:
             continue
@@ -76,9 +107,24 @@ def _text_fallback(
         before = [p for p in (*found, *out) if p.page < page and p.seq and p.seq.isdigit()]
         last_seq = int(before[-1].seq) if before and before[-1].seq else None
         parsed = patents_from_lines(doc_key, page, body.splitlines(), title=title, last_seq=last_seq)
-        extra = [p for p in parsed if (p.number, p.seq) not in seen]
+        # a number a table already gave is that row read again from the flattened text
+        extra = [p for p in parsed if (p.number, p.seq) not in seen and p.number not in from_tables]
         seen.update((p.number, p.seq) for p in extra)
         out += extra
+    return out + _prose_only(doc_key, text, located, [*found, *out])
+
+
+def _prose_only(
+    doc_key: str, text: PdfText, located: Sequence[Located], found: Sequence[PatentRecord]
+) -> list[PatentRecord]:
+    """A patent section that has no table at all: its patents are given in sentences."""
+    out: list[PatentRecord] = []
+    for section in (s for s in located if s.kind is SectionKind.PATENT):
+        if any(p.page in section.pages for p in found):
+            continue
+        for page in section.pages:
+            if 1 <= page <= text.page_count and prose_patent_page(text.page(page)):
+                out += patents_in_prose(doc_key, page, text.page(page), title=section.title)
     return out
 
 
@@ -118,7 +164,9 @@ class PatentsRecipe:
                     continue  # the second engine only fills pages the first one missed
                 title, owner = _caption_context(t.caption)
                 title = title or section_title(doc.located, t.pages[0], SectionKind.PATENT)
-                patents += rows_to_patents(doc.doc_key, t.header, t.rows, default_owner=owner, title=title)
+                patents += rows_to_patents(
+                    doc.doc_key, t.header, t.rows, default_owner=owner, title=title, status=table_status(doc.text, t)
+                )
                 if engine == "pdfplumber":
                     plumber_pages.update(t.pages)
         patents += _text_fallback(doc.doc_key, doc.text, doc.located, patents, referenced)
