@@ -305,3 +305,6 @@ class DocumentExtraction(Record):
     #: the opening text (cover and table of contents skipped) for a whole-document summary
     lead_text: str = ""
     lead_pages: tuple[int, ...] = ()
+    #: the date the document gives itself on its cover (extractors.docdate), and how it was read
+    document_date: dt.date | None = None
+    date_source: str | None = None

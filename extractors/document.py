@@ -22,6 +22,7 @@ from core.records import (
 )
 from extractors import tables as plumber
 from extractors import tabula_engine
+from extractors.docdate import document_date
 from extractors.locate import Located, locate, patent_evidence
 from extractors.merge import MergedTable, merge_fragments
 from extractors.patents import stated_counts, stated_total
@@ -198,4 +199,8 @@ def extract_document(
         len(result.competitors),
         result.seconds,
     )
+    dated = document_date(text.pages)
+    if dated is not None:
+        source = f"{dated.source} p.{dated.page}"
+        result = result.model_copy(update={"document_date": dated.date, "date_source": source})
     return result

@@ -184,10 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--workbook-when-empty", action="store_true", help="write a workbook even when nothing in the window is new"
     )
 
-    ex = sub.add_parser("extract", help="extract PDFs already on disk (files or folders) into a workbook + CSVs")
+    ex = sub.add_parser(
+        "extract",
+        help="PDFs already on disk (files or folders) as a run: extraction, summaries and roles, the workbook, "
+        "CSV, parquet and the store (so export includes them)",
+    )
     ex.add_argument("paths", nargs="+", type=Path, help="PDF files or folders of them")
     ex.add_argument("--out", type=Path, default=None, help="output folder (default PP_OUTPUTS_DIR)")
     ex.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
+    ex.add_argument("--no-llm", action="store_true", help="use the offline backend even if a key is set")
     recipe_flags(ex)
 
     exp = sub.add_parser("export", help="one merged workbook (and CSV/parquet) over every run in the store")
@@ -266,9 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             log.error("no such file or folder: %s", ", ".join(missing))
             return EXIT_USAGE
-        path = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings)
-        log.info("workbook: %s (CSVs in %s)", path, path.with_name(path.stem + "_csv"))
-        return EXIT_OK
+        outcome = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings, use_llm=not args.no_llm)
+        return {"completed": EXIT_OK, "partial": EXIT_PARTIAL}.get(outcome.status, EXIT_FAILED)
     if args.cmd == "export":
         from flows.export import export
 
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give --since or --since-last-export, not both")
         formats = [f.strip() for f in args.format.split(",") if f.strip()]
         try:
-            path = export(
+            export(
                 settings,
                 args.out or settings.outputs_dir,
                 since=args.since,

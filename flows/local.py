@@ -1,27 +1,33 @@
-"""Extract PDFs already on disk into a workbook and CSVs: no scraping, no Prefect server.
+"""Extract PDFs already on disk: no scraping, no Prefect server, the same run otherwise.
 
-``python -m flows extract FILE|FOLDER … [--table 关联交易]`` runs the same extraction and writes the
-same workbook as a flow run; a file that cannot be read is a failure row, the others carry on.
+``python -m flows extract FILE|FOLDER … [--table 关联交易]`` takes each PDF through the steps a run's
+document takes after its download (:func:`run.document.process_local`): the extraction in the run's
+worker processes (once per content hash), the model items (summaries, competitor roles: the model,
+or the labelled offline backend), the document's date from its cover, then the same judgement and
+outputs as a run: the workbook first, its CSV and parquet, and the cumulative store, so ``export``
+includes them. Progress lines as each file ends; a file that cannot be read is that file's failure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from core.records import Document, Failure
+from core import progress
+from core.records import DocumentExtraction
 from core.settings import Settings
-from extractors.document import extract_document
 from extractors.recipes import TableRecipe
-from report import RunReport
-from run.outcome import write_outputs
+from flows import processes
+from run.document import DocumentContext, DocumentRun, local_document, process_local
+from run.outcome import Outcome, fold, fold_llm, new_report, publish
 from run.plan import sheet_recipes
-from run.stages import Stage, failure
 
 log = logging.getLogger(__name__)
+
+__all__ = ["extract_files", "local_document", "pdf_files"]
 
 
 def pdf_files(paths: Sequence[Path]) -> list[Path]:
@@ -35,58 +41,41 @@ def pdf_files(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
-def local_document(path: Path) -> Document:
-    data = path.read_bytes()
-    code = path.name[:6] if path.name[:6].isdigit() else ""
-    return Document(
-        key=f"file:{path.name}",
-        sec_code=code,
-        sec_name="",
-        title=path.stem,
-        published=dt.date.fromtimestamp(path.stat().st_mtime),
-        url=path.resolve().as_uri(),
-        path=str(path.resolve()),
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
+def _extract_in_pool(*args: object, timeout_s: float | None = None, **kwargs: object) -> DocumentExtraction:
+    return processes.run(processes.extract_document, *args, timeout_s=timeout_s, **kwargs)
 
 
-def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[TableRecipe], settings: Settings) -> Path:
+def extract_files(
+    paths: Sequence[Path],
+    outputs_dir: Path,
+    recipes: Sequence[TableRecipe],
+    settings: Settings,
+    *,
+    use_llm: bool = True,
+) -> Outcome:
+    """Every PDF of ``paths`` as a run's document; the outcome names the workbook (its CSV and parquet
+    folders beside it) and how the run ended (completed, partial, failed)."""
     files = pdf_files(paths)
-    report = RunReport(
-        flow="extract",
-        parameters={"files": [str(f) for f in files], "tables": [r.name for r in recipes]},
-        started=dt.datetime.now(dt.UTC),
-        recipes=sheet_recipes(recipes),
-        llm_backend="none (local extraction)",
+    settings = settings.model_copy(update={"outputs_dir": outputs_dir})
+    started = dt.datetime.now(dt.UTC)
+    run_key = f"extract-{started:%Y%m%d%H%M%S%f}"
+    report = new_report(
+        "extract", {"files": [str(f) for f in files], "tables": [r.name for r in recipes]}, sheet_recipes(recipes)
     )
-    for n, f in enumerate(files, start=1):
-        if not f.is_file():
-            report.failures.append(Failure(key=str(f), stage="extract", error_type="", message="no such file"))
-            continue
-        key = f"file:{f.name}"
-        try:  # whatever one file raises, that file alone fails (a bug: UnexpectedError, traceback logged)
-            doc = local_document(f)
-            report.documents.append(doc)
-            ex = extract_document(
-                f, doc.key, use_tabula=settings.tabula_enabled, recipes=recipes, recipe_engine=settings.recipe_engine
-            )
-        except Exception as exc:
-            report.failures.append(failure(key, Stage.EXTRACT, exc, log))
-            log.warning("extract %d/%d failed: %s: %s", n, len(files), f.name, exc)
-            continue
-        report.extractions[doc.key] = ex
-        log.info(
-            "extract %d/%d: %s: %d patents, %d competitors, %d recipe rows",
-            n,
-            len(files),
-            f.name,
-            len(ex.patents),
-            len(ex.competitors),
-            len(ex.recipe_rows),
-        )
-    report.finished = dt.datetime.now(dt.UTC)
-    path, problems = write_outputs(report, outputs_dir)  # the workbook first, kept if a copy fails
-    for problem in problems:
-        log.error("%s", problem)
-    return path
+    size = processes.pool_size(settings.extract_processes, len(files))
+    ctx = DocumentContext(settings, recipes, use_llm, run_key, _extract_in_pool, log)
+    live = progress.Progress()
+    live.expect("extract", len(files))
+    with progress.started(run_key, live), processes.extraction_pool(size, False, None, warm=bool(files)):
+
+        def one(path: Path) -> DocumentRun:
+            return process_local(path, DocumentContext(**{**ctx.__dict__, "name": path.name}))
+
+        with ThreadPoolExecutor(max(1, size), thread_name_prefix="extract") as threads:
+            runs = list(threads.map(one, files))
+    from core.manifest import Manifest
+
+    enrichments = fold(report, [(None, r) for r in runs], Manifest(settings.manifest_path), log)
+    fold_llm(report, enrichments, settings, use_llm, run_key, log)
+    outcome = publish(report, settings, "extract", len(files), f"extract run {run_key}", log)
+    return outcome

@@ -9,12 +9,16 @@ module never imports ``flows/``.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core import cancel, progress
+from core.errors import ConfigError
 from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
@@ -78,6 +82,59 @@ def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
         progress.current().expect("extract", -1)
         return out
     progress.current().step("download", ctx.name, nbytes=out.document.size)
+    return _extract_and_ask(out, ctx, manifest)
+
+
+def process_local(path: Path, ctx: DocumentContext) -> DocumentRun:
+    """A PDF on disk as a run's document: extract → this document's LLM items, the same steps as
+    :func:`process` after its download. Its date is the one its cover prints (extractors.docdate);
+    without one, the file's modification date, said in the document's warnings."""
+    out = DocumentRun(key=f"file:{path.name}")
+    with isolated(out.failures, out.key, Stage.EXTRACT, ctx.logger):
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such file")
+        out.document = local_document(path)
+    if out.document is None:
+        progress.current().step("extract", f"{ctx.name} failed: {out.failures[-1].text}", failed=True)
+        return out
+    manifest = Manifest(ctx.settings.manifest_path)
+    out = _extract_and_ask(out, ctx, manifest)
+    if out.extraction is not None and out.document is not None:
+        ex = out.extraction
+        if ex.document_date is not None:
+            out.document = out.document.model_copy(update={"published": ex.document_date})
+        else:
+            note = f"日期：封面未印日期，取文件修改日期 {out.document.published}"
+            out.extraction = ex.model_copy(update={"warnings": (*ex.warnings, note)})
+    return out
+
+
+def local_document(path: Path) -> Document:
+    """A PDF on disk as a Document: its code from a six-digit file-name prefix (001282_…pdf), the file's
+    modification date until its cover says otherwise."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    code = path.name[:6] if path.name[:6].isdigit() else ""
+    return Document(
+        key=f"file:{path.name}",
+        sec_code=code,
+        sec_name="",
+        title=path.stem,
+        published=dt.date.fromtimestamp(path.stat().st_mtime),
+        url=path.resolve().as_uri(),
+        path=str(path.resolve()),
+        sha256=digest.hexdigest(),
+        size=size,
+    )
+
+
+def _extract_and_ask(out: DocumentRun, ctx: DocumentContext, manifest: Manifest) -> DocumentRun:
+    """The document's extraction (once per content hash), then its model items."""
+    assert out.document is not None
     with isolated(out.failures, out.document.key, Stage.EXTRACT, ctx.logger):
         out.extraction, out.reused = extract_cached(out.document, ctx, manifest)
     if out.extraction is None:

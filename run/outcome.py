@@ -75,7 +75,7 @@ def apply_plan(report: RunReport, plan: Plan) -> None:
 
 def fold(
     report: RunReport,
-    runs: Sequence[tuple[Announcement, DocumentRun | PipelineError]],
+    runs: Sequence[tuple[Announcement | None, DocumentRun | PipelineError]],
     manifest: Manifest,
     logger: Any = log,
 ) -> list[Enrichment]:
@@ -85,6 +85,7 @@ def fold(
     total = len(runs)
     for n, (a, run) in enumerate(runs, start=1):
         if isinstance(run, PipelineError):  # the task itself failed: past its deadline
+            assert a is not None  # (a local file's run is never an error: its failures are in it)
             report.failures.append(failure(a.key, Stage.DOCUMENT, run))
             manifest.record_failure(report.failures[-1])
             logger.warning("document %d/%d failed: %s %s: %s", n, total, a.sec_code, a.title, run)

@@ -22,7 +22,7 @@ from run.stages import Stage
 from scrapers.base import Query, ScrapeResult
 
 #: the manifest stage of a document's extraction (with the recipes' key: cached results stay honest)
-EXTRACT_STAGE = "extract-v3"  # v3: sections keep their page offsets (Section.page_starts)
+EXTRACT_STAGE = "extract-v4"  # v4: the cover date (document_date); v3: sections keep their page offsets
 
 
 def query_of(params: RunParams) -> Query:
