@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.places import PLACE
-from core.records import CompetitorMention, CompetitorSource
+from core.records import CompetitorMention, CompetitorRole, CompetitorSource
+from extractors.companies import is_fragment, is_phrase, looks_like_company, same_firm, strip_qualifier
 from extractors.text import join_wrapped, squash
 
 _NAME_CHARS = r"[\u4e00-\u9fffA-Za-z（）()·&\-]"
@@ -57,7 +58,8 @@ _BAD_INSIDE = re.compile(
 def _trim(name: str) -> str:
     name = name.strip(" （(）)·-")
     m = _LEAD.match(name)
-    while m and m.end() < len(name):
+    while m and m.end() < len(name) and not is_fragment(name[m.end() :]):
+        # a lead word may sit inside a name (向 in 浙江长城换向器有限公司): never cut down to a fragment
         name = name[m.end() :]
         m = _LEAD.match(name)
     place = PLACE.search(name)
@@ -104,7 +106,8 @@ _GROUP_LABEL = re.compile(
 #: "包括发行人、A、B等在内的一批优秀企业" (peers named beside the issuer).
 _ENUM_CUE = re.compile(
     r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
-    r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)|(?<=主要企业)(?:为|是|有))[:：]?"
+    r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=竞争者)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)"
+    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?=[:：]))[:：]?"
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
@@ -171,7 +174,8 @@ def split_items(lines: Sequence[tuple[int, str]]) -> list[Item]:
         if _TABLE_HEADER.search(ln) and not re.search(r"[，。；]", ln):
             items.append(Item(kind, title, page, tuple(body)))
             kind, title, page, body = "intro", None, pg, []
-        elif (m and not m.group("mark")[0].isdigit()) or (m and re.match(r"\d{1,2}[、．.]", m.group("mark"))):
+        elif m and (not "0" <= m.group("mark")[0] <= "9" or re.match(r"\d{1,2}[、．.]", m.group("mark"))):
+            # '（1）', '一、', '①' ('①'.isdigit() is True) and '1、' start an item; '1 ' leads a table row
             items.append(Item(kind, title, page, tuple(body)))
             kind, title, page, body = "heading", m.group("title").strip(), pg, []
         elif seq and not re.match(r"^\d{1,3}\s+(?:\d|[%％])", ln):
@@ -254,10 +258,16 @@ def _subjects(text: str) -> list[re.Match[str]]:
 _ROW_LEAD = re.compile(r"[\u4e00-\u9fff]{0,8}")
 
 
-def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list[str]:
-    """Names in an enumeration 'A、B、C等' after a cue word (包括, 如 …) that follows a company noun,
-    or that names the issuer among them ('包括发行人、华强电子网、立创商城等在内的一批优秀企业')."""
-    out: list[str] = []
+#: A lead that makes the names after it another company's relations, not the issuer's competitors:
+#: '其子公司包括A、B', '主要客户有A、B', '股东为A和B', '下辖A、B'.
+_RELATION_LEAD = re.compile(r"子公司|分公司|控股|参股|股东|客户|供应商|下辖|旗下|收购|合作伙伴|合资|出资|采购|销售给|服务于")
+
+
+def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list[tuple[str, bool, bool]]:
+    """Names in an enumeration 'A、B、C等' after a cue word (包括, 如, 主要有, a colon …) that follows a
+    company noun, or that names the issuer among them ('包括发行人、华强电子网、立创商城等在内的一批优秀企业');
+    each with whether a company noun leads up to it (the text puts names there)."""
+    out: list[tuple[str, bool, bool]] = []
     for m in _ENUM_CUE.finditer(text):
         lead = text[max(0, m.start() - 14) : m.start()]
         nouns = list(_COMPANY_NOUN.finditer(lead))
@@ -270,13 +280,22 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
         peers = [p for p in parts if re.fullmatch(r"发行人|本公司|公司", squash(p)) or _is_issuer(p, issuer)]
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
-        if len(parts) < 2 or not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
+        if _RELATION_LEAD.search(lead[-8:]):
+            continue  # a competitor's subsidiaries, shareholders or customers
+        if len(parts) < 2 and not (company_cue and parts and m.group(0)[-1:] in ":：" or stop.group(0) == "等"):
             continue
-        named = all(LEGAL_NAME.fullmatch(p) or _CODE.search(p) or re.search(r"公司$|集团$", p) for p in parts)
+        if not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
+            continue
+        named = all(looks_like_company(strip_qualifier(p), name_position=company_cue) for p in parts if p not in peers)
         if need_cue and stop.group(0) != "等" and not named:
             continue  # 'A和B两种服务形式': an open list of companies ends with 等
         if all(2 <= len(squash(p)) <= 40 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
-            out += [p for p in parts if p not in peers]
+            names = [p for p in parts if p not in peers]
+            # a list of companies after a company noun: an item with no evidence of its own is vouched for
+            # by its neighbours when another item of the list is plainly a firm ('如法国索克曼-先控
+            # （SOCOMEC-SICON）、意大利雷诺士（Riello）、荷兰海泰克、SILCON…等')
+            vouched = company_cue and any(looks_like_company(strip_qualifier(p), name_position=True) for p in names)
+            out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
     return out
 
 
@@ -292,14 +311,29 @@ def _mention(
 ) -> CompetitorMention:
     return CompetitorMention(
         doc_key=doc_key,
-        name=name,
+        name=strip_qualifier(name),
         page=page,
         context=context[:300],
         stock_code=code,
         short_name=short,
         section_title=section_title,
         source=source,
+        roles=roles_of(section_title),
     )
+
+
+def roles_of(section_title: str | None) -> tuple[CompetitorRole, ...]:
+    """竞争对手 for a competition section, 可比公司 for a comparable-companies section, both for
+    '主要竞争对手及可比公司'."""
+    title = squash(section_title or "")
+    comparable = bool(re.search(r"可比", title))
+    competitor = bool(re.search(r"竞争|主要企业|厂商|企业情况", title)) or not comparable
+    roles: list[CompetitorRole] = []
+    if competitor:
+        roles.append("竞争对手")
+    if comparable:
+        roles.append("可比公司")
+    return tuple(roles)
 
 
 def competitors_in_section(
@@ -318,6 +352,8 @@ def competitors_in_section(
     lines = section_lines(pages, section_title)
     for item in split_items(lines):
         text = item.text
+        positioned: set[str] = set()
+        trusted: set[str] = set()  # names the structure vouches for without a suffix (a profile's heading …)
         found: list[CompetitorMention] = []
         title = _heading_name(item.title) if item.kind == "heading" and item.title else None
         if title:
@@ -391,8 +427,12 @@ def competitors_in_section(
                     )
                 )
         group = item.kind == "heading" and item.title and not title
-        for part in _enumerated(text, need_cue=not group, issuer=issuer):
+        for part, cued, vouched in _enumerated(text, need_cue=not group, issuer=issuer):
             name, short, code = _split_name(part)
+            if cued or group:
+                positioned.add(squash(strip_qualifier(name)))
+            if vouched:
+                trusted.add(squash(strip_qualifier(name)))
             found.append(
                 _mention(
                     doc_key,
@@ -405,20 +445,49 @@ def competitors_in_section(
                     code=code,
                 )
             )
-        out += [m for m in found if _keep(m, issuer)]
+        if title and found and _profile_opens(text):
+            trusted.add(squash(found[0].name))  # a sub-heading over a company's profile names that company
+        out += [
+            m
+            for m in found
+            if _keep(m, issuer, name_position=m.source != "prose" or squash(m.name) in positioned)
+            or (squash(m.name) in trusted and _keep(m, issuer, gate=False))
+        ]
     return dedupe_mentions(out)
 
 
-def _keep(m: CompetitorMention, issuer: str | None) -> bool:
+#: The first sentence of a company's profile: it was founded, is listed, has its seat somewhere, is a maker.
+_PROFILE = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|公司|集团|企业|厂商|制造商|生产商|品牌")
+
+
+def _profile_opens(text: str) -> bool:
+    """The body under a sub-heading opens as a company profile ('日本理光成立于1936年，总部位于…')."""
+    first = re.split(r"[。；;]", text, maxsplit=1)[0]
+    return bool(_PROFILE.search(first[:80]))
+
+
+def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = True, gate: bool = True) -> bool:
+    """The company-name gate (extractors.companies) plus: never the issuer, never a generic word."""
     flat = squash(m.name)
     if not flat or _GENERIC.match(flat) or _is_issuer(m.name, issuer) or flat in ("发行人", "本公司", "公司"):
         return False
     if re.search(r"发行人|本公司|我公司", flat):
         return False
-    return not (len(flat) > 40 or re.search(r"[，。；%]|\d{4}年", m.name))
+    if len(flat) > 40 or re.search(r"[，。；%]|\d{4}年", m.name):
+        return False
+    if m.stock_code and not is_fragment(m.name):
+        return True
+    if not gate:
+        return not is_fragment(m.name) and not is_phrase(m.name)
+    return looks_like_company(m.name, name_position=name_position) or bool(
+        m.short_name and looks_like_company(f"{m.name}（{m.short_name}）", name_position=name_position)
+    )
 
 
-_NAME_COLUMN = re.compile(r"公司名称|企业名称|竞争对手|可比公司|^公司$|^名称$|公司简称|厂商名称|品牌")
+#: A column that holds companies, read by its meaning: 公司名称, 竞争对手, 可比公司, 厂商, 生产商 ….
+_NAME_COLUMN = re.compile(
+    r"公司名称|企业名称|竞争对手|可比(?:上市)?公司|^公司$|^名称$|公司简称|厂商|厂家|生产商|制造商|^企业$|品牌|证券简称"
+)
 
 
 def mentions_in_table(
@@ -444,19 +513,28 @@ def mentions_in_table(
             if _is_issuer(cell, issuer) or re.search(r"发行人|本公司", cell):
                 continue
             m = LEGAL_NAME.fullmatch(cell)
-            if m:
-                name, short, code = _trim(m.group("name")), m.group("short"), m.group("code")
+            if m:  # the cell is the name as printed: nothing is trimmed from it
+                name, short, code = m.group("name").strip(), m.group("short"), m.group("code")
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-            if _keep(mention, issuer):
+            if _keep(mention, issuer, name_position=True):
                 out.append(mention)
     return out
 
 
 def _merge(keep: CompetitorMention, other: CompetitorMention) -> CompetitorMention:
     short = keep.short_name or (other.name if squash(other.name) != squash(keep.name) else other.short_name)
-    return keep.model_copy(update={"stock_code": keep.stock_code or other.stock_code, "short_name": short})
+    roles = tuple(r for r in ("竞争对手", "可比公司") if r in keep.roles or r in other.roles)
+    found_by = tuple(f for f in ("rules", "model") if f in keep.found_by or f in other.found_by)
+    return keep.model_copy(
+        update={
+            "stock_code": keep.stock_code or other.stock_code,
+            "short_name": short,
+            "roles": roles,
+            "found_by": found_by,
+        }
+    )
 
 
 def _is_legal(name: str) -> bool:
@@ -509,4 +587,11 @@ def dedupe_mentions(mentions: Iterable[CompetitorMention]) -> list[CompetitorMen
             for o in by_name.values()
         ):
             del by_name[k]
+    # the same firm printed two ways ('福建鸿博股份' / '福建鸿博印刷股份'): the longer name kept
+    for k in sorted(by_name, key=len):
+        if k not in by_name:
+            continue
+        other = next((o for o in by_name if o != k and len(o) >= len(k) and same_firm(k, o)), None)
+        if other is not None:
+            by_name[other] = _merge(by_name[other], by_name.pop(k))
     return list(by_name.values())
