@@ -172,6 +172,8 @@ def same_firm(a: str, b: str) -> bool:
     if x == y:
         return True
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if long_.endswith(short) and len(short) >= 2 and _QUALIFIER.match(long_[: -len(short)] + "的"):
+        return True  # '理光' and '日本理光': the country printed in front of the name
     core = CJK_SUFFIX.sub("", short) or short
     core = re.sub(r"(?:股份|集团)$", "", core) or core
     if len(core) < 3:

@@ -107,7 +107,7 @@ _GROUP_LABEL = re.compile(
 _ENUM_CUE = re.compile(
     r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
     r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=竞争者)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)"
-    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?=[:：]))[:：]?"
+    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：]))[:：]?"
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
@@ -234,6 +234,8 @@ def _full_name_in(body: str, short: str) -> str | None:
         return None
     name = m.group("name")
     it = iter(name)
+    if is_phrase(name) or re.search(r"是|为|系", name[len(short) :][:2]):
+        return None  # '斯伦贝谢是全球最大的油田技术服务公司' describes the firm, it is not its name
     return name if all(ch in it for ch in squash(short)) and name != short else None
 
 
@@ -296,6 +298,21 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             # （SOCOMEC-SICON）、意大利雷诺士（Riello）、荷兰海泰克、SILCON…等')
             vouched = company_cue and any(looks_like_company(strip_qualifier(p), name_position=True) for p in names)
             out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
+    return out
+
+
+_CHOSEN = re.compile(r"(?:选取|选择|选定)了?(?P<list>[^。；;：:选]{4,200}?)(?:作为|为)[^。；;]{0,20}可比(?:上市)?公司")
+
+
+def _chosen_peers(text: str) -> list[str]:
+    """Comparable companies named as chosen: '选取了和胜股份、旭升集团、文灿股份、新铝时代作为发行人的同行业可比公司'."""
+    out: list[str] = []
+    for m in _CHOSEN.finditer(text):
+        parts = [p.strip(' “”"') for p in re.split(r"、|，|以及", m.group("list")) if p and p.strip()]
+        if parts:  # 和/及/与 joins only the last two ('…、文灿股份和新铝时代'); a name may start with 和 (和胜股份)
+            parts[-1:] = [p for p in re.split(r"(?<=..)(?:和|及|与)(?=..)", parts[-1]) if p]
+        if len(parts) >= 2:
+            out += parts
     return out
 
 
@@ -408,6 +425,9 @@ def competitors_in_section(
                         code=m.group("code"),
                     )
                 )
+        for part in _chosen_peers(text):
+            found.append(_mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title))
+            positioned.add(squash(part))
         for m in SHORT_WITH_CODE.finditer(text):
             at_start = not text[: m.start()].strip() or re.search(r"[。；;\n、，]\s*$", text[: m.start()])
             if at_start:
@@ -445,7 +465,7 @@ def competitors_in_section(
                     code=code,
                 )
             )
-        if title and found and _profile_opens(text):
+        if title and found and _profile_opens(text, _split_name(title)[0]):
             trusted.add(squash(found[0].name))  # a sub-heading over a company's profile names that company
         out += [
             m
@@ -460,10 +480,12 @@ def competitors_in_section(
 _PROFILE = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|公司|集团|企业|厂商|制造商|生产商|品牌")
 
 
-def _profile_opens(text: str) -> bool:
-    """The body under a sub-heading opens as a company profile ('日本理光成立于1936年，总部位于…')."""
-    first = re.split(r"[。；;]", text, maxsplit=1)[0]
-    return bool(_PROFILE.search(first[:80]))
+def _profile_opens(text: str, name: str) -> bool:
+    """The body under a sub-heading opens as the profile of the company the heading names: its first
+    sentence names it and says it was founded, is listed, is a maker … ('日本理光成立于1936年，…')."""
+    first = squash(re.split(r"[。；;]", text, maxsplit=1)[0])
+    core = squash(re.sub(r"[（(][^（()）]*[）)]", "", name))
+    return bool(core) and core in first and bool(_PROFILE.search(first[:120]))
 
 
 def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = True, gate: bool = True) -> bool:
