@@ -54,7 +54,7 @@ _QUALIFIER = re.compile(
     r"西班牙|以色列|新加坡|印度|台湾|中国台湾|香港|中国香港)的)"
 )
 #: Characters that cannot start a name: the tail of a word cut off in front of it.
-_BAD_START = set("的之及和与或等、，,。；;：:）)")
+_BAD_START = set("的之及和与或等由向、，,。；;：:）)")
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9&.\-'’ ]{1,60}$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from core.places import PLACE
 from core.records import CompetitorMention, CompetitorRole, CompetitorSource
-from extractors.companies import is_fragment, is_phrase, looks_like_company, same_firm, strip_qualifier
+from extractors.companies import has_legal_suffix, is_fragment, is_phrase, looks_like_company, same_firm, strip_qualifier
 from extractors.text import join_wrapped, squash
 
 _NAME_CHARS = r"[\u4e00-\u9fffA-Za-z（）()·&\-]"
@@ -279,6 +279,9 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         if stop is None:
             continue
         chunk = tail[: stop.start()]
+        comma = re.search(r"[，,]", chunk)
+        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]):
+            chunk = chunk[: comma.start()]  # '如哈里伯顿和 S&S 公司，前者是…': the list ends at the comma
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
         peers = [p for p in parts if re.fullmatch(r"发行人|本公司|公司", squash(p)) or _is_issuer(p, issuer)]
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
@@ -288,7 +291,8 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             continue
         if not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
             continue
-        named = all(looks_like_company(strip_qualifier(p), name_position=company_cue) for p in parts if p not in peers)
+        evidence = [looks_like_company(strip_qualifier(p), name_position=company_cue) for p in parts if p not in peers]
+        named = all(evidence) or (company_cue and any(evidence) and "，" not in chunk and len(parts) <= 6)
         if need_cue and stop.group(0) != "等" and not named:
             continue  # 'A和B两种服务形式': an open list of companies ends with 等
         if all(2 <= len(squash(p)) <= 40 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
@@ -296,8 +300,37 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             # a list of companies after a company noun: an item with no evidence of its own is vouched for
             # by its neighbours when another item of the list is plainly a firm ('如法国索克曼-先控
             # （SOCOMEC-SICON）、意大利雷诺士（Riello）、荷兰海泰克、SILCON…等')
-            vouched = company_cue and any(looks_like_company(strip_qualifier(p), name_position=True) for p in names)
+            vouched = (
+                company_cue
+                and "，" not in chunk
+                and any(looks_like_company(strip_qualifier(p), name_position=True) for p in names)
+            )
             out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
+    return out + _clause_heads(text)
+
+
+#: A company noun and a cue that opens a list of profile clauses: '主要白酒企业有：', '主要白酒企业为'.
+_CLAUSE_CUE = re.compile(r"(?:企业|厂商|厂家|公司|生产商|制造商)(?:主要)?(?:有|为|是|包括)[:：]?")
+
+
+def _clause_heads(text: str) -> list[tuple[str, bool, bool]]:
+    """Names that open the clauses of a list after a company noun, each clause a short profile:
+    '主要白酒企业有：甘肃滨河食品工业（集团）有限责任公司，主要产品为…；金徽酒业公司，拥有…；汉武酒业公司，…'
+    and '主要白酒企业有陕西西凤酒股份有限公司和陕西省太白酒业有限责任公司，主导产品…'. Only a head
+    with a legal suffix or another firm's evidence passes the gate later."""
+    out: list[tuple[str, bool, bool]] = []
+    for m in _CLAUSE_CUE.finditer(text):
+        lead = text[max(0, m.start() - 8) : m.start()]
+        if _RELATION_LEAD.search(lead) or _PRODUCT_NOUN.search(lead[-4:]):
+            continue
+        end = text.find("。", m.end())
+        sentence = text[m.end() : end if end != -1 else len(text)]
+        for clause in re.split(r"[；;]", sentence):
+            head = re.split(r"[，,]", clause, maxsplit=1)[0]
+            for part in re.split(r"、|(?<=公司)(?:和|及|与)|(?<=集团)(?:和|及|与)", head):
+                part = part.strip(' “”"')
+                if part and (LEGAL_NAME.fullmatch(squash(part)) or has_legal_suffix(part)) and not is_phrase(part):
+                    out.append((part, True, False))
     return out
 
 
@@ -485,7 +518,18 @@ def _profile_opens(text: str, name: str) -> bool:
     sentence names it and says it was founded, is listed, is a maker … ('日本理光成立于1936年，…')."""
     first = squash(re.split(r"[。；;]", text, maxsplit=1)[0])
     core = squash(re.sub(r"[（(][^（()）]*[）)]", "", name))
-    return bool(core) and core in first and bool(_PROFILE.search(first[:120]))
+    at = first.find(core) if core else -1
+    if at >= 0 and (_FOUNDED.search(first[:120]) or re.match(r"(?:是|系|为|作为|位于|总部|于\d{4}年)", first[at + len(core) :])):
+        return True
+    # the profile speaks of the firm without naming it: '该公司成立于1992年', '总部位于美国，…'
+    return bool(_OTHER_FIRM_START.match(first) and _FOUNDED.search(first[:60]))
+
+
+#: A sentence about a firm other than the issuer ('公司' alone is the issuer in a prospectus).
+_OTHER_FIRM_START = re.compile(r"^(?:该公司|其|总部|成立于|创建于|创立于|始建于|于\d{4}年)")
+
+
+_FOUNDED = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|合资|设立")
 
 
 def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = True, gate: bool = True) -> bool:

@@ -114,8 +114,14 @@ def headings(pages: Sequence[str]) -> list[Heading]:
 def competitor_tier(title: str) -> int | None:
     """0 for '主要竞争对手', 1 for '行业内主要企业', 2 for '同行业可比公司'; None for anything else,
     including financial comparisons ('管理费用与同行业可比公司比较') and strengths/weaknesses."""
-    if COMPETITOR_EXCLUDE.search(title) or re.search(r"[，。；]", title) or len(title) > 30:
+    if re.search(r"[，。；]", title) or len(title) > 30:
         return None
+    if COMPETITOR_EXCLUDE.search(title):
+        # '公司在行业中的地位及主要竞争对手情况' still names the competitors: only the position words
+        # are excused there, never a financial or risk comparison
+        named = re.search(r"主要竞争对手", title)
+        if not named or COMPETITOR_EXCLUDE.search(re.sub(r"地位|格局|趋势", "", title)):
+            return None
     return next((i for i, p in enumerate(COMPETITOR_TIERS) if p.search(title)), None)
 
 
