@@ -45,6 +45,7 @@ STOCK_TAG = re.compile(
 #: Words that make a phrase a description, not a name ('国内厂商', '太阳能边框供应商', '多个品种').
 _PHRASE = re.compile(
     r"[，。；：:！？%]|的|等|及其|以及|主要|其他|其它|上述|本次|我国|国内|国外|境内|境外|行业|领域|市场|产品|系列|品种|"
+    r"^(?:大型|中型|小型|中小型?|知名|著名|主要|多家|一批|一些|部分|各类?|同类|[一二三四五六七八九十两几数多\d]+家)|"
     r"供应商$|厂商$|厂家$|企业$|客户$|品牌$|平均|合计|小计|均值|中位数|本公司|发行人|我公司|^(?:全资|控股)?子公司$|^分公司$"
 )
 #: A qualifier printed in front of a name: '国产品牌', '国外厂商', '德国的', '美国 '.
@@ -165,8 +166,8 @@ def looks_like_company(name: str, *, name_position: bool = False) -> bool:
 
 
 def same_firm(a: str, b: str) -> bool:
-    """Two printed names of one firm: equal, one inside the other past its legal suffix, or a short form
-    whose characters come in order in the long one with the same first two characters
+    """Two printed names of one firm: equal, the same name behind a country ('理光' / '日本理光'), or an
+    abbreviation that skips characters of the long one, keeping its first two and the rest in order
     ('福建鸿博股份' and '福建鸿博印刷股份')."""
     x, y = squash(a), squash(b)
     if x == y:
@@ -176,11 +177,9 @@ def same_firm(a: str, b: str) -> bool:
         return True  # '理光' and '日本理光': the country printed in front of the name
     core = CJK_SUFFIX.sub("", short) or short
     core = re.sub(r"(?:股份|集团)$", "", core) or core
-    if len(core) < 3:
-        return False
-    if core in long_:
-        return True
-    if short[:2] != long_[:2] or len(core) < 4:
+    if len(core) < 4 or short in long_ or short[:2] != long_[:2]:
+        # a short name printed whole inside a longer one may be another firm of the group
+        # ('深圳华强' and '深圳华强电子网集团股份有限公司'): merged by the caller's own rules, not here
         return False
     it = iter(long_)
     return all(ch in it for ch in short)

@@ -127,7 +127,7 @@ _CODE = re.compile(r"(\d{6})(?:\.(?:SZ|SH|BJ|HK))?", re.I)
 class Item:
     """One company's entry in a competitor section: a sub-heading, a numbered row, or the intro."""
 
-    kind: str  # "heading" | "seq" | "intro"
+    kind: str  # "heading" | "seq" | "intro" | "table" (a company table's header line and what follows)
     title: str | None
     page: int
     body: tuple[tuple[int, str], ...]
@@ -173,7 +173,7 @@ def split_items(lines: Sequence[tuple[int, str]]) -> list[Item]:
         seq = _SEQ_LINE.match(ln)
         if _TABLE_HEADER.search(ln) and not re.search(r"[，。；]", ln):
             items.append(Item(kind, title, page, tuple(body)))
-            kind, title, page, body = "intro", None, pg, []
+            kind, title, page, body = "table", None, pg, [(pg, ln)]  # the rows below are a company table's
         elif m and (not "0" <= m.group("mark")[0] <= "9" or re.match(r"\d{1,2}[、．.]", m.group("mark"))):
             # '（1）', '一、', '①' ('①'.isdigit() is True) and '1、' start an item; '1 ' leads a table row
             items.append(Item(kind, title, page, tuple(body)))
@@ -400,8 +400,11 @@ def competitors_in_section(
     Companies named inside another company's description are not competitors."""
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
+    company_table = False
     for item in split_items(lines):
         text = item.text
+        if item.kind in ("table", "heading"):
+            company_table = item.kind == "table"
         positioned: set[str] = set()
         trusted: set[str] = set()  # names the structure vouches for without a suffix (a profile's heading …)
         found: list[CompetitorMention] = []
@@ -498,6 +501,8 @@ def competitors_in_section(
                     code=code,
                 )
             )
+        if item.kind == "seq" and company_table and found:
+            trusted.add(squash(found[0].name))  # a row of a company column ('3 泰科源 184.00 0.99%')
         if title and found and _profile_opens(text, _split_name(title)[0]):
             trusted.add(squash(found[0].name))  # a sub-heading over a company's profile names that company
         out += [
@@ -584,7 +589,8 @@ def mentions_in_table(
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-            if _keep(mention, issuer, name_position=True):
+            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail
+            if _keep(mention, issuer, gate=False):
                 out.append(mention)
     return out
 
