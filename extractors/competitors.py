@@ -111,7 +111,8 @@ _ENUM_CUE = re.compile(
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
-_COMPANY_NOUN = re.compile(r"厂商|厂家|企业|公司|竞争对手|对手|品牌|制造商|供应商|分销商|服务商|集团|参与者")
+#: (品牌 is not one: a brand list names products as often as firms — '我国本土品牌主要有…', '拥有金徽、陇南春两大品牌')
+_COMPANY_NOUN = re.compile(r"厂商|厂家|企业|公司|竞争对手|对手|制造商|供应商|分销商|服务商|集团|参与者")
 _PRODUCT_NOUN = re.compile(r"产品|业务|领域|技术|系列|器件|设备|应用|材料|服务(?!商)|项目|市场|客户|型号|类别|方面")
 _ENUM_SPLIT = re.compile(r"、|，(?=[^，]{1,30}(?:、|等|$))|以及|及|和|与(?=[^、]{1,20}(?:等|$))")
 #: The header line of a flattened company table: '公司名称 所在区域 设立时间 …'.
@@ -173,7 +174,7 @@ def split_items(lines: Sequence[tuple[int, str]]) -> list[Item]:
         seq = _SEQ_LINE.match(ln)
         if _TABLE_HEADER.search(ln) and not re.search(r"[，。；]", ln):
             items.append(Item(kind, title, page, tuple(body)))
-            kind, title, page, body = "table", None, pg, [(pg, ln)]  # the rows below are a company table's
+            kind, title, page, body = "table", ln, pg, []  # the rows below are a company table's
         elif m and (not "0" <= m.group("mark")[0] <= "9" or re.match(r"\d{1,2}[、．.]", m.group("mark"))):
             # '（1）', '一、', '①' ('①'.isdigit() is True) and '1、' start an item; '1 ' leads a table row
             items.append(Item(kind, title, page, tuple(body)))
@@ -271,7 +272,7 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
     each with whether a company noun leads up to it (the text puts names there)."""
     out: list[tuple[str, bool, bool]] = []
     for m in _ENUM_CUE.finditer(text):
-        lead = text[max(0, m.start() - 14) : m.start()]
+        lead = re.split(r"[。；;！？!?]", text[max(0, m.start() - 14) : m.start()])[-1]  # this sentence's words only
         nouns = list(_COMPANY_NOUN.finditer(lead))
         noun = nouns[-1] if nouns else None
         tail = text[m.end() :]
@@ -320,7 +321,7 @@ def _clause_heads(text: str) -> list[tuple[str, bool, bool]]:
     with a legal suffix or another firm's evidence passes the gate later."""
     out: list[tuple[str, bool, bool]] = []
     for m in _CLAUSE_CUE.finditer(text):
-        lead = text[max(0, m.start() - 8) : m.start()]
+        lead = re.split(r"[。；;！？!?]", text[max(0, m.start() - 8) : m.start()])[-1]
         if _RELATION_LEAD.search(lead) or _PRODUCT_NOUN.search(lead[-4:]):
             continue
         end = text.find("。", m.end())
@@ -482,7 +483,9 @@ def competitors_in_section(
                         code=m.group("code"),
                     )
                 )
-        group = item.kind == "heading" and item.title and not title
+        # a sub-heading that labels a group of companies ('（6）其它厂商', '2、国内竞争对手简介'): its lists
+        # name companies without a cue of their own; any other sub-heading ('（三）行业竞争格局') does not
+        group = item.kind == "heading" and item.title and not title and bool(_GROUP_LABEL.search(item.title))
         for part, cued, vouched in _enumerated(text, need_cue=not group, issuer=issuer):
             name, short, code = _split_name(part)
             if cued or group:
