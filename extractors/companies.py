@@ -76,11 +76,9 @@ def dictionary() -> tuple[dict[str, ListedCompany], dict[str, ListedCompany]]:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        code, short, full = (line.split("\t") + ["", ""])[:3]
+        code, short, full = [*line.split("\t"), "", ""][:3]
         company = ListedCompany(code, short, full)
-        if len(short) >= 3 or (len(short) >= 2 and not full):
-            by_short.setdefault(short, company)
-        elif len(short) == 2:
+        if len(short) >= 2:
             by_short.setdefault(short, company)
         if full:
             by_full.setdefault(full, company)

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 from core.places import PLACE
 from core.records import CompetitorMention, CompetitorRole, CompetitorSource
-from extractors.companies import has_legal_suffix, is_fragment, is_phrase, looks_like_company, same_firm, strip_qualifier
+from extractors.companies import (
+    has_legal_suffix,
+    is_fragment,
+    is_phrase,
+    looks_like_company,
+    same_firm,
+    strip_qualifier,
+)
 from extractors.text import join_wrapped, squash
 
 _NAME_CHARS = r"[\u4e00-\u9fffA-Za-z（）()·&\-]"
@@ -263,7 +270,9 @@ _ROW_LEAD = re.compile(r"[\u4e00-\u9fff]{0,8}")
 
 #: A lead that makes the names after it another company's relations, not the issuer's competitors:
 #: '其子公司包括A、B', '主要客户有A、B', '股东为A和B', '下辖A、B'.
-_RELATION_LEAD = re.compile(r"子公司|分公司|控股|参股|股东|客户|供应商|下辖|旗下|收购|合作伙伴|合资|出资|采购|销售给|服务于")
+_RELATION_LEAD = re.compile(
+    r"子公司|分公司|控股|参股|股东|客户|供应商|下辖|旗下|收购|合作伙伴|合资|出资|采购|销售给|服务于"
+)
 
 
 def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list[tuple[str, bool, bool]]:
@@ -288,7 +297,7 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
         if _RELATION_LEAD.search(lead[-8:]):
             continue  # a competitor's subsidiaries, shareholders or customers
-        if len(parts) < 2 and not (company_cue and parts and m.group(0)[-1:] in ":：" or stop.group(0) == "等"):
+        if len(parts) < 2 and not ((company_cue and parts and m.group(0)[-1:] in ":：") or stop.group(0) == "等"):
             continue
         if not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
             continue
@@ -339,7 +348,8 @@ _CHOSEN = re.compile(r"(?:选取|选择|选定)了?(?P<list>[^。；;：:选]{4,
 
 
 def _chosen_peers(text: str) -> list[str]:
-    """Comparable companies named as chosen: '选取了和胜股份、旭升集团、文灿股份、新铝时代作为发行人的同行业可比公司'."""
+    """Comparable companies named as chosen:
+    '选取了和胜股份、旭升集团、文灿股份、新铝时代作为发行人的同行业可比公司'."""
     out: list[str] = []
     for m in _CHOSEN.finditer(text):
         parts = [p.strip(' “”"') for p in re.split(r"、|，|以及", m.group("list")) if p and p.strip()]
@@ -463,7 +473,9 @@ def competitors_in_section(
                     )
                 )
         for part in _chosen_peers(text):
-            found.append(_mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title))
+            found.append(
+                _mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title)
+            )
             positioned.add(squash(part))
         for m in SHORT_WITH_CODE.finditer(text):
             at_start = not text[: m.start()].strip() or re.search(r"[。；;\n、，]\s*$", text[: m.start()])
@@ -518,7 +530,9 @@ def competitors_in_section(
 
 
 #: The first sentence of a company's profile: it was founded, is listed, has its seat somewhere, is a maker.
-_PROFILE = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|公司|集团|企业|厂商|制造商|生产商|品牌")
+_PROFILE = re.compile(
+    r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|公司|集团|企业|厂商|制造商|生产商|品牌"
+)
 
 
 def _profile_opens(text: str, name: str) -> bool:
@@ -527,7 +541,9 @@ def _profile_opens(text: str, name: str) -> bool:
     first = squash(re.split(r"[。；;]", text, maxsplit=1)[0])
     core = squash(re.sub(r"[（(][^（()）]*[）)]", "", name))
     at = first.find(core) if core else -1
-    if at >= 0 and (_FOUNDED.search(first[:120]) or re.match(r"(?:是|系|为|作为|位于|总部|于\d{4}年)", first[at + len(core) :])):
+    if at >= 0 and (
+        _FOUNDED.search(first[:120]) or re.match(r"(?:是|系|为|作为|位于|总部|于\d{4}年)", first[at + len(core) :])
+    ):
         return True
     # the profile speaks of the firm without naming it: '该公司成立于1992年', '总部位于美国，…'
     return bool(_OTHER_FIRM_START.match(first) and _FOUNDED.search(first[:60]))
@@ -666,7 +682,7 @@ def dedupe_mentions(mentions: Iterable[CompetitorMention]) -> list[CompetitorMen
     for k in sorted(by_name, key=len):
         if k not in by_name:
             continue
-        other = next((o for o in by_name if o != k and len(o) >= len(k) and same_firm(k, o)), None)
-        if other is not None:
-            by_name[other] = _merge(by_name[other], by_name.pop(k))
+        twin = next((o for o in by_name if o != k and len(o) >= len(k) and same_firm(k, o)), None)
+        if twin is not None:
+            by_name[twin] = _merge(by_name[twin], by_name.pop(k))
     return list(by_name.values())

@@ -43,7 +43,9 @@ COMPETITOR_TIERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"同行业可比公司|可比(?:上市)?公司"),
 )
 #: A section that only points elsewhere: '详见本节“二、（三）行业内主要企业”', '参见第五节…'.
-CROSS_REFERENCE = re.compile(r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?(?:本节|第[一二三四五六七八九十]+节)[^。]{0,60}?[“\"「]([^”\"」]{2,40})[”\"」]")
+CROSS_REFERENCE = re.compile(
+    r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?(?:本节|第[一二三四五六七八九十]+节)[^。]{0,60}?[“\"「]([^”\"」]{2,40})[”\"」]"
+)
 COMPETITOR_TITLE = re.compile("|".join(p.pattern for p in COMPETITOR_TIERS))
 #: Financial-ratio comparisons and risk factors mention 可比公司 or 竞争 but are not the chapter.
 COMPETITOR_EXCLUDE = re.compile(
@@ -218,11 +220,11 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
     comparables = [s for s in by_tier.get(3, []) if "业务" in _chapter(hs, s.pages[0])] or (
         by_tier.get(3, []) if not business else []
     )
-    covered = {p for s in business for p in s.pages}
-    return business + [s for s in comparables if not set(s.pages) <= covered]
+    read = {p for s in business for p in s.pages}
+    return business + [s for s in comparables if not set(s.pages) <= read]
 
 
-def _follow(section: Located, hs: Sequence[Heading], pages: Sequence[str]) -> Located:
+def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Located:
     """A section whose text is a pointer ('详见本节“三、（二）主要竞争对手情况”') is read where it points:
     the heading the pointer quotes, from its page to the end of its own section."""
     text = "\n".join(pages[p - 1] for p in section.pages[:2] if 1 <= p <= len(pages))
@@ -231,7 +233,13 @@ def _follow(section: Located, hs: Sequence[Heading], pages: Sequence[str]) -> Lo
     m = CROSS_REFERENCE.search(body)
     if not m:
         return section
-    target = squash(re.sub(r"^[^\u4e00-\u9fff]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+、)*", "", m.group(1)))
+    target = squash(
+        re.sub(
+            r"^[^\u4e00-\u9fff]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+、)*",
+            "",
+            m.group(1),
+        )
+    )
     for i, h in enumerate(hs):
         if target and squash(h.title).startswith(target[:10]) and h.page not in section.pages[:1]:
             end = min(_section_end(hs, i, len(pages)), h.page + MAX_COMPETITOR_PAGES - 1)

@@ -40,7 +40,11 @@ def clean_short(name: str) -> str:
 
 def build(src: Path) -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
-    for name in ("szse_stock_2021-09.json", "szse_stock_2026-06_bom_doubleencoded.json", "bj_stock_2026-06_bom_doubleencoded.json"):
+    for name in (
+        "szse_stock_2021-09.json",
+        "szse_stock_2026-06_bom_doubleencoded.json",
+        "bj_stock_2026-06_bom_doubleencoded.json",
+    ):
         path = src / name
         if not path.exists():
             continue
@@ -71,11 +75,13 @@ def main(argv: list[str]) -> int:
     rows = build(src)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="\n") as f:
-        f.write("# code\tshort name\tfull name — built by scripts/build_company_dictionary.py from cninfo stock lists\n")
+        f.write(
+            "# code\tshort name\tfull name — built by scripts/build_company_dictionary.py from cninfo stock lists\n"
+        )
         for code in sorted(rows):
             short, full = rows[code]
             f.write(f"{code}\t{short}\t{full}\n")
-    print(f"{len(rows)} companies -> {out}")
+    sys.stdout.write(f"{len(rows)} companies -> {out}\n")
     return 0
 
 
