@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from core.places import PLACE
 from extractors.text import squash
 
 #: Chinese legal forms at the end of a name (the longest first).
@@ -173,6 +174,8 @@ def same_firm(a: str, b: str) -> bool:
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     if long_.endswith(short) and len(short) >= 2 and _QUALIFIER.match(long_[: -len(short)] + "的"):
         return True  # '理光' and '日本理光': the country printed in front of the name
+    if long_.endswith(short) and len(short) >= 6 and CJK_SUFFIX.search(short) and PLACE.fullmatch(long_[: -len(short)]):
+        return True  # '恒宝股份有限公司' and '江苏恒宝股份有限公司': the province printed in front
     core = CJK_SUFFIX.sub("", short) or short
     core = re.sub(r"(?:股份|集团)$", "", core) or core
     if len(core) < 4 or short in long_ or short[:2] != long_[:2]:

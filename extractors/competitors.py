@@ -376,11 +376,19 @@ def _mention(
         page=page,
         context=context[:300],
         stock_code=code,
-        short_name=short,
+        short_name=_clean_short(short),
         section_title=section_title,
         source=source,
         roles=roles_of(section_title),
     )
+
+
+def _clean_short(short: str | None) -> str | None:
+    """'以下简称“西安西正”' → '西安西正'."""
+    if not short:
+        return None
+    out = re.sub(r"^(?:以下|下文)?(?:简称|合称)[:：]?", "", short.strip()).strip(' “”"‘’：:')
+    return out or None
 
 
 def roles_of(section_title: str | None) -> tuple[CompetitorRole, ...]:
