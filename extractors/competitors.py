@@ -417,6 +417,10 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
+    if section_title == FINANCIAL_COMPARABLES:
+        return comparables_named(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
     company_table = False
@@ -564,6 +568,40 @@ _OTHER_FIRM_START = re.compile(r"^(?:该公司|其|总部|成立于|创建于|�
 _FOUNDED = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|合资|设立")
 
 
+#: '同行业可比公司分别为：A、B、C' / '可比上市公司包括A、B和C'.
+_COMPARABLES_CUE = re.compile(r"可比(?:上市)?公司(?:分别|主要)?(?:为|是|包括|有)[:：]?")
+
+
+def comparables_named(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+) -> list[CompetitorMention]:
+    """The comparable companies a financial-chapter page names in the sentence that chooses them
+    ('选取安克创新、佳明公司、GoPro 作为可比公司', '同行业可比公司分别为：A、B、C'), role 可比公司. Nothing
+    else on such a page is read: its tables list customers, suppliers and figures."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
+    out: list[CompetitorMention] = []
+    for page, raw in pages:
+        text = join_wrapped(raw)
+        names = list(_chosen_peers(text))
+        for m in _COMPARABLES_CUE.finditer(text):
+            stop = re.search(r"等|。|；|;", text[m.end() :])
+            chunk = text[m.end() : m.end() + stop.start()] if stop else ""
+            parts = [p.strip(' “”"') for p in re.split(r"、|，|以及", chunk) if p.strip()]
+            if parts:
+                parts[-1:] = [p for p in re.split(r"(?<=..)(?:和|及|与)(?=..)", parts[-1]) if p]
+            if len(parts) >= 2:
+                names += parts
+        for part in names:
+            name, short, code = _split_name(part)
+            mention = _mention(
+                doc_key, name, page, _sentence_at(text, text.find(part)), "prose", FINANCIAL_COMPARABLES, short, code
+            )
+            if _keep(mention, issuer, name_position=True):
+                out.append(mention)
+    return dedupe_mentions(out)
+
+
 def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = True, gate: bool = True) -> bool:
     """The company-name gate (extractors.companies) plus: never the issuer, never a generic word."""
     flat = squash(m.name)
@@ -598,9 +636,11 @@ def mentions_in_table(
 ) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介): the cell is the
     name as printed; a bracket gives the short name or code ('科莱克特（Kolektor）')."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
-    if col is None:
-        return []
+    if col is None or section_title == FINANCIAL_COMPARABLES:
+        return []  # a financial page's tables list customers, suppliers and figures: its names come from prose
     out = []
     for page, row in rows:
         if col >= len(row) or not squash(row[col]):

@@ -204,7 +204,7 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
     for tier in list(by_tier):
         by_tier[tier] = [_follow(s, hs, pages) for s in by_tier[tier]]
     if not by_tier:
-        return _named_in_prose(pages, hs)
+        return _named_in_prose(pages, hs) + _financial_comparables(pages)
     # An issuer that names its 主要竞争对手 is read there (a ranking of the whole industry is not its
     # competitors); otherwise every part of the competition chapter is read: 行业内主要企业 and 竞争格局 /
     # 市场竞争状况 together. Comparable-company sections are read beside either (role 可比公司).
@@ -221,7 +221,9 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
         by_tier.get(3, []) if not business else []
     )
     read = {p for s in business for p in s.pages}
-    return business + [s for s in comparables if not set(s.pages) <= read]
+    found = business + [s for s in comparables if not set(s.pages) <= read]
+    read |= {p for s in found for p in s.pages}
+    return found + [s for s in _financial_comparables(pages) if not set(s.pages) <= read]
 
 
 def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Located:
@@ -254,9 +256,36 @@ _PROSE_COMPETITORS = re.compile(r"竞争对手(?:主要)?(?:包括|为|是|有)|
 _CHAPTER_LINE = re.compile(r"^\s*第[一二三四五六七八九十]+[章节]\s*(?P<title>\S.{0,30})$")
 
 
+#: Where a financial chapter names its comparable companies: '选取安克创新、佳明公司、GoPro 作为可比公司',
+#: '同行业可比公司分别为：…', '可比上市公司包括…'.
+_NAMES_COMPARABLES = re.compile(
+    r"(?:选取|选择|选定)了?[^。；]{4,120}?(?:作为|为)[^。；]{0,20}可比(?:上市)?公司"
+    r"|可比(?:上市)?公司(?:分别|主要)?(?:为|是|包括|选取)[:：]?[^。；]{0,6}[、，]"
+)
+
+
+#: The title given to a financial-chapter page that names the comparable companies (no heading names it).
+FINANCIAL_COMPARABLES = "同行业可比公司（财务分析）"
+
+
+def _financial_comparables(pages: Sequence[str]) -> list[Located]:
+    """Pages of the financial chapter (财务会计信息 / 管理层分析) that name the comparable companies the
+    analysis is measured against; read with role 可比公司 (their section title says 可比公司)."""
+    out = []
+    for n in sorted(_chapter_pages(pages, r"财务会计信息|管理层(?:讨论|分析)|财务状况|盈利能力")):
+        if _NAMES_COMPARABLES.search(squash(pages[n - 1])):
+            out.append(Located(SectionKind.COMPETITOR, FINANCIAL_COMPARABLES, (n,), "keyword"))
+    return out
+
+
 def _business_chapter(pages: Sequence[str]) -> set[int]:
     """Pages of the 业务与技术 / 业务和技术 chapter, by its 第X节 or 第X章 line (older prospectuses
     number chapters 第六章); table-of-contents lines are not chapter starts."""
+    return _chapter_pages(pages, r"业务(?:与|和|及)技术")
+
+
+def _chapter_pages(pages: Sequence[str], title: str) -> set[int]:
+    """Pages of the chapters whose 第X节 / 第X章 title matches ``title``."""
     starts: list[tuple[int, str]] = []
     for n, text in enumerate(pages, start=1):
         for line in text.splitlines():
@@ -264,8 +293,8 @@ def _business_chapter(pages: Sequence[str]) -> set[int]:
             if m and not _TOC_LINE.search(line) and not re.search(r"\d+\s*$", line):
                 starts.append((n, m.group("title")))
     out: set[int] = set()
-    for i, (page, title) in enumerate(starts):
-        if re.search(r"业务(?:与|和|及)技术", title):
+    for i, (page, name) in enumerate(starts):
+        if re.search(title, name):
             end = starts[i + 1][0] if i + 1 < len(starts) else len(pages)
             out.update(range(page, end + 1))
     return out

@@ -141,3 +141,15 @@ def test_comparable_companies_carry_their_own_role_and_merge_with_competitors() 
     by_short = {c.short_name: c for c in text_extraction("920100").competitors}
     assert by_short["江苏雷利"].roles == ("竞争对手", "可比公司")
     assert by_short["江苏雷利"].stock_code == "300660"
+
+
+def test_financial_chapter_comparables_from_the_sentence_that_chooses_them() -> None:
+    # 688775 p301 (财务会计信息与管理层分析): '选取安克创新、佳明公司、GoPro 作为可比公司' — 安克创新 and 佳明公司
+    # are comparables only; GoPro is a competitor (p190) too. 301563 p303: a financial page's table of
+    # upstream makers '三环集团（300408） 国内领先的被动器件原厂' is not read.
+    from tests.test_real_prospectuses import text_extraction
+
+    by_name = {c.name: c for c in text_extraction("688775").competitors}
+    assert by_name["安克创新"].roles == ("可比公司",) and by_name["佳明公司"].roles == ("可比公司",)
+    assert by_name["GoPro"].roles == ("竞争对手", "可比公司")
+    assert "三环集团" not in {c.name for c in text_extraction("301563").competitors}
