@@ -44,7 +44,8 @@ COMPETITOR_TIERS: tuple[re.Pattern[str], ...] = (
 )
 #: A section that only points elsewhere: '详见本节“二、（三）行业内主要企业”', '参见第五节…'.
 CROSS_REFERENCE = re.compile(
-    r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?(?:本节|第[一二三四五六七八九十]+节)[^。]{0,60}?[“\"「]([^”\"」]{2,40})[”\"」]"
+    r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?之?[“\"「]?(?:本节|第[一二三四五六七八九十]+[节章])"
+    r"[^。]{0,60}?[“\"「]?(?P<target>[^“”\"「」。]{2,60})[”\"」]"
 )
 COMPETITOR_TITLE = re.compile("|".join(p.pattern for p in COMPETITOR_TIERS))
 #: Financial-ratio comparisons and risk factors mention 可比公司 or 竞争 but are not the chapter.
@@ -235,13 +236,9 @@ def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Locate
     m = CROSS_REFERENCE.search(body)
     if not m:
         return section
-    target = squash(
-        re.sub(
-            r"^[^\u4e00-\u9fff]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+、)*",
-            "",
-            m.group(1),
-        )
-    )
+    # the quoted place: '第五节 业务与技术之三、（二）主要竞争对手' → its last part, without numbering
+    last = re.split(r"之|/|／|—|\s", m.group("target").strip())[-1]
+    target = squash(re.sub(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、．.])*", "", last))
     for i, h in enumerate(hs):
         if target and squash(h.title).startswith(target[:10]) and h.page not in section.pages[:1]:
             end = min(_section_end(hs, i, len(pages)), h.page + MAX_COMPETITOR_PAGES - 1)
