@@ -423,6 +423,11 @@ def competitors_in_section(
         return comparables_named(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
+    for page, ln in lines:
+        for name in _header_row_names(ln, issuer):
+            across = _mention(doc_key, name, page, ln, "table", section_title)
+            if _keep(across, issuer, gate=False):
+                out.append(across)
     company_table = False
     for item in split_items(lines):
         text = item.text
@@ -566,6 +571,23 @@ _OTHER_FIRM_START = re.compile(r"^(?:该公司|其|总部|成立于|创建于|�
 
 
 _FOUNDED = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|合资|设立")
+
+
+_ROW_LABEL = re.compile(r"^(?:项目|公司名称|公司简称|公司|指标|对比项目?|比较项目?)\s+")
+
+
+def _header_row_names(line: str, issuer: str | None) -> list[str]:
+    """The companies across the header row of a comparison table: '项目 影石创新 GoPro 日本理光 大疆'
+    (the issuer among them is dropped). Years or figures in the row make it a figures table, and one
+    of the names must be plainly a firm for the others to be taken."""
+    m = _ROW_LABEL.match(line.strip())
+    if not m or re.search(r"[，。；：:%\d]", line):
+        return []
+    tokens = line.strip()[m.end() :].split()
+    names = [t for t in tokens if not _is_issuer(t, issuer) and not re.fullmatch(r"发行人|本公司|公司", t)]
+    if len(tokens) < 2 or not names or not any(looks_like_company(t, name_position=True) for t in names):
+        return []
+    return [t for t in names if len(t) <= 20 and not is_phrase(t)]
 
 
 #: '同行业可比公司分别为：A、B、C' / '可比上市公司包括A、B和C'.

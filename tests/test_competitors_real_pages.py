@@ -153,3 +153,13 @@ def test_financial_chapter_comparables_from_the_sentence_that_chooses_them() -> 
     assert by_name["安克创新"].roles == ("可比公司",) and by_name["佳明公司"].roles == ("可比公司",)
     assert by_name["GoPro"].roles == ("竞争对手", "可比公司")
     assert "三环集团" not in {c.name for c in text_extraction("301563").competitors}
+
+
+def test_companies_across_the_header_row_of_a_comparison_table() -> None:
+    # 688775 p202 '（五）与同行业可比公司的对比分析': '项目 影石创新 GoPro 日本理光 大疆' — the issuer's peers
+    # across the header (English and Chinese names), read with role 可比公司 beside their 竞争对手 role
+    from tests.test_real_prospectuses import text_extraction
+
+    by_name = {c.name: c for c in text_extraction("688775").competitors}
+    assert by_name["日本理光"].roles == ("竞争对手", "可比公司") and by_name["大疆"].roles == ("竞争对手", "可比公司")
+    assert "影石创新" not in by_name
