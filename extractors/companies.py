@@ -156,6 +156,10 @@ def looks_like_company(name: str, *, name_position: bool = False) -> bool:
         return False
     if latin_proper_name(text) or latin_proper_name(base):
         return True
+    # a Latin name behind its country: '日本 Bridgestone', '意大利 Tecnofimes'
+    behind = re.match(r"^[\u4e00-\u9fff]{2,5}\s*(?P<latin>[A-Za-z].*)$", base)
+    if behind and latin_proper_name(behind.group("latin")):
+        return True
     # a CJK name with its Latin name in brackets: '科莱克特（Kolektor）', '雷诺士（Riello）'
     inner = re.findall(r"[（(]([^（()）]+)[）)]", text)
     if any(latin_proper_name(i) or STOCK_TAG.search(i) for i in inner):

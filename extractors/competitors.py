@@ -289,7 +289,7 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         if stop is None:
             continue
         chunk = tail[: stop.start()]
-        comma = re.search(r"[，,]", chunk)
+        comma = re.search(r"，|,(?!\s*[A-Za-z])", chunk)  # not the comma of 'Resources, Inc.'
         if comma and re.search(r"、|和|及|与", chunk[: comma.start()]):
             chunk = chunk[: comma.start()]  # '如哈里伯顿和 S&S 公司，前者是…': the list ends at the comma
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
@@ -305,7 +305,7 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         named = all(evidence) or (company_cue and any(evidence) and "，" not in chunk and len(parts) <= 6)
         if need_cue and stop.group(0) != "等" and not named:
             continue  # 'A和B两种服务形式': an open list of companies ends with 等
-        if all(2 <= len(squash(p)) <= 40 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
+        if all(2 <= len(squash(p)) <= 60 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
             names = [p for p in parts if p not in peers]
             # a list of companies after a company noun: an item with no evidence of its own is vouched for
             # by its neighbours when another item of the list is plainly a firm ('如法国索克曼-先控

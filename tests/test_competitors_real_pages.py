@@ -163,3 +163,16 @@ def test_companies_across_the_header_row_of_a_comparison_table() -> None:
     by_name = {c.name: c for c in text_extraction("688775").competitors}
     assert by_name["日本理光"].roles == ("竞争对手", "可比公司") and by_name["大疆"].roles == ("竞争对手", "可比公司")
     assert "影石创新" not in by_name
+
+
+def test_latin_names_behind_their_country_in_a_list_with_an_inc_comma() -> None:
+    # 002610 p116: '…生产企业有：…、日本 Bridgestone、意大利 Tecnofimes、美国 Dupont、美国 Specialized
+    # Technology Resources, Inc. (STR)、美国 Global Wedge Inc.、澳大利亚 Isovolta AG及德国 Etimex Primary
+    # Packaging GmbH 等企业' — the comma of ', Inc.' does not end the list
+    got = found("002610", 116, 116, "爱康科技", "同行业内主要竞争对手情况")
+    assert {
+        "日本 Bridgestone",
+        "意大利 Tecnofimes",
+        "澳大利亚 Isovolta AG",
+        "德国 Etimex Primary Packaging GmbH",
+    } <= set(got)
