@@ -16,7 +16,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.places import PLACE
-from core.records import CompetitorMention, CompetitorSource
+from core.records import CompetitorMention, CompetitorRole, CompetitorSource
+from extractors.companies import (
+    has_legal_suffix,
+    is_fragment,
+    is_phrase,
+    looks_like_company,
+    same_firm,
+    strip_qualifier,
+)
 from extractors.text import join_wrapped, squash
 
 _NAME_CHARS = r"[\u4e00-\u9fffA-Za-z（）()·&\-]"
@@ -57,7 +65,8 @@ _BAD_INSIDE = re.compile(
 def _trim(name: str) -> str:
     name = name.strip(" （(）)·-")
     m = _LEAD.match(name)
-    while m and m.end() < len(name):
+    while m and m.end() < len(name) and not is_fragment(name[m.end() :]):
+        # a lead word may sit inside a name (向 in 浙江长城换向器有限公司): never cut down to a fragment
         name = name[m.end() :]
         m = _LEAD.match(name)
     place = PLACE.search(name)
@@ -104,11 +113,13 @@ _GROUP_LABEL = re.compile(
 #: "包括发行人、A、B等在内的一批优秀企业" (peers named beside the issuer).
 _ENUM_CUE = re.compile(
     r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
-    r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)|(?<=主要企业)(?:为|是|有))[:：]?"
+    r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=竞争者)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)"
+    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：]))[:：]?"
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
-_COMPANY_NOUN = re.compile(r"厂商|厂家|企业|公司|竞争对手|对手|品牌|制造商|供应商|分销商|服务商|集团|参与者")
+#: (品牌 is not one: a brand list names products as often as firms — '我国本土品牌主要有…', '拥有金徽、陇南春两大品牌')
+_COMPANY_NOUN = re.compile(r"厂商|厂家|企业|公司|竞争对手|对手|制造商|供应商|分销商|服务商|集团|参与者")
 _PRODUCT_NOUN = re.compile(r"产品|业务|领域|技术|系列|器件|设备|应用|材料|服务(?!商)|项目|市场|客户|型号|类别|方面")
 _ENUM_SPLIT = re.compile(r"、|，(?=[^，]{1,30}(?:、|等|$))|以及|及|和|与(?=[^、]{1,20}(?:等|$))")
 #: The header line of a flattened company table: '公司名称 所在区域 设立时间 …'.
@@ -124,7 +135,7 @@ _CODE = re.compile(r"(\d{6})(?:\.(?:SZ|SH|BJ|HK))?", re.I)
 class Item:
     """One company's entry in a competitor section: a sub-heading, a numbered row, or the intro."""
 
-    kind: str  # "heading" | "seq" | "intro"
+    kind: str  # "heading" | "seq" | "intro" | "table" (a company table's header line and what follows)
     title: str | None
     page: int
     body: tuple[tuple[int, str], ...]
@@ -170,8 +181,9 @@ def split_items(lines: Sequence[tuple[int, str]]) -> list[Item]:
         seq = _SEQ_LINE.match(ln)
         if _TABLE_HEADER.search(ln) and not re.search(r"[，。；]", ln):
             items.append(Item(kind, title, page, tuple(body)))
-            kind, title, page, body = "intro", None, pg, []
-        elif (m and not m.group("mark")[0].isdigit()) or (m and re.match(r"\d{1,2}[、．.]", m.group("mark"))):
+            kind, title, page, body = "table", ln, pg, []  # the rows below are a company table's
+        elif m and (not "0" <= m.group("mark")[0] <= "9" or re.match(r"\d{1,2}[、．.]", m.group("mark"))):
+            # '（1）', '一、', '①' ('①'.isdigit() is True) and '1、' start an item; '1 ' leads a table row
             items.append(Item(kind, title, page, tuple(body)))
             kind, title, page, body = "heading", m.group("title").strip(), pg, []
         elif seq and not re.match(r"^\d{1,3}\s+(?:\d|[%％])", ln):
@@ -230,6 +242,8 @@ def _full_name_in(body: str, short: str) -> str | None:
         return None
     name = m.group("name")
     it = iter(name)
+    if is_phrase(name) or re.search(r"是|为|系", name[len(short) :][:2]):
+        return None  # '斯伦贝谢是全球最大的油田技术服务公司' describes the firm, it is not its name
     return name if all(ch in it for ch in squash(short)) and name != short else None
 
 
@@ -254,12 +268,20 @@ def _subjects(text: str) -> list[re.Match[str]]:
 _ROW_LEAD = re.compile(r"[\u4e00-\u9fff]{0,8}")
 
 
-def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list[str]:
-    """Names in an enumeration 'A、B、C等' after a cue word (包括, 如 …) that follows a company noun,
-    or that names the issuer among them ('包括发行人、华强电子网、立创商城等在内的一批优秀企业')."""
-    out: list[str] = []
+#: A lead that makes the names after it another company's relations, not the issuer's competitors:
+#: '其子公司包括A、B', '主要客户有A、B', '股东为A和B', '下辖A、B'.
+_RELATION_LEAD = re.compile(
+    r"子公司|分公司|控股|参股|股东|客户|供应商|下辖|旗下|收购|合作伙伴|合资|出资|采购|销售给|服务于"
+)
+
+
+def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list[tuple[str, bool, bool]]:
+    """Names in an enumeration 'A、B、C等' after a cue word (包括, 如, 主要有, a colon …) that follows a
+    company noun, or that names the issuer among them ('包括发行人、华强电子网、立创商城等在内的一批优秀企业');
+    each with whether a company noun leads up to it (the text puts names there)."""
+    out: list[tuple[str, bool, bool]] = []
     for m in _ENUM_CUE.finditer(text):
-        lead = text[max(0, m.start() - 14) : m.start()]
+        lead = re.split(r"[。；;！？!?]", text[max(0, m.start() - 14) : m.start()])[-1]  # this sentence's words only
         nouns = list(_COMPANY_NOUN.finditer(lead))
         noun = nouns[-1] if nouns else None
         tail = text[m.end() :]
@@ -267,16 +289,74 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
         if stop is None:
             continue
         chunk = tail[: stop.start()]
+        comma = re.search(r"，|,(?!\s*[A-Za-z])", chunk)  # not the comma of 'Resources, Inc.'
+        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]):
+            chunk = chunk[: comma.start()]  # '如哈里伯顿和 S&S 公司，前者是…': the list ends at the comma
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
         peers = [p for p in parts if re.fullmatch(r"发行人|本公司|公司", squash(p)) or _is_issuer(p, issuer)]
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
-        if len(parts) < 2 or not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
+        if _RELATION_LEAD.search(lead[-8:]):
+            continue  # a competitor's subsidiaries, shareholders or customers
+        if len(parts) < 2 and not ((company_cue and parts and m.group(0)[-1:] in ":：") or stop.group(0) == "等"):
             continue
-        named = all(LEGAL_NAME.fullmatch(p) or _CODE.search(p) or re.search(r"公司$|集团$", p) for p in parts)
+        if not (company_cue or peers or not need_cue) or _PRODUCT_NOUN.search(lead[-4:]):
+            continue
+        evidence = [looks_like_company(strip_qualifier(p), name_position=company_cue) for p in parts if p not in peers]
+        named = all(evidence) or (company_cue and any(evidence) and "，" not in chunk and len(parts) <= 6)
         if need_cue and stop.group(0) != "等" and not named:
             continue  # 'A和B两种服务形式': an open list of companies ends with 等
-        if all(2 <= len(squash(p)) <= 40 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
-            out += [p for p in parts if p not in peers]
+        if all(2 <= len(squash(p)) <= 60 and not re.search(r"[，。%]|\d{3,}(?![)）])", p) for p in parts):
+            names = [p for p in parts if p not in peers]
+            # a list of companies after a company noun: an item with no evidence of its own is vouched for
+            # by its neighbours when another item of the list is plainly a firm ('如法国索克曼-先控
+            # （SOCOMEC-SICON）、意大利雷诺士（Riello）、荷兰海泰克、SILCON…等')
+            vouched = (
+                company_cue
+                and "，" not in chunk
+                and any(looks_like_company(strip_qualifier(p), name_position=True) for p in names)
+            )
+            out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
+    return out + _clause_heads(text)
+
+
+#: A company noun and a cue that opens a list of profile clauses: '主要白酒企业有：', '主要白酒企业为'.
+_CLAUSE_CUE = re.compile(r"(?:企业|厂商|厂家|公司|生产商|制造商)(?:主要)?(?:有|为|是|包括)[:：]?")
+
+
+def _clause_heads(text: str) -> list[tuple[str, bool, bool]]:
+    """Names that open the clauses of a list after a company noun, each clause a short profile:
+    '主要白酒企业有：甘肃滨河食品工业（集团）有限责任公司，主要产品为…；金徽酒业公司，拥有…；汉武酒业公司，…'
+    and '主要白酒企业有陕西西凤酒股份有限公司和陕西省太白酒业有限责任公司，主导产品…'. Only a head
+    with a legal suffix or another firm's evidence passes the gate later."""
+    out: list[tuple[str, bool, bool]] = []
+    for m in _CLAUSE_CUE.finditer(text):
+        lead = re.split(r"[。；;！？!?]", text[max(0, m.start() - 8) : m.start()])[-1]
+        if _RELATION_LEAD.search(lead) or _PRODUCT_NOUN.search(lead[-4:]):
+            continue
+        end = text.find("。", m.end())
+        sentence = text[m.end() : end if end != -1 else len(text)]
+        for clause in re.split(r"[；;]", sentence):
+            head = re.split(r"[，,]", clause, maxsplit=1)[0]
+            for part in re.split(r"、|(?<=公司)(?:和|及|与)|(?<=集团)(?:和|及|与)", head):
+                part = part.strip(' “”"')
+                if part and (LEGAL_NAME.fullmatch(squash(part)) or has_legal_suffix(part)) and not is_phrase(part):
+                    out.append((part, True, False))
+    return out
+
+
+_CHOSEN = re.compile(r"(?:选取|选择|选定)了?(?P<list>[^。；;：:选]{4,200}?)(?:作为|为)[^。；;]{0,20}可比(?:上市)?公司")
+
+
+def _chosen_peers(text: str) -> list[str]:
+    """Comparable companies named as chosen:
+    '选取了和胜股份、旭升集团、文灿股份、新铝时代作为发行人的同行业可比公司'."""
+    out: list[str] = []
+    for m in _CHOSEN.finditer(text):
+        parts = [p.strip(' “”"') for p in re.split(r"、|，|以及", m.group("list")) if p and p.strip()]
+        if parts:  # 和/及/与 joins only the last two ('…、文灿股份和新铝时代'); a name may start with 和 (和胜股份)
+            parts[-1:] = [p for p in re.split(r"(?<=..)(?:和|及|与)(?=..)", parts[-1]) if p]
+        if len(parts) >= 2:
+            out += parts
     return out
 
 
@@ -292,14 +372,37 @@ def _mention(
 ) -> CompetitorMention:
     return CompetitorMention(
         doc_key=doc_key,
-        name=name,
+        name=strip_qualifier(name),
         page=page,
         context=context[:300],
         stock_code=code,
-        short_name=short,
+        short_name=_clean_short(short),
         section_title=section_title,
         source=source,
+        roles=roles_of(section_title),
     )
+
+
+def _clean_short(short: str | None) -> str | None:
+    """'以下简称“西安西正”' → '西安西正'."""
+    if not short:
+        return None
+    out = re.sub(r"^(?:以下|下文)?(?:简称|合称)[:：]?", "", short.strip()).strip(' “”"‘’：:')
+    return out or None
+
+
+def roles_of(section_title: str | None) -> tuple[CompetitorRole, ...]:
+    """竞争对手 for a competition section, 可比公司 for a comparable-companies section, both for
+    '主要竞争对手及可比公司'."""
+    title = squash(section_title or "")
+    comparable = bool(re.search(r"可比", title))
+    competitor = bool(re.search(r"竞争|主要企业|厂商|企业情况", title)) or not comparable
+    roles: list[CompetitorRole] = []
+    if competitor:
+        roles.append("竞争对手")
+    if comparable:
+        roles.append("可比公司")
+    return tuple(roles)
 
 
 def competitors_in_section(
@@ -314,10 +417,24 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
+    if section_title == FINANCIAL_COMPARABLES:
+        return comparables_named(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
+    for page, ln in lines:
+        for name in _header_row_names(ln, issuer):
+            across = _mention(doc_key, name, page, ln, "table", section_title)
+            if _keep(across, issuer, gate=False):
+                out.append(across)
+    company_table = False
     for item in split_items(lines):
         text = item.text
+        if item.kind in ("table", "heading"):
+            company_table = item.kind == "table"
+        positioned: set[str] = set()
+        trusted: set[str] = set()  # names the structure vouches for without a suffix (a profile's heading …)
         found: list[CompetitorMention] = []
         title = _heading_name(item.title) if item.kind == "heading" and item.title else None
         if title:
@@ -372,6 +489,11 @@ def competitors_in_section(
                         code=m.group("code"),
                     )
                 )
+        for part in _chosen_peers(text):
+            found.append(
+                _mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title)
+            )
+            positioned.add(squash(part))
         for m in SHORT_WITH_CODE.finditer(text):
             at_start = not text[: m.start()].strip() or re.search(r"[。；;\n、，]\s*$", text[: m.start()])
             if at_start:
@@ -390,9 +512,15 @@ def competitors_in_section(
                         code=m.group("code"),
                     )
                 )
-        group = item.kind == "heading" and item.title and not title
-        for part in _enumerated(text, need_cue=not group, issuer=issuer):
+        # a sub-heading that labels a group of companies ('（6）其它厂商', '2、国内竞争对手简介'): its lists
+        # name companies without a cue of their own; any other sub-heading ('（三）行业竞争格局') does not
+        group = item.kind == "heading" and item.title and not title and bool(_GROUP_LABEL.search(item.title))
+        for part, cued, vouched in _enumerated(text, need_cue=not group, issuer=issuer):
             name, short, code = _split_name(part)
+            if cued or group:
+                positioned.add(squash(strip_qualifier(name)))
+            if vouched:
+                trusted.add(squash(strip_qualifier(name)))
             found.append(
                 _mention(
                     doc_key,
@@ -405,20 +533,119 @@ def competitors_in_section(
                     code=code,
                 )
             )
-        out += [m for m in found if _keep(m, issuer)]
+        if item.kind == "seq" and company_table and found:
+            trusted.add(squash(found[0].name))  # a row of a company column ('3 泰科源 184.00 0.99%')
+        if title and found and _profile_opens(text, _split_name(title)[0]):
+            trusted.add(squash(found[0].name))  # a sub-heading over a company's profile names that company
+        out += [
+            m
+            for m in found
+            if _keep(m, issuer, name_position=m.source != "prose" or squash(m.name) in positioned)
+            or (squash(m.name) in trusted and _keep(m, issuer, gate=False))
+        ]
     return dedupe_mentions(out)
 
 
-def _keep(m: CompetitorMention, issuer: str | None) -> bool:
+#: The first sentence of a company's profile: it was founded, is listed, has its seat somewhere, is a maker.
+_PROFILE = re.compile(
+    r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|公司|集团|企业|厂商|制造商|生产商|品牌"
+)
+
+
+def _profile_opens(text: str, name: str) -> bool:
+    """The body under a sub-heading opens as the profile of the company the heading names: its first
+    sentence names it and says it was founded, is listed, is a maker … ('日本理光成立于1936年，…')."""
+    first = squash(re.split(r"[。；;]", text, maxsplit=1)[0])
+    core = squash(re.sub(r"[（(][^（()）]*[）)]", "", name))
+    at = first.find(core) if core else -1
+    if at >= 0 and (
+        _FOUNDED.search(first[:120]) or re.match(r"(?:是|系|为|作为|位于|总部|于\d{4}年)", first[at + len(core) :])
+    ):
+        return True
+    # the profile speaks of the firm without naming it: '该公司成立于1992年', '总部位于美国，…'
+    return bool(_OTHER_FIRM_START.match(first) and _FOUNDED.search(first[:60]))
+
+
+#: A sentence about a firm other than the issuer ('公司' alone is the issuer in a prospectus).
+_OTHER_FIRM_START = re.compile(r"^(?:该公司|其|总部|成立于|创建于|创立于|始建于|于\d{4}年)")
+
+
+_FOUNDED = re.compile(r"成立|创立|创建|始建|创办|注册资本|总部|上市|是一家|系一家|为一家|合资|设立")
+
+
+_ROW_LABEL = re.compile(r"^(?:项目|公司名称|公司简称|公司|指标|对比项目?|比较项目?)\s+")
+
+
+def _header_row_names(line: str, issuer: str | None) -> list[str]:
+    """The companies across the header row of a comparison table: '项目 影石创新 GoPro 日本理光 大疆'
+    (the issuer among them is dropped). Years or figures in the row make it a figures table, and one
+    of the names must be plainly a firm for the others to be taken."""
+    m = _ROW_LABEL.match(line.strip())
+    if not m or re.search(r"[，。；：:%\d]", line):
+        return []
+    tokens = line.strip()[m.end() :].split()
+    names = [t for t in tokens if not _is_issuer(t, issuer) and not re.fullmatch(r"发行人|本公司|公司", t)]
+    if len(tokens) < 2 or not names or not any(looks_like_company(t, name_position=True) for t in names):
+        return []
+    return [t for t in names if len(t) <= 20 and not is_phrase(t)]
+
+
+#: '同行业可比公司分别为：A、B、C' / '可比上市公司包括A、B和C'.
+_COMPARABLES_CUE = re.compile(r"可比(?:上市)?公司(?:分别|主要)?(?:为|是|包括|有)[:：]?")
+
+
+def comparables_named(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+) -> list[CompetitorMention]:
+    """The comparable companies a financial-chapter page names in the sentence that chooses them
+    ('选取安克创新、佳明公司、GoPro 作为可比公司', '同行业可比公司分别为：A、B、C'), role 可比公司. Nothing
+    else on such a page is read: its tables list customers, suppliers and figures."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
+    out: list[CompetitorMention] = []
+    for page, raw in pages:
+        text = join_wrapped(raw)
+        names = list(_chosen_peers(text))
+        for m in _COMPARABLES_CUE.finditer(text):
+            stop = re.search(r"等|。|；|;", text[m.end() :])
+            chunk = text[m.end() : m.end() + stop.start()] if stop else ""
+            parts = [p.strip(' “”"') for p in re.split(r"、|，|以及", chunk) if p.strip()]
+            if parts:
+                parts[-1:] = [p for p in re.split(r"(?<=..)(?:和|及|与)(?=..)", parts[-1]) if p]
+            if len(parts) >= 2:
+                names += parts
+        for part in names:
+            name, short, code = _split_name(part)
+            mention = _mention(
+                doc_key, name, page, _sentence_at(text, text.find(part)), "prose", FINANCIAL_COMPARABLES, short, code
+            )
+            if _keep(mention, issuer, name_position=True):
+                out.append(mention)
+    return dedupe_mentions(out)
+
+
+def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = True, gate: bool = True) -> bool:
+    """The company-name gate (extractors.companies) plus: never the issuer, never a generic word."""
     flat = squash(m.name)
     if not flat or _GENERIC.match(flat) or _is_issuer(m.name, issuer) or flat in ("发行人", "本公司", "公司"):
         return False
     if re.search(r"发行人|本公司|我公司", flat):
         return False
-    return not (len(flat) > 40 or re.search(r"[，。；%]|\d{4}年", m.name))
+    if len(flat) > 40 or re.search(r"[，。；%]|\d{4}年", m.name):
+        return False
+    if m.stock_code and not is_fragment(m.name):
+        return True
+    if not gate:
+        return not is_fragment(m.name) and not is_phrase(m.name)
+    return looks_like_company(m.name, name_position=name_position) or bool(
+        m.short_name and looks_like_company(f"{m.name}（{m.short_name}）", name_position=name_position)
+    )
 
 
-_NAME_COLUMN = re.compile(r"公司名称|企业名称|竞争对手|可比公司|^公司$|^名称$|公司简称|厂商名称|品牌")
+#: A column that holds companies, read by its meaning: 公司名称, 竞争对手, 可比公司, 厂商, 生产商 ….
+_NAME_COLUMN = re.compile(
+    r"公司名称|企业名称|竞争对手|可比(?:上市)?公司|^公司$|^名称$|公司简称|厂商|厂家|生产商|制造商|^企业$|品牌|证券简称"
+)
 
 
 def mentions_in_table(
@@ -431,9 +658,11 @@ def mentions_in_table(
 ) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介): the cell is the
     name as printed; a bracket gives the short name or code ('科莱克特（Kolektor）')."""
+    from extractors.locate import FINANCIAL_COMPARABLES
+
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
-    if col is None:
-        return []
+    if col is None or section_title == FINANCIAL_COMPARABLES:
+        return []  # a financial page's tables list customers, suppliers and figures: its names come from prose
     out = []
     for page, row in rows:
         if col >= len(row) or not squash(row[col]):
@@ -444,19 +673,29 @@ def mentions_in_table(
             if _is_issuer(cell, issuer) or re.search(r"发行人|本公司", cell):
                 continue
             m = LEGAL_NAME.fullmatch(cell)
-            if m:
-                name, short, code = _trim(m.group("name")), m.group("short"), m.group("code")
+            if m:  # the cell is the name as printed: nothing is trimmed from it
+                name, short, code = m.group("name").strip(), m.group("short"), m.group("code")
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-            if _keep(mention, issuer):
+            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail
+            if _keep(mention, issuer, gate=False):
                 out.append(mention)
     return out
 
 
 def _merge(keep: CompetitorMention, other: CompetitorMention) -> CompetitorMention:
     short = keep.short_name or (other.name if squash(other.name) != squash(keep.name) else other.short_name)
-    return keep.model_copy(update={"stock_code": keep.stock_code or other.stock_code, "short_name": short})
+    roles = tuple(r for r in ("竞争对手", "可比公司") if r in keep.roles or r in other.roles)
+    found_by = tuple(f for f in ("rules", "model") if f in keep.found_by or f in other.found_by)
+    return keep.model_copy(
+        update={
+            "stock_code": keep.stock_code or other.stock_code,
+            "short_name": short,
+            "roles": roles,
+            "found_by": found_by,
+        }
+    )
 
 
 def _is_legal(name: str) -> bool:
@@ -509,4 +748,11 @@ def dedupe_mentions(mentions: Iterable[CompetitorMention]) -> list[CompetitorMen
             for o in by_name.values()
         ):
             del by_name[k]
+    # the same firm printed two ways ('福建鸿博股份' / '福建鸿博印刷股份'): the longer name kept
+    for k in sorted(by_name, key=len):
+        if k not in by_name:
+            continue
+        twin = next((o for o in by_name if o != k and len(o) >= len(k) and same_firm(k, o)), None)
+        if twin is not None:
+            by_name[twin] = _merge(by_name[twin], by_name.pop(k))
     return list(by_name.values())

@@ -39,8 +39,13 @@ _TOC_LINE = re.compile(r"\.{4,}|…{2,}|·{4,}|-{6,}")
 COMPETITOR_TIERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"竞争对手"),
     re.compile(r"主要竞争企业|竞争企业|行业内的?主要企业|行业主要企业|主要竞争者"),
-    re.compile(r"竞争格局"),
+    re.compile(r"竞争格局|市场竞争状况|市场竞争情况|行业竞争状况|行业竞争情况|竞争状况"),
     re.compile(r"同行业可比公司|可比(?:上市)?公司"),
+)
+#: A section that only points elsewhere: '详见本节“二、（三）行业内主要企业”', '参见第五节…'.
+CROSS_REFERENCE = re.compile(
+    r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?之?[“\"「]?(?:本节|第[一二三四五六七八九十]+[节章])"
+    r"[^。]{0,60}?[“\"「]?(?P<target>[^“”\"「」。]{2,60})[”\"」]"
 )
 COMPETITOR_TITLE = re.compile("|".join(p.pattern for p in COMPETITOR_TIERS))
 #: Financial-ratio comparisons and risk factors mention 可比公司 or 竞争 but are not the chapter.
@@ -112,8 +117,14 @@ def headings(pages: Sequence[str]) -> list[Heading]:
 def competitor_tier(title: str) -> int | None:
     """0 for '主要竞争对手', 1 for '行业内主要企业', 2 for '同行业可比公司'; None for anything else,
     including financial comparisons ('管理费用与同行业可比公司比较') and strengths/weaknesses."""
-    if COMPETITOR_EXCLUDE.search(title) or re.search(r"[，。；]", title) or len(title) > 30:
+    if re.search(r"[，。；]", title) or len(title) > 30:
         return None
+    if COMPETITOR_EXCLUDE.search(title):
+        # '公司在行业中的地位及主要竞争对手情况' still names the competitors: only the position words
+        # are excused there, never a financial or risk comparison
+        named = re.search(r"主要竞争对手", title)
+        if not named or COMPETITOR_EXCLUDE.search(re.sub(r"地位|格局|趋势", "", title)):
+            return None
     return next((i for i, p in enumerate(COMPETITOR_TIERS) if p.search(title)), None)
 
 
@@ -230,14 +241,112 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
         by_tier[2] = [s for s in by_tier[2] if re.search(r"业务(?:与|和|及)技术", _chapter(hs, s.pages[0]))]
         if not by_tier[2]:
             del by_tier[2]
+    for tier in list(by_tier):
+        by_tier[tier] = [_follow(s, hs, pages) for s in by_tier[tier]]
     if not by_tier:
-        return []
-    best = by_tier[min(by_tier)]
+        return _named_in_prose(pages, hs) + _financial_comparables(pages)
+    # An issuer that names its 主要竞争对手 is read there (a ranking of the whole industry is not its
+    # competitors); otherwise every part of the competition chapter is read: 行业内主要企业 and 竞争格局 /
+    # 市场竞争状况 together. Comparable-company sections are read beside either (role 可比公司).
+    if 0 in by_tier:
+        best = by_tier[0]
+    elif 1 in by_tier or 2 in by_tier:
+        best = by_tier.get(1, []) + by_tier.get(2, [])
+    else:
+        best = []
     # The format standard puts the competition section in 业务与技术; the same heading in 募集资金运用
     # (a project's competitors) or 概览 is read only when the business chapter has none.
-    chapters = {s.pages[0]: _chapter(hs, s.pages[0]) for s in best}
-    business = [s for s in best if "业务" in chapters[s.pages[0]]]
-    return business or best
+    business = [s for s in best if "业务" in _chapter(hs, s.pages[0])] or best
+    comparables = [s for s in by_tier.get(3, []) if "业务" in _chapter(hs, s.pages[0])] or (
+        by_tier.get(3, []) if not business else []
+    )
+    read = {p for s in business for p in s.pages}
+    found = business + [s for s in comparables if not set(s.pages) <= read]
+    read |= {p for s in found for p in s.pages}
+    return found + [s for s in _financial_comparables(pages) if not set(s.pages) <= read]
+
+
+def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Located:
+    """A section whose text is a pointer ('详见本节“三、（二）主要竞争对手情况”') is read where it points:
+    the heading the pointer quotes, from its page to the end of its own section."""
+    text = "\n".join(pages[p - 1] for p in section.pages[:2] if 1 <= p <= len(pages))
+    at = text.find(section.title)
+    body = squash(text[at + len(section.title) : at + len(section.title) + 160]) if at >= 0 else ""
+    m = CROSS_REFERENCE.search(body)
+    if not m:
+        return section
+    # the quoted place: '第五节 业务与技术之三、（二）主要竞争对手' → its last part, without numbering
+    last = re.split(r"之|/|／|—|\s", m.group("target").strip())[-1]
+    target = squash(re.sub(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、．.])*", "", last))
+    for i, h in enumerate(hs):
+        if target and squash(h.title).startswith(target[:10]) and h.page not in section.pages[:1]:
+            end = min(_section_end(hs, i, len(pages)), h.page + MAX_COMPETITOR_PAGES - 1)
+            return Located(section.kind, h.title, tuple(range(h.page, end + 1)), "heading")
+    return section
+
+
+#: Prose that names competitors where no heading does: '公司的主要竞争对手为A、B、C等'.
+_PROSE_COMPETITORS = re.compile(r"竞争对手(?:主要)?(?:包括|为|是|有)|竞争对手主要包括|主要竞争者(?:包括|为|有)")
+
+
+_CHAPTER_LINE = re.compile(r"^\s*第[一二三四五六七八九十]+[章节]\s*(?P<title>\S.{0,30})$")
+
+
+#: Where a financial chapter names its comparable companies: '选取安克创新、佳明公司、GoPro 作为可比公司',
+#: '同行业可比公司分别为：…', '可比上市公司包括…'.
+_NAMES_COMPARABLES = re.compile(
+    r"(?:选取|选择|选定)了?[^。；]{4,120}?(?:作为|为)[^。；]{0,20}可比(?:上市)?公司"
+    r"|可比(?:上市)?公司(?:分别|主要)?(?:为|是|包括|选取)[:：]?[^。；]{0,6}[、，]"
+)
+
+
+#: The title given to a financial-chapter page that names the comparable companies (no heading names it).
+FINANCIAL_COMPARABLES = "同行业可比公司（财务分析）"
+
+
+def _financial_comparables(pages: Sequence[str]) -> list[Located]:
+    """Pages of the financial chapter (财务会计信息 / 管理层分析) that name the comparable companies the
+    analysis is measured against; read with role 可比公司 (their section title says 可比公司)."""
+    out = []
+    for n in sorted(_chapter_pages(pages, r"财务会计信息|管理层(?:讨论|分析)|财务状况|盈利能力")):
+        if _NAMES_COMPARABLES.search(squash(pages[n - 1])):
+            out.append(Located(SectionKind.COMPETITOR, FINANCIAL_COMPARABLES, (n,), "keyword"))
+    return out
+
+
+def _business_chapter(pages: Sequence[str]) -> set[int]:
+    """Pages of the 业务与技术 / 业务和技术 chapter, by its 第X节 or 第X章 line (older prospectuses
+    number chapters 第六章); table-of-contents lines are not chapter starts."""
+    return _chapter_pages(pages, r"业务(?:与|和|及)技术")
+
+
+def _chapter_pages(pages: Sequence[str], title: str) -> set[int]:
+    """Pages of the chapters whose 第X节 / 第X章 title matches ``title``."""
+    starts: list[tuple[int, str]] = []
+    for n, text in enumerate(pages, start=1):
+        for line in text.splitlines():
+            m = _CHAPTER_LINE.match(line)
+            if m and not _TOC_LINE.search(line) and not re.search(r"\d+\s*$", line):
+                starts.append((n, m.group("title")))
+    out: set[int] = set()
+    for i, (page, name) in enumerate(starts):
+        if re.search(title, name):
+            end = starts[i + 1][0] if i + 1 < len(starts) else len(pages)
+            out.update(range(page, end + 1))
+    return out
+
+
+def _named_in_prose(pages: Sequence[str], hs: Sequence[Heading]) -> list[Located]:
+    """With no competition heading at all, the business chapter's pages whose prose names the
+    competitors ('主要竞争对手为中国中煤能源集团公司、…等'), each as a section of its own."""
+    out = []
+    business = _business_chapter(pages)
+    for n, text in enumerate(pages, start=1):
+        if n not in business:
+            continue
+        if _PROSE_COMPETITORS.search(squash(text)):
+            out.append(Located(SectionKind.COMPETITOR, "主要竞争对手", (n,), "keyword"))
+    return out[:MAX_COMPETITOR_PAGES]
 
 
 def _chapter(hs: Sequence[Heading], page: int) -> str:

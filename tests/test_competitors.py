@@ -62,3 +62,30 @@ def test_names_from_a_competitor_table() -> None:
     ]
     (m,) = mentions_in_table("d", header, rows, issuer="芜湖三联锻造股份有限公司")
     assert (m.name, m.short_name, m.stock_code, m.page) == ("江苏太平洋精锻科技股份有限公司", "精锻科技", "300258", 121)
+
+
+# --- headings by meaning (no real page in the corpus has a competitor heading that only points elsewhere,
+# so the cross-reference is pinned on two constructed pages in the printed form the issue quotes) ------
+
+
+def test_competitor_heading_that_points_elsewhere_is_read_where_it_points() -> None:
+    from extractors.locate import competitor_sections
+
+    pages = [
+        "第六节 业务与技术\n二、行业竞争情况\n（三）主要竞争对手\n"
+        "公司主要竞争对手的情况详见本节“三、（五）行业内主要企业”。\n（四）市场供求\n供求平衡。\n",
+        "三、发行人的竞争地位\n（五）行业内主要企业\n1、江苏甲乙科技有限公司\n江苏甲乙科技有限公司成立于2001年。\n"
+        "（六）竞争优势\n技术优势\n",
+    ]
+    (section,) = competitor_sections(pages)
+    assert (section.title, section.pages) == ("行业内主要企业", (2,))
+
+
+def test_competition_headings_by_meaning_and_the_roles_they_give() -> None:
+    from extractors.competitors import roles_of
+    from extractors.locate import competitor_tier
+
+    assert competitor_tier("市场竞争状况") is not None and competitor_tier("行业内主要企业情况和竞争关系") is not None
+    assert roles_of("主要竞争对手及可比公司") == ("竞争对手", "可比公司")
+    assert roles_of("同行业可比公司情况") == ("可比公司",)
+    assert roles_of("发行人的主要竞争对手") == ("竞争对手",)

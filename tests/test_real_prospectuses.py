@@ -236,4 +236,5 @@ def test_explicit_competitor_section_beats_the_industry_ranking() -> None:
     # 603418: '3、发行人主要竞争对手的基本情况' (p136) — not the global top-100 ranking on pp.132-133
     ex = text_extraction("603418")
     assert {c.short_name for c in ex.competitors} == {"和胜股份", "旭升集团", "文灿股份", "新铝时代"}
-    assert ex.competitor_pages == (136, 137)
+    # (changed: the comparables section pp141-144 is now read too, role 可比公司; the ranking still is not)
+    assert {136, 137} <= set(ex.competitor_pages) and not {132, 133} & set(ex.competitor_pages)
