@@ -39,6 +39,7 @@ from core.records import (
     Record,
     SectionKind,
 )
+from extractors import companies
 from llm.schemas import StrictOut
 from llm.tasks.base import ModelInfo, Task
 
@@ -192,6 +193,8 @@ def ground(item: CompetitionPages, out: CompetitorExtractOut) -> tuple[list[Comp
             else "名称过短" if len(flat(name)) < 2
             else "名称不在所注页" if flat(name) not in text
             else "引文不在所注页" if flat(c.evidence) not in text
+            # the rules' company-name gate: a product, a phrase or a fragment is no company
+            else "不像公司名称" if not companies.looks_like_company(name, name_position=True)
             else ""
         )  # fmt: skip
         if why:
@@ -250,8 +253,16 @@ def _names(m: CompetitorMention) -> set[str]:
 
 
 def same_firm(a: CompetitorMention, b: CompetitorMention) -> bool:
-    """The same firm: the same name, or one's short name or full name is the other's name or short name."""
-    return bool(_names(a) & _names(b))
+    """The same firm: the same name, or one's short name or full name is the other's name or short name,
+    or two printed names of one firm as the rules' gate sees them (理光 / 日本理光, 福建鸿博股份 /
+    福建鸿博印刷股份)."""
+    if _names(a) & _names(b):
+        return True
+    return any(
+        companies.same_firm(x, y)
+        for x in (a.name, a.short_name) if x
+        for y in (b.name, b.short_name) if y
+    )  # fmt: skip
 
 
 def _merged(r: CompetitorMention, m: CompetitorMention) -> CompetitorMention:
