@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def pdf_files(paths: Sequence[Path]) -> list[Path]:
 
 def local_document(path: Path) -> Document:
     data = path.read_bytes()
-    code = path.name[:6] if path.name[:6].isdigit() else ""
+    code = path.name[:6] if re.fullmatch(r"[0-9]{6}", path.name[:6]) else ""
     return Document(
         key=f"file:{path.name}",
         sec_code=code,
@@ -62,7 +63,11 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
         if not f.is_file():
             report.failures.append(Failure(key=str(f), stage="extract", error_type="", message="no such file"))
             continue
-        doc = local_document(f)
+        try:
+            doc = local_document(f)
+        except OSError as exc:
+            report.failures.append(Failure(key=str(f), stage="extract", error_type="OSError", message=str(exc)))
+            continue
         report.documents.append(doc)
         try:
             ex = extract_document(
@@ -71,6 +76,12 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
         except PipelineError as exc:
             report.failures.append(Failure.of(doc.key, "extract", exc))
             log.warning("extract %d/%d failed: %s: %s", n, len(files), f.name, exc)
+            continue
+        except Exception as exc:  # a bug, not a bad file: loud in the log, recorded, the others go on
+            log.exception("extract %d/%d: unexpected error on %s", n, len(files), f.name)
+            report.failures.append(
+                Failure(key=doc.key, stage="extract", error_type="UnexpectedError", message=f"{type(exc).__name__}: {exc}")
+            )
             continue
         report.extractions[doc.key] = ex
         log.info(
