@@ -79,9 +79,8 @@ def extract_files(paths: Sequence[Path], outputs_dir: Path, recipes: Sequence[Ta
             continue
         except Exception as exc:  # a bug, not a bad file: loud in the log, recorded, the others go on
             log.exception("extract %d/%d: unexpected error on %s", n, len(files), f.name)
-            report.failures.append(
-                Failure(key=doc.key, stage="extract", error_type="UnexpectedError", message=f"{type(exc).__name__}: {exc}")
-            )
+            message = f"{type(exc).__name__}: {exc}"
+            report.failures.append(Failure(key=doc.key, stage="extract", error_type="UnexpectedError", message=message))
             continue
         report.extractions[doc.key] = ex
         log.info(
