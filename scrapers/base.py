@@ -36,7 +36,7 @@ class Query(BaseModel):
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         for c in self.codes:
-            if not re.fullmatch(r"\d{6}", c):
+            if not re.fullmatch(r"[0-9]{6}", c):
                 raise ValueError(f"stock code must be six digits, got {c!r}")
         return self
 
@@ -139,7 +139,7 @@ def parse_rows(
             if not isinstance(row, dict):
                 raise TypeError(f"row is a {type(row).__name__}, not an object")
             ann = parse(row)
-            if ann.sec_code and not re.fullmatch(r"\d{6}", ann.sec_code):
+            if ann.sec_code and not re.fullmatch(r"[0-9]{6}", ann.sec_code):
                 raise ValueError(f"code {ann.sec_code[:40]!r} is not a six-digit code")
             anns.append(ann)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:

@@ -112,7 +112,7 @@ class _DisclosureAdapter:
         included (the page's own list omits it, and without it no row has an id). The sites'
         ``disclosureType`` codes for the vocabulary's categories are not verified here: a cninfo category
         is refused (core.categories); the site's own numeric codes (``9503``) pass as given."""
-        foreign = [c for c in query.categories if not c.isdigit()]
+        foreign = [c for c in query.categories if not (c.isascii() and c.isdigit())]
         if foreign:
             raise ConfigError(f"{self.source}'s own site takes no category {', '.join(foreign)} here; search cninfo")
         fields = [
