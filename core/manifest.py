@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+#: The manifest's schema version (``PRAGMA user_version``): a file with a higher one is refused.
+SCHEMA_VERSION = 1
+
+
 def _add_run_columns(c: sqlite3.Connection) -> None:
     """Manifests written before runs had a pid and helpers."""
     columns = {row[1] for row in c.execute("PRAGMA table_info(runs)")}
@@ -96,17 +100,30 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        open_store(self.path, _SCHEMA, wal=True, migrate=_add_run_columns)
+        #: rows read in this process that no longer validate (skipped, each logged once here)
+        self.invalid_rows: list[str] = []
+        open_store(self.path, _SCHEMA, wal=True, migrate=_add_run_columns, version=SCHEMA_VERSION)
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
 
     # --- documents --------------------------------------------------------------------------------
 
+    def _document(self, record: object, key: str) -> Document | None:
+        """A stored Document, or None (logged, and kept in :attr:`invalid_rows`) when the row no longer
+        validates: a manifest row written by another version or edited by hand is a miss, never fatal."""
+        try:
+            return Document.model_validate_json(record)  # type: ignore[arg-type]
+        except (ValueError, TypeError, RecursionError) as exc:
+            why = f"manifest: document {key!r} does not validate ({str(exc)[:200]}); skipped"
+            log.warning(why)
+            self.invalid_rows.append(why)
+            return None
+
     def get_document(self, key: str) -> Document | None:
         with self._conn() as c:
             row = c.execute("SELECT record FROM documents WHERE key = ?", (key,)).fetchone()
-        return Document.model_validate_json(row[0]) if row else None
+        return self._document(row[0], key) if row else None
 
     def unknown(self, keys: Sequence[str]) -> list[str]:
         """The ``keys`` with no downloaded document recorded, in their order (one query per 500)."""
@@ -121,7 +138,7 @@ class Manifest:
     def find_by_sha(self, sha256: str) -> Document | None:
         with self._conn() as c:
             row = c.execute("SELECT record FROM documents WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
-        return Document.model_validate_json(row[0]) if row else None
+        return self._document(row[0], sha256) if row else None
 
     def put_document(self, doc: Document) -> None:
         with self._lock, self._conn() as c:
@@ -132,15 +149,23 @@ class Manifest:
 
     def documents(self) -> list[Document]:
         with self._conn() as c:
-            rows = c.execute("SELECT record FROM documents ORDER BY key").fetchall()
-        return [Document.model_validate_json(r[0]) for r in rows]
+            rows = c.execute("SELECT key, record FROM documents ORDER BY key").fetchall()
+        return [d for key, record in rows if (d := self._document(record, key)) is not None]
 
     # --- processing stages, keyed by content hash -----------------------------------------------
 
     def stage_result(self, sha256: str, stage: str) -> Any | None:
         with self._conn() as c:
             row = c.execute("SELECT result FROM stages WHERE sha256 = ? AND stage = ?", (sha256, stage)).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            return json.loads(row[0])
+        except (ValueError, TypeError, RecursionError) as exc:
+            why = f"manifest: stage {stage} of {sha256[:12]} is not JSON ({exc}); done again"
+            log.warning(why)
+            self.invalid_rows.append(why)
+            return None
 
     def put_stage(self, sha256: str, stage: str, result: Any) -> None:
         with self._lock, self._conn() as c:
@@ -166,7 +191,7 @@ class Manifest:
         for key, stage, error in rows:
             try:
                 out.append(Failure.model_validate_json(error))
-            except ValueError:
+            except (ValueError, TypeError):
                 out.append(Failure(key=key, stage=stage, error_type="", message=error))
         return out
 
