@@ -23,6 +23,7 @@ from core.records import Document, Failure
 from core.sqlite import connect, open_store
 
 log = logging.getLogger(__name__)
+_BEIJING = dt.timezone(dt.timedelta(hours=8), name="Asia/Shanghai")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -238,9 +239,36 @@ class Manifest:
                 (_now(), status, workbook, run_id),
             )
 
-    def last_successful_window_end(self, flow: str) -> dt.date | None:
+    def last_successful_window_end(self, flow: str, today: dt.date | None = None) -> dt.date | None:
+        """The end of the last completed (or partial) window of ``flow``, never after ``today``
+        (default: today in Beijing): a run under a clock set to the future recorded a window that
+        ends later, and every later daily run would start after its own end; it is clamped, with a
+        warning. A value that is not a date is skipped (logged)."""
+        today = today or dt.datetime.now(_BEIJING).date()
         with self._conn() as c:
-            row = c.execute(
-                "SELECT max(window_end) FROM runs WHERE flow = ? AND status IN ('completed', 'partial')", (flow,)
-            ).fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+            rows = c.execute(
+                "SELECT window_end FROM runs WHERE flow = ? AND status IN ('completed', 'partial') "
+                "AND window_end IS NOT NULL",
+                (flow,),
+            ).fetchall()
+        ends: list[dt.date] = []
+        for (value,) in rows:
+            try:
+                ends.append(dt.date.fromisoformat(str(value)))
+            except ValueError:
+                why = f"manifest: run window end {str(value)[:40]!r} is not a date; skipped"
+                log.warning(why)
+                self.invalid_rows.append(why)
+        if not ends:
+            return None
+        last = max(ends)
+        if last > today:
+            log.warning(
+                "manifest: the last %s window ends %s, after today (%s): recorded under a clock set to the "
+                "future; the window is clamped to today",
+                flow,
+                last,
+                today,
+            )
+            return today
+        return last
