@@ -124,7 +124,7 @@ def deep_nested_arrays(path: Path, depth: int = 100_000) -> Path:
 
 def damaged_content_stream(path: Path) -> Path:
     """Page 1's Flate content stream: a valid header, then garbage."""
-    data = _deflate(text_stream(b"damaged")) [:12] + os.urandom(400)
+    data = _deflate(text_stream(b"damaged"))[:12] + os.urandom(400)
     path.write_bytes(two_pages(stream(data, b"/Filter /FlateDecode ")))
     return path
 
