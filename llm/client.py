@@ -177,7 +177,7 @@ class OpenAICompatibleModel:
         except openai.APITimeoutError as exc:
             raise LLMDeadlineError(
                 f"{self.model_id}: no complete answer within {self._endpoint[1]:g} s per attempt "
-                f"(read timeout or total deadline): {self._redact(exc)}"
+                f"(read timeout or total deadline): {type(exc).__name__}: {self._redact(exc)}"
             ) from None
         except openai.APIError as exc:
             raise LLMError(f"{self.model_id}: {type(exc).__name__}: {self._redact(exc)}") from None
