@@ -63,8 +63,6 @@ WRONG_SHAPES: dict[str, bytes] = {
     "empty_200_body": b"",
     "not_json": b"hello, I am a model",
     "choices_a_string": completion(choices="abc"),
-    "choices_empty": completion(choices=[]),
-    "no_choices": b'{"id": "c"}',
     "message_null": completion(choices=[{"index": 0, "message": None, "finish_reason": "stop"}]),
     "content_an_object": completion(
         choices=[{"index": 0, "message": {"role": "assistant", "content": {"answer": "x"}}, "finish_reason": "stop"}]
