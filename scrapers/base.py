@@ -17,7 +17,7 @@ from scrapers.payload import payload_boundary
 log = logging.getLogger(__name__)
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), name="Asia/Shanghai")
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")  # not [^>]: a run of "<" without ">" made it quadratic
 
 
 class Query(BaseModel):
