@@ -12,14 +12,49 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import re
 import time
 
+log = logging.getLogger("bench")
 PACKAGES = ("core", "scrapers", "extractors", "llm", "report")
 MOTIFS = [
-    "\u3000", " ", "\n", "a", "1", "专", "<", "(", ")", "（", "）", "[", ",", "、", ".", "-", "\t", "a ", "1 ", "专 ",
-    "\u3000专", " \n", "<a", "((", "1,", "第1", "ZL", "号 ", "。\n", "\\", "\"", "{", "}", ":", "=",
+    "\u3000",
+    " ",
+    "\n",
+    "a",
+    "1",
+    "专",
+    "<",
+    "(",
+    ")",
+    "（",
+    "）",
+    "[",
+    ",",
+    "、",
+    ".",
+    "-",
+    "\t",
+    "a ",
+    "1 ",
+    "专 ",
+    "\u3000专",
+    " \n",
+    "<a",
+    "((",
+    "1,",
+    "第1",
+    "ZL",
+    "号 ",
+    "。\n",
+    "\\",
+    '"',
+    "{",
+    "}",
+    ":",
+    "=",
 ]
 
 
@@ -30,7 +65,7 @@ def patterns() -> list[tuple[str, re.Pattern[str]]]:
         for info in pkgutil.walk_packages(mod.__path__, pkg + "."):
             try:
                 m = importlib.import_module(info.name)
-            except Exception:  # noqa: BLE001 - an optional dependency missing: skip the module
+            except Exception:  # an optional dependency missing: skip the module
                 continue
             for name, value in vars(m).items():
                 if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
@@ -51,6 +86,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--ratio", type=float, default=24.0)
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     seen: set[int] = set()
     flagged = 0
     for where, p in patterns():
@@ -63,9 +99,10 @@ def main() -> None:
             a, b = cost(p, small), cost(p, big)
             if b > 0.05 and b / max(a, 1e-6) > args.ratio:
                 flagged += 1
-                print(f"{where}: {b / max(a, 1e-6):.0f}x at 8n on {motif!r} ({b * 1000:.0f} ms) /{p.pattern[:80]}/")
+                ratio = b / max(a, 1e-6)
+                log.info("%s: %.0fx at 8n on %r (%.0f ms) /%s/", where, ratio, motif, b * 1000, p.pattern[:80])
                 break
-    print(f"{len(seen)} patterns, {flagged} not linear")
+    log.info("%d patterns, %d not linear", len(seen), flagged)
 
 
 if __name__ == "__main__":

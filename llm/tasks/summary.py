@@ -116,7 +116,9 @@ def lead_facts(text: str) -> tuple[str, ...]:
     return tuple(facts)
 
 
-_LINE_BREAK = re.compile(r"(?<![。！？；：:])\n(?!\s{0,16}(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))")
+_LINE_BREAK = re.compile(  # \s{0,16}, not \s*: a run of blank lines made the lookahead quadratic
+    r"(?<![。！？；：:])\n(?!\s{0,16}(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、))"
+)
 
 
 def _joined(text: str) -> str:
