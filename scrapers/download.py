@@ -305,7 +305,7 @@ def _open_part(part: Path, mode: str) -> BinaryIO:
         fd = os.open(part, flags, 0o644)
     except OSError as exc:
         raise DownloadError(f"{part.name}: cannot open the part file ({exc})") from exc
-    return os.fdopen(fd, mode)
+    return os.fdopen(fd, "ab" if mode == "ab" else "wb")
 
 
 def _chunks(resp: requests.Response, url: str) -> Iterator[bytes]:

@@ -95,8 +95,12 @@ def configured_hosts(settings: Settings) -> frozenset[tuple[str, int]]:
 def _peek(resp: requests.Response, n: int = 4096) -> str:
     """At most ``n`` bytes of an error body, for a message (an error body is never read whole)."""
     try:
-        return resp.raw.read(n, decode_content=True).decode("utf-8", "replace")
-    except (*NETWORK_ERRORS, AttributeError):
+        if resp._content is not False:  # read already (a request without stream=True)
+            return (resp.content or b"")[:n].decode("utf-8", "replace")
+        return str(resp.raw.read(n, decode_content=True).decode("utf-8", "replace"))
+    except NETWORK_ERRORS:
+        return ""
+    except AttributeError:  # no raw stream (a test's fake response)
         return ""
 
 
