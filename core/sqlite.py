@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from core.errors import StoreSchemaError
+from core.errors import StoreError, StoreSchemaError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _READY_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(path, timeout=30)
     try:
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -37,6 +37,17 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
             yield conn
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A committed-on-exit connection; every ``sqlite3.Error`` (a locked, read-only or full disk, a
+    file damaged since it was opened) leaves as a :class:`StoreError` naming the file and the cause."""
+    try:
+        with _connect(path) as conn:
+            yield conn
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
 def file_version(path: Path) -> int | None:
@@ -86,6 +97,8 @@ def open_store(
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _init(path, schema, wal, migrate, version)
+    except sqlite3.OperationalError as exc:  # locked, read-only, disk full: the file is not damaged
+        raise StoreError(f"{path}: {type(exc).__name__}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d%H%M%S}")
         for suffix in ("", "-wal", "-shm"):
@@ -93,13 +106,16 @@ def open_store(
             if p.exists():
                 p.replace(aside.with_name(aside.name + suffix))
         log.warning("%s is unreadable (%s); moved aside to %s and started afresh", path, exc, aside.name)
-        _init(path, schema, wal, migrate, version)
+        try:
+            _init(path, schema, wal, migrate, version)
+        except sqlite3.Error as again:
+            raise StoreError(f"{path}: cannot start afresh: {type(again).__name__}: {again}") from again
 
 
 def _init(
     path: Path, schema: str, wal: bool, migrate: Callable[[sqlite3.Connection], None] | None, version: int = 0
 ) -> None:
-    with connect(path) as c:
+    with _connect(path) as c:
         (ok,) = c.execute("PRAGMA quick_check").fetchone()
         if ok != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {ok}")

@@ -78,16 +78,27 @@ def _origin(url: str) -> tuple[str, int] | None:
 
 
 def configured_hosts(settings: Settings) -> frozenset[tuple[str, int]]:
-    """(host, port) of every configured *exchange* endpoint: the only places a redirect may lead.
+    """(host, port) of every configured *exchange* endpoint: the only places a redirect may lead. A
+    URL without a port admits both 80 and 443 (an exchange moving http to https is followed).
 
-    The model's endpoint (``llm_base_url``) is not among them: with a local model on 127.0.0.1, an
-    exchange redirect to any 127.0.0.1 port would otherwise be followed and its answer stored."""
+    The model's endpoint (``llm_base_url``) is not among them, and its own (host, port) is taken out:
+    with a local model on 127.0.0.1, an exchange redirect to it would otherwise be followed and its
+    answer stored."""
     urls = [
         v
         for k, v in settings.model_dump().items()
         if k.endswith("_url") and not k.startswith("llm") and isinstance(v, str) and v
     ]
-    allowed = {o for o in map(_origin, urls) if o}
+    allowed: set[tuple[str, int]] = set()
+    for url in urls:
+        origin = _origin(url)
+        if origin is None:
+            continue
+        try:
+            explicit = urlsplit(url).port is not None
+        except ValueError:
+            continue
+        allowed |= {origin} if explicit else {(origin[0], 80), (origin[0], 443)}
     model = _origin(settings.llm_base_url or "")
     return frozenset(allowed - {model})
 

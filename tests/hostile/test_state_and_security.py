@@ -218,3 +218,50 @@ def test_pipeline_errors_keep_their_family() -> None:
 
     assert issubclass(LLMDeadlineError, LLMError) and issubclass(LLMResponseShapeError, LLMError)
     assert issubclass(StoreSchemaError, StoreError) and issubclass(StoreError, PipelineError)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("attempt to write a readonly database"),
+        sqlite3.OperationalError("database or disk is full"),
+        sqlite3.DatabaseError("database disk image is malformed"),
+        sqlite3.IntegrityError("UNIQUE constraint failed"),
+        sqlite3.InterfaceError("bad parameter"),
+        sqlite3.ProgrammingError("closed database"),
+    ],
+    ids=lambda e: f"{type(e).__name__}:{str(e)[:20]}",
+)
+def test_no_sqlite_exception_escapes_the_manifest_or_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: sqlite3.Error
+) -> None:
+    from core.errors import StoreError
+
+    m = Manifest(tmp_path / "manifest.sqlite")
+    store = Store(tmp_path / "store.sqlite")
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: _Failing(exc))
+    with pytest.raises(StoreError, match=type(exc).__name__):
+        m.get_document("k")
+    with pytest.raises(StoreError, match=type(exc).__name__):
+        store.load()
+
+
+class _Failing:
+    """A connection whose every statement fails with ``exc``."""
+
+    def __init__(self, exc: sqlite3.Error) -> None:
+        self.exc = exc
+
+    def execute(self, *_a: Any) -> Any:
+        raise self.exc
+
+    def __enter__(self) -> _Failing:
+        return self
+
+    def __exit__(self, *_a: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
