@@ -97,25 +97,24 @@ def open_store(
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _init(path, schema, wal, migrate, version)
-    except sqlite3.OperationalError as exc:  # locked, read-only, disk full: the file is not damaged
-        raise StoreError(f"{path}: {type(exc).__name__}: {exc}") from exc
-    except sqlite3.DatabaseError as exc:
+    except StoreError as error:
+        exc = error.__cause__
+        # locked, read-only, disk full (OperationalError), a newer schema: the file is not damaged
+        if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.OperationalError):
+            raise
         aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d%H%M%S}")
         for suffix in ("", "-wal", "-shm"):
             p = path.with_name(path.name + suffix)
             if p.exists():
                 p.replace(aside.with_name(aside.name + suffix))
         log.warning("%s is unreadable (%s); moved aside to %s and started afresh", path, exc, aside.name)
-        try:
-            _init(path, schema, wal, migrate, version)
-        except sqlite3.Error as again:
-            raise StoreError(f"{path}: cannot start afresh: {type(again).__name__}: {again}") from again
+        _init(path, schema, wal, migrate, version)
 
 
 def _init(
     path: Path, schema: str, wal: bool, migrate: Callable[[sqlite3.Connection], None] | None, version: int = 0
 ) -> None:
-    with _connect(path) as c:
+    with connect(path) as c:
         (ok,) = c.execute("PRAGMA quick_check").fetchone()
         if ok != "ok":
             raise sqlite3.DatabaseError(f"quick_check: {ok}")
