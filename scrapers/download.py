@@ -126,7 +126,14 @@ class Downloader:
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def fetch(self, ann: Announcement) -> Document:
-        """Download ``ann``'s PDF, or return the manifest's Document when it is already here."""
+        """Download ``ann``'s PDF, or return the manifest's Document when it is already here. A file
+        system error (disk full, a folder planted at a file's name, permissions) is a DownloadError."""
+        try:
+            return self._fetch(ann)
+        except OSError as exc:
+            raise DownloadError(f"{ann.key}: cannot write the download: {type(exc).__name__}: {exc}") from exc
+
+    def _fetch(self, ann: Announcement) -> Document:
         if not ann.pdf_url:
             raise DownloadError(f"{ann.key}: announcement has no attachment URL yet")
         known = self.manifest.get_document(ann.key)
@@ -178,7 +185,8 @@ class Downloader:
         """Keep the first bytes of a rejected body for inspection; drop the rest."""
         self.rejected_dir.mkdir(parents=True, exist_ok=True)
         kept = self.rejected_dir / (dest.name + ".rejected")
-        with open(part, "rb") as src, open(kept, "wb") as out:
+        kept.unlink(missing_ok=True)  # never written through a link planted at its name
+        with open(part, "rb") as src, open(kept, "xb") as out:
             out.write(src.read(REJECTED_KEEP))
         part.unlink(missing_ok=True)
         _meta(part).unlink(missing_ok=True)
@@ -291,6 +299,8 @@ def _refuse_links(part: Path) -> None:
             st = p.lstat()
         except FileNotFoundError:
             continue
+        if stat.S_ISDIR(st.st_mode):
+            raise DownloadError(f"{p.name}: a folder is in the way of the part file; not removed")
         if not stat.S_ISREG(st.st_mode):
             log.warning("%s is not a regular file (a link?); removed, not written through", p)
             p.unlink()

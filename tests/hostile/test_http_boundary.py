@@ -218,3 +218,20 @@ def settings_for_sweep(tmp_path: Path) -> Any:
     from tests.conftest import make_settings
 
     return make_settings(tmp_path, max_retries=0)
+
+
+def test_a_folder_planted_at_the_part_name_is_a_download_error(srv: HostileServer, tmp_path: Path) -> None:
+    srv.routes["/doc.pdf"] = serve_pdf(PDF_BYTES)
+    s = settings(srv, tmp_path)
+    s.pdf_dir.mkdir(parents=True, exist_ok=True)
+    (s.pdf_dir / part_name(ann(srv))).mkdir()
+    with pytest.raises(DownloadError, match="folder"):
+        downloader(s).fetch(ann(srv))
+
+
+def test_a_folder_planted_at_the_final_name_is_a_download_error(srv: HostileServer, tmp_path: Path) -> None:
+    srv.routes["/doc.pdf"] = serve_pdf(PDF_BYTES)
+    s = settings(srv, tmp_path)
+    (s.pdf_dir / safe_filename(ann(srv)) / "x").mkdir(parents=True)
+    with pytest.raises(DownloadError, match=r"IsADirectoryError|OSError|Directory"):
+        downloader(s).fetch(ann(srv))
