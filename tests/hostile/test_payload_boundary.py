@@ -6,6 +6,7 @@ recorded, never in a raw ``TypeError``, ``OverflowError``, ``RecursionError`` or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -102,3 +103,16 @@ def test_counts_as_an_exchange_sends_them() -> None:
     assert (p.total, p.total_pages, p.rows, p.has_more) == (12, 3, None, None)
     assert Page([], total=float("inf")).total is None and Page([], total=-1).total is None
     assert Page([], total="１２").total is None  # full-width digits are no count
+
+
+@pytest.mark.parametrize("body", sorted(BODIES))
+def test_a_payload_of_the_wrong_shape_in_cninfos_code_lookup_is_a_scrape_error(
+    srv: HostileServer, tmp_path: Path, body: str
+) -> None:
+    # a query with codes reads the stock lists and topSearch first: their payloads are hostile too
+    data = BODIES[body]
+    srv.fallback = lambda h, _: send(h, 200, data, {"Content-Type": "application/json"})
+    s = settings(srv, tmp_path, max_requests_per_query=5, cninfo_max_pages=3)
+    adapter = ADAPTERS["cninfo"](HttpClient(s, sleep=lambda _s: None), s)
+    with contextlib.suppress(ScrapeError):
+        adapter.search(Query(codes=("001282",), start=dt.date(2023, 5, 1), end=dt.date(2023, 5, 31)))
