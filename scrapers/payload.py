@@ -140,7 +140,7 @@ def payload_boundary(what: str, url: str | None = None) -> Iterator[None]:
 
 
 #: Of an HTML page, only this much is read for a snippet (the patterns below then stay cheap).
-_SNIPPET_SOURCE = 64 * 1024
+_SNIPPET_SOURCE = 8 * 1024
 
 
 def _strip_tags(html: str) -> str:
