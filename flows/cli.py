@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"recipes_file": args.recipes})
     if getattr(args, "recipe_engine", None):
         settings = settings.model_copy(update={"recipe_engine": args.recipe_engine})
-    if args.cmd in ("run", "daily", "export", "extract") and (why := _check_state(settings)):
+    if args.cmd in ("run", "daily", "export") and (why := _check_state(settings)):
         parser.exit(EXIT_USAGE, f"{parser.prog}: error: {why}\n")
     if args.cmd in ("extract", "tables"):
         from extractors.recipes import load_recipes, select
