@@ -133,30 +133,8 @@ def broken_xref(path: Path) -> Path:
     """A file whose cross-reference table points at the wrong offsets."""
     pdf = two_pages(stream(text_stream(b"first page")))
     start = pdf.index(b"xref\n")
-    body = pdf[start:].replace(b" 00000 n", b" 00000 n").replace(b"0000000", b"0000099")
+    body = pdf[start:].replace(b"0000000", b"0000099")  # every offset moved by 99 bytes
     path.write_bytes(pdf[:start] + body)
-    return path
-
-
-def ideographic_space_page(path: Path, count: int = 150_000) -> Path:
-    """Page 1 is a run of ``count`` ideographic spaces (U+3000) between two words, as CID text."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    c = canvas.Canvas(str(path))
-    text = c.beginText(1, 830)
-    text.setFont("STSong-Light", 1)
-    line = "专利" + "\u3000" * 1000 + "号"
-    for _ in range(count // 1000):
-        text.textLine(line)
-    c.drawText(text)
-    c.showPage()
-    c.setFont("Helvetica", 6)
-    c.drawString(20, 712, GOOD_TEXT.decode())
-    c.showPage()
-    c.save()
     return path
 
 
