@@ -89,10 +89,6 @@ class ScannedPDFError(PDFError):
     """The PDF has no usable text layer (image-only scan); OCR is needed."""
 
 
-class StoreError(PipelineError):
-    """One of the project's SQLite files cannot be opened, read or written."""
-
-
 class EngineUnavailableError(PipelineError):
     """An optional extraction engine (tabula-py / Java) is not installed."""
 
@@ -128,6 +124,28 @@ class LLMInvalidOutputError(LLMError):
 
 class LLMTruncatedError(LLMInvalidOutputError):
     """The model stopped because of the token limit (``finish_reason == 'length'``)."""
+
+
+class LLMDeadlineError(LLMError):
+    """One model call ran past its total deadline (``llm_call_deadline_s``), however the endpoint
+    trickled its answer: the read timeout alone applies per read, not per call."""
+
+
+class LLMResponseShapeError(LLMError):
+    """The endpoint answered 200 with a body that is not a chat completion (empty body, ``choices``
+    not a list, ``message`` null, content not a string, usage not numbers)."""
+
+
+# --- state on disk ----------------------------------------------------------------------------------
+
+
+class StoreError(PipelineError):
+    """A store, cache or manifest on disk cannot be used (newer schema, unreadable, not writable)."""
+
+
+class StoreSchemaError(StoreError):
+    """The store was written by a newer version of this project: refused before any work, since
+    writing it with an older schema could lose what the newer version recorded."""
 
 
 # --- bugs -----------------------------------------------------------------------------------------

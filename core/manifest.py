@@ -23,6 +23,7 @@ from core.records import Document, Failure
 from core.sqlite import connect, open_store
 
 log = logging.getLogger(__name__)
+_BEIJING = dt.timezone(dt.timedelta(hours=8), name="Asia/Shanghai")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, workbook TEXT
 );
 """
+
+
+#: The manifest's schema version (``PRAGMA user_version``): a file with a higher one is refused.
+SCHEMA_VERSION = 1
 
 
 def _add_run_columns(c: sqlite3.Connection) -> None:
@@ -96,17 +101,30 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        open_store(self.path, _SCHEMA, wal=True, migrate=_add_run_columns)
+        #: rows read in this process that no longer validate (skipped, each logged once here)
+        self.invalid_rows: list[str] = []
+        open_store(self.path, _SCHEMA, wal=True, migrate=_add_run_columns, version=SCHEMA_VERSION)
 
     def _conn(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
 
     # --- documents --------------------------------------------------------------------------------
 
+    def _document(self, record: object, key: str) -> Document | None:
+        """A stored Document, or None (logged, and kept in :attr:`invalid_rows`) when the row no longer
+        validates: a manifest row written by another version or edited by hand is a miss, never fatal."""
+        try:
+            return Document.model_validate_json(record)  # type: ignore[arg-type]
+        except (ValueError, TypeError, RecursionError) as exc:
+            why = f"manifest: document {key!r} does not validate ({str(exc)[:200]}); skipped"
+            log.warning(why)
+            self.invalid_rows.append(why)
+            return None
+
     def get_document(self, key: str) -> Document | None:
         with self._conn() as c:
             row = c.execute("SELECT record FROM documents WHERE key = ?", (key,)).fetchone()
-        return Document.model_validate_json(row[0]) if row else None
+        return self._document(row[0], key) if row else None
 
     def unknown(self, keys: Sequence[str]) -> list[str]:
         """The ``keys`` with no downloaded document recorded, in their order (one query per 500)."""
@@ -121,7 +139,7 @@ class Manifest:
     def find_by_sha(self, sha256: str) -> Document | None:
         with self._conn() as c:
             row = c.execute("SELECT record FROM documents WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
-        return Document.model_validate_json(row[0]) if row else None
+        return self._document(row[0], sha256) if row else None
 
     def put_document(self, doc: Document) -> None:
         with self._lock, self._conn() as c:
@@ -132,15 +150,23 @@ class Manifest:
 
     def documents(self) -> list[Document]:
         with self._conn() as c:
-            rows = c.execute("SELECT record FROM documents ORDER BY key").fetchall()
-        return [Document.model_validate_json(r[0]) for r in rows]
+            rows = c.execute("SELECT key, record FROM documents ORDER BY key").fetchall()
+        return [d for key, record in rows if (d := self._document(record, key)) is not None]
 
     # --- processing stages, keyed by content hash -----------------------------------------------
 
     def stage_result(self, sha256: str, stage: str) -> Any | None:
         with self._conn() as c:
             row = c.execute("SELECT result FROM stages WHERE sha256 = ? AND stage = ?", (sha256, stage)).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            return json.loads(row[0])
+        except (ValueError, TypeError, RecursionError) as exc:
+            why = f"manifest: stage {stage} of {sha256[:12]} is not JSON ({exc}); done again"
+            log.warning(why)
+            self.invalid_rows.append(why)
+            return None
 
     def put_stage(self, sha256: str, stage: str, result: Any) -> None:
         with self._lock, self._conn() as c:
@@ -166,7 +192,7 @@ class Manifest:
         for key, stage, error in rows:
             try:
                 out.append(Failure.model_validate_json(error))
-            except ValueError:
+            except (ValueError, TypeError):
                 out.append(Failure(key=key, stage=stage, error_type="", message=error))
         return out
 
@@ -213,9 +239,36 @@ class Manifest:
                 (_now(), status, workbook, run_id),
             )
 
-    def last_successful_window_end(self, flow: str) -> dt.date | None:
+    def last_successful_window_end(self, flow: str, today: dt.date | None = None) -> dt.date | None:
+        """The end of the last completed (or partial) window of ``flow``, never after ``today``
+        (default: today in Beijing): a run under a clock set to the future recorded a window that
+        ends later, and every later daily run would start after its own end; it is clamped, with a
+        warning. A value that is not a date is skipped (logged)."""
+        today = today or dt.datetime.now(_BEIJING).date()
         with self._conn() as c:
-            row = c.execute(
-                "SELECT max(window_end) FROM runs WHERE flow = ? AND status IN ('completed', 'partial')", (flow,)
-            ).fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+            rows = c.execute(
+                "SELECT window_end FROM runs WHERE flow = ? AND status IN ('completed', 'partial') "
+                "AND window_end IS NOT NULL",
+                (flow,),
+            ).fetchall()
+        ends: list[dt.date] = []
+        for (value,) in rows:
+            try:
+                ends.append(dt.date.fromisoformat(str(value)))
+            except ValueError:
+                why = f"manifest: run window end {str(value)[:40]!r} is not a date; skipped"
+                log.warning(why)
+                self.invalid_rows.append(why)
+        if not ends:
+            return None
+        last = max(ends)
+        if last > today:
+            log.warning(
+                "manifest: the last %s window ends %s, after today (%s): recorded under a clock set to the "
+                "future; the window is clamped to today",
+                flow,
+                last,
+                today,
+            )
+            return today
+        return last

@@ -65,7 +65,7 @@ class RunParams(BaseModel):
     @field_validator("codes")
     @classmethod
     def _codes(cls, codes: list[str]) -> list[str]:
-        bad = [c for c in codes if not re.fullmatch(r"\d{6}", c.strip())]
+        bad = [c for c in codes if not re.fullmatch(r"[0-9]{6}", c.strip())]
         if bad:
             raise ValueError(f"stock codes are six digits (e.g. 001282), got {', '.join(map(repr, bad))}")
         return [c.strip() for c in codes]

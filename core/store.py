@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS exports (at TEXT NOT NULL, path TEXT NOT NULL);
 """
 
 
+#: The store's schema version (``PRAGMA user_version``): a file with a higher one is refused.
+SCHEMA_VERSION = 1
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -70,18 +74,26 @@ def record_types() -> dict[str, type[BaseModel]]:
     return {c.type_name: c for c in _subclasses(Record) if c.type_name}
 
 
+#: The packages a stored record's type may come from: a row naming any other module is not imported.
+_RECORD_PACKAGES = ("core.", "llm.", "extractors.", "report.", "scrapers.")
+
+
 def _load_type(name: str) -> type[BaseModel]:
     """The class of a stored row: by its stable name, or (a row from before type names) by its
-    ``module:Class``."""
+    ``module:Class``, imported only from this project's packages."""
     found = record_types().get(name)
     if found is not None:
         return found
     module, colon, qualname = name.partition(":")
     if not colon:
         raise LookupError(f"no record class declares the type name {name!r}")
+    if not module.startswith(_RECORD_PACKAGES):
+        raise ImportError(f"record type {name[:80]!r} is outside this project's packages")
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
+    if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+        raise TypeError(f"{name[:80]!r} is not a record type")
     return obj
 
 
@@ -103,13 +115,15 @@ class Stored:
     llm: dict[str, list[Any]] = field(default_factory=dict)
     #: (kind, key) → when it was first stored
     first_seen: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
+    #: rows that no longer validate (a record type renamed, a body edited by hand): skipped, with why
+    skipped: list[str] = field(default_factory=list)
 
 
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        open_store(self.path, _SCHEMA, wal=True)
+        open_store(self.path, _SCHEMA, wal=True, version=SCHEMA_VERSION)
         self._migrate_type_names()
 
     def _migrate_type_names(self) -> None:
@@ -195,10 +209,13 @@ class Store:
         for kind, key, version, type_name, body, first_at in rows:
             try:
                 rec = _load_type(type_name).model_validate_json(body)
-            except (ImportError, AttributeError, LookupError, ValueError) as exc:
-                log.warning("store: %s %s cannot be read back (%s); skipped", kind, key, exc)
+                first = dt.datetime.fromisoformat(first_at)
+            except (ImportError, AttributeError, LookupError, ValueError, TypeError, RecursionError) as exc:
+                why = f"store: {kind} {key} cannot be read back ({type(exc).__name__}: {str(exc)[:200]}); skipped"
+                log.warning(why)
+                out.skipped.append(why)
                 continue
-            out.first_seen[(kind, key)] = dt.datetime.fromisoformat(first_at)
+            out.first_seen[(kind, key)] = first
             if kind == "announcement":
                 out.announcements.append(rec)  # type: ignore[arg-type]
             elif kind == "document" and latest_doc.get(key) == version:

@@ -166,7 +166,9 @@ def extract_document(
     builtin_pages = {p for r in registered_kinds() for p in r.candidate_pages(doc)} - text.skipped
     targets = sorted(builtin_pages | recipe_pages)
     warnings: list[str] = [f"page {n}: {why}; skipped" for n, why in text.refused]
-    merged: dict[Engine, list[MergedTable]] = {"pdfplumber": merge_fragments(plumber.extract_fragments(path, targets))}
+    merged: dict[Engine, list[MergedTable]] = {
+        "pdfplumber": merge_fragments(plumber.extract_fragments(path, targets, warnings))
+    }
     tabula_pages = targets if use_tabula else []
     if recipe_engine == "tabula":
         tabula_pages = sorted(set(tabula_pages) | recipe_pages)

@@ -16,6 +16,7 @@ at the ends of its horizontal rules.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ import pdfplumber
 
 from core.errors import EncryptedPDFError, PDFError
 from extractors.merge import Fragment, clean_rows
+from extractors.pdftext import PDF_LIBRARY_ERRORS, pdf_boundary
 
 log = logging.getLogger(__name__)
 
@@ -247,27 +249,37 @@ def caption_lines(text: str, keep: int = 4) -> str:
     return "\n".join(lines[-keep:])
 
 
-def extract_fragments(path: Path | str, pages: Iterable[int]) -> list[Fragment]:
-    """Table fragments on the given 1-based pages, in page order."""
+def extract_fragments(path: Path | str, pages: Iterable[int], warnings: list[str] | None = None) -> list[Fragment]:
+    """Table fragments on the given 1-based pages, in page order. A page pdfplumber (pdfminer)
+    cannot read (a damaged content stream, a deep chain of references) is skipped and named in
+    ``warnings``; a file it cannot open raises :class:`PDFError` (every library exception is
+    translated by :func:`~extractors.pdftext.pdf_boundary`)."""
     wanted = sorted(set(pages))
     if not wanted:
         return []
-    try:
+    with pdf_boundary(path, "pdfplumber cannot open the file"):
         pdf = pdfplumber.open(str(path))
-    except Exception as exc:  # pdfminer raises several unrelated types for bad files
-        name = type(exc).__name__
-        if "Password" in name or "password" in str(exc).lower() or "Encrypt" in name:
-            raise EncryptedPDFError(f"{Path(path).name}: encrypted PDF") from exc
-        raise PDFError(f"{Path(path).name}: pdfplumber cannot open the file ({name}: {exc})") from exc
     out: list[Fragment] = []
-    with pdf:
-        n = len(pdf.pages)
+    try:
+        with pdf_boundary(path, "pdfplumber cannot list the pages"):
+            n = len(pdf.pages)
         for number in wanted:
             if not 1 <= number <= n:
                 continue
-            page = pdf.pages[number - 1]
             try:
-                out.extend(page_fragments(page, number))
-            finally:
-                page.close()
+                with pdf_boundary(path, f"page {number}"):
+                    page = pdf.pages[number - 1]
+                    try:
+                        out.extend(page_fragments(page, number))
+                    finally:
+                        page.close()
+            except EncryptedPDFError:
+                raise
+            except PDFError as exc:
+                log.warning("%s; its tables are skipped", exc)
+                if warnings is not None:
+                    warnings.append(f"page {number}: tables unreadable ({exc}); skipped")
+    finally:
+        with contextlib.suppress(*PDF_LIBRARY_ERRORS):
+            pdf.close()
     return out

@@ -5,19 +5,35 @@ from __future__ import annotations
 import re
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-_JOIN_CJK = re.compile(rf"(?<=[{_CJK}])\s*\n\s*|\s*\n\s*(?=[{_CJK}])")
-_WORD_WRAP = re.compile(r"(?<=[A-Za-z,;)])[ \t]*\n\s*(?=[A-Za-z(])")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+#: Each whitespace run is matched once (a pattern such as ``\s*\n\s*`` tried at every position of a
+#: long run of spaces is quadratic: 16,000 ideographic spaces took 6 s).
+_WHITESPACE_RUN = re.compile(r"\s+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+_WORD_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz,;)")
+_WORD_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz(")
 
 
 def join_wrapped(text: str) -> str:
     """Join lines wrapped inside a cell or paragraph: no space next to CJK, one space between Latin
-    words ("Hand-held or vehicle\\nmounted" → "Hand-held or vehicle mounted")."""
+    words ("Hand-held or vehicle\\nmounted" → "Hand-held or vehicle mounted"), nothing between the
+    rest ("2029.1\\n2.18", "ZL202311045\\n168.X"). Linear: each whitespace run is looked at once."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _JOIN_CJK.sub("", text)
-    text = _WORD_WRAP.sub(" ", text)  # "vehicle\nmounted": a space between two words
-    text = re.sub(r"\s*\n\s*", "", text)  # "2029.1\n2.18", "ZL202311045\n168.X": no space
+
+    def joined(m: re.Match[str]) -> str:
+        run = m.group()
+        if "\n" not in run:
+            return run
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if _CJK_CHAR.match(before) or _CJK_CHAR.match(after):
+            return ""
+        if before in _WORD_END and after in _WORD_START and not run[: run.index("\n")].strip(" \t"):
+            return " "  # "vehicle\nmounted": a space between two words
+        return ""
+
+    text = _WHITESPACE_RUN.sub(joined, text)
     text = _SPACES.sub(" ", text).strip()
     return _CJK_GAP.sub("", text)
 

@@ -40,11 +40,21 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 2, 3, 4
 DAILY_FIELDS = {"exchange", "market", "keyword", "all_versions", "tables"}
 
 
+#: Dates the CLI accepts: the exchanges' history (1990 on) to far ahead; outside, a date is a typo
+#: (``0001-01-01`` overflowed the conversion to a UTC timestamp).
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2199, 12, 31)
+#: --lookback-days at most (back to 1990 and then some): more overflowed the date arithmetic.
+MAX_LOOKBACK_DAYS = 20_000
+
+
 def _date(value: str) -> dt.date:
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise argparse.ArgumentTypeError(f"{day} is outside {FIRST_DATE} ~ {LAST_DATE}")
+    return day
 
 
 def _positive(value: str) -> int:
@@ -52,6 +62,32 @@ def _positive(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
     return n
+
+
+def _days(value: str) -> int:
+    n = _positive(value)
+    if n > MAX_LOOKBACK_DAYS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LOOKBACK_DAYS} days, got {n}")
+    return n
+
+
+def _check_state(settings: Settings) -> str | None:
+    """One line saying why the data folder cannot be used, before any work: it is a file, or its
+    store or manifest was written by a newer version (StoreSchemaError)."""
+    from core.errors import StoreSchemaError
+    from core.manifest import SCHEMA_VERSION as MANIFEST_VERSION
+    from core.sqlite import check_version
+    from core.store import SCHEMA_VERSION as STORE_VERSION
+
+    for name, folder in (("data folder (PP_DATA_DIR)", settings.data_dir), ("outputs folder", settings.outputs_dir)):
+        if folder.exists() and not folder.is_dir():
+            return f"the {name} {folder} is a file, not a folder"
+    try:
+        check_version(settings.store_path, STORE_VERSION)
+        check_version(settings.manifest_path, MANIFEST_VERSION)
+    except StoreSchemaError as exc:
+        return str(exc)
+    return None
 
 
 class _QuietTaskStates(logging.Filter):
@@ -179,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     daily = sub.add_parser("daily", help="incremental run since the last successful daily run")
     common(daily)
-    daily.add_argument("--lookback-days", type=_positive, default=1, help="first run only: how many days back to start")
+    daily.add_argument("--lookback-days", type=_days, default=1, help="first run only: how many days back to start")
     daily.add_argument(
         "--workbook-when-empty", action="store_true", help="write a workbook even when nothing in the window is new"
     )
@@ -253,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"recipes_file": args.recipes})
     if getattr(args, "recipe_engine", None):
         settings = settings.model_copy(update={"recipe_engine": args.recipe_engine})
+    if args.cmd in ("run", "daily", "export") and (why := _check_state(settings)):
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {why}\n")
     if args.cmd in ("extract", "tables"):
         from extractors.recipes import load_recipes, select
 
@@ -261,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             chosen = select(recipes, args.tables) if args.cmd == "extract" else []
         except ConfigError as exc:
             parser.error(str(exc))
+        except (OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
+            parser.error(f"recipes file {settings.recipes_file}: {exc}")
         if args.cmd == "tables":
             for r in recipes.values():
                 log.info("%s → sheet %s: %s", r.name, r.sheet, r.description)
@@ -318,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         try:  # refuse bad parameters now, not after Prefect's start-up: the one RunParams of the run
             params = RunParams.checked(**{k: v for k, v in vars(args).items() if k in RunParams.model_fields})
             recipes_for(params, settings)
-        except ConfigError as exc:
+        except (ConfigError, OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
             parser.error(str(exc))
 
     if args.cmd == "serve":

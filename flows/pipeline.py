@@ -356,6 +356,7 @@ def daily_flow(
     today = today or dt.datetime.now(BEIJING).date()
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")
     start = last if last is not None else today - dt.timedelta(days=lookback_days)
+    start = min(start, today)  # a window recorded under a clock set ahead never makes start > end
     get_run_logger().info("daily window %s ~ %s (last successful end: %s)", start, today, last)
     params = RunParams.checked(
         exchange=exchange,

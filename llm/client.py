@@ -10,12 +10,20 @@ import contextlib
 import json
 import logging
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from core.errors import ConfigError, LLMError, LLMRateLimitedError
+from core.errors import (
+    ConfigError,
+    LLMDeadlineError,
+    LLMError,
+    LLMRateLimitedError,
+    LLMResponseShapeError,
+)
 from core.settings import Settings
 from llm import offline
 from llm.prompts import with_schema
@@ -100,7 +108,13 @@ class OpenAICompatibleModel:
                 import openai
 
                 base_url, timeout, retries = self._endpoint
-                self._client = openai.OpenAI(api_key=self._key, base_url=base_url, timeout=timeout, max_retries=retries)
+                self._client = openai.OpenAI(
+                    api_key=self._key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=retries,
+                    http_client=deadline_http_client(timeout),
+                )
             return self._client
 
     def _redact(self, exc: BaseException) -> str:
@@ -120,7 +134,20 @@ class OpenAICompatibleModel:
         return {"type": "json_object"}
 
     def complete(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer:
+        # json_schema refused: one more call in json_object mode (a loop of two, not a recursion)
+        for _ in range(2):
+            mode = self.mode
+            answer = self._complete_once(prompt, history)
+            if answer is not None or self.mode == mode:
+                break
+        if answer is None:
+            raise LLMError(f"{self.model_id}: no answer")
+        return answer
+
+    def _complete_once(self, prompt: Prompt, history: list[dict[str, str]]) -> RawAnswer | None:
         import openai
+
+        httpx = _http_module()
 
         messages: list[Any] = [
             {"role": "system", "content": with_schema(prompt.system, strict_json_schema(prompt.schema))},
@@ -142,25 +169,119 @@ class OpenAICompatibleModel:
                     "%s rejected json_schema (%s); falling back to json_object mode", self.model_id, self._redact(exc)
                 )
                 self.mode = "json_object"
-                return self.complete(prompt, history)
+                return None
             raise LLMError(f"{self.model_id}: request rejected: {self._redact(exc)}") from None
         except openai.RateLimitError as exc:
             raise LLMRateLimitedError(
                 f"{self.model_id}: rate limited after retries: {self._redact(exc)}",
                 retry_after=_retry_after(exc.response.headers.get("retry-after")),
             ) from None
+        except openai.APITimeoutError as exc:
+            raise LLMDeadlineError(
+                f"{self.model_id}: no complete answer within {self._endpoint[1]:g} s per attempt "
+                f"(read timeout or total deadline): {type(exc).__name__}: {self._redact(exc)}"
+            ) from None
         except openai.APIError as exc:
             raise LLMError(f"{self.model_id}: {type(exc).__name__}: {self._redact(exc)}") from None
-        if not resp.choices:
-            raise LLMError(f"{self.model_id}: empty choices in the response")
-        choice = resp.choices[0]
-        usage = resp.usage
-        return RawAnswer(
-            text=choice.message.content or "",
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            finish_reason=choice.finish_reason,
-        )
+        except (openai.OpenAIError, httpx.HTTPError) as exc:
+            raise LLMError(f"{self.model_id}: {type(exc).__name__}: {self._redact(exc)}") from None
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # the body could not be read as a completion at all (an empty 200 body, 100k-deep JSON)
+            raise LLMResponseShapeError(
+                f"{self.model_id}: unreadable answer: {type(exc).__name__}: {self._redact(exc)[:200]}"
+            ) from None
+        return read_completion(resp, self.model_id)
+
+
+def _field(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]``: the client builds its objects without validating them, so a
+    field of the wrong shape arrives as a dict, a list or a string."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None) if obj is not None and not isinstance(obj, str | int | float | list) else None
+
+
+def _count(value: Any) -> int:
+    """A token count as the endpoint sent it: a non-negative int, else 0 (strings, floats, null)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def read_completion(resp: Any, model_id: str) -> RawAnswer:
+    """The answer in a chat completion, each field checked: ``choices`` not a non-empty list,
+    ``message`` null or content that is not a string raise :class:`LLMResponseShapeError`; usage of
+    the wrong type counts as 0; a finish reason that is not a string as none."""
+    choices = _field(resp, "choices")
+    if not isinstance(choices, list) or not choices:
+        raise LLMResponseShapeError(f"{model_id}: no choices in the answer ({type(choices).__name__})")
+    choice = choices[0]
+    message = _field(choice, "message")
+    if message is None:
+        raise LLMResponseShapeError(f"{model_id}: the answer's message is null")
+    content = _field(message, "content")
+    if content is not None and not isinstance(content, str):
+        raise LLMResponseShapeError(f"{model_id}: the answer's content is a {type(content).__name__}, not text")
+    usage = _field(resp, "usage")
+    finish = _field(choice, "finish_reason")
+    return RawAnswer(
+        text=content or "",
+        prompt_tokens=_count(_field(usage, "prompt_tokens")),
+        completion_tokens=_count(_field(usage, "completion_tokens")),
+        finish_reason=finish if isinstance(finish, str) else None,
+    )
+
+
+def _http_module() -> Any:
+    """The HTTP package the installed ``openai`` is built on (``httpx2`` in openai 3, ``httpx`` before)."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # pragma: no cover - older openai
+        import httpx
+
+        return httpx
+
+
+def deadline_http_client(total_s: float) -> Any:
+    """The openai client's HTTP client, with a total deadline per request: httpx's read timeout
+    applies per read, so an endpoint sending one space a second would hold a call for ever. Each
+    chunk of the answer is checked against ``total_s`` from the request's start; past it the read
+    fails as a timeout (which the openai client retries, then reports as ``APITimeoutError``)."""
+    import openai
+
+    httpx = _http_module()
+
+    class DeadlineStream(httpx.SyncByteStream):  # type: ignore[name-defined]
+        def __init__(self, inner: Any, deadline: float) -> None:
+            self._inner, self._deadline = inner, deadline
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self._inner:
+                if time.monotonic() > self._deadline:
+                    raise httpx.ReadTimeout(f"answer past its total deadline of {total_s:g} s")
+                yield chunk
+
+        def close(self) -> None:
+            self._inner.close()
+
+    class DeadlineTransport(httpx.BaseTransport):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            self._inner = httpx.HTTPTransport()
+
+        def handle_request(self, request: Any) -> Any:
+            deadline = time.monotonic() + total_s
+            resp = self._inner.handle_request(request)
+            if time.monotonic() > deadline:
+                resp.close()
+                raise httpx.ReadTimeout(f"headers past the total deadline of {total_s:g} s", request=request)
+            if isinstance(resp.stream, httpx.SyncByteStream):
+                resp.stream = DeadlineStream(resp.stream, deadline)
+            return resp
+
+        def close(self) -> None:
+            self._inner.close()
+
+    return openai.DefaultHttpxClient(transport=DeadlineTransport())
 
 
 def redact(text: str, secret: str) -> str:

@@ -248,7 +248,12 @@ class LLMService:
         """The cached answer under ``key``, accounted as a cache hit; None when there is none."""
         if self.cache is None or (hit := self.cache.get(key)) is None:
             return None
-        return schema.model_validate_json(hit), self._account(prompt.task, attempts=0, cached=True)
+        try:
+            answer = schema.model_validate_json(hit)
+        except (ValueError, TypeError, RecursionError) as exc:  # a row that no longer validates: a miss
+            log.warning("llm cache: the answer cached for %s no longer validates (%s); asked again", prompt.task, exc)
+            return None
+        return answer, self._account(prompt.task, attempts=0, cached=True)
 
     def _ask(self, prompt: Prompt, schema: type[T], key: str) -> tuple[T, LLMUsage]:
         """The model's validated answer, with bounded re-asks; a valid one is cached under ``key``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from report.run import RunReport
@@ -49,10 +50,25 @@ def document_rows(report: RunReport) -> list[dict[str, Any]]:
     return rows
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|<>~])")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def md(text: object, limit: int | None = None) -> str:
+    """Text from a server or a document, safe inside a markdown table cell: line breaks and control
+    characters become a space, and every character markdown gives a meaning (links, images, HTML,
+    emphasis, ``|`` cell breaks) is backslash-escaped, so a title can neither break the table nor
+    become a link or markup in the Prefect UI."""
+    value = _BREAKS.sub(" ", str(text))
+    if limit is not None:
+        value = value[:limit]
+    return _MARKDOWN.sub(r"\\\1", value)
+
+
 def summary_markdown(report: RunReport) -> str:
     """Counts per stage, failures with their stage and reason, stated-vs-extracted patent counts."""
     lines = [
-        f"# {report.flow} run",
+        f"# {md(report.flow)} run",
         "",
         "| stage | count |",
         "|---|---|",
@@ -68,12 +84,13 @@ def summary_markdown(report: RunReport) -> str:
     if any(c.stated is not None or c.extracted for _, c in checks):
         lines += ["| document | 专利数(声明) | 专利数(提取) | 核对 |", "|---|---|---|---|"]
         lines += [
-            f"| {d.sec_code} {d.title[:30]} | {c.stated if c.stated is not None else '—'} | {c.extracted} | {c.note} |"
+            f"| {md(d.sec_code)} {md(d.title, 30)} | {c.stated if c.stated is not None else '—'} | {c.extracted} "
+            f"| {md(c.note)} |"
             for d, c in checks
             if c.stated is not None or c.extracted
         ]
         lines.append("")
     if report.failures:
         lines += ["| key | stage | reason |", "|---|---|---|"]
-        lines += [f"| {f.key} | {f.stage} | {f.text[:200].replace('|', '/')} |" for f in report.failures]
+        lines += [f"| {md(f.key)} | {md(f.stage)} | {md(f.text, 200)} |" for f in report.failures]
     return "\n".join(lines)

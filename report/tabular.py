@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 import multiprocessing
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -26,14 +27,31 @@ from report.sheets import RUN_INFO_HEADER, Context, Link, record_sheets, run_inf
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: A first character (after any spaces, tabs and line breaks) that makes a spreadsheet program read
+#: a CSV cell as a formula or command: the workbook's set (report.excel.FORMULA_LEAD), and a tab or
+#: line break first is what hides ``\t=`` and ``\r=`` from a check of the first character alone.
 _FORMULA_LEAD = ("=", "+", "-", "@")
+#: Control characters a cell never keeps (NUL, ESC...; tab, line feed and carriage return stay):
+#: the characters the workbook drops (openpyxl's ILLEGAL_CHARACTERS_RE), and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _cell(value: object) -> object:
     value = _plain(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_LEAD) and not _is_number(value):
+    if isinstance(value, str):
+        return sanitise_text(value)
+    return value
+
+
+def sanitise_text(value: str) -> str:
+    """A CSV cell as the workbook has it: control characters dropped, and text a spreadsheet would run
+    as a formula (``=``, ``+``, ``-``, ``@`` first, also after leading tabs, line breaks or spaces)
+    prefixed with ``'``; a plain number (``-1.5``) is left alone."""
+    value = _CONTROL.sub("", value)
+    lead = value.lstrip(" \t\r\n")
+    if lead.startswith(_FORMULA_LEAD) and not (lead == value and _is_number(value)):
         return "'" + value
     return value
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,7 @@ def local_document(path: Path) -> Document:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
             size += len(chunk)
-    code = path.name[:6] if path.name[:6].isdigit() else ""
+    code = path.name[:6] if re.fullmatch(r"[0-9]{6}", path.name[:6]) else ""
     return Document(
         key=f"file:{path.name}",
         sec_code=code,

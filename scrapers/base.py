@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core import progress
 from core.records import Announcement, Exchange
+from scrapers.payload import payload_boundary
 
 log = logging.getLogger(__name__)
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), name="Asia/Shanghai")
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")  # not [^>]: a run of "<" without ">" made it quadratic
 
 
 class Query(BaseModel):
@@ -39,7 +40,7 @@ class Query(BaseModel):
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         for c in self.codes:
-            if not re.fullmatch(r"\d{6}", c):
+            if not re.fullmatch(r"[0-9]{6}", c):
                 raise ValueError(f"stock code must be six digits, got {c!r}")
         return self
 
@@ -65,6 +66,31 @@ class Page:
     rows: int | None = None
     #: rows that could not be parsed: (why, the raw row as text); the other rows are kept
     rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # counts come from the exchange as it sends them: "120", 120.0, null, a string of text
+        for name in ("total", "total_pages", "rows"):
+            object.__setattr__(self, name, as_count(getattr(self, name)))
+        if not isinstance(self.has_more, bool):
+            object.__setattr__(self, "has_more", None)
+
+
+#: No exchange reports more rows or pages than this; a larger count is a lie and read as unknown.
+MAX_COUNT = 10_000_000
+
+
+def as_count(value: Any) -> int | None:
+    """A count an exchange sent (int, float or a string of ASCII digits) as an int, or None when it
+    is anything else (text, a negative or non-finite number, past :data:`MAX_COUNT`)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_COUNT:
+        return value
+    return None
 
 
 @dataclass
@@ -115,7 +141,7 @@ def parse_rows(
             if not isinstance(row, dict):
                 raise TypeError(f"row is a {type(row).__name__}, not an object")
             ann = parse(row)
-            if ann.sec_code and not re.fullmatch(r"\d{6}", ann.sec_code):
+            if ann.sec_code and not re.fullmatch(r"[0-9]{6}", ann.sec_code):
                 raise ValueError(f"code {ann.sec_code[:40]!r} is not a six-digit code")
             anns.append(ann)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -138,7 +164,8 @@ def collect_pages(
     raw_rows = 0
     page_no = first
     while page_no < first + max_pages:
-        page = fetch(page_no)
+        with payload_boundary(f"{source}: page {page_no}"):
+            page = fetch(page_no)
         result.pages_fetched += 1
         progress.current().note("scrape", f"{source} page {page_no}: {len(page.announcements)} rows")
         result.rejected += page.rejected
@@ -189,7 +216,11 @@ def clean_title(title: str) -> str:
 
 
 def epoch_ms_to_beijing(ms: int | float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=BEIJING)
+    """Raises ValueError (a malformed row) for a time no datetime holds (1e20, NaN, a string)."""
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=BEIJING)
+    except (OverflowError, OSError, TypeError, ValueError) as exc:
+        raise ValueError(f"timestamp {str(ms)[:40]} is not a time: {exc}") from exc
 
 
 def parse_date(value: str) -> dt.date:

@@ -25,10 +25,12 @@ import json
 import logging
 import os
 import re
+import stat
 import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import requests
 
@@ -37,7 +39,7 @@ from core.errors import DeadlineExceededError, DownloadError, InvalidPDFError, T
 from core.manifest import Manifest
 from core.records import Announcement, Document
 from core.settings import Settings
-from scrapers.http import HttpClient
+from scrapers.http import NETWORK_ERRORS, HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 #: Kept of a rejected body, for inspection (the rest is not written).
 REJECTED_KEEP = 64 * 1024
+#: Requests one download may make: a resume plus one restart (a 416, a server that resumed at the
+#: wrong byte or with another validator). A server that answers 416 to everything stops here.
+MAX_ATTEMPTS = 3
+_DIGITS = re.compile(r"[0-9]{1,15}")
 
 
 def _short_hash(text: str) -> str:
@@ -63,7 +69,7 @@ def safe_filename(ann: Announcement, max_bytes: int = 150) -> str:
     title = _UNSAFE.sub("_", title).replace("..", "_").strip(" ._") or "untitled"
     raw_id = ann.announcement_id
     ident = raw_id if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", raw_id) else "h" + _short_hash(raw_id)
-    code = ann.sec_code if re.fullmatch(r"\d{6}", ann.sec_code) else "x" + _short_hash(ann.sec_code)
+    code = ann.sec_code if re.fullmatch(r"[0-9]{6}", ann.sec_code) else "x" + _short_hash(ann.sec_code)
     prefix = f"{code}_{ann.published:%Y%m%d}_"
     suffix = f"_{ident}.pdf"
     budget = max_bytes - len((prefix + suffix).encode())
@@ -120,7 +126,14 @@ class Downloader:
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def fetch(self, ann: Announcement) -> Document:
-        """Download ``ann``'s PDF, or return the manifest's Document when it is already here."""
+        """Download ``ann``'s PDF, or return the manifest's Document when it is already here. A file
+        system error (disk full, a folder planted at a file's name, permissions) is a DownloadError."""
+        try:
+            return self._fetch(ann)
+        except OSError as exc:
+            raise DownloadError(f"{ann.key}: cannot write the download: {type(exc).__name__}: {exc}") from exc
+
+    def _fetch(self, ann: Announcement) -> Document:
         if not ann.pdf_url:
             raise DownloadError(f"{ann.key}: announcement has no attachment URL yet")
         known = self.manifest.get_document(ann.key)
@@ -135,6 +148,7 @@ class Downloader:
             raise DownloadError(f"{ann.key}: refusing a file name outside the data folder: {dest}")
         part = dest.with_name(part_name(ann))
         with _locked(part.with_name(part.name + ".lock")):
+            _refuse_links(part)
             expected = self._download(ann.pdf_url, part)
             try:
                 verify_pdf_file(part, expected)
@@ -171,14 +185,29 @@ class Downloader:
         """Keep the first bytes of a rejected body for inspection; drop the rest."""
         self.rejected_dir.mkdir(parents=True, exist_ok=True)
         kept = self.rejected_dir / (dest.name + ".rejected")
-        with open(part, "rb") as src, open(kept, "wb") as out:
+        kept.unlink(missing_ok=True)  # never written through a link planted at its name
+        with open(part, "rb") as src, open(kept, "xb") as out:
             out.write(src.read(REJECTED_KEEP))
         part.unlink(missing_ok=True)
         _meta(part).unlink(missing_ok=True)
         return kept
 
     def _download(self, url: str, part: Path) -> int | None:
-        """Stream ``url`` into ``part``, resuming what is there. Returns the expected total size."""
+        """Stream ``url`` into ``part``, resuming what is there. Returns the expected total size.
+
+        A loop of at most :data:`MAX_ATTEMPTS` requests (never a recursion): a restart drops the part
+        and asks again for the whole file."""
+        for _ in range(MAX_ATTEMPTS):
+            done, expected = self._attempt(url, part)
+            if done:
+                return expected
+            _drop(part)
+        raise DownloadError(
+            f"{url}: no usable answer after {MAX_ATTEMPTS} requests (416 or a resume at the wrong byte)"
+        )
+
+    def _attempt(self, url: str, part: Path) -> tuple[bool, int | None]:
+        """One request: (True, expected size) when the part is complete, (False, None) to restart."""
         have = part.stat().st_size if part.exists() else 0
         meta = _read_meta(part)
         headers = {"Accept": "application/pdf,*/*"}
@@ -196,9 +225,9 @@ class Downloader:
             if resp.status_code == 416:
                 if have and total == have:
                     log.info("%s: the part is already complete (%d bytes); verifying it", url, have)
-                    return have
+                    return True, have
                 log.warning("%s: 416 for a part of %d bytes (server has %s); restarting", url, have, total)
-                return self._restart(url, part)
+                return False, None
             if resp.status_code == 206 and have:
                 start = _content_range_start(resp.headers.get("Content-Range"))
                 if start != have or (meta.get("total") and total != meta.get("total")):
@@ -210,13 +239,17 @@ class Downloader:
                         meta.get("total"),
                         url,
                     )
-                    return self._restart(url, part)
+                    return False, None
+                if not _same_version(meta, resp):
+                    # a server that ignores If-Range but sends the new file's validator with its 206
+                    log.warning("%s: the 206 names another version (ETag/Last-Modified changed); restarting", url)
+                    return False, None
                 mode = "ab"
                 log.info("resuming %s at byte %d", url, have)
             else:
                 mode, have = "wb", 0
             length = resp.headers.get("Content-Length")
-            expected = have + int(length) if length and length.isdigit() else None
+            expected = have + int(length) if length and _DIGITS.fullmatch(length) else None
             if resp.headers.get("Content-Encoding"):
                 expected = None  # length is of the compressed body
             cap = self.settings.max_pdf_bytes
@@ -227,14 +260,13 @@ class Downloader:
                 self.settings.download_floor_s, (expected or cap) / self.settings.download_min_rate_bps
             )
             written = have
-            with open(part, mode) as f:
+            with _open_part(part, mode) as f:
                 for chunk in _chunks(resp, url):
                     cancel.check(f"downloading {url} ({written} bytes kept for resuming)")
                     written += len(chunk)
                     if written > cap:
                         f.close()
-                        part.unlink(missing_ok=True)
-                        _meta(part).unlink(missing_ok=True)
+                        _drop(part)
                         raise DownloadError(f"{url}: body over the {cap}-byte limit (max_pdf_bytes); stopped")
                     if time.monotonic() > deadline:
                         raise DeadlineExceededError(
@@ -242,12 +274,51 @@ class Downloader:
                             f"download_min_rate_bps={self.settings.download_min_rate_bps})"
                         )
                     f.write(chunk)
-        return expected
+        return True, expected
 
-    def _restart(self, url: str, part: Path) -> int | None:
-        part.unlink(missing_ok=True)
-        _meta(part).unlink(missing_ok=True)
-        return self._download(url, part)
+
+def _drop(part: Path) -> None:
+    part.unlink(missing_ok=True)
+    _meta(part).unlink(missing_ok=True)
+
+
+def _same_version(meta: dict[str, object], resp: requests.Response) -> bool:
+    """Whether a 206 comes from the version the part was started on: its ETag (else Last-Modified),
+    when both the saved meta and the answer carry one, must be the same."""
+    for saved_key, header in (("etag", "ETag"), ("last_modified", "Last-Modified")):
+        saved, now = meta.get(saved_key), resp.headers.get(header)
+        if saved and now:
+            return saved == now
+        if saved and not now and saved_key == "etag":
+            return False  # the part's validator is not confirmed: never splice on a guess
+    return True
+
+
+def _refuse_links(part: Path) -> None:
+    """A ``.part`` (or its meta) that is a symlink or not a regular file is removed, never written
+    through: a link planted there would send the download into any file the user can write."""
+    for p in (part, _meta(part)):
+        try:
+            st = p.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            raise DownloadError(f"{p.name}: a folder is in the way of the part file; not removed")
+        if not stat.S_ISREG(st.st_mode):
+            log.warning("%s is not a regular file (a link?); removed, not written through", p)
+            p.unlink()
+
+
+def _open_part(part: Path, mode: str) -> BinaryIO:
+    """``part`` for writing (``wb``) or appending (``ab``), opened with O_NOFOLLOW: a symlink planted
+    between the check and the open fails the open instead of being followed."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_APPEND if mode == "ab" else os.O_TRUNC
+    try:
+        fd = os.open(part, flags, 0o644)
+    except OSError as exc:
+        raise DownloadError(f"{part.name}: cannot open the part file ({exc})") from exc
+    return os.fdopen(fd, "ab" if mode == "ab" else "wb")
 
 
 def _chunks(resp: requests.Response, url: str) -> Iterator[bytes]:
@@ -260,7 +331,7 @@ def _chunks(resp: requests.Response, url: str) -> Iterator[bytes]:
             if not chunk:
                 return
             yield chunk
-    except (requests.RequestException, OSError, ValueError) as exc:
+    except NETWORK_ERRORS as exc:
         raise TransientHTTPError(f"connection dropped mid-download: {type(exc).__name__}: {exc}", url=url) from exc
 
 
@@ -282,38 +353,42 @@ def _write_meta(part: Path, resp: requests.Response, expected: int | None) -> No
         "last_modified": resp.headers.get("Last-Modified"),
         "total": _content_range_total(resp.headers.get("Content-Range")) or expected,
     }
+    _meta(part).unlink(missing_ok=True)  # never written through a link planted at its name
     _meta(part).write_text(json.dumps(meta), "utf-8")
 
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock per document: a second process waits instead of writing the same part.
-
-    The lock file is removed by its holder before it unlocks, so none is left beside the PDFs; a
-    waiter that then gets the lock of a removed file (its inode is no longer at ``path``) takes the
-    lock again on the file now there."""
+    """An exclusive lock per document: a second process waits instead of writing the same part."""
     while True:
-        handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock is released
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            if os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        handle.close()  # locked a file its holder removed meanwhile
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                if not _same_file(path, handle.fileno()):
+                    continue  # its holder removed the lock file meanwhile: lock the new one
+                try:
+                    yield
+                finally:
+                    path.unlink(missing_ok=True)  # removed while still held: no .part.lock is left behind
+                return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_file(path: Path, fd: int) -> bool:
     try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        st = path.stat()
+    except FileNotFoundError:
+        return False
+    fst = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
 
 
 def _content_range_total(value: str | None) -> int | None:
-    m = re.search(r"/(\d+)\s*$", value or "")
+    m = re.fullmatch(r"bytes [^/]{0,64}/([0-9]{1,15})", (value or "").strip())
     return int(m.group(1)) if m else None
 
 
 def _content_range_start(value: str | None) -> int | None:
-    m = re.match(r"bytes (\d+)-", value or "")
+    m = re.match(r"bytes ([0-9]{1,15})-", value or "")
     return int(m.group(1)) if m else None

@@ -10,6 +10,7 @@ hold a request for ever).
 from __future__ import annotations
 
 import email.utils
+import http.client
 import logging
 import random
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 
 from core import cancel
 from core.errors import (
@@ -39,10 +41,78 @@ MAX_REDIRECTS = 5
 READ_CHUNK = 1 << 14
 
 
-def configured_hosts(settings: Settings) -> frozenset[str]:
-    """The hosts of every configured endpoint: the only places a redirect may lead."""
-    urls = [v for k, v in settings.model_dump().items() if k.endswith("_url") and isinstance(v, str) and v]
-    return frozenset(h for h in (urlsplit(u).hostname for u in urls) if h)
+#: What the network stack can raise while a request is sent or its body read, beside requests' own
+#: family: urllib3's (``ProtocolError``, ``ReadTimeoutError``, ``LocationParseError``...),
+#: http.client's (``IncompleteRead``, ``InvalidURL``), ``ValueError``/``UnicodeError`` from a malformed
+#: header or URL, ``OSError`` from the socket. Each is turned into a :class:`ScrapeError` here.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,
+)
+#: Of those, what a retry may cure (a dropped connection, a timeout, a short or broken body).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+    http.client.IncompleteRead,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def _origin(url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) URL, the port defaulted by scheme; None for any other URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def configured_hosts(settings: Settings) -> frozenset[tuple[str, int]]:
+    """(host, port) of every configured *exchange* endpoint: the only places a redirect may lead. A
+    URL without a port admits both 80 and 443 (an exchange moving http to https is followed).
+
+    The model's endpoint (``llm_base_url``) is not among them, and its own (host, port) is taken out:
+    with a local model on 127.0.0.1, an exchange redirect to it would otherwise be followed and its
+    answer stored."""
+    urls = [
+        v
+        for k, v in settings.model_dump().items()
+        if k.endswith("_url") and not k.startswith("llm") and isinstance(v, str) and v
+    ]
+    allowed: set[tuple[str, int]] = set()
+    for url in urls:
+        origin = _origin(url)
+        if origin is None:
+            continue
+        try:
+            explicit = urlsplit(url).port is not None
+        except ValueError:
+            continue
+        allowed |= {origin} if explicit else {(origin[0], 80), (origin[0], 443)}
+    model = _origin(settings.llm_base_url or "")
+    return frozenset(allowed - {model})
+
+
+def _peek(resp: requests.Response, n: int = 4096) -> str:
+    """At most ``n`` bytes of an error body, for a message (an error body is never read whole)."""
+    try:
+        if resp._content is not False:  # read already (a request without stream=True)
+            return (resp.content or b"")[:n].decode("utf-8", "replace")
+        return str(resp.raw.read(n, decode_content=True).decode("utf-8", "replace"))
+    except NETWORK_ERRORS:
+        return ""
+    except AttributeError:  # no raw stream (a test's fake response)
+        return ""
 
 
 def read_body(resp: requests.Response, cap: int, deadline: float, url: str) -> bytes:
@@ -60,7 +130,7 @@ def read_body(resp: requests.Response, cap: int, deadline: float, url: str) -> b
                 raise ExchangeResponseError(f"response over the {cap}-byte limit; refused", url=url)
             if time.monotonic() > deadline:
                 raise DeadlineExceededError(f"{url}: response past its deadline ({len(out)} bytes so far)")
-    except (requests.RequestException, OSError, ValueError) as exc:
+    except NETWORK_ERRORS as exc:
         raise TransientHTTPError(f"connection dropped while reading: {type(exc).__name__}: {exc}", url=url) from exc
 
 
@@ -172,10 +242,19 @@ class HttpClient:
         resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         hops = 0
         while follow and resp.is_redirect:
-            target = urljoin(resp.url, resp.headers.get("Location", ""))
+            location = resp.headers.get("Location", "")
             resp.close()
-            if urlsplit(target).hostname not in self.allowed_hosts:
-                raise BlockedError(f"redirect to another host refused: {target}", url=url, status=resp.status_code)
+            try:
+                target = urljoin(resp.url, location)
+            except ValueError as exc:
+                raise BlockedError(
+                    f"malformed redirect {location[:200]!r}: {exc}", url=url, status=resp.status_code
+                ) from exc
+            origin = _origin(target)
+            if origin is None or origin not in self.allowed_hosts:
+                raise BlockedError(
+                    f"redirect to another host refused: {target[:200]}", url=url, status=resp.status_code
+                )
             hops += 1
             if hops > MAX_REDIRECTS:
                 raise ScrapeError(f"more than {MAX_REDIRECTS} redirects", url=url, status=resp.status_code)
@@ -198,7 +277,7 @@ class HttpClient:
             self.requests_sent += 1
             try:
                 resp = self._send(method, url, follow, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except TRANSIENT_ERRORS as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 if attempt == retries:
                     raise TransientHTTPError(f"network error after {attempt + 1} attempts: {last}", url=url) from exc
@@ -206,12 +285,14 @@ class HttpClient:
                 log.warning("%s %s failed (%s); retry %d/%d in %.1fs", method, url, last, attempt + 1, retries, delay)
                 self._sleep(delay)
                 continue
+            except NETWORK_ERRORS as exc:  # a bad URL, scheme or header: a retry cannot cure it
+                raise ScrapeError(f"request refused: {type(exc).__name__}: {exc}", url=url) from exc
 
             status = resp.status_code
             if status in ok_statuses:
                 return resp
             if status == 403:
-                body = snippet(resp.text)
+                body = snippet(_peek(resp))
                 resp.close()
                 raise BlockedError(f"access forbidden (WAF/IP block?); not retried: {body!r}", url=url, status=status)
             if status in RETRY_STATUSES:
@@ -227,7 +308,7 @@ class HttpClient:
                 self._sleep(delay)
                 continue
             if status >= 400:
-                body = snippet(resp.text)
+                body = snippet(_peek(resp))
                 resp.close()
                 raise ScrapeError(f"HTTP error: {body!r}", url=url, status=status)
             return resp

@@ -95,7 +95,7 @@ def parse_ann_list(payload: Any, settings: Settings, *, url: str | None = None) 
 
     anns, rejected = parse_rows(data.get("data") or [], one, "szse")
     total = data.get("announceCount")
-    return Page(anns, total=int(total) if total is not None else None, rejected=rejected)
+    return Page(anns, total=total, rejected=rejected)  # Page reads a count that is not one as unknown
 
 
 class SzseAdapter:

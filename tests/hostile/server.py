@@ -32,6 +32,8 @@ def gzip_bomb(size: int) -> bytes:
 class HostileServer:
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
+        #: answers every path with no route (None: 404)
+        self.fallback: Handler | None = None
         self.hits: list[tuple[str, str, dict[str, str]]] = []
         server = self
 
@@ -46,7 +48,7 @@ class HostileServer:
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?")[0]
                 server.hits.append((self.command, path, dict(self.headers.items())))
-                handler = server.routes.get(path)
+                handler = server.routes.get(path, server.fallback)
                 try:
                     if handler is None:
                         send(self, 404, b"not found")
