@@ -134,13 +134,15 @@ def judge(report: RunReport, flow_name: str, attempted: int) -> tuple[Status, st
     query_failed = [f for f in report.failures if f.stage == Stage.QUERY]
     if query_failed:
         return "failed", f"the query failed: {query_failed[0].text[:300]}"
-    if not report.announcements:
+    if not report.announcements and flow_name != "extract":  # a local run has documents, not announcements
         if flow_name == "daily":
             return "completed", "no new announcements in the window"
         return "failed", report.warnings[-1] if report.warnings else "nothing matched the query"
     if attempted and docs_ok == 0:
         return "failed", f"all {attempted} documents failed ({len(report.failures)} failures)"
-    counts = f"{docs_ok} of {attempted} documents extracted, {len(report.announcements)} announcements"
+    counts = f"{docs_ok} of {attempted} documents extracted" + (
+        f", {len(report.announcements)} announcements" if flow_name != "extract" else ""
+    )
     if report.failures:
         failed_keys = {f.key for f in report.failures}
         return "partial", f"{counts}; {len(failed_keys)} items failed ({len(report.failures)} failures)"

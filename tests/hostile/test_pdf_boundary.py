@@ -89,8 +89,8 @@ def test_extract_on_a_folder_of_hostile_pdfs_keeps_the_good_one(tmp_path: Path) 
     (folder / "zz_good.pdf").write_bytes(GOOD.read_bytes())
     (folder / "not_a_pdf.pdf").write_bytes(b"<html>an error page saved as .pdf</html>")
     s = make_settings(tmp_path)
-    book = extract_files([folder], tmp_path / "out", [], s)
-    assert book.is_file()
+    book = extract_files([folder], tmp_path / "out", [], s).path
+    assert book is not None and book.is_file()
     wb = load_workbook(book, read_only=True)
     info = "\n".join(str(c) for row in wb["Run info"].iter_rows(values_only=True) for c in row if c)
     assert "not_a_pdf.pdf" in info and "PDFError" in info
