@@ -1,0 +1,162 @@
+"""Row recall and precision of the built-in table recipes against hand-read keys.
+
+Each key (``benchmarks/keys/recipes/<code>.json``) lists, per recipe, the rows printed in the document's
+own table(s): the identity cell (customer, supplier …) and the amount as printed with its unit. Every
+built-in recipe that a key names is run over the key's PDF; a produced row matches a key row when
+
+* the identity cells are equal after NFKC, whitespace removal and a trailing footnote mark (注1) cut, and
+* the produced amount, in 元, equals the key's amount times its unit within half a unit of the last
+  printed digit (rounding).
+
+Each key row matches at most one produced row. Recall = matched / key rows, precision = matched /
+produced rows (a document whose key has no named rows counts every produced row as wrong).
+
+Usage: python benchmarks/recipe_accuracy.py [--keys DIR] [--corpus DIR] [--docs 002516,300084]
+       [--recipes 前五名客户,前五名供应商] [--engine pdfplumber|tabula] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.records import RecipeRow  # noqa: E402
+from extractors.document import extract_document  # noqa: E402
+from extractors.recipes import load_recipes, select  # noqa: E402
+from extractors.recipes.units import UNIT_FACTORS  # noqa: E402
+
+log = logging.getLogger("recipe-accuracy")
+
+#: per recipe: (identity column, amount column) of the recipe's own columns
+COLUMNS = {
+    "前五名客户": ("客户", "销售额"),
+    "前五名供应商": ("供应商", "采购额"),
+    "募集资金运用": ("项目", "拟投入募集资金"),
+    "主要股东": ("股东", "持股数量"),
+    "关联交易-采购": ("关联方", "本期发生额"),
+    "关联交易-销售": ("关联方", "本期发生额"),
+}
+
+_NOTE = re.compile(r"(?:[(（]?注\s*\d*[)）]?|\*+)$")
+
+
+def norm_name(text: str) -> str:
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    return _NOTE.sub("", flat)
+
+
+def key_amount(printed: str, unit: str | None) -> tuple[float, float]:
+    """(value in 元, tolerance): half a unit of the last printed digit, in 元."""
+    flat = printed.replace(",", "").replace("，", "").strip()
+    decimals = len(flat.split(".")[1]) if "." in flat else 0
+    factor = UNIT_FACTORS.get(unit or "元", 1.0)
+    return float(flat) * factor, 0.5 * 10**-decimals * factor + 1e-6
+
+
+def produced(row: RecipeRow, recipe: str) -> tuple[str, float | None]:
+    ident, amount = COLUMNS[recipe]
+    name = row.get(ident)
+    cell = row.get(amount)
+    return norm_name(name.text if name else ""), cell.value if cell else None
+
+
+def score(key_rows: list[tuple[str, float, float]], rows: list[tuple[str, float | None]]) -> int:
+    left = list(key_rows)
+    matched = 0
+    for name, value in rows:
+        for i, (kname, kvalue, tol) in enumerate(left):
+            if name == kname and value is not None and abs(value - kvalue) <= tol:
+                matched += 1
+                del left[i]
+                break
+    return matched
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keys", type=Path, default=ROOT / "benchmarks" / "keys" / "recipes")
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "pdf" / "prospectus_full")
+    parser.add_argument("--docs", default="")
+    parser.add_argument("--recipes", default="")
+    parser.add_argument("--engine", default="pdfplumber")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("extractors").setLevel(logging.ERROR)
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    known = load_recipes()
+    wanted_docs = {d for d in args.docs.split(",") if d}
+    wanted_recipes = {r for r in args.recipes.split(",") if r}
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # recipe → key, produced, matched
+    for key_file in sorted(args.keys.glob("*.json")):
+        key = json.loads(key_file.read_text("utf-8"))
+        code = key["code"]
+        if wanted_docs and code not in wanted_docs:
+            continue
+        names = [n for n in key["recipes"] if n in known and (not wanted_recipes or n in wanted_recipes)]
+        if not names:
+            continue
+        pdf = args.corpus / key["file"]
+        ex = extract_document(pdf, code, recipes=select(known, names), recipe_engine=args.engine)
+        for name in names:
+            spec = key["recipes"][name]
+            krows = [
+                (norm_name(r["name"]), *key_amount(r["amount"], spec.get("unit")))
+                for t in spec["tables"]
+                for r in t["rows"]
+            ]
+            out = [produced(r, name) for r in ex.recipe_rows if r.recipe == name]
+            matched = score(krows, out)
+            t = totals[name]
+            t[0], t[1], t[2] = t[0] + len(krows), t[1] + len(out), t[2] + matched
+            log.info(
+                "%s %-8s key %3d  produced %3d  matched %3d  recall %s  precision %s",
+                code,
+                name,
+                len(krows),
+                len(out),
+                matched,
+                _ratio(matched, len(krows)),
+                _ratio(matched, len(out)),
+            )
+            if args.verbose:
+                missing = score_missing(krows, out)
+                for m in missing:
+                    log.info("    missing %s", m)
+                notes = [n for n in ex.recipe_notes if n.startswith(name)]
+                for n in notes:
+                    log.info("    note %s", n)
+    all_key = sum(t[0] for t in totals.values())
+    all_out = sum(t[1] for t in totals.values())
+    all_hit = sum(t[2] for t in totals.values())
+    for name, (k, o, m) in totals.items():
+        log.info("TOTAL %-8s key %3d produced %3d matched %3d recall %s precision %s", name, k, o, m, _ratio(m, k), _ratio(m, o))
+    log.info("ALL key %d produced %d matched %d recall %s precision %s", all_key, all_out, all_hit, _ratio(all_hit, all_key), _ratio(all_hit, all_out))
+    return 0
+
+
+def score_missing(key_rows: list[tuple[str, float, float]], rows: list[tuple[str, float | None]]) -> list[str]:
+    left = list(key_rows)
+    for name, value in rows:
+        for i, (kname, kvalue, tol) in enumerate(left):
+            if name == kname and value is not None and abs(value - kvalue) <= tol:
+                del left[i]
+                break
+    return [f"{n} {v:,.2f}" for n, v, _ in left]
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.2f}" if b else "  — "
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
