@@ -139,8 +139,23 @@ def main() -> int:
     all_out = sum(t[1] for t in totals.values())
     all_hit = sum(t[2] for t in totals.values())
     for name, (k, o, m) in totals.items():
-        log.info("TOTAL %-8s key %3d produced %3d matched %3d recall %s precision %s", name, k, o, m, _ratio(m, k), _ratio(m, o))
-    log.info("ALL key %d produced %d matched %d recall %s precision %s", all_key, all_out, all_hit, _ratio(all_hit, all_key), _ratio(all_hit, all_out))
+        log.info(
+            "TOTAL %-8s key %3d produced %3d matched %3d recall %s precision %s",
+            name,
+            k,
+            o,
+            m,
+            _ratio(m, k),
+            _ratio(m, o),
+        )
+    log.info(
+        "ALL key %d produced %d matched %d recall %s precision %s",
+        all_key,
+        all_out,
+        all_hit,
+        _ratio(all_hit, all_key),
+        _ratio(all_hit, all_out),
+    )
     return 0
 
 
