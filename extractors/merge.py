@@ -30,6 +30,11 @@ class Fragment:
     bottom: float = 1.0
     #: the last lines of text above the table on its page (heading, unit line, holder group)
     caption: str = ""
+    #: its number among the tables of its page as a reader counts them (extractors.tables.count_rule)
+    index: int = 0
+    #: its left and right edges, points
+    x0: float = 0.0
+    x1: float = 0.0
 
     @property
     def n_cols(self) -> int:
@@ -45,6 +50,8 @@ class MergedTable:
     first_page: int = 0
     first_top: float = 0.0
     index_on_page: int = 1
+    #: (page, number on that page) of every piece of the table, as a reader counts the tables of a page
+    places: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def pages(self) -> tuple[int, ...]:
@@ -131,7 +138,12 @@ def _is_split_continuation(row: Sequence[str], header: Sequence[str]) -> bool:
     if not row or not header:
         return False
     first_is_seq = bool(re.search(r"序号|编号|^No", squash(header[0])))
+    if any(_TOTAL_LABEL.match(squash(c)) for c in row):
+        return False  # a totals row (小计 / 合计) leaves its 序号 empty and starts a row of its own
     return first_is_seq and not squash(row[0]) and any(squash(c) for c in row[1:])
+
+
+_TOTAL_LABEL = re.compile(r"^(?:合计|小计|总计|共计)")
 
 
 def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
@@ -151,6 +163,7 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
                 current.rows[-1] = (page, _join_cells(cells, rows[0]))
                 rows = rows[1:]
             current.rows.extend((frag.page, r) for r in rows)
+            current.places.append((frag.page, frag.index))
         else:
             width = max(len(r) for r in rows)
             if looks_like_header(rows[0]) or header_by_shape(rows):
@@ -166,7 +179,8 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
                     caption=frag.caption,
                     first_page=frag.page,
                     first_top=frag.top,
-                    index_on_page=on_page,
+                    index_on_page=frag.index or on_page,
+                    places=[(frag.page, frag.index or on_page)],
                 )
             )
         last = frag

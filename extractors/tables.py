@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,26 @@ FOOTER_FRACTION = 0.06
 
 
 def _is_fragment(rows: tuple[tuple[str, ...], ...]) -> bool:
-    """Layout boxes and sliver tables are not data tables."""
-    if len(rows) < 2:
-        return True
+    """Layout boxes and sliver tables are not data tables: see :func:`counts_as_table`."""
+    return not counts_as_table(rows)
+
+
+def counts_as_table(rows: tuple[tuple[str, ...], ...]) -> bool:
+    """A ruled grid holds table rows when it has at least two columns and two filled cells, so a
+    one-row table (labels and values side by side) is a table; a single-cell box or a one-column
+    frame is not (see :func:`is_box`)."""
+    if not rows:
+        return False
     width = max(len(r) for r in rows)
     filled = sum(1 for r in rows for c in r if c)
-    return width < 2 or filled < 3
+    return width >= 2 and filled >= 2
+
+
+def is_box(rows: tuple[tuple[str, ...], ...]) -> bool:
+    """A framed box with text (a note, a stamp, a title frame): one column or one filled cell. A
+    reader counts it among the tables of the page, so "the Nth table on page P" counts it too; it
+    holds no table rows."""
+    return any(c for r in rows for c in r) and not counts_as_table(rows)
 
 
 #: Horizontal rules shorter than this (points, after joining a row's cell segments) are underlines.
@@ -158,15 +173,18 @@ def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def page_fragments(page: Any, number: int) -> list[Fragment]:
-    """Tables on one pdfplumber page, as fragments with their vertical position."""
+def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragment]:
+    """Tables on one pdfplumber page, as fragments with their vertical position, each numbered as a
+    reader counts the tables of a page: top to bottom, one-row tables and framed boxes with text
+    included, empty grids not. Boxes are returned only when ``boxes`` is set (the page preview)."""
     height = float(page.height)
     body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)), strict=False)
     out: list[Fragment] = []
     tables = sorted(_find_tables(body), key=lambda t: t.bbox[1])
     above = height * HEADER_FRACTION
+    counted = 0
     for table in tables:
-        _x0, top, _x1, bottom = table.bbox
+        x0, top, x1, bottom = table.bbox
         rows = drop_slivers(
             clean_rows(
                 table.extract(
@@ -175,13 +193,69 @@ def page_fragments(page: Any, number: int) -> list[Fragment]:
             ),
             _column_widths(table),
         )
-        if _is_fragment(rows):
+        if not any(c for r in rows for c in r):
+            continue
+        counted += 1
+        if _is_fragment(rows) and not boxes:
             continue
         caption = ""
         if top - above > 4:
             caption = page.crop((0, above, float(page.width), top), strict=False).extract_text() or ""
         above = bottom
-        out.append(Fragment(number, rows, top=top / height, bottom=bottom / height, caption=caption_lines(caption)))
+        out.append(
+            Fragment(
+                number,
+                rows,
+                top=top / height,
+                bottom=bottom / height,
+                caption=caption_lines(caption),
+                index=counted,
+                x0=float(x0),
+                x1=float(x1),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """One table of a page as a reader counts them: its number, where it stands, its first row."""
+
+    index: int
+    bbox: tuple[float, float, float, float]
+    rows: int
+    columns: int
+    first_row: tuple[str, ...]
+    #: a framed box with text: counted, but holds no table rows
+    box: bool = False
+
+
+def page_tables(path: Path | str, page: int) -> list[PageTable]:
+    """The numbered tables of one page, top to bottom, numbered as a place recipe counts them
+    (``counts_as_table``): the preview a user reads before writing "the Nth table on page P"."""
+    out: list[PageTable] = []
+    try:
+        pdf = pdfplumber.open(str(path))
+    except Exception as exc:  # pdfminer raises several unrelated types for bad files
+        raise PDFError(f"{Path(path).name}: pdfplumber cannot open the file ({type(exc).__name__}: {exc})") from exc
+    with pdf:
+        if not 1 <= page <= len(pdf.pages):
+            raise PDFError(f"{Path(path).name}: page {page} is beyond the document ({len(pdf.pages)} pages)")
+        p = pdf.pages[page - 1]
+        fragments = page_fragments(p, page, boxes=True)
+        height = float(p.height)
+        for f in fragments:
+            out.append(
+                PageTable(
+                    index=f.index,
+                    bbox=(round(f.x0, 1), round(f.top * height, 1), round(f.x1, 1), round(f.bottom * height, 1)),
+                    rows=len(f.rows),
+                    columns=f.n_cols,
+                    first_row=f.rows[0],
+                    box=is_box(f.rows),
+                )
+            )
+        p.close()
     return out
 
 

@@ -35,7 +35,19 @@ if TYPE_CHECKING:  # the flow process reads recipes without loading PDFium
     from extractors.pdftext import PdfText
 
 BUILTIN = Path(__file__).with_name("builtin.toml")
-_KEYS = {"name", "sheet", "description", "page", "index", "headings", "columns", "required", "numeric", "chapters"}
+_KEYS = {
+    "name",
+    "sheet",
+    "description",
+    "page",
+    "index",
+    "headings",
+    "columns",
+    "required",
+    "numeric",
+    "chapters",
+    "one_of",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class TableRecipe:
     #: words of the chapter titles (第六节 业务与技术) the table belongs to; ignored in a document
     #: whose chapters name none of them (an annual report)
     chapters: tuple[str, ...] = ()
+    #: columns of which a matching table must have at least one (an amount or a share)
+    one_of: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -86,7 +100,7 @@ class TableRecipe:
         if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
             raise ConfigError(f"{label}: columns must map a column name to a list of header texts")
         required = tuple(raw.get("required", ()))
-        missing = [c for c in required if c not in columns]
+        missing = [c for c in (*required, *raw.get("one_of", ())) if c not in columns]
         if missing:
             raise ConfigError(f"{label}: required columns {missing} are not among its columns")
         if page is None and not raw.get("headings") and not required:
@@ -102,6 +116,7 @@ class TableRecipe:
             required=required,
             numeric=tuple(raw.get("numeric", ())),
             chapters=tuple(str(c) for c in raw.get("chapters", ())),
+            one_of=tuple(str(c) for c in raw.get("one_of", ())),
         )
 
 
@@ -152,10 +167,15 @@ def resolve_page(recipe: TableRecipe, page_count: int) -> int | None:
     return recipe.page if isinstance(recipe.page, int) else None
 
 
+#: pages read after a page with a heading hit: a table a year under one heading, each captioned only
+#: by its year, runs on over the next pages
+FOLLOW = 2
+
+
 def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
     """Where the table may be, from the fast text pass: its page, or pages whose text holds one of
-    its headings or the synonyms of all its required columns, each with the page after (a table
-    that continues)."""
+    its headings or the synonyms of all its required columns, each with the ``FOLLOW`` pages after
+    (a table that continues, the next years' tables)."""
     n = len(pages)
     if recipe.page is not None:
         page = resolve_page(recipe, n)
@@ -169,9 +189,9 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
             any(squash(s) in flat for s in recipe.columns[c]) for c in recipe.required
         )
         if (by_heading and (by_header or not recipe.required)) or (by_header and not headings):
-            hits.update({number, number + 1} if number < n else {number})
+            hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
         elif by_heading:
-            hits.update(p for p in (number, number + 1) if p <= n)
+            hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
     return sorted(hits)
 
 
@@ -376,8 +396,10 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
             mapping = map_columns(recipe, header)
             if not all(c in mapping for c in required):
                 continue
-            if any(parse_number(header[j]) is not None for j in mapping.values() if j < len(header)):
-                continue  # a data row that happens to contain a synonym is not a header
+            if recipe.one_of and not any(c in mapping for c in recipe.one_of):
+                continue
+            if any(parse_number(c) is not None for r in rows[i:used] for c in r):
+                continue  # a header holds labels: a row with a figure is data that happens to hold a synonym
             period = next((m.group(0) for r in rows[:used] for c in r if (m := PERIOD.search(norm(c)))), None)
             period_col = next((j for j, h in enumerate(header) if _PERIOD_HEADER.match(norm(h))), None)
             units = {c: u for c in recipe.numeric if c in mapping and (u := _header_unit(header, [mapping[c]]))}
@@ -589,10 +611,14 @@ def _label_lines_only(caption: str) -> bool:
     """Nothing but labels stand between two tables: no line, or only period, unit and short title lines."""
     for line in caption.splitlines():
         flat = norm(line)
-        if not flat or _UNIT.search(flat) or PERIOD_LINE.fullmatch(flat):
+        if not flat or _UNIT.search(flat) or PERIOD_LINE.fullmatch(flat) or _NOTE_LINE.match(flat):
             continue
         return False
     return True
+
+
+#: a note under the table above ('注：…', '*注1：…', '【注1】…'): it belongs to that table
+_NOTE_LINE = re.compile(r"^[*＊]?[【\[(（]?注\s*\d*[】\])）]?[:：]?")
 
 
 _CHAPTER = re.compile(r"^\s*第[一二三四五六七八九十]+[节章]\s*(\S.{0,30})$")
@@ -633,8 +659,15 @@ def table_rows(
     previous: tuple[MergedTable, Layout] | None = None
     for t in tables:
         place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
-        if recipe.page is not None and place is None:
-            continue
+        if recipe.page is not None and page is not None:
+            # "the Nth table on page P": the table with a piece numbered N on P, from that piece on
+            pieces = [(p, n) for p, n in (t.places or [(t.first_page, t.index_on_page)]) if p == page]
+            hit = next((n for _, n in pieces if recipe.index is None or n == recipe.index), None)
+            if hit is None:
+                continue
+            place = (page, hit)
+            if t.first_page != page:
+                t = replace(t, rows=[(p, r) for p, r in t.rows if p >= page], first_page=page, index_on_page=hit)
         if use_chapters and not any(w in chapter[t.first_page - 1] for w in wanted):
             previous = None
             continue  # outside the chapter this table belongs to
@@ -656,6 +689,8 @@ def table_rows(
             got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
             rows += got
             notes += why
+            if not got:
+                notes.append(f"{recipe.name}: table {found} on page {t.first_page} is printed without rows")
             previous = (t, layout) if layout is not None else None
         else:
             previous = None
