@@ -138,10 +138,10 @@ def main() -> int:
     all_key = sum(t[0] for t in totals.values())
     all_out = sum(t[1] for t in totals.values())
     all_hit = sum(t[2] for t in totals.values())
-    for name, (k, o, m) in totals.items():
+    for recipe_name, (k, o, m) in totals.items():
         log.info(
             "TOTAL %-8s key %3d produced %3d matched %3d recall %s precision %s",
-            name,
+            recipe_name,
             k,
             o,
             m,

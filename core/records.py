@@ -167,7 +167,8 @@ class RecipeCell(Record):
     column: str = Field(description="the recipe's column name, or the printed header for other columns")
     text: str = Field(description="the cell as printed")
     value: float | None = Field(
-        default=None, description="the number, for the recipe's numeric columns: amounts in 元 (or 股), shares as printed"
+        default=None,
+        description="the number, for the recipe's numeric columns: amounts in 元 (or 股), shares as printed",
     )
     unit: str | None = Field(default=None, description="the unit the cell is printed in (万元, 元, 股, %)")
 

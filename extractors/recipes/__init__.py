@@ -181,16 +181,14 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
         page = resolve_page(recipe, n)
         return [page] if page is not None and 1 <= page <= n else []
     hits: set[int] = set()
-    headings = [heading_text(h) for h in recipe.headings]
+    headings = [norm(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
-        flat = heading_text(text)
+        flat = norm(text)
         by_heading = any(h in flat for h in headings)
         by_header = bool(recipe.required) and all(
-            any(squash(s) in flat for s in recipe.columns[c]) for c in recipe.required
+            any(norm(s) in flat for s in recipe.columns[c]) for c in recipe.required
         )
-        if (by_heading and (by_header or not recipe.required)) or (by_header and not headings):
-            hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
-        elif by_heading:
+        if by_heading or (by_header and not headings):
             hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
     return sorted(hits)
 
@@ -234,9 +232,7 @@ def matches(recipe: TableRecipe, table: MergedTable, context: str, page_index: t
             return False
     if recipe.headings and not under_heading(recipe, context):
         return False
-    if recipe.required and layout_of(recipe, table) is None:
-        return False
-    return True
+    return not (recipe.required and layout_of(recipe, table) is None)
 
 
 _RANK = re.compile(r"前\s*(5|五|10|十)\s*(名|大|位|家)")
@@ -677,7 +673,7 @@ def table_rows(
             previous is not None
             and recipe.page is None
             and t.first_page - previous[0].pages[-1] in (0, 1)
-            and _label_lines_only(t.caption if t.first_top > 0.25 or not t.caption else t.caption)
+            and _label_lines_only(t.caption)
         )
         if follows and previous is not None and layout is None and len(t.header) == len(previous[1].header):
             layout = replace(previous[1], body_start=0, period=None)
