@@ -412,10 +412,31 @@ def _period_label(cells: Sequence[str]) -> str | None:
     return None
 
 
-def _group_label(cells: Sequence[str]) -> str | None:
-    """A row that only names a group of the rows below ('一、油田专用设备制造')."""
+#: a group title: a list mark and a short title ('一、油田专用设备制造', '（二）外销')
+_GROUP_TITLE = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|[A-Za-z][、.．])\S{2,30}$"
+)
+
+
+def _group_title(cells: Sequence[str]) -> str | None:
+    """A row that only names a group of the rows below it ('一、油田专用设备制造')."""
     filled = [c.strip() for c in cells if c.strip()]
-    return filled[0] if len(filled) == 1 and parse_number(filled[0]) is None else None
+    return filled[0] if len(filled) == 1 and _GROUP_TITLE.match(squash(filled[0])) else None
+
+
+def _join_between_labels(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[int, list[str]]]:
+    """:func:`join_wrapped_rows` within each run of rows between period and group title rows: a
+    title row has one filled cell too, but it is a label, not a piece of a wrapped cell."""
+    out: list[tuple[int, list[str]]] = []
+    run: list[tuple[int, Sequence[str]]] = []
+    for page, cells in rows:
+        if _period_label(cells) is not None or _group_title(cells) is not None:
+            out += join_wrapped_rows(run)
+            out.append((page, list(cells)))
+            run = []
+        else:
+            run.append((page, cells))
+    return out + join_wrapped_rows(run)
 
 
 def _is_total(cells: Sequence[str], mapping: dict[str, int], numeric: Sequence[str]) -> bool:
@@ -464,11 +485,14 @@ def recipe_rows(
     subtotals: list[RecipeRow] = []
     body = [(p, r) for p, r in table.rows[layout.body_start :]]
     block_period: str | None = None
-    for page, cells in join_wrapped_rows(body):
+    for page, cells in _join_between_labels(body):
         if {squash(c) for c in cells} <= {""} or _is_header_row(recipe, mapping, cells, layout.header):
             continue
         if (label := _period_label(cells)) is not None:
             period, group = label, None
+            continue
+        if (title := _group_title(cells)) is not None:
+            group = title
             continue
         if (
             layout.period_col is not None
@@ -492,9 +516,6 @@ def recipe_rows(
                 subtotals = []
             since_total = []
             block_period = None if layout.period_col is not None else block_period
-            continue
-        if _group_label(cells) is not None and len([c for c in cells if c.strip()]) == 1 and len(cells) > 2:
-            group = _group_label(cells)
             continue
         row = _row(
             recipe, doc_key, table_no, page, cells, mapping, units, others, default_unit, block_period or period, group
