@@ -5,8 +5,8 @@ own table(s): the identity cell (customer, supplier …) and the amount as print
 built-in recipe that a key names is run over the key's PDF; a produced row matches a key row when
 
 * the identity cells are equal after NFKC, whitespace removal and a trailing footnote mark (注1) cut, and
-* the produced amount, in 元, equals the key's amount times its unit within half a unit of the last
-  printed digit (rounding).
+* the produced amount, in 元 (股 for shares), equals the key's amount times its unit within half a
+  unit of the last printed digit (rounding); a key amount of null ('-' printed) matches an empty cell.
 
 Each key row matches at most one produced row. Recall = matched / key rows, precision = matched /
 produced rows (a document whose key has no named rows counts every produced row as wrong).
@@ -77,7 +77,7 @@ def score(key_rows: list[tuple[str, float, float]], rows: list[tuple[str, float 
     matched = 0
     for name, value in rows:
         for i, (kname, kvalue, tol) in enumerate(left):
-            if name == kname and value is not None and abs(value - kvalue) <= tol:
+            if name == kname and abs((value or 0.0) - kvalue) <= tol:
                 matched += 1
                 del left[i]
                 break
@@ -114,7 +114,7 @@ def main() -> int:
         for name in names:
             spec = key["recipes"][name]
             krows = [
-                (norm_name(r["name"]), *key_amount(r["amount"], spec.get("unit")))
+                (norm_name(r["name"]), *key_amount(r["amount"] or "0", spec.get("unit")))
                 for t in spec["tables"]
                 for r in t["rows"]
             ]
@@ -168,7 +168,7 @@ def score_missing(key_rows: list[tuple[str, float, float]], rows: list[tuple[str
     left = list(key_rows)
     for name, value in rows:
         for i, (kname, kvalue, tol) in enumerate(left):
-            if name == kname and value is not None and abs(value - kvalue) <= tol:
+            if name == kname and abs((value or 0.0) - kvalue) <= tol:
                 del left[i]
                 break
     return [f"{n} {v:,.2f}" for n, v, _ in left]

@@ -281,13 +281,17 @@ def test_a_prospectus_printing_only_supplier_totals_says_so() -> None:
     assert "前五名客户: no table matched on the candidate pages" in builtins(KEHUA).recipe_notes
 
 
-def test_shareholders_need_a_share_column_so_a_capital_change_table_is_not_one() -> None:
+def test_shareholders_come_from_the_pre_and_post_issue_share_structure_only() -> None:
+    # kehua p.97 '（一）本次发行前后公司的股本结构': 发行前 / 发行后 over 数量（股） / 比例（%）. Not p.71's
+    # 股东减资 table, nor p.85's list of the controlling shareholder's own ten largest holders
     holders = tables_of(builtins(KEHUA), "主要股东")
-    assert {r["page"] for rows in holders.values() for r in rows} == {85}  # p.71's 股东减资 table is out
+    assert {r["page"] for rows in holders.values() for r in rows} == {97}
     (rows,) = holders.values()
-    assert rows[0]["股东"] == ("陈成辉", None)
-    assert rows[0]["持股数量"] == ("9,950,000", 9950000.0) and rows[0]["持股比例"] == ("42.13", 42.13)
+    assert rows[0]["股东"] == ("科华伟业", None)
+    assert rows[0]["持股数量"] == ("30,702,100", 30702100.0) and rows[0]["持股比例"] == ("52.48", 52.48)
+    assert rows[0]["发行后持股数量"] == ("30,702,100", 30702100.0)
     assert rows[0]["unit"] == "股"
+    assert [r["股东"][0] for r in rows][-1] == "社会公众股"  # type: ignore[index]  # 总股本 is the totals row
 
 
 def test_funded_projects_not_each_projects_own_budget() -> None:

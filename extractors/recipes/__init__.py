@@ -332,7 +332,7 @@ PERIOD_LINE = re.compile(
     r"[①-⑳（(]?[\d一二三四五六七八九十]*[）).、．]?(?:" + PERIOD.pattern + r")[^，。,;；]{0,16}[:：]?"
 )
 #: the identity cell of a totals row
-TOTAL = re.compile(r"^(?:合计|小计|总计|共计|合计金额|前五名合计|Total)", re.IGNORECASE)
+TOTAL = re.compile(r"^(?:合计|小计|总计|共计|合计金额|前五名合计|总股本|股本总额|股份总数|Total)", re.IGNORECASE)
 #: a share column's header: its cells are percentages, never amounts
 _SHARE = re.compile(r"比例|占比|占.*[比%]|%|比重")
 #: a header column that holds each row's period
@@ -414,14 +414,38 @@ def _period_label(cells: Sequence[str]) -> str | None:
 
 #: a group title: a list mark and a short title ('一、油田专用设备制造', '（二）外销')
 _GROUP_TITLE = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|[A-Za-z][、.．])\S{2,30}$"
+    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|[A-Za-z][、.．]|其中[:：])\S{2,30}$"
 )
+#: a category row: its label carries a chapter-level list mark ('一、发起人股份'), its figures are the
+#: category's total
+_CATEGORY = re.compile(r"^[一二三四五六七八九十]+[、.．]\S{2,30}$")
 
 
 def _group_title(cells: Sequence[str]) -> str | None:
     """A row that only names a group of the rows below it ('一、油田专用设备制造')."""
     filled = [c.strip() for c in cells if c.strip()]
     return filled[0] if len(filled) == 1 and _GROUP_TITLE.match(squash(filled[0])) else None
+
+
+def _identity(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str]) -> str | None:
+    """The row's identity cell (the recipe's first column: 客户, 供应商, 股东 …), when the table has it."""
+    first = next(iter(recipe.columns), None)
+    if first is None or first not in mapping or first not in recipe.required:
+        return None
+    i = mapping[first]
+    return cells[i] if i < len(cells) else ""
+
+
+def _is_label_row(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str]) -> bool:
+    """A header line printed again inside the body: the identity cell is one of its column's header
+    texts, or every numeric column holds text and none a figure ('数量（万股） | 比例（%）')."""
+    first = next(iter(recipe.columns))
+    ident = norm(cells[mapping[first]]) if mapping[first] < len(cells) else ""
+    if ident and any(ident == norm(s) for s in recipe.columns[first]):
+        return True
+    numeric = [cells[mapping[c]] for c in recipe.numeric if c in mapping and mapping[c] < len(cells)]
+    texts = [c for c in numeric if squash(c) and squash(c) not in {"-", "—", "--", "/"}]
+    return bool(numeric) and len(texts) == len(numeric) and all(parse_number(c) is None for c in texts)
 
 
 def _join_between_labels(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[int, list[str]]]:
@@ -494,6 +518,12 @@ def recipe_rows(
         if (title := _group_title(cells)) is not None:
             group = title
             continue
+        ident = _identity(recipe, mapping, cells)
+        if ident is not None and _CATEGORY.match(squash(ident)):
+            group = ident.strip()
+            continue
+        if ident is not None and (not squash(ident) or _is_label_row(recipe, mapping, cells)):
+            continue  # a row naming nothing, or a header line printed again
         if (
             layout.period_col is not None
             and layout.period_col < len(cells)
