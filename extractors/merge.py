@@ -122,7 +122,16 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
         and nxt.n_cols == len(table.header)
         and (prev.bottom >= 1 - EDGE or nxt.top <= EDGE)
         and not _restarts_numbering(table, nxt.rows)
+        and not _new_header(table, nxt.rows)
     )
+
+
+def _new_header(table: MergedTable, rows: Sequence[Sequence[str]]) -> bool:
+    """The next page's grid opens with a header of its own, other than the table's: a new table
+    (a project list ending at a page foot, then a capacity table at the next page's head)."""
+    if not rows or not header_by_shape(rows) or same_header(rows[0], table.header):
+        return False
+    return any(h for h in table.header) and not all(re.fullmatch(r"col\d+", h) for h in table.header)
 
 
 def _join_cells(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ _KEYS = {
     "name",
     "sheet",
     "description",
+    "first_only",
     "page",
     "index",
     "headings",
@@ -67,6 +68,9 @@ class TableRecipe:
     chapters: tuple[str, ...] = ()
     #: columns of which a matching table must have at least one (an amount or a share)
     one_of: tuple[str, ...] = ()
+    #: only the first matching table of a document (with the tables that continue it): a list printed
+    #: once at the head of its chapter and repeated later in other breakdowns
+    first_only: bool = False
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -117,6 +121,7 @@ class TableRecipe:
             numeric=tuple(raw.get("numeric", ())),
             chapters=tuple(str(c) for c in raw.get("chapters", ())),
             one_of=tuple(str(c) for c in raw.get("one_of", ())),
+            first_only=bool(raw.get("first_only", False)),
         )
 
 
@@ -731,7 +736,10 @@ def table_rows(
             # its first row was taken for a header: it is data under the previous table's header
             body = t.rows if _is_placeholder(t.header) else [(t.first_page, tuple(t.header)), *t.rows]
             t = replace(t, header=previous[1].header, rows=body)
-        if matches(recipe, t, context, place) or (follows and layout is not None and recipe.required):
+        continues_found = follows and layout is not None and bool(recipe.required)
+        if recipe.first_only and found and not continues_found:
+            break
+        if matches(recipe, t, context, place) or continues_found:
             found += 1
             got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
             rows += got
