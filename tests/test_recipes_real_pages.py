@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 from core.records import Document, DocumentExtraction, RecipeRow
 from extractors.document import extract_document
 from extractors.merge import Fragment, MergedTable, merge_fragments
-from extractors.recipes import TableRecipe, load_recipes, recipe_rows, select
+from extractors.recipes import TableRecipe, load_recipes, map_columns, recipe_rows, select
 from report import RunReport
 from report.recipe_sheets import recipe_table
 from tests.conftest import PDF
@@ -205,3 +205,41 @@ def test_the_page_preview_numbers_tables_as_a_place_recipe_counts_them() -> None
     assert tables[1].first_row[:2] == ("序号", "股东名称")
     x0, top, x1, bottom = tables[1].bbox
     assert x0 < x1 and top < bottom
+
+
+def test_two_level_header_发行前_发行后_over_股数_比例_fills_both_periods() -> None:
+    # kuangda p.73: '本次发行前 | 本次发行后' over '股数（股） | 所占比例 (%)'; the holders, not the
+    # capital history (pp.50-67 print 股东 and 出资比例 too) nor the 合计 row
+    ex = extract_document(KUANGDA, "002516", recipes=select(load_recipes(), ["主要股东"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {73} and len(rows) == 9
+    second = rows[1]
+    assert cell(second, "股东") == ("国泰君安投资管理股份有限公司", None)
+    assert cell(second, "持股数量") == ("12,597,984", 12597984.0) and cell(second, "持股比例")[1] == 8.3987
+    assert cell(second, "发行后持股数量") == ("9,141,194", 9141194.0) and cell(second, "发行后持股比例")[1] == 4.5706
+
+
+def test_funded_projects_the_first_list_of_the_chapter_not_its_later_breakdowns() -> None:
+    # jereh p.269: '项目总投资额 | 投入募集资金' (万元); p.306 lists the same projects again, broken down
+    ex = extract_document(JEREH, "002353", recipes=select(load_recipes(), ["募集资金运用"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {269} and len(rows) == 6
+    assert cell(rows[0], "投资总额") == ("11,200", 112000000.0)
+    assert cell(rows[0], "拟投入募集资金") == ("7,000", 70000000.0)
+
+
+def test_headers_match_whatever_brackets_the_engine_prints() -> None:
+    # tabula prints （） as (): a header and a recipe's synonym written with different brackets match
+    recipe = TableRecipe.parse(
+        {
+            "name": "关联采购",
+            "required": ["关联方"],
+            "numeric": ["上年发生额"],
+            "columns": {"关联方": ["关联方"], "上年发生额": ["上年（实际）发生金额"]},
+        },
+        "test",
+    )
+    assert map_columns(recipe, ("关联方", "上年(实际)发生金额")) == {"关联方": 0, "上年发生额": 1}
+    table = MergedTable(("关联方", "上年(实际)发生金额"), [(1, ("甲公司", "1,000.00"))])
+    rows, _ = recipe_rows(recipe, "x", 1, table, "单位：元")
+    assert cell(rows[0], "上年发生额") == ("1,000.00", 1000.0)
