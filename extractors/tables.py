@@ -17,6 +17,7 @@ at the ends of its horizontal rules.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 import pdfplumber
 
 from core.errors import EncryptedPDFError, PDFError
-from extractors.merge import Fragment, clean_rows
+from extractors.merge import Fragment, clean_rows, header_by_shape, looks_like_header
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +186,14 @@ def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragm
     counted = 0
     for table in tables:
         x0, top, x1, bottom = table.bbox
-        rows = drop_slivers(
-            clean_rows(
-                table.extract(
-                    x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
-                )
-            ),
-            _column_widths(table),
+        raw = clean_rows(
+            table.extract(
+                x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+            )
         )
+        if raw and top / height > TOP_ZONE and not looks_like_header(raw[0]) and not header_by_shape(raw):
+            raw = header_above(page, table, above) + raw
+        rows = drop_slivers(raw, _column_widths(table))
         if not any(c for r in rows for c in r):
             continue
         counted += 1
@@ -257,6 +258,69 @@ def page_tables(path: Path | str, page: int) -> list[PageTable]:
             )
         p.close()
     return out
+
+
+#: A grid starting this high on its page (fraction of the height) continues a table from the page
+#: before: the text above it is the running header, not its header.
+TOP_ZONE = 0.15
+#: How far above a ruled grid (points) an unruled header may stand.
+HEADER_BAND = 45.0
+#: a figure, not a label ('2,400.00', '25%', '2009'); a lone digit of '第 1 年' is part of a label
+_FIGURE = re.compile(r"-?(?:\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+|\d{3,})%?")
+_NOT_LABEL = re.compile(r"[，。；：:;]|单位|^[（(]?[一二三四五六七八九十\d]+[、.．)）]")
+
+
+def header_above(page: Any, table: Any, above: float) -> tuple[tuple[str, ...], ...]:
+    """The header of a grid whose header is printed above its rules (an unruled header over a ruled
+    body): the label lines right above the grid, each word put in the column under which it stands,
+    all lines joined per column into one header row. Nothing when a line there reads as text (a
+    sentence, a unit line, a numbered heading) or holds a figure, or fewer than two columns get a label."""
+    x0, top, x1, _bottom = table.bbox
+    band = page.crop((x0 - 2, max(above, top - HEADER_BAND), x1 + 2, top), strict=False)
+    words = band.extract_words(x_tolerance=TABLE_SETTINGS["text_x_tolerance"], keep_blank_chars=False)
+    if not words:
+        return ()
+    lines: list[list[dict[str, Any]]] = []
+    for w in sorted(words, key=lambda w: (round(float(w["top"])), float(w["x0"]))):
+        if lines and abs(float(lines[-1][0]["top"]) - float(w["top"])) <= 3:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    label_lines: list[list[dict[str, Any]]] = []
+    for line in reversed(lines):  # from the grid upwards, while the lines are labels
+        text = "".join(w["text"] for w in line)
+        if _NOT_LABEL.search(text) or any(_FIGURE.fullmatch(w["text"]) for w in line):
+            break
+        label_lines.insert(0, line)
+    spans = _column_spans(table)
+    if not label_lines or len(spans) < 2:
+        return ()
+    header = [""] * len(spans)
+    for line in label_lines:
+        for w in line:
+            centre = (float(w["x0"]) + float(w["x1"])) / 2
+            col = next((i for i, (a, b) in enumerate(spans) if a - 1 <= centre <= b + 1), None)
+            if col is not None:
+                header[col] += w["text"]
+    if sum(1 for h in header if h) < 2:
+        return ()
+    return (tuple(header),)
+
+
+def _column_spans(table: Any) -> list[tuple[float, float]]:
+    """Each column's left and right edge, from its narrowest cell (a merged cell spans several)."""
+    spans: list[tuple[float, float] | None] = []
+    for row in table.rows:
+        for i, cell in enumerate(row.cells):
+            while i >= len(spans):
+                spans.append(None)
+            if cell is None:
+                continue
+            a, b = float(cell[0]), float(cell[2])
+            current = spans[i]
+            if current is None or b - a < current[1] - current[0]:
+                spans[i] = (a, b)
+    return [s if s is not None else (0.0, 0.0) for s in spans]
 
 
 #: A column narrower than this (points) and empty in every row is an artefact of double ruling.

@@ -648,15 +648,23 @@ def _is_header_row(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence
     return True
 
 
-def table_context(t: MergedTable, text: PdfText, lines: int = 6) -> str:
-    """The text just above a table: the last lines of its caption, and for a table that starts at the
-    top of its page, the end of the previous page (where its title often stands)."""
+def table_context(t: MergedTable, text: PdfText, lines: int = 10) -> str:
+    """The text above a table, up to ``lines`` lines: its caption, continued upwards in the page text
+    (a heading may stand several lines above, over an introducing sentence and a unit line), and for
+    a table that starts at the top of its page, the end of the previous page (where its title often
+    stands)."""
     before = ""
     if t.first_top <= 0.25 and 2 <= t.first_page <= text.page_count + 1:
         tail = [ln.strip() for ln in text.page(t.first_page - 1).splitlines() if ln.strip()]
         before = "\n".join(tail[-lines:])
-    caption = [ln for ln in t.caption.splitlines() if ln.strip()][-lines:]
-    return "\n".join([before, *caption]).strip()
+    caption = [ln.strip() for ln in t.caption.splitlines() if ln.strip()]
+    if caption and 1 <= t.first_page <= text.page_count:
+        page = [ln.strip() for ln in text.page(t.first_page).splitlines() if ln.strip()]
+        first = squash(caption[0])
+        at = next((i for i, ln in enumerate(page) if first and squash(ln) == first), None)
+        if at is not None:
+            caption = page[max(0, at - (lines - len(caption))) : at] + caption
+    return "\n".join([before, *caption[-lines:]]).strip()
 
 
 def _label_lines_only(caption: str) -> bool:
