@@ -356,6 +356,33 @@ class Layout:
     period: str | None = None
     period_col: int | None = None
     units: dict[str, str] = field(default_factory=dict)
+    #: a wide multi-period header ('2010年度·金额 | 2010年度·占比 | 2009年度·金额 …'): period → the
+    #: recipe's numeric columns and the other columns of that period; each row is read once a period
+    periods: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def period_groups(header: Sequence[str], mapping: dict[str, int], numeric: Sequence[str]) -> dict[str, dict[str, int]]:
+    """{period: {column: index}} when the numeric columns repeat under period labels of a two-level
+    header; the columns of the recipe are keyed by their name, the other period columns by their label."""
+    split = [norm(h).partition("·") for h in header]
+    labels = {
+        j: (m.group(0), lower) for j, (upper, sep, lower) in enumerate(split) if sep and (m := PERIOD.search(upper))
+    }
+    out: dict[str, dict[str, int]] = {}
+    for c in numeric:
+        if c not in mapping or mapping[c] not in labels:
+            continue
+        label = labels[mapping[c]][1]
+        for j, (period, lower) in labels.items():
+            if lower == label:
+                out.setdefault(period, {})[c] = j
+    if len(out) < 2:
+        return {}
+    taken = {j for cols in out.values() for j in cols.values()}
+    for j, (period, lower) in labels.items():
+        if j not in taken and period in out:
+            out[period].setdefault(lower, j)
+    return out
 
 
 def combine_header(upper: Sequence[str], lower: Sequence[str]) -> tuple[str, ...]:
@@ -404,7 +431,10 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
             period = next((m.group(0) for r in rows[:used] for c in r if (m := PERIOD.search(norm(c)))), None)
             period_col = next((j for j, h in enumerate(header) if _PERIOD_HEADER.match(norm(h))), None)
             units = {c: u for c in recipe.numeric if c in mapping and (u := _header_unit(header, [mapping[c]]))}
-            return Layout(tuple(header), mapping, max(0, used - offset), period, period_col, units)
+            periods = period_groups(header, mapping, recipe.numeric)
+            if periods:
+                period = None
+            return Layout(tuple(header), mapping, max(0, used - offset), period, period_col, units, periods)
     return None
 
 
@@ -541,7 +571,11 @@ def recipe_rows(
                         update={"period": block_period}
                     )
         if _is_total(cells, mapping, recipe.numeric):
-            notes += _check_total(recipe, table_no, cells, mapping, money, units, since_total, subtotals)
+            notes += (
+                []
+                if layout.periods
+                else _check_total(recipe, table_no, cells, mapping, money, units, since_total, subtotals)
+            )
             is_sub = any(norm(c).startswith("小计") for c in cells)
             if is_sub:
                 subtotals.append(
@@ -552,12 +586,44 @@ def recipe_rows(
             since_total = []
             block_period = None if layout.period_col is not None else block_period
             continue
+        if layout.periods:
+            melted = _melt(recipe, doc_key, table_no, page, cells, layout, units, others, default_unit, group)
+            out += melted
+            since_total += melted
+            continue
         row = _row(
             recipe, doc_key, table_no, page, cells, mapping, units, others, default_unit, block_period or period, group
         )
         out.append(row)
         since_total.append(row)
     return out, notes
+
+
+def _melt(
+    recipe: TableRecipe,
+    doc_key: str,
+    table_no: int,
+    page: int,
+    cells: Sequence[str],
+    layout: Layout,
+    units: dict[str, str | None],
+    others: Sequence[tuple[int, str]],
+    unit: str | None,
+    group: str | None,
+) -> list[RecipeRow]:
+    """One row a period from a row of a wide multi-period table; a period whose figures are all
+    empty or '-' gives no row."""
+    in_periods = {j for cols in layout.periods.values() for j in cols.values()}
+    plain = [(i, n) for i, n in others if i not in in_periods]
+    out = []
+    for period, cols in layout.periods.items():
+        mapping = {**layout.mapping, **{c: j for c, j in cols.items() if c in recipe.columns}}
+        figures = [cells[j] for c, j in cols.items() if c in recipe.numeric and j < len(cells)]
+        if all(parse_number(f) is None for f in figures):
+            continue
+        extra = [(j, label) for label, j in cols.items() if label not in recipe.columns]
+        out.append(_row(recipe, doc_key, table_no, page, cells, mapping, units, [*plain, *extra], unit, period, group))
+    return out
 
 
 def _row(
