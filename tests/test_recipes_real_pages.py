@@ -243,3 +243,30 @@ def test_headers_match_whatever_brackets_the_engine_prints() -> None:
     table = MergedTable(("关联方", "上年(实际)发生金额"), [(1, ("甲公司", "1,000.00"))])
     rows, _ = recipe_rows(recipe, "x", 1, table, "单位：元")
     assert cell(rows[0], "上年发生额") == ("1,000.00", 1000.0)
+
+
+QINGKE = FULL / "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf"
+
+
+def test_a_wide_multi_period_table_gives_one_labelled_row_a_period() -> None:
+    # qingke p.171-172 '（1）销售货物' under '1、经常性关联交易': 关联方名称 | 2011年1-6月 … 2008年度, each
+    # over 金额（万元） | 占比（%）: one row a period, the amount in 元
+    ex = extract_document(QINGKE, "002646", recipes=select(load_recipes(), ["关联交易-销售"]))
+    rows = ex.recipe_rows
+    assert [(r.period, cell(r, "关联方")[0], cell(r, "金额")) for r in rows] == [
+        ("2011年1-6月", "青稞城投资", ("38", 380000.0)),
+        ("2010年度", "青稞城投资", ("43", 430000.0)),
+        ("2009年度", "青稞城投资", ("35", 350000.0)),
+        ("2008年度", "青稞城投资", ("30", 300000.0)),
+    ]
+
+
+def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
+    # haimo p.274: '序号 项目 项目预计 拟以募集 投资进度' / '总投资 资金投资额 第1年 第2年' stand above
+    # the rules, the grid holds only the four project rows
+    ex = extract_document(HAIMO, "300084", recipes=select(load_recipes(), ["募集资金运用"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {274} and len(rows) == 4
+    assert cell(rows[0], "项目") == ("扩大现有移动测井服务规模", None)
+    assert cell(rows[0], "投资总额") == ("7,500.00", 75000000.0)
+    assert cell(rows[0], "拟投入募集资金") == ("7,500.00", 75000000.0)
