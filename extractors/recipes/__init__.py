@@ -248,13 +248,21 @@ def heading_text(text: str) -> str:
     return _RANK.sub(lambda m: "前" + {"5": "五", "10": "十"}.get(m.group(1), m.group(1)) + "名", squash(text))
 
 
+_PUNCT = re.compile(r"[，,、：:；;“”\"'‘’]")
+
+
+def _bare(text: str) -> str:
+    """Heading text without punctuation: '本次发行前后，公司股本结构' reads as '本次发行前后公司股本结构'."""
+    return _PUNCT.sub("", text)
+
+
 def under_heading(recipe: TableRecipe, context: str) -> bool:
     """The table stands under one of the recipe's headings: the nearest heading above it names the
     table (a numbered heading of another subject between them ends the search), or a line of its
     caption does."""
-    headings = [norm(h) for h in recipe.headings]
+    headings = [_bare(norm(h)) for h in recipe.headings]
     for line in reversed([ln.strip() for ln in context.splitlines() if ln.strip()]):
-        flat = norm(line)
+        flat = _bare(norm(line))
         if any(h in flat for h in headings):
             return True
         if HEADING.match(line) and not PERIOD_LINE.fullmatch(flat):
