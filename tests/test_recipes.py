@@ -71,6 +71,8 @@ def test_names_wrapped_over_three_lines_are_joined_into_one_row() -> None:
     assert sales[0]["本期发生额"] == ("343,754.19", 343754.19) and sales[0]["上期发生额"] == ("582,472.00", 582472.0)
     # its purchases table is printed with a header and no rows: said, not an empty sheet
     assert ex.recipe_notes == ("关联交易-采购: table 1 on page 160 is printed without rows",)
+    # the sales table below it, under its own title '出售商品/提供劳务情况表', is not read as purchases
+    assert not [r for r in ex.recipe_rows if r.recipe == "关联交易-采购"]
 
 
 def test_one_recipe_over_both_reports_is_one_sheet_with_source_columns() -> None:

@@ -186,8 +186,15 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
         page = resolve_page(recipe, n)
         return [page] if page is not None and 1 <= page <= n else []
     hits: set[int] = set()
+    chapter = chapter_of_pages(pages) if recipe.chapters else []
+    wanted = [norm(c) for c in recipe.chapters]
+    in_chapter = [any(w in title for w in wanted) for title in chapter]
+    if not any(in_chapter):
+        in_chapter = [True] * n  # no such chapter (an annual report): every page
     headings = [norm(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
+        if not in_chapter[number - 1]:
+            continue
         flat = norm(text)
         by_heading = any(h in flat for h in headings)
         by_header = bool(recipe.required) and all(
@@ -251,6 +258,10 @@ def heading_text(text: str) -> str:
 _PUNCT = re.compile(r"[，,、：:；;“”\"'‘’]")
 
 
+#: a table's own title line ('出售商品/提供劳务情况表', '表4-18：向前五名客户合计销售情况'): a heading too
+_TITLE = re.compile(r"[^。；;]{2,40}表|表\d[\d\-—]*.{2,40}")
+
+
 def _bare(text: str) -> str:
     """Heading text without punctuation: '本次发行前后，公司股本结构' reads as '本次发行前后公司股本结构'."""
     return _PUNCT.sub("", text)
@@ -265,8 +276,8 @@ def under_heading(recipe: TableRecipe, context: str) -> bool:
         flat = _bare(norm(line))
         if any(h in flat for h in headings):
             return True
-        if HEADING.match(line) and not PERIOD_LINE.fullmatch(flat):
-            return False  # the nearest numbered heading is another subject
+        if (HEADING.match(line) or _TITLE.fullmatch(flat)) and not PERIOD_LINE.fullmatch(flat):
+            return False  # the nearest numbered heading or table title is another subject
     return False
 
 
