@@ -186,7 +186,11 @@ class CompetitorMention(Record):
 class RecipeCell(Record):
     column: str = Field(description="the recipe's column name, or the printed header for other columns")
     text: str = Field(description="the cell as printed")
-    value: float | None = Field(default=None, description="the number, for the recipe's numeric columns")
+    value: float | None = Field(
+        default=None,
+        description="the number, for the recipe's numeric columns: amounts in 元 (or 股), shares as printed",
+    )
+    unit: str | None = Field(default=None, description="the unit the cell is printed in (万元, 元, 股, %)")
 
 
 class RecipeRow(Record):
@@ -198,6 +202,8 @@ class RecipeRow(Record):
     table: int = Field(description="1-based number of the matched table in the document, for this recipe")
     unit: str | None = Field(default=None, description="from the 单位 line above the table, e.g. 元, 万元")
     cells: tuple[RecipeCell, ...]
+    period: str | None = Field(default=None, description="the reporting period the row belongs to (2010年度)")
+    group: str | None = Field(default=None, description="the group title above the row (一、油田专用设备制造)")
 
     def get(self, column: str) -> RecipeCell | None:
         return next((c for c in self.cells if c.column == column), None)

@@ -30,6 +30,11 @@ class Fragment:
     bottom: float = 1.0
     #: the last lines of text above the table on its page (heading, unit line, holder group)
     caption: str = ""
+    #: its number among the tables of its page as a reader counts them (extractors.tables.count_rule)
+    index: int = 0
+    #: its left and right edges, points
+    x0: float = 0.0
+    x1: float = 0.0
 
     @property
     def n_cols(self) -> int:
@@ -45,6 +50,11 @@ class MergedTable:
     first_page: int = 0
     first_top: float = 0.0
     index_on_page: int = 1
+    #: among the merged tables that start on its first page, which one this is (1: no table of its own
+    #: starts above it there; a continuation or a box above it does not count)
+    started_on_page: int = 1
+    #: (page, number on that page) of every piece of the table, as a reader counts the tables of a page
+    places: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def pages(self) -> tuple[int, ...]:
@@ -115,7 +125,16 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
         and nxt.n_cols == len(table.header)
         and (prev.bottom >= 1 - EDGE or nxt.top <= EDGE)
         and not _restarts_numbering(table, nxt.rows)
+        and not _new_header(table, nxt.rows)
     )
+
+
+def _new_header(table: MergedTable, rows: Sequence[Sequence[str]]) -> bool:
+    """The next page's grid opens with a header of its own, other than the table's: a new table
+    (a project list ending at a page foot, then a capacity table at the next page's head)."""
+    if not rows or not header_by_shape(rows) or same_header(rows[0], table.header):
+        return False
+    return any(h for h in table.header) and not all(re.fullmatch(r"col\d+", h) for h in table.header)
 
 
 def _join_cells(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
@@ -131,7 +150,12 @@ def _is_split_continuation(row: Sequence[str], header: Sequence[str]) -> bool:
     if not row or not header:
         return False
     first_is_seq = bool(re.search(r"序号|编号|^No", squash(header[0])))
+    if any(_TOTAL_LABEL.match(squash(c)) for c in row):
+        return False  # a totals row (小计 / 合计) leaves its 序号 empty and starts a row of its own
     return first_is_seq and not squash(row[0]) and any(squash(c) for c in row[1:])
+
+
+_TOTAL_LABEL = re.compile(r"^(?:合计|小计|总计|共计)")
 
 
 def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
@@ -151,6 +175,7 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
                 current.rows[-1] = (page, _join_cells(cells, rows[0]))
                 rows = rows[1:]
             current.rows.extend((frag.page, r) for r in rows)
+            current.places.append((frag.page, frag.index))
         else:
             width = max(len(r) for r in rows)
             if looks_like_header(rows[0]) or header_by_shape(rows):
@@ -166,7 +191,9 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
                     caption=frag.caption,
                     first_page=frag.page,
                     first_top=frag.top,
-                    index_on_page=on_page,
+                    index_on_page=frag.index or on_page,
+                    started_on_page=on_page,
+                    places=[(frag.page, frag.index or on_page)],
                 )
             )
         last = frag

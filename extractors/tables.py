@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
 
 from core.errors import EncryptedPDFError, PDFError
-from extractors.merge import Fragment, clean_rows
+from extractors.merge import Fragment, clean_rows, header_by_shape, looks_like_header
 from extractors.pdftext import PDF_LIBRARY_ERRORS, pdf_boundary
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,26 @@ FOOTER_FRACTION = 0.06
 
 
 def _is_fragment(rows: tuple[tuple[str, ...], ...]) -> bool:
-    """Layout boxes and sliver tables are not data tables."""
-    if len(rows) < 2:
-        return True
+    """Layout boxes and sliver tables are not data tables: see :func:`counts_as_table`."""
+    return not counts_as_table(rows)
+
+
+def counts_as_table(rows: tuple[tuple[str, ...], ...]) -> bool:
+    """A ruled grid holds table rows when it has at least two columns and two filled cells, so a
+    one-row table (labels and values side by side) is a table; a single-cell box or a one-column
+    frame is not (see :func:`is_box`)."""
+    if not rows:
+        return False
     width = max(len(r) for r in rows)
     filled = sum(1 for r in rows for c in r if c)
-    return width < 2 or filled < 3
+    return width >= 2 and filled >= 2
+
+
+def is_box(rows: tuple[tuple[str, ...], ...]) -> bool:
+    """A framed box with text (a note, a stamp, a title frame): one column or one filled cell. A
+    reader counts it among the tables of the page, so "the Nth table on page P" counts it too; it
+    holds no table rows."""
+    return any(c for r in rows for c in r) and not counts_as_table(rows)
 
 
 #: A one-row table that starts this high on its page (fraction of the height) may be the tail of a
@@ -171,31 +187,153 @@ def open_side_rules(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def page_fragments(page: Any, number: int) -> list[Fragment]:
-    """Tables on one pdfplumber page, as fragments with their vertical position."""
+def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragment]:
+    """Tables on one pdfplumber page, as fragments with their vertical position, each numbered as a
+    reader counts the tables of a page: top to bottom, one-row tables and framed boxes with text
+    included, empty grids not. Boxes are returned only when ``boxes`` is set (the page preview)."""
     height = float(page.height)
     body = page.crop((0, height * HEADER_FRACTION, float(page.width), height * (1 - FOOTER_FRACTION)), strict=False)
     out: list[Fragment] = []
     tables = sorted(_find_tables(body), key=lambda t: t.bbox[1])
     above = height * HEADER_FRACTION
+    counted = 0
     for table in tables:
-        _x0, top, _x1, bottom = table.bbox
-        rows = drop_slivers(
-            clean_rows(
-                table.extract(
-                    x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
-                )
-            ),
-            _column_widths(table),
+        x0, top, x1, bottom = table.bbox
+        raw = clean_rows(
+            table.extract(
+                x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+            )
         )
-        if _is_fragment(rows) and not is_tail(rows, top / height):
+        if raw and top / height > TOP_ZONE and not looks_like_header(raw[0]) and not header_by_shape(raw):
+            raw = header_above(page, table, above) + raw
+        rows = drop_slivers(raw, _column_widths(table))
+        if not any(c for r in rows for c in r):
+            continue
+        counted += 1
+        if _is_fragment(rows) and not boxes:
             continue
         caption = ""
         if top - above > 4:
             caption = page.crop((0, above, float(page.width), top), strict=False).extract_text() or ""
         above = bottom
-        out.append(Fragment(number, rows, top=top / height, bottom=bottom / height, caption=caption_lines(caption)))
+        out.append(
+            Fragment(
+                number,
+                rows,
+                top=top / height,
+                bottom=bottom / height,
+                caption=caption_lines(caption),
+                index=counted,
+                x0=float(x0),
+                x1=float(x1),
+            )
+        )
     return out
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """One table of a page as a reader counts them: its number, where it stands, its first row."""
+
+    index: int
+    bbox: tuple[float, float, float, float]
+    rows: int
+    columns: int
+    first_row: tuple[str, ...]
+    #: a framed box with text: counted, but holds no table rows
+    box: bool = False
+
+
+def page_tables(path: Path | str, page: int) -> list[PageTable]:
+    """The numbered tables of one page, top to bottom, numbered as a place recipe counts them
+    (``counts_as_table``): the preview a user reads before writing "the Nth table on page P"."""
+    out: list[PageTable] = []
+    try:
+        pdf = pdfplumber.open(str(path))
+    except Exception as exc:  # pdfminer raises several unrelated types for bad files
+        raise PDFError(f"{Path(path).name}: pdfplumber cannot open the file ({type(exc).__name__}: {exc})") from exc
+    with pdf:
+        if not 1 <= page <= len(pdf.pages):
+            raise PDFError(f"{Path(path).name}: page {page} is beyond the document ({len(pdf.pages)} pages)")
+        p = pdf.pages[page - 1]
+        fragments = page_fragments(p, page, boxes=True)
+        height = float(p.height)
+        for f in fragments:
+            out.append(
+                PageTable(
+                    index=f.index,
+                    bbox=(round(f.x0, 1), round(f.top * height, 1), round(f.x1, 1), round(f.bottom * height, 1)),
+                    rows=len(f.rows),
+                    columns=f.n_cols,
+                    first_row=f.rows[0],
+                    box=is_box(f.rows),
+                )
+            )
+        p.close()
+    return out
+
+
+#: A grid starting this high on its page (fraction of the height) continues a table from the page
+#: before: the text above it is the running header, not its header.
+TOP_ZONE = 0.15
+#: How far above a ruled grid (points) an unruled header may stand.
+HEADER_BAND = 45.0
+#: a figure, not a label ('2,400.00', '25%', '2009'); a lone digit of '第 1 年' is part of a label
+_FIGURE = re.compile(r"-?(?:\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+|\d{3,})%?")
+_NOT_LABEL = re.compile(r"[，。；：:;]|单位|^[（(]?[一二三四五六七八九十\d]+[、.．)）]")
+
+
+def header_above(page: Any, table: Any, above: float) -> tuple[tuple[str, ...], ...]:
+    """The header of a grid whose header is printed above its rules (an unruled header over a ruled
+    body): the label lines right above the grid, each word put in the column under which it stands,
+    all lines joined per column into one header row. Nothing when a line there reads as text (a
+    sentence, a unit line, a numbered heading) or holds a figure, or fewer than two columns get a label."""
+    x0, top, x1, _bottom = table.bbox
+    band = page.crop((x0 - 2, max(above, top - HEADER_BAND), x1 + 2, top), strict=False)
+    words = band.extract_words(x_tolerance=TABLE_SETTINGS["text_x_tolerance"], keep_blank_chars=False)
+    if not words:
+        return ()
+    lines: list[list[dict[str, Any]]] = []
+    for w in sorted(words, key=lambda w: (round(float(w["top"])), float(w["x0"]))):
+        if lines and abs(float(lines[-1][0]["top"]) - float(w["top"])) <= 3:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    label_lines: list[list[dict[str, Any]]] = []
+    for line in reversed(lines):  # from the grid upwards, while the lines are labels
+        text = "".join(w["text"] for w in line)
+        if _NOT_LABEL.search(text) or any(_FIGURE.fullmatch(w["text"]) for w in line):
+            break
+        label_lines.insert(0, line)
+    spans = _column_spans(table)
+    if not label_lines or len(spans) < 2:
+        return ()
+    header = [""] * len(spans)
+    for line in label_lines:
+        for w in line:
+            centre = (float(w["x0"]) + float(w["x1"])) / 2
+            col = next((i for i, (a, b) in enumerate(spans) if a - 1 <= centre <= b + 1), None)
+            if col is not None:
+                header[col] += w["text"]
+    if sum(1 for h in header if h) < 2:
+        return ()
+    return (tuple(header),)
+
+
+def _column_spans(table: Any) -> list[tuple[float, float]]:
+    """Each column's left and right edge, from its narrowest cell (a merged cell spans several)."""
+    spans: list[tuple[float, float] | None] = []
+    for row in table.rows:
+        for i, cell in enumerate(row.cells):
+            while i >= len(spans):
+                spans.append(None)
+            if cell is None:
+                continue
+            a, b = float(cell[0]), float(cell[2])
+            current = spans[i]
+            if current is None or b - a < current[1] - current[0]:
+                spans[i] = (a, b)
+    return [s if s is not None else (0.0, 0.0) for s in spans]
 
 
 #: A column narrower than this (points) and empty in every row is an artefact of double ruling.

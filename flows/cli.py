@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tables = sub.add_parser("tables", help="list the table recipes (built-in and --recipes FILE)")
     tables.add_argument("--recipes", type=Path, default=None, help="a TOML file of your own table recipes")
+    tables.add_argument("file", nargs="?", type=Path, help="with --page: preview the numbered tables of a page")
+    tables.add_argument("--page", type=_positive, default=None, help="the page to preview (1-based)")
 
     grep = sub.add_parser("grep", help="search inside the downloaded documents (and PDFs named) for a text")
     grep.add_argument("pattern", help="the text to find, e.g. 主要竞争对手 (a plain string, not a regex)")
@@ -301,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         except (OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
             parser.error(f"recipes file {settings.recipes_file}: {exc}")
+        if args.cmd == "tables" and args.file is not None:
+            from extractors.tables import page_tables
+
+            for t in page_tables(args.file, args.page or 1):
+                kind = "box  " if t.box else "table"
+                log.info("%d %s bbox %s %d×%d  %s", t.index, kind, t.bbox, t.rows, t.columns, " | ".join(t.first_row))
+            return EXIT_OK
         if args.cmd == "tables":
             for r in recipes.values():
                 log.info("%s → sheet %s: %s", r.name, r.sheet, r.description)

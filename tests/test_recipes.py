@@ -72,7 +72,9 @@ def test_names_wrapped_over_three_lines_are_joined_into_one_row() -> None:
     ]
     assert sales[0]["本期发生额"] == ("343,754.19", 343754.19) and sales[0]["上期发生额"] == ("582,472.00", 582472.0)
     # its purchases table is printed with a header and no rows: said, not an empty sheet
-    assert ex.recipe_notes == ("关联交易-采购: no table matched on the candidate pages",)
+    assert ex.recipe_notes == ("关联交易-采购: table 1 on page 160 is printed without rows",)
+    # the sales table below it, under its own title '出售商品/提供劳务情况表', is not read as purchases
+    assert not [r for r in ex.recipe_rows if r.recipe == "关联交易-采购"]
 
 
 def test_one_recipe_over_both_reports_is_one_sheet_with_source_columns() -> None:
@@ -127,7 +129,7 @@ def test_place_recipe_reads_the_first_table_on_the_first_page_of_each_pdf() -> N
     ):
         ex = extract_document(PDF / "prospectus" / name, name[:6], recipes=[recipe])
         got[name[:6]] = (len(ex.recipe_rows), {r.page for r in ex.recipe_rows}, ex.recipe_notes)
-    assert got["301563"][0] == 9 and got["301563"][1] == {1}  # 序号 | 姓名 | 劳动关系所属单位 …
+    assert got["301563"][0] == 8 and got["301563"][1] == {1}  # 序号 | 姓名 | 劳动关系所属单位 …, its 合计 row dropped
     assert got["920100"][0] > 0 and got["920100"][1] == {1}
     assert got["603418"] == (0, set(), ("首页第一张表: no table matched on page 1, table 1",))
 
@@ -220,7 +222,7 @@ def test_extract_command_writes_the_recipe_sheets_and_csvs(tmp_path: Path) -> No
     assert info == [
         (
             "表格配方: file:000430_zhangjiajie_2016_annual_report.pdf",
-            "关联交易-采购: no table matched on the candidate pages",
+            "关联交易-采购: table 1 on page 160 is printed without rows",
             "recipe: file:000430_zhangjiajie_2016_annual_report.pdf",
         )
     ]
@@ -256,9 +258,9 @@ def test_top_customers_headed_前五名销售客户_with_the_unit_in_the_column_
     customers = tables_of(builtins(KINGSUN), "前五名客户")
     first = customers[1][0]
     assert first["客户"] == ("广东品尚光电科技有限公司", None) and first["page"] == 171
-    assert first["销售额"] == ("4,093.84", 4093.84) and first["占比"] == ("12.82%", 12.82)
+    assert first["销售额"] == ("4,093.84", 40938400.0) and first["占比"] == ("12.82%", 12.82)  # 万元 → 元
     assert first["unit"] == "万元"
-    assert customers[1][-1]["销售额"] == ("12,360.35", 12360.35)  # 合计
+    assert customers[1][-1]["客户"] == ("Argos limited", None)  # its 合计 row (12,360.35) is not a row
     assert {r["page"] for r in customers[3]} == {171, 172}  # the 2009 table crosses the page
     assert len(customers) == 4
 
@@ -277,7 +279,7 @@ def test_top_customers_header_printed_again_on_the_next_page_is_not_a_row() -> N
 def test_top_suppliers_with_their_share_column_named_占总采购比() -> None:
     kingsun = tables_of(builtins(KINGSUN), "前五名供应商")[1]
     assert kingsun[0]["供应商"] == ("上海科锐光电发展有限公司", None)
-    assert kingsun[0]["采购额"] == ("1,126", 1126.0) and kingsun[0]["占比"] == ("7.99%", 7.99)
+    assert kingsun[0]["采购额"] == ("1,126", 11260000.0) and kingsun[0]["占比"] == ("7.99%", 7.99)
     huarui = tables_of(builtins(HUARUI), "前五名供应商")[1]
     assert huarui[0]["供应商"] == ("江西广信铜业股份有限公司", None)
     assert huarui[0]["采购额"] == ("139,141,040.03", 139141040.03) and huarui[0]["占比"] == ("27.82", 27.82)
@@ -290,13 +292,17 @@ def test_a_prospectus_printing_only_supplier_totals_says_so() -> None:
 
 
 @pytest.mark.slow
-def test_shareholders_need_a_share_column_so_a_capital_change_table_is_not_one() -> None:
+def test_shareholders_come_from_the_pre_and_post_issue_share_structure_only() -> None:
+    # kehua p.97 '（一）本次发行前后公司的股本结构': 发行前 / 发行后 over 数量（股） / 比例（%）. Not p.71's
+    # 股东减资 table, nor p.85's list of the controlling shareholder's own ten largest holders
     holders = tables_of(builtins(KEHUA), "主要股东")
-    assert {r["page"] for rows in holders.values() for r in rows} == {85}  # p.71's 股东减资 table is out
+    assert {r["page"] for rows in holders.values() for r in rows} == {97}
     (rows,) = holders.values()
-    assert rows[0]["股东"] == ("陈成辉", None)
-    assert rows[0]["持股数量"] == ("9,950,000", 9950000.0) and rows[0]["持股比例"] == ("42.13", 42.13)
+    assert rows[0]["股东"] == ("科华伟业", None)
+    assert rows[0]["持股数量"] == ("30,702,100", 30702100.0) and rows[0]["持股比例"] == ("52.48", 52.48)
+    assert rows[0]["发行后持股数量"] == ("30,702,100", 30702100.0)
     assert rows[0]["unit"] == "股"
+    assert [r["股东"][0] for r in rows][-1] == "社会公众股"  # type: ignore[index]  # 总股本 is the totals row
 
 
 @pytest.mark.slow
@@ -306,13 +312,16 @@ def test_funded_projects_not_each_projects_own_budget() -> None:
     huarui = tables_of(builtins(HUARUI), "募集资金运用")
     assert {r["page"] for rows in huarui.values() for r in rows} == {287}
     first = huarui[1][0]
-    assert first["投资总额"] == ("10,977.46", 10977.46) and first["拟投入募集资金"] == ("6,048.38", 6048.38)
+    assert first["投资总额"] == ("10,977.46", 109774600.0) and first["拟投入募集资金"] == ("6,048.38", 60483800.0)
     assert str(first["项目"][0]).startswith("江苏胜克机电科技有限公司年加工7,500万只换向器")  # type: ignore[index]
     kingsun = [r for rows in tables_of(builtins(KINGSUN), "募集资金运用").values() for r in rows if r["page"] == 356]
     assert kingsun[0]["项目"] == ("LED 户外照明与景观照明项目", None)
-    assert kingsun[0]["投资总额"] == ("20,338.14", 20338.14) and kingsun[-1]["投资总额"] == ("46,343.33", 46343.33)
+    assert kingsun[0]["投资总额"] == ("20,338.14", 203381400.0)
+    assert not [r for r in kingsun if r["投资总额"][0] == "46,343.33"]  # type: ignore[index]  # the 合计 row
     kehua = tables_of(builtins(KEHUA), "募集资金运用")[1]
-    assert kehua[0]["项目"] == ("信息设备用中大功率不间断电源产业升级项目", None) and kehua[0]["投资总额"][1] == 7522.0  # type: ignore[index]
+    assert (
+        kehua[0]["项目"] == ("信息设备用中大功率不间断电源产业升级项目", None) and kehua[0]["投资总额"][1] == 75220000.0
+    )  # type: ignore[index]
 
 
 @pytest.mark.java

@@ -17,22 +17,38 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError
 from core.records import Engine, RecipeCell, RecipeRow, TableKind
+from extractors.locate import HEADING
 from extractors.merge import MergedTable
 from extractors.recipes.base import DocContext, Found
+from extractors.recipes.units import UNIT_FACTORS, to_base
 from extractors.text import squash
 
 if TYPE_CHECKING:  # the flow process reads recipes without loading PDFium
     from extractors.pdftext import PdfText
 
 BUILTIN = Path(__file__).with_name("builtin.toml")
-_KEYS = {"name", "sheet", "description", "page", "index", "headings", "columns", "required", "numeric"}
+_KEYS = {
+    "name",
+    "sheet",
+    "description",
+    "first_only",
+    "page",
+    "index",
+    "headings",
+    "columns",
+    "required",
+    "numeric",
+    "chapters",
+    "one_of",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,14 @@ class TableRecipe:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
+    #: words of the chapter titles (第六节 业务与技术) the table belongs to; ignored in a document
+    #: whose chapters name none of them (an annual report)
+    chapters: tuple[str, ...] = ()
+    #: columns of which a matching table must have at least one (an amount or a share)
+    one_of: tuple[str, ...] = ()
+    #: only the first matching table of a document (with the tables that continue it): a list printed
+    #: once at the head of its chapter and repeated later in other breakdowns
+    first_only: bool = False
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -80,7 +104,7 @@ class TableRecipe:
         if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
             raise ConfigError(f"{label}: columns must map a column name to a list of header texts")
         required = tuple(raw.get("required", ()))
-        missing = [c for c in required if c not in columns]
+        missing = [c for c in (*required, *raw.get("one_of", ())) if c not in columns]
         if missing:
             raise ConfigError(f"{label}: required columns {missing} are not among its columns")
         if page is None and not raw.get("headings") and not required:
@@ -95,6 +119,9 @@ class TableRecipe:
             columns={str(k): tuple(str(x) for x in v) for k, v in columns.items()},
             required=required,
             numeric=tuple(raw.get("numeric", ())),
+            chapters=tuple(str(c) for c in raw.get("chapters", ())),
+            one_of=tuple(str(c) for c in raw.get("one_of", ())),
+            first_only=bool(raw.get("first_only", False)),
         )
 
 
@@ -145,38 +172,65 @@ def resolve_page(recipe: TableRecipe, page_count: int) -> int | None:
     return recipe.page if isinstance(recipe.page, int) else None
 
 
+#: pages read after a page with a heading hit: a table a year under one heading, each captioned only
+#: by its year, runs on over the next pages
+FOLLOW = 2
+
+
 def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
     """Where the table may be, from the fast text pass: its page, or pages whose text holds one of
-    its headings or the synonyms of all its required columns, each with the page after (a table
-    that continues)."""
+    its headings or the synonyms of all its required columns, each with the ``FOLLOW`` pages after
+    (a table that continues, the next years' tables)."""
     n = len(pages)
     if recipe.page is not None:
         page = resolve_page(recipe, n)
         return [page] if page is not None and 1 <= page <= n else []
     hits: set[int] = set()
-    headings = [heading_text(h) for h in recipe.headings]
+    chapter = chapter_of_pages(pages) if recipe.chapters else []
+    wanted = [norm(c) for c in recipe.chapters]
+    in_chapter = [any(w in title for w in wanted) for title in chapter]
+    if not any(in_chapter):
+        in_chapter = [True] * n  # no such chapter (an annual report): every page
+    headings = [norm(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
-        flat = heading_text(text)
+        if not in_chapter[number - 1]:
+            continue
+        flat = norm(text)
         by_heading = any(h in flat for h in headings)
         by_header = bool(recipe.required) and all(
-            any(squash(s) in flat for s in recipe.columns[c]) for c in recipe.required
+            any(norm(s) in flat for s in recipe.columns[c]) for c in recipe.required
         )
-        if (by_heading and (by_header or not recipe.required)) or (by_header and not headings):
-            hits.update({number, number + 1} if number < n else {number})
-        elif by_heading:
-            hits.update(p for p in (number, number + 1) if p <= n)
+        if by_heading or (by_header and not headings):
+            hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
     return sorted(hits)
 
 
+def norm(text: str) -> str:
+    """Text as headers and headings are compared: NFKC (full-width brackets, digits and letters from
+    either engine read alike), whitespace removed, 前5名 / 前五大 / 前五位 written 前五名."""
+    return heading_text(unicodedata.normalize("NFKC", text))
+
+
 def map_columns(recipe: TableRecipe, header: Sequence[str]) -> dict[str, int]:
-    """Canonical column → index in ``header`` (multi-line header cells joined), by synonym."""
+    """Canonical column → index in ``header`` (multi-line and two-level header cells joined), by
+    synonym: for each column its longest synonym found in a header cell wins, so '客户名称' is taken
+    before a bare '名称', and a cell already taken is not reused."""
     out: dict[str, int] = {}
-    cells = [squash(h) for h in header]
+    cells = [norm(h) for h in header]
     for column, synonyms in recipe.columns.items():
-        keys = sorted((squash(s) for s in synonyms), key=len, reverse=True)
-        for i, cell in enumerate(cells):
-            if i not in out.values() and cell and any(k == cell or k in cell for k in keys):
-                out[column] = i
+        keys = sorted((norm(s) for s in synonyms), key=len, reverse=True)
+        share = bool(_SHARE.search(column))
+        for k in keys:
+            hit = next(
+                (
+                    i
+                    for i, c in enumerate(cells)
+                    if c and i not in out.values() and (k == c or k in c) and (share or not _SHARE.search(c))
+                ),
+                None,
+            )
+            if hit is not None:
+                out[column] = hit
                 break
     return out
 
@@ -188,46 +242,68 @@ def matches(recipe: TableRecipe, table: MergedTable, context: str, page_index: t
             return False
         if recipe.index is not None and page_index[1] != recipe.index:
             return False
-    if recipe.headings and not any(heading_text(h) in heading_text(context) for h in recipe.headings):
+    if recipe.headings and not under_heading(recipe, context):
         return False
-    if recipe.required:
-        found = map_columns(recipe, table.header)
-        if not all(c in found for c in recipe.required):
-            return False
-    return True
+    return not (recipe.required and layout_of(recipe, table) is None)
 
 
-_RANK = re.compile(r"前\s*(5|五|10|十)\s*(名|大)")
+_RANK = re.compile(r"前\s*(5|五|10|十)\s*(名|大|位|家)")
 
 
 def heading_text(text: str) -> str:
-    """Text as headings are compared: whitespace removed and 前5名/前 10 大 written 前五名/前十大."""
-    return _RANK.sub(lambda m: "前" + {"5": "五", "10": "十"}.get(m.group(1), m.group(1)) + m.group(2), squash(text))
+    """Text as headings are compared: whitespace removed and 前5名/前 10 大/前五位 written 前五名/前十名."""
+    return _RANK.sub(lambda m: "前" + {"5": "五", "10": "十"}.get(m.group(1), m.group(1)) + "名", squash(text))
 
 
-_UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(亿元|万元|千元|元|股|万股|%)")
+_PUNCT = re.compile(r"[，,、：:；;“”\"'‘’]")
+
+
+#: a table's own title line ('出售商品/提供劳务情况表', '表4-18：向前五名客户合计销售情况'): a heading too
+_TITLE = re.compile(r"[^。；;]{2,40}表|表\d[\d\-—]*.{2,40}")
+
+
+def _bare(text: str) -> str:
+    """Heading text without punctuation: '本次发行前后，公司股本结构' reads as '本次发行前后公司股本结构'."""
+    return _PUNCT.sub("", text)
+
+
+def under_heading(recipe: TableRecipe, context: str) -> bool:
+    """The table stands under one of the recipe's headings: the nearest heading above it names the
+    table (a numbered heading of another subject between them ends the search), or a line of its
+    caption does."""
+    headings = [_bare(norm(h)) for h in recipe.headings]
+    for line in reversed([ln.strip() for ln in context.splitlines() if ln.strip()]):
+        flat = _bare(norm(line))
+        if any(h in flat for h in headings):
+            return True
+        if (HEADING.match(line) or _TITLE.fullmatch(flat)) and not PERIOD_LINE.fullmatch(flat):
+            return False  # the nearest numbered heading or table title is another subject
+    return False
+
+
+_UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股|%)")
 _NUMBER = re.compile(r"^\(?-?[\d,]+(?:\.\d+)?\)?%?$")
 
 
 def unit_of(context: str) -> str | None:
-    m = list(_UNIT.finditer(context))
+    m = list(_UNIT.finditer(unicodedata.normalize("NFKC", context)))
     return m[-1].group(1) if m else None
 
 
-_HEADER_UNIT = re.compile(r"[（(]\s*(亿元|万元|千元|元|万股|股)\s*[)）]")
+_HEADER_UNIT = re.compile(r"[(（]\s*(百万元|亿元|万元|千元|元|亿股|万股|股)\s*[)）]")
 
 
 def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
     """The unit printed in a numeric column's header, '金额(万元)', when no 单位 line stands above."""
     for i in numeric:
-        if i < len(header) and (m := _HEADER_UNIT.search(squash(header[i]))):
+        if i < len(header) and (m := _HEADER_UNIT.search(norm(header[i]))):
             return m.group(1)
     return None
 
 
 def parse_number(text: str) -> float | None:
     """'2,466,052,249.25' → 2466052249.25; '(1,234.00)' → -1234.0; '-', '—', '' → None."""
-    flat = squash(text).replace("，", ",")
+    flat = squash(unicodedata.normalize("NFKC", text)).replace("，", ",")
     if not flat or flat in {"-", "—", "--", "／", "/", "不适用"} or not _NUMBER.match(flat):
         return None
     negative = (flat.startswith("(") and flat.endswith(")")) or flat.startswith("-")
@@ -268,74 +344,505 @@ def join_wrapped_rows(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[i
     return [out[a] for a in anchors]
 
 
+# --- a table as a reader sees it: header rows, period and group labels, totals -------------------
+
+#: a reporting period as printed: 2010年度, 2011年1-6月, 2011 年上半年, 2009年12月31日, 2007年
+PERIOD = re.compile(
+    r"(?:19|20)\d{2}\s*年(?:\s*(?:1\s*[-－~—至]\s*)?\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\s*上半年|\s*度)?"
+    r"|(?:19|20)\d{2}(?:\s*年度|\.\d{1,2}\.\d{1,2})"
+)
+#: a line that is only a period label (with a list mark, a colon, or 前五名… after it): '②2008年', '2009年度：'
+PERIOD_LINE = re.compile(
+    r"[①-⑳（(]?[\d一二三四五六七八九十]*[）).、．]?(?:" + PERIOD.pattern + r")[^，。,;；]{0,16}[:：]?"
+)
+#: the identity cell of a totals row
+TOTAL = re.compile(r"^(?:合计|小计|总计|共计|合计金额|前五名合计|总股本|股本总额|股份总数|Total)", re.IGNORECASE)
+#: a share column's header: its cells are percentages, never amounts
+_SHARE = re.compile(r"比例|占比|占.*[比%]|%|比重")
+#: a header column that holds each row's period
+_PERIOD_HEADER = re.compile(r"^(?:年度|年份|期间|时间|报告期|年度/期间)$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a matched table reads: its header (two-level headers joined 'upper·lower'), the recipe's
+    columns in it, the rows the header took, the column holding each row's period, and the unit of
+    each numeric column."""
+
+    header: tuple[str, ...]
+    mapping: dict[str, int]
+    body_start: int
+    period: str | None = None
+    period_col: int | None = None
+    units: dict[str, str] = field(default_factory=dict)
+    #: a wide multi-period header ('2010年度·金额 | 2010年度·占比 | 2009年度·金额 …'): period → the
+    #: recipe's numeric columns and the other columns of that period; each row is read once a period
+    periods: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def period_groups(header: Sequence[str], mapping: dict[str, int], numeric: Sequence[str]) -> dict[str, dict[str, int]]:
+    """{period: {column: index}} when the numeric columns repeat under period labels of a two-level
+    header; the columns of the recipe are keyed by their name, the other period columns by their label."""
+    split = [norm(h).partition("·") for h in header]
+    labels = {
+        j: (m.group(0), lower) for j, (upper, sep, lower) in enumerate(split) if sep and (m := PERIOD.search(upper))
+    }
+    out: dict[str, dict[str, int]] = {}
+    for c in numeric:
+        if c not in mapping or mapping[c] not in labels:
+            continue
+        label = labels[mapping[c]][1]
+        for j, (period, lower) in labels.items():
+            if lower == label:
+                out.setdefault(period, {})[c] = j
+    if len(out) < 2:
+        return {}
+    taken = {j for cols in out.values() for j in cols.values()}
+    for j, (period, lower) in labels.items():
+        if j not in taken and period in out:
+            out[period].setdefault(lower, j)
+    return out
+
+
+def combine_header(upper: Sequence[str], lower: Sequence[str]) -> tuple[str, ...]:
+    """Two header rows as one: an upper cell spans the empty cells to its right that have a lower
+    label (发行前 over 股数 / 比例 → 发行前·股数, 发行前·比例); a lower cell alone keeps its label."""
+    width = max(len(upper), len(lower))
+    up = [*upper, *[""] * (width - len(upper))]
+    low = [*lower, *[""] * (width - len(lower))]
+    out: list[str] = []
+    span = ""
+    for u, lo in zip(up, low, strict=True):
+        if u.strip():
+            span = u.strip()
+        elif not lo.strip():
+            span = ""
+        parent = u.strip() or (span if lo.strip() else "")
+        child = lo.strip()
+        out.append(f"{parent}·{child}" if parent and child and parent != child else parent or child)
+    return tuple(out)
+
+
+def _is_placeholder(header: Sequence[str]) -> bool:
+    return all(re.fullmatch(r"col\d+|", h) for h in header)
+
+
+def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
+    """Where the header is and what it means: the printed header row, or one of the first rows (a
+    period title row above it, a header read as a data row), each alone or joined with the row
+    below (two-level headers). The first reading that has every required column wins."""
+    rows: list[tuple[str, ...]] = [] if _is_placeholder(table.header) else [tuple(table.header)]
+    offset = len(rows)
+    rows += [tuple(r) for _, r in table.rows[:4]]
+    required = recipe.required or tuple(recipe.columns)[:1]
+    for i, row in enumerate(rows):
+        tries = [(row, i + 1)]
+        if i + 1 < len(rows):
+            tries.append((combine_header(row, rows[i + 1]), i + 2))
+        for header, used in tries:
+            mapping = map_columns(recipe, header)
+            if not all(c in mapping for c in required):
+                continue
+            if recipe.one_of and not any(c in mapping for c in recipe.one_of):
+                continue
+            if any(parse_number(c) is not None for r in rows[i:used] for c in r):
+                continue  # a header holds labels: a row with a figure is data that happens to hold a synonym
+            period = next((m.group(0) for r in rows[:used] for c in r if (m := PERIOD.search(norm(c)))), None)
+            period_col = next((j for j, h in enumerate(header) if _PERIOD_HEADER.match(norm(h))), None)
+            units = {c: u for c in recipe.numeric if c in mapping and (u := _header_unit(header, [mapping[c]]))}
+            periods = period_groups(header, mapping, recipe.numeric)
+            if periods:
+                period = None
+            return Layout(tuple(header), mapping, max(0, used - offset), period, period_col, units, periods)
+    return None
+
+
+def _period_label(cells: Sequence[str]) -> str | None:
+    """A row that only names a period (one filled cell: '2009 年度', '②2008年')."""
+    filled = [c for c in cells if c.strip()]
+    if len(filled) == 1 and PERIOD_LINE.fullmatch(norm(filled[0])):
+        m = PERIOD.search(norm(filled[0]))
+        return m.group(0) if m else None
+    return None
+
+
+#: a group title: a list mark and a short title ('一、油田专用设备制造', '（二）外销')
+_GROUP_TITLE = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|[A-Za-z][、.．]|其中[:：])\S{2,30}$"
+)
+#: a category row: its label carries a chapter-level list mark ('一、发起人股份'), its figures are the
+#: category's total
+_CATEGORY = re.compile(r"^[一二三四五六七八九十]+[、.．]\S{2,30}$")
+
+
+def _group_title(cells: Sequence[str]) -> str | None:
+    """A row that only names a group of the rows below it ('一、油田专用设备制造')."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return filled[0] if len(filled) == 1 and _GROUP_TITLE.match(squash(filled[0])) else None
+
+
+def _identity(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str]) -> str | None:
+    """The row's identity cell (the recipe's first column: 客户, 供应商, 股东 …), when the table has it."""
+    first = next(iter(recipe.columns), None)
+    if first is None or first not in mapping or first not in recipe.required:
+        return None
+    i = mapping[first]
+    return cells[i] if i < len(cells) else ""
+
+
+def _is_label_row(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str]) -> bool:
+    """A header line printed again inside the body: the identity cell is one of its column's header
+    texts, or every numeric column holds text and none a figure ('数量（万股） | 比例（%）')."""
+    first = next(iter(recipe.columns))
+    ident = norm(cells[mapping[first]]) if mapping[first] < len(cells) else ""
+    if ident and any(ident == norm(s) for s in recipe.columns[first]):
+        return True
+    numeric = [cells[mapping[c]] for c in recipe.numeric if c in mapping and mapping[c] < len(cells)]
+    texts = [c for c in numeric if squash(c) and squash(c) not in {"-", "—", "--", "/"}]
+    return bool(numeric) and len(texts) == len(numeric) and all(parse_number(c) is None for c in texts)
+
+
+def _join_between_labels(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tuple[int, list[str]]]:
+    """:func:`join_wrapped_rows` within each run of rows between period and group title rows: a
+    title row has one filled cell too, but it is a label, not a piece of a wrapped cell."""
+    out: list[tuple[int, list[str]]] = []
+    run: list[tuple[int, Sequence[str]]] = []
+    for page, cells in rows:
+        if _period_label(cells) is not None or _group_title(cells) is not None:
+            out += join_wrapped_rows(run)
+            out.append((page, list(cells)))
+            run = []
+        else:
+            run.append((page, cells))
+    return out + join_wrapped_rows(run)
+
+
+def _is_total(cells: Sequence[str], mapping: dict[str, int], numeric: Sequence[str]) -> bool:
+    """A totals row: its label (in the identity column or any text cell before the amounts) reads 合计/小计."""
+    first_numeric = min((mapping[c] for c in numeric if c in mapping), default=len(cells))
+    return any(TOTAL.match(norm(c)) for c in cells[:first_numeric])
+
+
+def _decimals(text: str) -> int:
+    flat = squash(text)
+    return len(flat.split(".")[1].rstrip("%")) if "." in flat else 0
+
+
+def recipe_rows(
+    recipe: TableRecipe,
+    doc_key: str,
+    table_no: int,
+    table: MergedTable,
+    context: str,
+    layout: Layout | None = None,
+) -> tuple[list[RecipeRow], list[str]]:
+    """The rows of one matched table, with a note for each totals row that does not add up.
+
+    Recipe columns first (by meaning), then the others as printed. Numeric columns are parsed and
+    amounts brought to 元 (or 股), the printed text and unit kept beside each number. Header rows
+    printed again, period and group title rows become labels of the rows below them; 合计 / 小计 rows
+    are dropped and checked against the sum of the rows they close."""
+    layout = layout or layout_of(recipe, table) or Layout(tuple(table.header), map_columns(recipe, table.header), 0)
+    mapping = layout.mapping
+    default_unit = unit_of(context) or _header_unit(layout.header, [mapping[c] for c in recipe.numeric if c in mapping])
+    units = {
+        c: "%" if _SHARE.search(norm(layout.header[mapping[c]])) else layout.units.get(c) or default_unit
+        for c in recipe.numeric
+        if c in mapping
+    }
+    money = [c for c in recipe.numeric if c in mapping and units.get(c) in UNIT_FACTORS]
+    caption_period = _caption_period(context)
+    period = layout.period or caption_period
+    others = [(i, h.strip() or f"c{i + 1}") for i, h in enumerate(layout.header) if i not in mapping.values()]
+    if layout.period_col is not None:
+        others = [(i, n) for i, n in others if i != layout.period_col]
+    out: list[RecipeRow] = []
+    notes: list[str] = []
+    group: str | None = None
+    since_total: list[RecipeRow] = []
+    subtotals: list[RecipeRow] = []
+    body = [(p, r) for p, r in table.rows[layout.body_start :]]
+    block_period: str | None = None
+    for page, cells in _join_between_labels(body):
+        if {squash(c) for c in cells} <= {""} or _is_header_row(recipe, mapping, cells, layout.header):
+            continue
+        if (label := _period_label(cells)) is not None:
+            period, group = label, None
+            continue
+        if (title := _group_title(cells)) is not None:
+            group = title
+            continue
+        ident = _identity(recipe, mapping, cells)
+        if ident is not None and _CATEGORY.match(squash(ident)):
+            group = ident.strip()
+            continue
+        if ident is not None and (not squash(ident) or _is_label_row(recipe, mapping, cells)):
+            continue  # a row naming nothing, or a header line printed again
+        if (
+            layout.period_col is not None
+            and layout.period_col < len(cells)
+            and (m := PERIOD.search(norm(cells[layout.period_col])))
+        ):
+            block_period = m.group(0)
+            for r in since_total:  # a period cell centred in its block names the rows above it too
+                if r.period is None:
+                    out[out.index(r)] = since_total[since_total.index(r)] = r.model_copy(
+                        update={"period": block_period}
+                    )
+        if _is_total(cells, mapping, recipe.numeric):
+            notes += (
+                []
+                if layout.periods
+                else _check_total(recipe, table_no, cells, mapping, money, units, since_total, subtotals)
+            )
+            is_sub = any(norm(c).startswith("小计") for c in cells)
+            if is_sub:
+                subtotals.append(
+                    _row(recipe, doc_key, table_no, page, cells, mapping, units, others, default_unit, None, None)
+                )
+            else:
+                subtotals = []
+            since_total = []
+            block_period = None if layout.period_col is not None else block_period
+            continue
+        if layout.periods:
+            melted = _melt(recipe, doc_key, table_no, page, cells, layout, units, others, default_unit, group)
+            out += melted
+            since_total += melted
+            continue
+        row = _row(
+            recipe, doc_key, table_no, page, cells, mapping, units, others, default_unit, block_period or period, group
+        )
+        out.append(row)
+        since_total.append(row)
+    return out, notes
+
+
+def _melt(
+    recipe: TableRecipe,
+    doc_key: str,
+    table_no: int,
+    page: int,
+    cells: Sequence[str],
+    layout: Layout,
+    units: dict[str, str | None],
+    others: Sequence[tuple[int, str]],
+    unit: str | None,
+    group: str | None,
+) -> list[RecipeRow]:
+    """One row a period from a row of a wide multi-period table; a period whose figures are all
+    empty or '-' gives no row."""
+    in_periods = {j for cols in layout.periods.values() for j in cols.values()}
+    plain = [(i, n) for i, n in others if i not in in_periods]
+    out = []
+    for period, cols in layout.periods.items():
+        mapping = {**layout.mapping, **{c: j for c, j in cols.items() if c in recipe.columns}}
+        figures = [cells[j] for c, j in cols.items() if c in recipe.numeric and j < len(cells)]
+        if all(parse_number(f) is None for f in figures):
+            continue
+        extra = [(j, label) for label, j in cols.items() if label not in recipe.columns]
+        out.append(_row(recipe, doc_key, table_no, page, cells, mapping, units, [*plain, *extra], unit, period, group))
+    return out
+
+
+def _row(
+    recipe: TableRecipe,
+    doc_key: str,
+    table_no: int,
+    page: int,
+    cells: Sequence[str],
+    mapping: dict[str, int],
+    units: dict[str, str | None],
+    others: Sequence[tuple[int, str]],
+    unit: str | None,
+    period: str | None,
+    group: str | None,
+) -> RecipeRow:
+    row = []
+    for column, i in mapping.items():
+        text = cells[i].strip() if i < len(cells) else ""
+        value = parse_number(text) if column in recipe.numeric else None
+        cell_unit = units.get(column) if column in recipe.numeric else None
+        if value is not None and "%" in text:
+            cell_unit = "%"
+        row.append(RecipeCell(column=column, text=text, value=to_base(value, cell_unit), unit=cell_unit))
+    row += [RecipeCell(column=name, text=cells[i].strip() if i < len(cells) else "") for i, name in others]
+    return RecipeRow(
+        recipe=recipe.name,
+        doc_key=doc_key,
+        page=page,
+        table=table_no,
+        unit=unit,
+        cells=tuple(row),
+        period=period,
+        group=group,
+    )
+
+
+def _check_total(
+    recipe: TableRecipe,
+    table_no: int,
+    cells: Sequence[str],
+    mapping: dict[str, int],
+    money: Sequence[str],
+    units: dict[str, str | None],
+    rows: Sequence[RecipeRow],
+    subtotals: Sequence[RecipeRow],
+) -> list[str]:
+    """A note for each amount of a totals row that differs from the sum of the rows it closes (beyond
+    the rounding of its printed digits)."""
+    notes = []
+    closes = rows or subtotals
+    for column in money:
+        i = mapping[column]
+        text = cells[i] if i < len(cells) else ""
+        stated = to_base(parse_number(text), units.get(column))
+        values = [c.value for r in closes if (c := r.get(column)) is not None and c.value is not None]
+        if stated is None or not values:
+            continue
+        factor = UNIT_FACTORS.get(units.get(column) or "", 1.0)
+        tolerance = (0.5 * 10 ** -_decimals(text) * factor) * (len(values) + 1) + 1e-6
+        if abs(sum(values) - stated) > tolerance:
+            notes.append(
+                f"{recipe.name}: table {table_no}: {column} total {text.strip()} ≠ sum of its {len(values)} rows "
+                f"{sum(values) / factor:,.{_decimals(text)}f}"
+            )
+    return notes
+
+
+def _caption_period(context: str) -> str | None:
+    """The period a table is captioned with: its last caption line names a period ('2010 年度前五名销售客户：')."""
+    lines = [ln.strip() for ln in context.splitlines() if ln.strip() and not _UNIT.search(ln)]
+    if not lines:
+        return None
+    m = PERIOD.search(norm(lines[-1]))
+    return m.group(0) if m and len(norm(lines[-1])) <= 30 else None
+
+
 def _is_header_row(recipe: TableRecipe, mapping: dict[str, int], cells: Sequence[str], header: Sequence[str]) -> bool:
     """The header printed again (a table continued on the next page): the row equals the header, or
     each of the recipe's mapped columns holds one of that column's own header texts."""
-    if [squash(c) for c in cells] == [squash(h) for h in header]:
+    if [norm(c) for c in cells] == [norm(h) for h in header]:
         return True
     if not mapping:
         return False
     for column, i in mapping.items():
-        cell = squash(cells[i]) if i < len(cells) else ""
-        if not cell or not any(squash(s) in cell for s in recipe.columns[column]):
+        cell = norm(cells[i]) if i < len(cells) else ""
+        if not cell or not any(norm(s) in cell for s in recipe.columns[column]):
             return False
     return True
 
 
-def recipe_rows(recipe: TableRecipe, doc_key: str, table_no: int, table: MergedTable, context: str) -> list[RecipeRow]:
-    """The rows of one matched table: recipe columns first (by meaning), then the others as printed;
-    numeric columns parsed, the printed text kept beside each number."""
-    mapping = map_columns(recipe, table.header)
-    unit = unit_of(context) or _header_unit(table.header, [mapping[c] for c in recipe.numeric if c in mapping])
-    others = [(i, h.strip() or f"c{i + 1}") for i, h in enumerate(table.header) if i not in mapping.values()]
-    out: list[RecipeRow] = []
-    for page, cells in join_wrapped_rows(table.rows):
-        if {squash(c) for c in cells} <= {""} or _is_header_row(recipe, mapping, cells, table.header):
-            continue
-        row = [
-            RecipeCell(
-                column=column,
-                text=cells[i].strip() if i < len(cells) else "",
-                value=parse_number(cells[i]) if column in recipe.numeric and i < len(cells) else None,
-            )
-            for column, i in mapping.items()
-        ]
-        row += [RecipeCell(column=name, text=cells[i].strip() if i < len(cells) else "") for i, name in others]
-        out.append(
-            RecipeRow(recipe=recipe.name, doc_key=doc_key, page=page, table=table_no, unit=unit, cells=tuple(row))
-        )
-    return out
-
-
-def table_context(t: MergedTable, text: PdfText, lines: int = 3) -> str:
-    """The text just above a table: the last lines of its caption, and for a table that starts at the
-    top of its page, the end of the previous page (where its title often stands)."""
+def table_context(t: MergedTable, text: PdfText, lines: int = 10) -> str:
+    """The text above a table, up to ``lines`` lines: its caption, continued upwards in the page text
+    (a heading may stand several lines above, over an introducing sentence and a unit line), and for
+    a table that starts at the top of its page, the end of the previous page (where its title often
+    stands)."""
     before = ""
     if t.first_top <= 0.25 and 2 <= t.first_page <= text.page_count + 1:
         tail = [ln.strip() for ln in text.page(t.first_page - 1).splitlines() if ln.strip()]
-        before = "\n".join(tail[-4:])
-    caption = [ln for ln in t.caption.splitlines() if ln.strip()][-lines:]
-    return "\n".join([before, *caption]).strip()
+        before = "\n".join(tail[-lines:])
+    caption = [ln.strip() for ln in t.caption.splitlines() if ln.strip()]
+    if caption and 1 <= t.first_page <= text.page_count:
+        page = [ln.strip() for ln in text.page(t.first_page).splitlines() if ln.strip()]
+        first = squash(caption[0])
+        at = next((i for i, ln in enumerate(page) if first and squash(ln) == first), None)
+        if at is not None:
+            caption = page[max(0, at - (lines - len(caption))) : at] + caption
+    return "\n".join([before, *caption[-lines:]]).strip()
+
+
+def _label_lines_only(caption: str) -> bool:
+    """Nothing but labels stand between two tables: no line, or only period, unit and short title lines."""
+    for line in caption.splitlines():
+        flat = norm(line)
+        if not flat or _UNIT.search(flat) or PERIOD_LINE.fullmatch(flat) or _NOTE_LINE.match(flat):
+            continue
+        return False
+    return True
+
+
+#: a note under the table above ('注：…', '*注1：…', '【注1】…'): it belongs to that table
+_NOTE_LINE = re.compile(r"^[*＊]?[【\[(（]?注\s*\d*[】\])）]?[:：]?")
+
+
+_CHAPTER = re.compile(r"^\s*第[一二三四五六七八九十]+[节章]\s*(\S.{0,30})$")
+_TOC = re.compile(r"\.{4,}|…{2,}|·{4,}")
+
+
+def chapter_of_pages(pages: Sequence[str]) -> list[str]:
+    """Each page's chapter title ('业务与技术' for 第六节 业务与技术), normalised; '' before the first.
+    Table-of-contents lines (dot leaders) do not open a chapter."""
+    out: list[str] = []
+    current = ""
+    for text in pages:
+        for line in text.splitlines():
+            m = _CHAPTER.match(line)
+            if m and not _TOC.search(line) and not re.search(r"\d+\s*$|[，。“”；]", line.strip()):
+                current = norm(m.group(1))
+        out.append(current)
+    return out
 
 
 def table_rows(
     recipe: TableRecipe, doc_key: str, text: PdfText, tables: Sequence[MergedTable]
 ) -> tuple[list[RecipeRow], list[str]]:
-    """Rows of every table the recipe names in one document, or a note saying why there are none (pure)."""
+    """Rows of every table the recipe names in one document, or a note saying why there are none (pure).
+
+    A table that follows a matched one with only period or unit lines between (one table a year,
+    each captioned only by its year) is read as the same kind; without a header row of its own it
+    takes the previous table's header."""
     page = resolve_page(recipe, text.page_count)
     if recipe.page is not None and (page is None or page > text.page_count):
         return [], [f"{recipe.name}: page {recipe.page} is beyond the document ({text.page_count} pages)"]
     rows: list[RecipeRow] = []
+    notes: list[str] = []
     found = 0
+    chapter = chapter_of_pages(text.pages) if recipe.chapters else []
+    wanted = [norm(c) for c in recipe.chapters]
+    use_chapters = any(w in title for w in wanted for title in set(chapter) if title)
+    previous: tuple[MergedTable, Layout] | None = None
     for t in tables:
         place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
-        if recipe.page is not None and place is None:
-            continue
+        if recipe.page is not None and page is not None:
+            # "the Nth table on page P": the table with a piece numbered N on P, from that piece on
+            pieces = [(p, n) for p, n in (t.places or [(t.first_page, t.index_on_page)]) if p == page]
+            hit = next((n for _, n in pieces if recipe.index is None or n == recipe.index), None)
+            if hit is None:
+                continue
+            place = (page, hit)
+            if t.first_page != page:
+                t = replace(t, rows=[(p, r) for p, r in t.rows if p >= page], first_page=page, index_on_page=hit)
+        if use_chapters and not any(w in chapter[t.first_page - 1] for w in wanted):
+            previous = None
+            continue  # outside the chapter this table belongs to
         context = table_context(t, text)
-        if matches(recipe, t, context, place):
+        layout = layout_of(recipe, t) if recipe.columns else None
+        follows = (
+            previous is not None
+            and recipe.page is None
+            and t.first_page - previous[0].pages[-1] in (0, 1)
+            and _label_lines_only(t.caption)
+        )
+        if follows and previous is not None and layout is None and len(t.header) == len(previous[1].header):
+            layout = replace(previous[1], body_start=0, period=None)
+            # its first row was taken for a header: it is data under the previous table's header
+            body = t.rows if _is_placeholder(t.header) else [(t.first_page, tuple(t.header)), *t.rows]
+            t = replace(t, header=previous[1].header, rows=body)
+        continues_found = follows and layout is not None and bool(recipe.required)
+        if recipe.first_only and found and not continues_found:
+            break
+        if matches(recipe, t, context, place) or continues_found:
             found += 1
-            rows += recipe_rows(recipe, doc_key, found, t, context)
+            got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
+            rows += got
+            notes += why
+            if not got:
+                notes.append(f"{recipe.name}: table {found} on page {t.first_page} is printed without rows")
+            previous = (t, layout) if layout is not None else None
+        else:
+            previous = None
     if found:
-        return rows, []
+        return rows, notes
     where = f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
     return [], [f"{recipe.name}: no table matched on {where}"]

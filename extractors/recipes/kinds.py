@@ -59,12 +59,20 @@ def _lines_above(page_text: str, caption: Sequence[str]) -> list[str]:
     """The page's lines down to the caption's last line (the caption keeps only the last few lines
     above a table; the page text has them all). The caption itself when it cannot be placed."""
     lines = page_text.splitlines()
-    last = squash(caption[-1])
-    at = [
-        i
-        for i, ln in enumerate(lines)
-        if last and (last in squash(ln) or (6 <= len(squash(ln)) <= len(last) and squash(ln) in last))
-    ]
+
+    def same(cap: str, line: str) -> bool:
+        c, ln = squash(cap), squash(line)
+        return bool(c) and (c in ln or (6 <= len(ln) <= len(c) and ln in c))
+
+    at = [i for i, ln in enumerate(lines) if same(caption[-1], ln)]
+    # a short last line ('体情况如下：') is printed under other tables too: the place where the caption's
+    # lines before it are printed just before it as well
+    whole = [
+        i for i in at
+        if all(i - j >= 0 and same(caption[-1 - j], lines[i - j]) for j in range(1, min(len(caption), 2)))
+    ]  # fmt: skip
+    if whole:
+        return lines[: whole[0] + 1]
     return lines[: at[-1] + 1] if at else list(caption)
 
 
@@ -78,7 +86,7 @@ def table_status(text: PdfText, table: MergedTable) -> PatentStatus | None:
         return None
     caption = [ln for ln in table.caption.splitlines() if ln.strip()]
     lines = _lines_above(text.page(page), caption) if caption else []
-    if table.index_on_page == 1 and page > 1:
+    if table.started_on_page == 1 and page > 1:
         lines = text.page(page - 1).splitlines() + lines
     return status_above(lines)[0]
 

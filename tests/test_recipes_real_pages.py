@@ -1,0 +1,272 @@
+"""Built-in table recipes on the complete real prospectuses: one test per structural trap.
+
+Every expected value was read off the printed page (benchmarks/keys/recipes/<code>.json holds the
+full keys). Pages are 1-based PDF pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from core.records import Document, DocumentExtraction, RecipeRow
+from extractors.document import extract_document
+from extractors.merge import Fragment, MergedTable, merge_fragments
+from extractors.recipes import TableRecipe, load_recipes, map_columns, recipe_rows, select
+from report import RunReport
+from report.recipe_sheets import recipe_table
+from tests.conftest import PDF
+
+FULL = PDF / "prospectus_full"
+KUANGDA = FULL / "002516_kuangda_auto_fabric_prospectus_2010_full.pdf"
+AKCOME = FULL / "002610_akcome_solar_prospectus_2011_full.pdf"
+HAIMO = FULL / "300084_lanzhou_haimo_prospectus_2010_full.pdf"
+JEREH = FULL / "002353_yantai_jereh_prospectus_2010_full.pdf"
+KINGSUN = FULL / "002638_kingsun_optoelectronic_prospectus_2011_full.pdf"
+HUARUI = FULL / "300626_huarui_electrical_prospectus_2017_full.pdf"
+
+
+@cache
+def top_five(path: Path) -> DocumentExtraction:
+    return extract_document(path, path.name[:6], recipes=select(load_recipes(), ["前五名"]))
+
+
+def rows_of(path: Path, recipe: str) -> list[RecipeRow]:
+    return [r for r in top_five(path).recipe_rows if r.recipe == recipe]
+
+
+def cell(row: RecipeRow, column: str) -> tuple[str, float | None]:
+    c = row.get(column)
+    assert c is not None
+    return c.text, c.value
+
+
+def test_yearly_tables_captioned_only_by_the_year_each_period_labelled() -> None:
+    # kuangda p.122-123: '4、向前五大客户的销售情况' stands above the first year only; each year is a
+    # title row ('2009年度') over its own header row, all in one ruled grid
+    rows = rows_of(KUANGDA, "前五名客户")
+    assert [r.period for r in rows] == ["2010年1-6月"] * 5 + ["2009年度"] * 5 + ["2008年度"] * 5 + ["2007年度"] * 5
+    assert cell(rows[5], "客户") == ("长春富维-江森自控汽车饰件系统有限公司", None)
+    assert cell(rows[5], "销售额") == ("7,613.41", 76134100.0)
+    assert {r.page for r in rows} == {122, 123}
+
+
+def test_totals_rows_are_dropped_and_checked_against_their_sum() -> None:
+    rows = rows_of(KUANGDA, "前五名客户")
+    assert not [r for r in rows if "合计" in (r.get("客户") or r.cells[0]).text]
+    assert len(rows) == 20
+    # every printed 合计 adds up: no warning
+    assert not [n for n in top_five(KUANGDA).recipe_notes if n.startswith("前五名客户")]
+
+
+def test_a_total_that_does_not_add_up_is_a_warning_on_its_table() -> None:
+    recipe = load_recipes()["前五名客户"]
+    table = MergedTable(
+        ("客户名称", "销售额（万元）", "占比"),
+        [(1, ("甲公司", "100.00", "10%")), (1, ("乙公司", "50.00", "5%")), (1, ("合计", "160.00", "15%"))],
+    )
+    rows, notes = recipe_rows(recipe, "x", 1, table, "")
+    assert [cell(r, "销售额") for r in rows] == [("100.00", 1000000.0), ("50.00", 500000.0)]
+    assert notes == ["前五名客户: table 1: 销售额 total 160.00 ≠ sum of its 2 rows 150.00"]
+
+
+def test_amounts_in_万元_are_numbers_in_元_with_the_printed_text_and_unit() -> None:
+    # akcome p.129: '单位：万元' above the table
+    first = rows_of(AKCOME, "前五名客户")[0]
+    assert cell(first, "客户") == ("上海住友商事有限公司", None)
+    amount = first.get("销售额")
+    assert amount is not None and (amount.text, amount.value, amount.unit) == ("44,225.12", 442251200.0, "万元")
+    share = first.get("占比")
+    assert share is not None and (share.value, share.unit) == (35.44, "%")
+
+
+def test_a_period_cell_centred_in_its_block_labels_every_row_of_the_block() -> None:
+    # akcome p.133-134: a 年度 column whose merged cell names five suppliers; 合计 rows close each block
+    rows = rows_of(AKCOME, "前五名供应商")
+    assert [r.period for r in rows] == ["2010年度"] * 5 + ["2009年度"] * 5 + ["2008年度"] * 5
+    assert cell(rows[-1], "供应商") == ("广东兴发铝业有限公司", None)  # p.134, after the page break
+
+
+def test_a_header_under_a_period_title_row_is_found_and_the_period_kept() -> None:
+    # haimo p.117-118: '序号 | 2009 年' over '客户名称 | 销售金额 | 占比 | …': the header is the second row
+    rows = rows_of(HAIMO, "前五名客户")
+    assert len(rows) == 15
+    assert [r.period for r in rows[::5]] == ["2009年", "2008年度", "2007年度"]
+    assert cell(rows[1], "客户") == ("Petrofac E&C International Ltd", None)
+    assert cell(rows[1], "销售额") == ("14,238,128.88", 14238128.88)
+
+
+def test_group_title_rows_and_subtotals_by_business_line() -> None:
+    # jereh p.133-135: one list per business line (一、二、三) with a 小计 each, no share column, four
+    # years each captioned '①2009年1-6月' … '④2006年' with a note line between
+    rows = rows_of(JEREH, "前五名客户")
+    assert len(rows) == 52
+    assert {r.period for r in rows} == {"2009年1-6月", "2008年", "2007年", "2006年"}
+    assert rows[0].group == "一、油田专用设备制造"
+    assert cell(rows[0], "客户") == ("VELESA TRADING LIMITED(塞浦路斯)", None)
+    assert not [r for r in rows if "小" in (r.get("客户") or r.cells[0]).text[:2]]
+    assert not [n for n in top_five(JEREH).recipe_notes if n.startswith("前五名客户")]
+
+
+def test_a_subtotal_row_after_a_page_break_is_not_joined_to_the_row_above() -> None:
+    # jereh p.133→134: the 小计 row opens p.134 with its 序号 cell empty, like a row cut by the break
+    header = ("序号", "客户名称", "金额(元)")
+    a = Fragment(1, (header, ("5", "武汉钢铁集团矿业有限责任公司", "8,420,734.81")), top=0.6, bottom=0.95)
+    b = Fragment(2, (("", "小 计", "55,033,903.97"),), top=0.08, bottom=0.1)
+    (table,) = merge_fragments([a, b])
+    assert [r for _, r in table.rows] == [
+        ("5", "武汉钢铁集团矿业有限责任公司", "8,420,734.81"),
+        ("", "小 计", "55,033,903.97"),
+    ]
+
+
+def test_headings_in_the_prospectus_own_wording_前五位供应商() -> None:
+    # kuangda p.124-125: '4、向前五位供应商的采购情况' ends p.124; the tables start at the top of p.125
+    rows = rows_of(KUANGDA, "前五名供应商")
+    assert len(rows) == 20 and {r.page for r in rows} == {125}
+    assert cell(rows[0], "采购额") == ("1,934.61", 19346100.0)
+
+
+def test_a_list_of_customers_by_product_is_not_the_top_five() -> None:
+    # huarui p.76: '主要客户 | 应用领域 | 应用产品' names customers without an amount or a share
+    rows = rows_of(HUARUI, "前五名客户")
+    assert 76 not in {r.page for r in rows}
+    assert len(rows) == 30
+
+
+def test_a_top_five_table_outside_its_chapter_is_not_taken() -> None:
+    # kingsun pp.283-290 (管理层讨论与分析) list the top five by receivables: not the 业务与技术 list
+    rows = rows_of(KINGSUN, "前五名客户")
+    assert {r.page for r in rows} == {171, 172}
+    assert len(rows) == 20
+
+
+def _one_page(src: Path, page: int, out: Path) -> Path:
+    pdf = pdfium.PdfDocument(str(src))
+    new = pdfium.PdfDocument.new()
+    new.import_pages(pdf, [page - 1])
+    new.save(str(out))
+    new.close()
+    pdf.close()
+    return out
+
+
+def test_the_second_table_on_page_1_counts_a_one_row_table_first(tmp_path: Path) -> None:
+    from extractors.tables import page_tables
+
+    # the seed's task: "the 2nd table on page 1 of every PDF, merged". Real pages whose first table is
+    # a one-row grid (the last row of a table from the page before) above a shareholder table: a
+    # reader counts two tables
+    pages = {"002353": (JEREH, 62), "002516": (KUANGDA, 50)}
+    recipe = TableRecipe.parse({"name": "第1页第2张表", "page": 1, "index": 2}, "test")
+    extractions = {}
+    docs = []
+    for key, (src, page) in pages.items():
+        path = _one_page(src, page, tmp_path / f"{key}.pdf")
+        assert [t.index for t in page_tables(path, 1)] == [1, 2]
+        extractions[key] = extract_document(path, key, recipes=[recipe])
+        docs.append(
+            Document(
+                key=key,
+                sec_code=key,
+                sec_name=key,
+                title=f"{key} p{page}",
+                published=dt.date(2010, 1, 1),
+                url=f"file:{path.name}",
+                path=str(path),
+                sha256="0" * 64,
+                size=1,
+            )
+        )
+    report = RunReport(
+        flow="adhoc",
+        parameters={},
+        started=dt.datetime(2026, 1, 1),
+        documents=docs,
+        extractions=extractions,
+        recipes=[recipe],
+    )
+    header, table = recipe_table(report, recipe)
+    assert header[:2] == ["代码", "简称"]
+    by_doc = {code: [r for r in table if r[0] == code] for code in pages}
+    assert all(by_doc.values())  # both PDFs give rows
+    assert extractions["002516"].recipe_rows[0].cells[1].text == "沈介良"
+
+
+def test_the_page_preview_numbers_tables_as_a_place_recipe_counts_them() -> None:
+    from extractors.tables import page_tables
+
+    tables = page_tables(KUANGDA, 50)
+    assert [t.index for t in tables] == [1, 2]
+    assert tables[0].rows == 1 and tables[0].first_row[:1] == ("合计",)
+    assert tables[1].first_row[:2] == ("序号", "股东名称")
+    x0, top, x1, bottom = tables[1].bbox
+    assert x0 < x1 and top < bottom
+
+
+def test_two_level_header_发行前_发行后_over_股数_比例_fills_both_periods() -> None:
+    # kuangda p.73: '本次发行前 | 本次发行后' over '股数（股） | 所占比例 (%)'; the holders, not the
+    # capital history (pp.50-67 print 股东 and 出资比例 too) nor the 合计 row
+    ex = extract_document(KUANGDA, "002516", recipes=select(load_recipes(), ["主要股东"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {73} and len(rows) == 9
+    second = rows[1]
+    assert cell(second, "股东") == ("国泰君安投资管理股份有限公司", None)
+    assert cell(second, "持股数量") == ("12,597,984", 12597984.0) and cell(second, "持股比例")[1] == 8.3987
+    assert cell(second, "发行后持股数量") == ("9,141,194", 9141194.0) and cell(second, "发行后持股比例")[1] == 4.5706
+
+
+def test_funded_projects_the_first_list_of_the_chapter_not_its_later_breakdowns() -> None:
+    # jereh p.269: '项目总投资额 | 投入募集资金' (万元); p.306 lists the same projects again, broken down
+    ex = extract_document(JEREH, "002353", recipes=select(load_recipes(), ["募集资金运用"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {269} and len(rows) == 6
+    assert cell(rows[0], "投资总额") == ("11,200", 112000000.0)
+    assert cell(rows[0], "拟投入募集资金") == ("7,000", 70000000.0)
+
+
+def test_headers_match_whatever_brackets_the_engine_prints() -> None:
+    # tabula prints （） as (): a header and a recipe's synonym written with different brackets match
+    recipe = TableRecipe.parse(
+        {
+            "name": "关联采购",
+            "required": ["关联方"],
+            "numeric": ["上年发生额"],
+            "columns": {"关联方": ["关联方"], "上年发生额": ["上年（实际）发生金额"]},
+        },
+        "test",
+    )
+    assert map_columns(recipe, ("关联方", "上年(实际)发生金额")) == {"关联方": 0, "上年发生额": 1}
+    table = MergedTable(("关联方", "上年(实际)发生金额"), [(1, ("甲公司", "1,000.00"))])
+    rows, _ = recipe_rows(recipe, "x", 1, table, "单位：元")
+    assert cell(rows[0], "上年发生额") == ("1,000.00", 1000.0)
+
+
+QINGKE = FULL / "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf"
+
+
+def test_a_wide_multi_period_table_gives_one_labelled_row_a_period() -> None:
+    # qingke p.171-172 '（1）销售货物' under '1、经常性关联交易': 关联方名称 | 2011年1-6月 … 2008年度, each
+    # over 金额（万元） | 占比（%）: one row a period, the amount in 元
+    ex = extract_document(QINGKE, "002646", recipes=select(load_recipes(), ["关联交易-销售"]))
+    rows = ex.recipe_rows
+    assert [(r.period, cell(r, "关联方")[0], cell(r, "金额")) for r in rows] == [
+        ("2011年1-6月", "青稞城投资", ("38", 380000.0)),
+        ("2010年度", "青稞城投资", ("43", 430000.0)),
+        ("2009年度", "青稞城投资", ("35", 350000.0)),
+        ("2008年度", "青稞城投资", ("30", 300000.0)),
+    ]
+
+
+def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
+    # haimo p.274: '序号 项目 项目预计 拟以募集 投资进度' / '总投资 资金投资额 第1年 第2年' stand above
+    # the rules, the grid holds only the four project rows
+    ex = extract_document(HAIMO, "300084", recipes=select(load_recipes(), ["募集资金运用"]))
+    rows = ex.recipe_rows
+    assert {r.page for r in rows} == {274} and len(rows) == 4
+    assert cell(rows[0], "项目") == ("扩大现有移动测井服务规模", None)
+    assert cell(rows[0], "投资总额") == ("7,500.00", 75000000.0)
+    assert cell(rows[0], "拟投入募集资金") == ("7,500.00", 75000000.0)
