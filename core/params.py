@@ -56,6 +56,11 @@ class RunParams(BaseModel):
     tables: list[str] = Field(
         default_factory=list, description="table recipes to extract, e.g. 关联交易, 前五名客户 (see --list-tables)"
     )
+    llm_batch: bool = Field(
+        default=False,
+        description="ask the model through the OpenAI Batch API after the extractions (half the price, no rate "
+        "limit to stall on; endpoints without batches are asked online)",
+    )
     companies: list[str] = Field(
         default_factory=list,
         description="companies by short name, full or former name, or pinyin initials, e.g. 三联锻造; resolved to "

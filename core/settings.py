@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     #: halves on one); 0 = it stays at PP_LLM_CONCURRENCY
     llm_concurrency_max: int = 0
     #: the endpoint's requests per minute, shared by every call of the run (0 = no limit)
+    #: with --llm-batch: seconds between two reads of a submitted batch's state, and how long to wait for
+    #: it (the Batch API's window is 24 h) before the rest is asked online
+    llm_batch_poll_s: float = 30.0
+    llm_batch_deadline_s: float = 24 * 3600
     llm_rpm: int = 0
     #: the endpoint's tokens per minute, shared by every call of the run (0 = no limit)
     llm_tpm: int = 0

@@ -37,7 +37,7 @@ log = logging.getLogger("flows")
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 2, 3, 4
 #: the RunParams fields the daily flow takes as they are (its window comes from the manifest)
-DAILY_FIELDS = {"exchange", "market", "keyword", "all_versions", "tables"}
+DAILY_FIELDS = {"exchange", "market", "keyword", "all_versions", "tables", "llm_batch"}
 
 
 #: Dates the CLI accepts: the exchanges' history (1990 on) to far ahead; outside, a date is a typo
@@ -171,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
         p.add_argument(
             "--no-llm", dest="llm", action="store_false", help="use the offline backend even if a key is set"
+        )
+        p.add_argument(
+            "--llm-batch",
+            dest="llm_batch",
+            action="store_true",
+            help="ask the model through the OpenAI Batch API once every document is extracted (half the price, "
+            "no rate limit to stall on; an endpoint without batches is asked online)",
         )
         p.add_argument(
             "--all-versions",

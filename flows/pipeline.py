@@ -36,7 +36,7 @@ from flows.progress import run_progress
 from report import RunReport
 from report.artifacts import document_rows, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
-from run.enrich import Enrichment, enrich
+from run.enrich import Enrichment, batch_enrich, enrich
 from run.outcome import Outcome, apply_plan, ensure_writable, fold, fold_llm, judge, new_report, publish
 from run.plan import Plan, plan, query_of, recipes_for, recipes_key
 from run.stages import Stage, failure
@@ -94,9 +94,11 @@ def document_task(
     use_llm: bool,
     run_key: str,
     name: str = "document",
+    defer_llm: bool = False,
 ) -> DocumentRun | State:
-    """:func:`run.document.process` as a Prefect task: download → extract → model items."""
-    ctx = DocumentContext(settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name)
+    """:func:`run.document.process` as a Prefect task: download → extract → model items (``defer_llm``:
+    the model items are left to the run's batch, and the task ends with the extraction)."""
+    ctx = DocumentContext(settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name, defer_llm)
     out = process(ann, ctx)
     if out.failed:
         last = out.failures[-1] if out.failures else None
@@ -206,7 +208,7 @@ def _documents(
     as it is ready, largest first; the announcements' classification runs alongside."""
     wanted, use_llm = chosen.wanted, params.llm
     announced = None
-    if not cancel.requested() and report.announcements:
+    if not cancel.requested() and report.announcements and not params.llm_batch:
         announced = announcements_llm_task.submit(report.announcements, settings, use_llm, run_key)
     # no Prefect timeout on tasks that run in threads: it cannot interrupt them (Prefect warns so on every
     # task) and would only discard finished work; the deadlines that work are inside: the download's,
@@ -220,7 +222,8 @@ def _documents(
     extra: list[Enrichment] = []
     with processes.extraction_pool(size, settings.extract_on_dask and bool(wanted), settings.dask_address, warm=new):
         futures: dict[int, PrefectFuture[Any]] = {
-            i: per_doc.submit(wanted[i], settings, recipes, use_llm, run_key, _name(wanted[i])) for i in chosen.order
+            i: per_doc.submit(wanted[i], settings, recipes, use_llm, run_key, _name(wanted[i]), params.llm_batch)
+            for i in chosen.order
         }
         runs = [(a, _result(futures[i])) for i, a in enumerate(wanted)]
         if announced is not None:
@@ -229,7 +232,10 @@ def _documents(
                 report.failures.append(failure(f"{params.exchange}:announcements", Stage.LLM_ANNOUNCEMENTS, got))
             else:
                 extra.append(got)
-    return [*extra, *fold(report, runs, manifest, get_run_logger())]
+    folded = fold(report, runs, manifest, get_run_logger())
+    if params.llm_batch and not cancel.requested():  # every document's model items in one batch, now
+        extra.append(batch_enrich(report, settings, use_llm, run_key, get_run_logger()))
+    return [*extra, *folded]
 
 
 def _artifacts(report: RunReport, path: Path | None) -> None:
@@ -293,6 +299,7 @@ def adhoc_flow(
     llm: bool = True,
     all_versions: bool = False,
     tables: Sequence[str] = (),
+    llm_batch: bool = False,
     companies: Sequence[str] = (),
 ) -> State:
     """Ad-hoc run: scrape with filters, download, extract, summarise, write the workbook.
@@ -313,6 +320,8 @@ def adhoc_flow(
         all_versions: read every prospectus version, summary and notice; off = per company only the latest
             full prospectus, the rest listed in Announcements with the reason
         tables: table recipes to extract and merge, e.g. 关联交易, 前五名客户
+        llm_batch: ask the model through the OpenAI Batch API once every document is extracted (half the
+            price; an endpoint without batches is asked online)
         companies: companies by short name or pinyin initials, e.g. 三联锻造 (added to codes)
     """
     params = RunParams.checked(**locals())  # the flow's parameters are RunParams' fields (a test holds it)
@@ -335,6 +344,7 @@ def daily_flow(
     all_versions: bool = False,
     tables: Sequence[str] = (),
     workbook_when_empty: bool = False,
+    llm_batch: bool = False,
 ) -> State:
     """Incremental run: from the end of the last successful daily window (or ``lookback_days`` ago)
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
@@ -351,6 +361,7 @@ def daily_flow(
         tables: table recipes to extract and merge, e.g. 关联交易
         workbook_when_empty: write a workbook even when nothing in the window is new (off: a quiet day
             writes none; its run still records that nothing was new)
+        llm_batch: ask the model through the OpenAI Batch API once every document is extracted
     """
     settings = current_settings()
     today = today or dt.datetime.now(BEIJING).date()
@@ -367,6 +378,7 @@ def daily_flow(
         end=today,
         all_versions=all_versions,
         tables=list(tables),
+        llm_batch=llm_batch,
     )
     return state_of(run_pipeline("daily", params, settings, write_empty=workbook_when_empty))
 

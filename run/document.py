@@ -67,6 +67,8 @@ class DocumentContext:
     logger: Any = log
     #: the document's name in the log
     name: str = "document"
+    #: leave the model items to the run's batch (``--llm-batch``): the document ends with its extraction
+    defer_llm: bool = False
 
 
 def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
@@ -144,7 +146,7 @@ def _extract_and_ask(out: DocumentRun, ctx: DocumentContext, manifest: Manifest)
         return out
     progress.current().step("extract", f"{ctx.name}: {len(out.extraction.patents)} patents, "
                             f"{len(out.extraction.competitors)} competitors")  # fmt: skip
-    if not cancel.requested():
+    if not cancel.requested() and not ctx.defer_llm:
         llm_failures: list[Failure] = []
         usage: list[LLMUsage] = []
         with isolated(llm_failures, out.document.key, "llm", ctx.logger):

@@ -14,7 +14,8 @@ from core.settings import Settings
 from llm.client import model_from_settings
 from llm.limits import RateLimiter
 from llm.service import Cache, LLMService, shared_service
-from llm.tasks import TASKS
+from llm.tasks import EXTRACTION_TASKS, TASKS
+from report.run import RunReport
 from run.stages import failure, llm_stage
 
 log = logging.getLogger(__name__)
@@ -88,4 +89,66 @@ def enrich(
             out.failures.append(failure(key, llm_stage(llm_task.name), result, logger))
         else:
             out.results[llm_task.name].append(result)
+    return out
+
+
+def batch_enrich(report: RunReport, settings: Settings, use_llm: bool, run_key: str, logger: Any = log) -> Enrichment:
+    """``--llm-batch``: every extracted document's model items, and the announcements', asked at once
+    through the OpenAI Batch API (:func:`llm.batch.run_batch`) after the extractions, so no extraction
+    waits on the model. The extraction tasks go first (their answers change the documents: the model's
+    competitor names), then every other task over the refined documents. What the batch cannot answer
+    is asked online; an endpoint without batches is asked online from the start."""
+    from llm.batch import BatchReport, run_batch
+
+    service = llm_service(settings, use_llm, run_key)
+    out = Enrichment(results={t.name: [] for t in TASKS.values()})
+    before = len(service.usage)
+    poll_s, deadline_s = settings.llm_batch_poll_s, settings.llm_batch_deadline_s
+    batches: list[BatchReport] = []
+    for task in EXTRACTION_TASKS.values():
+        if task.fold is None:
+            continue
+        per_doc = {key: list(task.inputs([], [ex])) for key, ex in report.extractions.items()}
+        asked = [(task, item) for items in per_doc.values() for _, item in items]
+        batches.append(BatchReport())
+        found = iter(
+            run_batch(service, asked, report=batches[-1], poll_s=poll_s, deadline_s=deadline_s) if asked else []
+        )
+        for doc_key, items in per_doc.items():
+            records = []
+            for item_key, _ in items:
+                result = next(found)
+                if isinstance(result, BaseException):
+                    out.failures.append(failure(item_key, llm_stage(task.name), result, logger))
+                else:
+                    records.append(result)
+            report.extractions[doc_key] = task.fold(report.extractions[doc_key], records)
+    extractions = list(report.extractions.values())
+    work = [(t, key, item) for t in TASKS.values() for key, item in t.inputs(report.announcements, extractions)]
+    progress.current().expect("llm", len(work))
+    batches.append(BatchReport())
+    results = (
+        run_batch(service, [(t, item) for t, _, item in work], report=batches[-1], poll_s=poll_s, deadline_s=deadline_s)
+        if work
+        else []
+    )
+    for (llm_task, key, _), result in zip(work, results, strict=True):
+        if isinstance(result, BaseException):
+            out.failures.append(failure(key, llm_stage(llm_task.name), result, logger))
+        else:
+            out.results[llm_task.name].append(result)
+    out.usage = list(service.usage[before:])
+    progress.current().step("llm", "batch", n=len(work), tokens=sum(u.total_tokens for u in out.usage))
+    done = [b for b in batches if b.items]
+    report.parameters["llm batch"] = "; ".join(
+        f"{b.batch_id or '(not submitted)'} {b.status or ''}: {b.items} items, {b.cached} cached, "
+        f"{b.answered} answered by the batch, {b.online} online"
+        for b in done
+    )
+    for b in batches:
+        if b.items:
+            logger.info("llm batch %s: %d items, %d cached, %d submitted, %d answered by the batch, %d online (%s)",
+                        b.batch_id or "-", b.items, b.cached, b.submitted, b.answered, b.online,
+                        b.status or "not submitted")  # fmt: skip
+        report.warnings += b.notes
     return out

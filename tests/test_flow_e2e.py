@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -338,3 +339,36 @@ def test_a_configured_models_competitor_names_reach_the_sheet_grounded_and_merge
     assert any("规则" in c["来源"] for c in comps.values())  # the rules' names are kept beside them
     (doc,) = rows(wb["Documents"])
     assert "万向钱潮股份有限公司（第148页：名称不在所注页）" in str(doc["警告/错误"])
+
+
+@pytest.mark.slow
+def test_a_batch_run_extracts_every_document_first_then_asks_the_model_in_one_batch(
+    monkeypatch: pytest.MonkeyPatch, replay_env: ReplayServer
+) -> None:
+    """--llm-batch: no document task calls the model; after the extractions every item (the
+    announcements', each document's summaries and competitors, the model's competitor reading) goes
+    into one JSONL file per stage through /v1/files and /v1/batches, and the answers reach the sheets."""
+    from flows.pipeline import adhoc_flow
+    from tests.fake_openai_batch import FakeBatchOpenAI
+
+    with FakeBatchOpenAI() as model:
+        model.polls_to_complete = 1
+        monkeypatch.setenv("PP_LLM_BASE_URL", model.base_url)
+        monkeypatch.setenv("PP_LLM_API_KEY", "test")
+        monkeypatch.setenv("PP_LLM_MODEL", "fake")
+        monkeypatch.setenv("PP_LLM_BATCH_POLL_S", "0")
+        state = adhoc_flow(codes=["002638", "300626"], start=dt.date(2009, 1, 1), end=dt.date(2026, 1, 1),
+                           llm_batch=True, return_state=True)  # fmt: skip
+        uploads = [[json.loads(x) for x in u.decode().splitlines()] for u in model.uploads]
+        online = list(model.chat_requests)
+    assert state.is_completed(), state.message
+    assert online == []  # nothing asked outside the batches
+    assert len(uploads) == 2  # the model's competitor reading first, then every other task
+    asked = {line["body"]["response_format"]["json_schema"]["name"] for u in uploads for line in u}
+    assert {"CompetitorExtractOut", "SectionSummaryOut", "AnnouncementClassOut"} <= asked
+    wb = load_workbook(state.result())
+    summaries = rows(wb["Summaries"])
+    assert summaries and all(s["摘要"] == "概述。" for s in summaries)  # the fake's answer, through the batch
+    info = {r["key"]: r["值"] for r in rows(wb["Run info"])}
+    said = str(info["param: llm batch"])  # Run info says what the batches did
+    assert "batch_1 completed" in said and "batch_2 completed" in said and "0 online" in said
