@@ -20,6 +20,7 @@ services (the scheduler that turns a cron into runs) on, on the SQLite database 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -69,14 +70,49 @@ class TemporaryAPI:
         return self.url
 
 
+#: where ``flows serve`` says which local server it started (in PREFECT_HOME: the same database)
+SERVED = "prospectus-serve.json"
+
+
+def _served_file() -> Path:
+    return Path(get_current_settings().home) / SERVED
+
+
+def served_api() -> str | None:
+    """The API of the local server that ``flows serve`` started on this machine and PREFECT_HOME, when
+    it is still up and answers at once; None otherwise (a stale file is left for serve to rewrite)."""
+    try:
+        info = json.loads(_served_file().read_text(encoding="utf-8"))
+        url, pid = str(info["url"]), int(info["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        with httpx.Client(timeout=1) as client:
+            return url if client.get(f"{url}/health").status_code == 200 else None
+    except httpx.HTTPError:
+        return None
+
+
 @contextlib.contextmanager
 def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
-    """The API the run uses: the configured ``PREFECT_API_URL``, or a temporary server's, started at
+    """The API the run uses: the configured ``PREFECT_API_URL``; else the local server that ``flows
+    serve`` started (no start-up, no server of the run's own); else a temporary server's, started at
     once (call :meth:`TemporaryAPI.ready` before the first Prefect call: the caller's imports overlap
     the server's start-up) and stopped on exit after Prefect's queued logs and events are flushed."""
     configured = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url  # env or Prefect profile
     if configured:
         yield TemporaryAPI(str(configured), None, 0)
+        return
+    served = served_api()
+    if served:
+        log.info("using the Prefect server that flows serve started: %s", served)
+        os.environ["PREFECT_API_URL"] = served
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: served}):
+                yield TemporaryAPI(served, None, 0)
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
         return
     port = _free_port()
     env = {
@@ -174,9 +210,13 @@ def local_server(port: int | None = None, timeout_s: float | None = None) -> Ite
         _wait_healthy(proc, url, timeout_s or settings.server.ephemeral.startup_timeout_seconds)
         os.environ["PREFECT_API_URL"] = url  # the runs that serve starts inherit it
         os.environ["PREFECT_UI_URL"] = base
+        with contextlib.suppress(OSError):  # ad-hoc runs on this machine use it instead of their own
+            _served_file().write_text(json.dumps({"url": url, "pid": proc.pid}), encoding="utf-8")
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_UI_URL: base}):
             yield LocalServer(url, base, proc)
     finally:
+        with contextlib.suppress(OSError):
+            _served_file().unlink(missing_ok=True)
         os.environ.pop("PREFECT_API_URL", None)
         os.environ.pop("PREFECT_UI_URL", None)
         stop(proc)
