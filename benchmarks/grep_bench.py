@@ -30,7 +30,8 @@ FULL = ROOT.parent / "shared" / "corpus" / "pdf" / "prospectus_full"
 QUERIES: list[tuple[str, dict[str, object]]] = [
     ("主要竞争对手", {}),  # on a few pages of every prospectus
     ("斯伦贝谢", {}),  # one company, a few pages of one source document
-    ("专利", {}),  # two characters: a scan, not the trigram index
+    ("专利", {}),  # two characters: a scan, not the trigram index (found at once, newest first)
+    ("钽丝", {}),  # two characters found nowhere: the scan reads every page (the worst case)
     ("已受理的专利", {"since": dt.date(2015, 1, 1)}),
     ("前五名客户", {"company": "100007"}),
 ]
