@@ -25,6 +25,21 @@ def parse_date(value: str) -> dt.date:
         raise ValueError(f"bad date {value!r}: use YYYY-MM-DD, e.g. 2025-09-30") from None
 
 
+#: the longest first window a daily run may ask for (the CLI's --lookback-days takes the same bound)
+MAX_LOOKBACK_DAYS = 20_000
+
+
+def check_daily_window(today: dt.date | None, lookback_days: int, now: dt.date) -> dt.date:
+    """The daily window's last day, checked as the CLI checks its flags (the served deployment's form
+    and API take the same parameters): not after today in Beijing, and a lookback of 1 to 20,000
+    days. A :class:`ConfigError` says what is expected."""
+    if not 1 <= lookback_days <= MAX_LOOKBACK_DAYS:
+        raise ConfigError(f"lookback_days: 1 to {MAX_LOOKBACK_DAYS} days, got {lookback_days}")
+    if today is not None and today > now + dt.timedelta(days=1):
+        raise ConfigError(f"today: {today} is after today in Beijing ({now}); a daily window cannot end in the future")
+    return today or now
+
+
 class RunParams(BaseModel):
     """Parameters of a run, validated once where the run is asked for: the CLI builds it from its flags
     (their ``dest`` are these names), the ad-hoc flow's signature is these fields (the Prefect UI form),

@@ -19,13 +19,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.categories import CATEGORY_NAMES
 from core.errors import ConfigError
-from core.params import RunParams, parse_date
+from core.params import MAX_LOOKBACK_DAYS, RunParams, parse_date
 from core.settings import Settings, using_settings
 from run.plan import recipes_for
 
@@ -44,7 +44,6 @@ DAILY_FIELDS = {"exchange", "market", "keyword", "all_versions", "tables", "llm_
 #: (``0001-01-01`` overflowed the conversion to a UTC timestamp).
 FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2199, 12, 31)
 #: --lookback-days at most (back to 1990 and then some): more overflowed the date arithmetic.
-MAX_LOOKBACK_DAYS = 20_000
 
 
 def _date(value: str) -> dt.date:
@@ -144,70 +143,84 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--replay", action="store_true", help="run against the local replay server (no internet)")
-        p.add_argument("--corpus", type=Path, default=None, help="corpus folder for --replay")
-        p.add_argument(
-            "--exchange",
-            default="cninfo",
-            choices=["cninfo", "sse", "szse", "bse", "neeq"],
-            help="where to search (default cninfo: SZSE, SSE and BSE)",
-        )
-        p.add_argument(
-            "--market",
-            default=None,
-            help="without --code, the market searched on cninfo: 沪深 (sh-sz), 京 (bj), 三板 (neeq) or all; "
-            "default 沪深京 (cninfo's default column); codes imply their market",
-        )
-        p.add_argument(
-            "--category",
-            dest="categories",
-            action="append",
-            default=[],
-            help="repeatable; a name or a cninfo code: "
-            + ", ".join(f"{names[0]} ({code})" for code, names in CATEGORY_NAMES.items()),
-        )
-        p.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
-        p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
-        p.add_argument(
-            "--no-llm", dest="llm", action="store_false", help="use the offline backend even if a key is set"
-        )
-        p.add_argument(
-            "--llm-batch",
-            dest="llm_batch",
-            action="store_true",
-            help="ask the model through the OpenAI Batch API once every document is extracted (half the price, "
-            "no rate limit to stall on; an endpoint without batches is asked online)",
-        )
-        p.add_argument(
-            "--all-versions",
-            action="store_true",
-            help="read every prospectus version (申报稿, 注册稿, 意向书 …), summary and notice; by default only "
-            "the latest full prospectus per company, the rest listed in Announcements with the reason",
-        )
-        p.add_argument(
-            "--task-runner",
-            choices=["threads", "dask"],
-            default="threads",
-            help="where extraction runs: the run's own worker processes (threads, the default) or a Dask "
-            "cluster (dask); Prefect's tasks run in the flow's threads either way",
-        )
-        p.add_argument(
-            "--workers",
-            type=_positive,
-            default=None,
-            help="extraction processes, or with dask local Dask workers (default PP_EXTRACT_PROCESSES: one per CPU)",
-        )
-        p.add_argument(
-            "--dask-address",
-            default=None,
-            help="with --task-runner dask: an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (its workers "
-            "must read this run's PP_DATA_DIR)",
-        )
-        recipe_flags(p)
+    _flow_parsers(sub)
+    _local_parsers(sub)
+    return parser
 
+
+def _common(p: argparse.ArgumentParser) -> None:
+    """The flags of the flow commands (run, daily)."""
+    p.add_argument("--replay", action="store_true", help="run against the local replay server (no internet)")
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder for --replay")
+    p.add_argument(
+        "--exchange",
+        default="cninfo",
+        choices=["cninfo", "sse", "szse", "bse", "neeq"],
+        help="where to search (default cninfo: SZSE, SSE and BSE)",
+    )
+    p.add_argument(
+        "--market",
+        default=None,
+        help="without --code, the market searched on cninfo: 沪深 (sh-sz), 京 (bj), 三板 (neeq) or all; "
+        "default 沪深京 (cninfo's default column); codes imply their market",
+    )
+    p.add_argument(
+        "--category",
+        dest="categories",
+        action="append",
+        default=[],
+        help="repeatable; a name or a cninfo code: "
+        + ", ".join(f"{names[0]} ({code})" for code, names in CATEGORY_NAMES.items()),
+    )
+    p.add_argument("--tabula", action="store_true", help="also run tabula-py (needs Java) on target pages")
+    p.add_argument("--keyword", default=None, help="text the title must contain, e.g. 招股说明书")
+    p.add_argument(
+        "--no-llm", dest="llm", action="store_false", help="use the offline backend even if a key is set"
+    )
+    p.add_argument(
+        "--llm-batch",
+        dest="llm_batch",
+        action="store_true",
+        help="ask the model through the OpenAI Batch API once every document is extracted (half the price, "
+        "no rate limit to stall on; an endpoint without batches is asked online)",
+    )
+    p.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="read every prospectus version (申报稿, 注册稿, 意向书 …), summary and notice; by default only "
+        "the latest full prospectus per company, the rest listed in Announcements with the reason",
+    )
+    _engine_flags(p)
+    recipe_flags(p)
+
+
+def _engine_flags(p: argparse.ArgumentParser) -> None:
+    """Where the extraction runs: the run's own processes or Dask."""
+    p.add_argument(
+        "--task-runner",
+        choices=["threads", "dask"],
+        default="threads",
+        help="where extraction runs: the run's own worker processes (threads, the default) or a Dask "
+        "cluster (dask); Prefect's tasks run in the flow's threads either way",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="extraction processes, or with dask local Dask workers (default PP_EXTRACT_PROCESSES: one per CPU)",
+    )
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        help="with --task-runner dask: an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (its workers "
+        "must read this run's PP_DATA_DIR)",
+    )
+
+
+def _flow_parsers(sub: Any) -> None:
+    """run and daily."""
     run = sub.add_parser("run", help="ad-hoc run with filters")
-    common(run)
+    _common(run)
     run.add_argument("--code", dest="codes", action="append", default=[], help="six-digit stock code, repeatable")
     run.add_argument(
         "--company",
@@ -221,12 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-documents", type=_positive, default=None, help="process at most N documents (≥ 1)")
 
     daily = sub.add_parser("daily", help="incremental run since the last successful daily run")
-    common(daily)
+    _common(daily)
     daily.add_argument("--lookback-days", type=_days, default=1, help="first run only: how many days back to start")
     daily.add_argument(
         "--workbook-when-empty", action="store_true", help="write a workbook even when nothing in the window is new"
     )
 
+
+def _local_parsers(sub: Any) -> None:
+    """The commands that run no flow: extract, export, tables, grep, serve, replay-server."""
     ex = sub.add_parser(
         "extract",
         help="PDFs already on disk (files or folders) as a run: extraction, summaries and roles, the workbook, "
@@ -277,8 +293,6 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--corpus", type=Path, default=None, help="corpus folder (default ../shared/corpus)")
     rs.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
 
-    return parser
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -290,7 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no phoning home from offline machines
     for noisy in ("httpx", "httpx2", "pdfminer", "prefect.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _settings(args)
+    if args.cmd in ("run", "daily", "export") and (why := _check_state(settings)):
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {why}\n")
+    command = _COMMANDS.get(args.cmd, _cmd_flow)
+    return command(parser, args, settings)
 
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, with the command line's overrides."""
     settings = Settings()
     if getattr(args, "tabula", False):
         settings = settings.model_copy(update={"tabula_enabled": True})
@@ -298,87 +320,99 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"recipes_file": args.recipes})
     if getattr(args, "recipe_engine", None):
         settings = settings.model_copy(update={"recipe_engine": args.recipe_engine})
-    if args.cmd in ("run", "daily", "export") and (why := _check_state(settings)):
-        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {why}\n")
-    if args.cmd in ("extract", "tables"):
-        from extractors.recipes import load_recipes, select
+    return settings
 
-        try:
-            recipes = load_recipes(settings.recipes_file)
-            chosen = select(recipes, args.tables) if args.cmd == "extract" else []
-        except ConfigError as exc:
-            parser.error(str(exc))
-        except (OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
-            parser.error(f"recipes file {settings.recipes_file}: {exc}")
-        if args.cmd == "tables" and args.file is not None:
-            from extractors.tables import page_tables
 
-            for t in page_tables(args.file, args.page or 1):
-                kind = "box  " if t.box else "table"
-                log.info("%d %s bbox %s %d×%d  %s", t.index, kind, t.bbox, t.rows, t.columns, " | ".join(t.first_row))
-            return EXIT_OK
-        if args.cmd == "tables":
-            for r in recipes.values():
-                log.info("%s → sheet %s: %s", r.name, r.sheet, r.description)
-            return EXIT_OK
-        from flows.local import extract_files
+def _recipes(parser: argparse.ArgumentParser, settings: Settings) -> dict[str, Any]:
+    from extractors.recipes import load_recipes
 
-        missing = [str(p) for p in args.paths if not p.exists()]
-        if missing:
-            log.error("no such file or folder: %s", ", ".join(missing))
-            return EXIT_USAGE
-        outcome = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings, use_llm=not args.no_llm)
-        return {"completed": EXIT_OK, "partial": EXIT_PARTIAL}.get(outcome.status, EXIT_FAILED)
-    if args.cmd == "export":
-        from flows.export import export
+    try:
+        return dict(load_recipes(settings.recipes_file))
+    except ConfigError as exc:
+        parser.error(str(exc))
+    except (OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
+        parser.error(f"recipes file {settings.recipes_file}: {exc}")
 
-        if args.since and args.since_last_export:
-            parser.error("give --since or --since-last-export, not both")
-        formats = [f.strip() for f in args.format.split(",") if f.strip()]
-        try:
-            export(
-                settings,
-                args.out or settings.outputs_dir,
-                since=args.since,
-                since_last_export=args.since_last_export,
-                formats=formats,
-            )
-        except ConfigError as exc:
-            parser.error(str(exc))
+
+def _cmd_tables(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    recipes = _recipes(parser, settings)
+    if args.file is not None:
+        from extractors.tables import page_tables
+
+        for t in page_tables(args.file, args.page or 1):
+            kind = "box  " if t.box else "table"
+            log.info("%d %s bbox %s %d×%d  %s", t.index, kind, t.bbox, t.rows, t.columns, " | ".join(t.first_row))
         return EXIT_OK
-    if args.cmd == "grep":
-        from flows import grep as grep_cmd
+    for r in recipes.values():
+        log.info("%s → sheet %s: %s", r.name, r.sheet, r.description)
+    return EXIT_OK
 
-        return grep_cmd.main(
-            args.pattern,
-            settings,
-            files=args.files,
-            since=args.since,
-            company=args.company,
-            limit=args.limit,
-            outputs_dir=args.out,
-        )
-    if args.cmd == "replay-server":
-        from replay import DEFAULT_CORPUS, ReplayServer
 
-        with ReplayServer(args.corpus or DEFAULT_CORPUS, port=args.port) as s:
-            log.info("replay server on %s — export PP_CNINFO_BASE_URL=%s PP_CNINFO_STATIC_URL=%s", s.url, s.url, s.url)
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)
-        return 0
+def _cmd_extract(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    from extractors.recipes import select
+    from flows.local import extract_files
 
-    if args.cmd in ("run", "daily"):
-        import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
+    try:
+        chosen = select(_recipes(parser, settings), args.tables)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        log.error("no such file or folder: %s", ", ".join(missing))
+        return EXIT_USAGE
+    outcome = extract_files(args.paths, args.out or settings.outputs_dir, chosen, settings, use_llm=not args.no_llm)
+    return {"completed": EXIT_OK, "partial": EXIT_PARTIAL}.get(outcome.status, EXIT_FAILED)
 
-        try:  # refuse bad parameters now, not after Prefect's start-up: the one RunParams of the run
-            params = RunParams.checked(**{k: v for k, v in vars(args).items() if k in RunParams.model_fields})
-            recipes_for(params, settings)
-        except (ConfigError, OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
-            parser.error(str(exc))
 
-    if args.cmd == "serve":
-        return _serve(args, settings)
+def _cmd_export(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    from flows.export import export
+
+    if args.since and args.since_last_export:
+        parser.error("give --since or --since-last-export, not both")
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    try:
+        export(
+            settings, args.out or settings.outputs_dir, since=args.since, since_last_export=args.since_last_export,
+            formats=formats,
+        )  # fmt: skip
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return EXIT_OK
+
+
+def _cmd_grep(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    from flows import grep as grep_cmd
+
+    return grep_cmd.main(
+        args.pattern, settings, files=args.files, since=args.since, company=args.company, limit=args.limit,
+        outputs_dir=args.out,
+    )  # fmt: skip
+
+
+def _cmd_replay_server(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    from replay import DEFAULT_CORPUS, ReplayServer
+
+    with ReplayServer(args.corpus or DEFAULT_CORPUS, port=args.port) as s:
+        log.info("replay server on %s — export PP_CNINFO_BASE_URL=%s PP_CNINFO_STATIC_URL=%s", s.url, s.url, s.url)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+def _cmd_serve(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    return _serve(args, settings)
+
+
+def _cmd_flow(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    """``run`` and ``daily``: the parameters checked before Prefect starts, then the flow."""
+    import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
+
+    try:  # refuse bad parameters now, not after Prefect's start-up: the one RunParams of the run
+        params = RunParams.checked(**{k: v for k, v in vars(args).items() if k in RunParams.model_fields})
+        recipes_for(params, settings)
+    except (ConfigError, OSError, UnicodeError) as exc:  # a recipes file in GBK, unreadable, missing
+        parser.error(str(exc))
     # the first line at once: importing Prefect and starting its API take seconds before the flow logs
     log.info(
         "%s: starting Prefect and the flow%s",
@@ -391,6 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     # start-up overlaps the flow's imports below, and without loading Prefect's server here
     with temporary_api() as api:
         return _run_flow(args, params, settings, api)
+
+
+_COMMANDS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace, Settings], int]] = {
+    "tables": _cmd_tables,
+    "extract": _cmd_extract,
+    "export": _cmd_export,
+    "grep": _cmd_grep,
+    "replay-server": _cmd_replay_server,
+    "serve": _cmd_serve,
+}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

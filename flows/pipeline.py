@@ -27,7 +27,7 @@ from core import progress as live
 from core.categories import DAILY_DEFAULT
 from core.errors import DeadlineExceededError, PipelineError, UnexpectedError
 from core.manifest import Manifest, server_children
-from core.params import RunParams
+from core.params import RunParams, check_daily_window
 from core.records import Announcement, DocumentExtraction, Exchange
 from core.settings import Settings, current_settings
 from extractors.recipes import TableRecipe
@@ -364,7 +364,7 @@ def daily_flow(
         llm_batch: ask the model through the OpenAI Batch API once every document is extracted
     """
     settings = current_settings()
-    today = today or dt.datetime.now(BEIJING).date()
+    today = check_daily_window(today, lookback_days, dt.datetime.now(BEIJING).date())
     last = Manifest(settings.manifest_path).last_successful_window_end("daily")
     start = last if last is not None else today - dt.timedelta(days=lookback_days)
     start = min(start, today)  # a window recorded under a clock set ahead never makes start > end

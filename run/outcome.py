@@ -7,8 +7,10 @@ is then Partial, never Completed) instead of losing the run's output.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +57,29 @@ def ensure_writable(folder: Path) -> None:
             pass
     except OSError as exc:
         raise ConfigError(f"cannot write to the outputs folder {folder}: {exc}") from exc
+    sweep_stale_parts(folder)
+
+
+def sweep_stale_parts(folder: Path) -> list[Path]:
+    """Remove the temporary files a run killed while writing its workbook left behind
+    (``.<workbook>.<pid>.part``, whose process is gone); another run's live file is left alone."""
+    removed: list[Path] = []
+    for part in folder.glob(".*.part"):
+        pid = part.name.rsplit(".", 2)[-2]
+        if not pid.isascii() or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its writer is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive, another user's
+        with contextlib.suppress(OSError):
+            part.unlink()
+            removed.append(part)
+            log.info("removed %s, left by a run that stopped while writing it", part.name)
+    return removed
 
 
 def new_report(flow_name: str, parameters: dict[str, Any], recipes: Sequence[Any]) -> RunReport:

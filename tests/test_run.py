@@ -204,3 +204,21 @@ def test_a_misspelt_run_parameter_is_refused_not_ignored() -> None:
 
     with pytest.raises(ConfigError, match="max_document"):
         RunParams.checked(max_document=3)
+
+
+def test_the_temporary_file_of_a_run_killed_while_writing_its_workbook_is_removed_by_the_next(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from run.outcome import ensure_writable
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = out / ".prospectus_adhoc_20261203_150000.xlsx.4194305.part"  # above any pid Linux gives (2**22)
+    live = out / f".prospectus_adhoc_20261203_150001.xlsx.{os.getpid()}.part"
+    other = out / ".notes.part"
+    for f in (dead, live, other):
+        f.write_bytes(b"PK")
+    ensure_writable(out)
+    assert not dead.exists() and live.exists() and other.exists()
