@@ -222,3 +222,16 @@ def test_the_temporary_file_of_a_run_killed_while_writing_its_workbook_is_remove
         f.write_bytes(b"PK")
     ensure_writable(out)
     assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_local_pdfs_reach_the_store_so_export_includes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.local
+    from flows.export import export
+
+    monkeypatch.setattr(flows.local, "_extract_in_pool", _text_only)
+    settings = make_settings(tmp_path)
+    outcome = flows.local.extract_files(_two_files(tmp_path)[:1], tmp_path / "out", [], settings)
+    assert outcome.status == "completed" and outcome.path is not None
+    merged = export(settings, tmp_path / "export", formats=("xlsx",))
+    docs = rows(load_workbook(merged)["Documents"])
+    assert [d["key"] for d in docs] == ["file:good.pdf"]
