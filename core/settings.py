@@ -129,11 +129,12 @@ class Settings(BaseSettings):
     #: how far the in-flight limit may grow while the endpoint answers without 429s or timeouts (it
     #: halves on one); 0 = it stays at PP_LLM_CONCURRENCY
     llm_concurrency_max: int = 0
-    #: the endpoint's requests per minute, shared by every call of the run (0 = no limit)
-    #: with --llm-batch: seconds between two reads of a submitted batch's state, and how long to wait for
-    #: it (the Batch API's window is 24 h) before the rest is asked online
+    #: with --llm-batch: seconds between two reads of a submitted batch's state
     llm_batch_poll_s: float = 30.0
+    #: with --llm-batch: how long to wait for a batch (the Batch API's window is 24 h) before the rest is
+    #: asked online
     llm_batch_deadline_s: float = 24 * 3600
+    #: the endpoint's requests per minute, shared by every call of the run (0 = no limit)
     llm_rpm: int = 0
     #: the endpoint's tokens per minute, shared by every call of the run (0 = no limit)
     llm_tpm: int = 0

@@ -95,6 +95,17 @@ def open_store(
             if st.st_size and (st.st_dev, st.st_ino, schema) in _READY:
                 return
     path.parent.mkdir(parents=True, exist_ok=True)
+    with _INIT_LOCK:  # two threads opening a new file at once would both migrate it ('duplicate column')
+        _open_locked(path, schema, wal, migrate, version)
+
+
+#: one file made ready at a time in this process (the check, the schema, the migration)
+_INIT_LOCK = threading.Lock()
+
+
+def _open_locked(
+    path: Path, schema: str, wal: bool, migrate: Callable[[sqlite3.Connection], None] | None, version: int
+) -> None:
     try:
         _init(path, schema, wal, migrate, version)
     except StoreError as error:
