@@ -56,13 +56,13 @@ def main() -> int:
             "PREFECT_HOME": str(Path(tmp) / "prefect"),
             "PP_DATA_DIR": str(Path(tmp) / "data"),
             "PP_OUTPUTS_DIR": str(Path(tmp) / "out"),
-            "PREFECT_SERVER_API_PORT": "4251",
         }
         rerun(env)  # fill the data folder: every later run is a cached rerun
         figures: dict[str, list[tuple[float, float]]] = {"own": [], "served": []}
         for n in range(args.rounds):
             wall, cpu, used = rerun(env)
             figures[used].append((wall, cpu))
+            env["PREFECT_SERVER_API_PORT"] = str(4251 + n)  # a fresh port: the last round's may be closing
             serve = subprocess.Popen(
                 [sys.executable, "-m", "flows", "serve"], cwd=ROOT, env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
