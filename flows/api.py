@@ -24,10 +24,12 @@ import pandas as pd
 
 from core.errors import ConfigError
 from core.params import RunParams
-from core.records import DocumentExtraction
+from core.records import Document, DocumentExtraction
 from core.settings import Settings, current_settings
 from extractors.document import extract_document
 from extractors.recipes import load_recipes, select
+from report.run import RunReport
+from report.sheets import COMPETITORS, PATENTS, Context, Link, Sheet
 from run.plan import query_of
 from scrapers.cninfo import CninfoAdapter, NameMatch, StockInfo
 from scrapers.http import HttpClient
@@ -100,17 +102,40 @@ def search(
 
 @dataclass(frozen=True)
 class Extraction:
-    """One document's results; each part converts to a DataFrame."""
+    """One document's results; each part converts to a DataFrame. Columns are the workbook's and the
+    CSV files' own (Chinese: 专利号, 专利类型, 页码 …) unless ``lang="en"``, which gives the records'
+    field names (number, patent_type, page …)."""
 
     record: DocumentExtraction
+    lang: Literal["zh", "en"] = "zh"
+    #: the PDF the record was read from (for the sheets' page links)
+    path: str = ""
 
     @property
     def patents(self) -> pd.DataFrame:
-        return _frame([p.model_dump(mode="json", exclude={"doc_key"}) for p in self.record.patents])
+        if self.lang == "en":
+            return _frame([p.model_dump(mode="json", exclude={"doc_key"}) for p in self.record.patents])
+        return self._sheet(PATENTS)
 
     @property
     def competitors(self) -> pd.DataFrame:
-        return _frame([c.model_dump(mode="json", exclude={"doc_key"}) for c in self.record.competitors])
+        if self.lang == "en":
+            return _frame([c.model_dump(mode="json", exclude={"doc_key"}) for c in self.record.competitors])
+        return self._sheet(COMPETITORS)
+
+    def _sheet(self, sheet: Sheet) -> pd.DataFrame:
+        """The sheet's rows for this one document, as the workbook shows them (a link as its target)."""
+        doc = Document(
+            key=self.record.doc_key, sec_code=self.record.doc_key[:6] if self.record.doc_key[:6].isdigit() else "",
+            sec_name="", title=Path(self.path).stem, published=self.record.document_date or dt.date.today(),
+            url=Path(self.path).resolve().as_uri() if self.path else "", path=self.path, sha256="", size=0,
+        )  # fmt: skip
+        report = RunReport(
+            flow="extract", parameters={}, started=dt.datetime.now(dt.UTC), documents=[doc],
+            extractions={doc.key: self.record},
+        )  # fmt: skip
+        rows = [[v.target or v.text if isinstance(v, Link) else v for v in row] for row in sheet.rows(Context(report))]
+        return pd.DataFrame(rows, columns=sheet.header)
 
     @property
     def sections(self) -> pd.DataFrame:
@@ -147,12 +172,16 @@ def extract(
     recipes_file: Path | None = None,
     use_tabula: bool = False,
     recipe_engine: Literal["pdfplumber", "tabula"] = "pdfplumber",
+    lang: Literal["zh", "en"] = "zh",
 ) -> Extraction:
-    """Extract one PDF on disk: patents, competitors, sections and the named tables."""
+    """Extract one PDF on disk: patents, competitors, sections and the named tables. The DataFrames'
+    columns are the workbook's (Chinese), or with ``lang="en"`` the records' field names."""
     path = Path(pdf)
     chosen = select(load_recipes(recipes_file), tables) if tables else []
     return Extraction(
-        extract_document(path, path.name, use_tabula=use_tabula, recipes=chosen, recipe_engine=recipe_engine)
+        extract_document(path, path.name, use_tabula=use_tabula, recipes=chosen, recipe_engine=recipe_engine),
+        lang,
+        str(path),
     )
 
 

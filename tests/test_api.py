@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import ConfigError
 from flows import api
+from report.sheets import PATENTS
 from tests.conftest import PDF, replay_settings
 
 
@@ -37,8 +38,13 @@ def test_search_returns_a_dataframe_and_downloads_nothing(replay, tmp_path) -> N
 @pytest.mark.slow
 def test_extract_gives_dataframes_for_patents_competitors_and_tables() -> None:
     ex = api.extract(PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf")
-    assert len(ex.patents) == 58 and ex.patents.loc[0, "number"] == "ZL200810120701.3"
-    assert "深圳市凯中精密技术股份有限公司" in set(ex.competitors["name"])
+    # the workbook's own columns, in Chinese, as the CSV files have them
+    assert len(ex.patents) == 58 and ex.patents.loc[0, "专利号"] == "ZL200810120701.3"
+    assert list(ex.patents.columns) == [c.header for c in PATENTS.columns]
+    assert str(ex.patents.loc[0, "PDF"]).endswith("#page=125")
+    assert "深圳市凯中精密技术股份有限公司" in set(ex.competitors["竞争对手"])
+    english = api.extract(PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf", lang="en")
+    assert english.patents.loc[0, "number"] == "ZL200810120701.3" and "name" in english.competitors.columns
     moutai = api.extract(
         PDF / "announcements" / "600519_kweichow_moutai_2024_annual_report.pdf", tables=["关联交易-采购"]
     )
