@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from flow_bench import TreeSampler, _times, distinct_copies  # noqa: E402
+from flow_bench import TreeSampler, _times, bench_env, distinct_copies  # noqa: E402
 
 from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
 from tests.fake_openai import FakeOpenAI, by_schema  # noqa: E402
@@ -47,20 +47,9 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         ReplayServer(DEFAULT_CORPUS, catalogue=distinct_copies(n, folder)) as srv,
     ):
         model.latency = latency
-        env = {
-            **os.environ,
-            **{f"PP_{k.upper()}": v for k, v in srv.settings_overrides().items()},
-            "PP_DATA_DIR": str(folder / "data"),
-            "PP_OUTPUTS_DIR": str(folder / "out"),
-            "PP_MIN_INTERVAL_S": "0",
-            "PP_HOST_MIN_INTERVAL_S": "{}",
-            "PP_LLM_BASE_URL": model.base_url,
-            "PP_LLM_API_KEY": "bench",
-            "PP_LLM_MODEL": "bench",
-            "PP_LLM_CONCURRENCY": str(in_flight),
-            "PP_LLM_RPM": str(rpm),
-            "PYTHONPATH": str(checkout),
-        }
+        env = bench_env(
+            srv, model, folder, PP_LLM_CONCURRENCY=str(in_flight), PP_LLM_RPM=str(rpm), PYTHONPATH=str(checkout)
+        )
         python = checkout / ".venv" / "bin" / "python"
         cmd = [str(python if python.exists() else sys.executable), "-m", "flows", "run", "--start", "2024-01-01",
                "--end", "2024-12-31", "--all-versions"]  # fmt: skip

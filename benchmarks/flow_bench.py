@@ -113,6 +113,23 @@ def _times(lines: list[str], pattern: str) -> list[float]:
     return out
 
 
+def bench_env(srv: ReplayServer, model: FakeOpenAI, folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of a benchmarked run: every exchange at the replay, a private data folder, no
+    politeness gap, the local model; ``extra`` settings on top (``PP_…``)."""
+    return {
+        **os.environ,
+        **{f"PP_{k.upper()}": v for k, v in srv.settings_overrides().items()},
+        "PP_DATA_DIR": str(folder / "data"),
+        "PP_OUTPUTS_DIR": str(folder / "out"),
+        "PP_MIN_INTERVAL_S": "0",
+        "PP_HOST_MIN_INTERVAL_S": "{}",
+        "PP_LLM_BASE_URL": model.base_url,
+        "PP_LLM_API_KEY": "bench",
+        "PP_LLM_MODEL": "bench",
+        **extra,
+    }
+
+
 def run_flow(n: int, processes: int, latency: float, runner: str = "threads") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -121,18 +138,7 @@ def run_flow(n: int, processes: int, latency: float, runner: str = "threads") ->
             ReplayServer(DEFAULT_CORPUS, catalogue=distinct_copies(n, folder)) as srv,
         ):
             model.latency = latency
-            env = {
-                **os.environ,
-                **{f"PP_{k.upper()}": v for k, v in srv.settings_overrides().items()},
-                "PP_DATA_DIR": str(folder / "data"),
-                "PP_OUTPUTS_DIR": str(folder / "out"),
-                "PP_MIN_INTERVAL_S": "0",
-                "PP_HOST_MIN_INTERVAL_S": "{}",
-                "PP_EXTRACT_PROCESSES": str(processes),
-                "PP_LLM_BASE_URL": model.base_url,
-                "PP_LLM_API_KEY": "bench",
-                "PP_LLM_MODEL": "bench",
-            }
+            env = bench_env(srv, model, folder, PP_EXTRACT_PROCESSES=str(processes))
             cmd = [sys.executable, "-m", "flows", "run", "--start", "2024-01-01", "--end", "2024-12-31",
                    "--all-versions"]  # fmt: skip
             if runner == "dask":  # one Dask worker process per CPU, extraction inside the workers

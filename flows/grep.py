@@ -9,7 +9,6 @@ network.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from core.errors import PipelineError
 from core.manifest import Manifest
 from core.settings import Settings
 from extractors.textindex import DEFAULT_LIMIT, IndexedDocument, TextHit, TextIndex, index_missing
+from run.document import local_document
 
 log = logging.getLogger(__name__)
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -30,15 +30,8 @@ def index_path(settings: Settings) -> Path:
 
 
 def _local(path: Path) -> IndexedDocument:
-    data = path.read_bytes()
-    code = path.name[:6] if path.name[:6].isdigit() else ""
-    return IndexedDocument(
-        sha256=hashlib.sha256(data).hexdigest(),
-        key=f"file:{path.name}",
-        sec_code=code,
-        title=path.stem,
-        path=str(path.resolve()),
-    )
+    doc = local_document(path)  # the same identity as `flows extract` gives the file
+    return IndexedDocument(sha256=doc.sha256, key=doc.key, sec_code=doc.sec_code, title=doc.title, path=doc.path)
 
 
 def documents(settings: Settings, files: Sequence[Path] = ()) -> list[IndexedDocument]:

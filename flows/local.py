@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from core import progress
+from core.manifest import Manifest
 from core.records import DocumentExtraction
 from core.settings import Settings
 from extractors.recipes import TableRecipe
@@ -73,8 +74,6 @@ def extract_files(
 
         with ThreadPoolExecutor(max(1, size), thread_name_prefix="extract") as threads:
             runs = list(threads.map(one, files))
-    from core.manifest import Manifest
-
     enrichments = fold(report, [(None, r) for r in runs], Manifest(settings.manifest_path), log)
     fold_llm(report, enrichments, settings, use_llm, run_key, log)
     outcome = publish(report, settings, "extract", len(files), f"extract run {run_key}", log)
