@@ -36,7 +36,7 @@ from flows.progress import run_progress
 from report import RunReport
 from report.artifacts import document_rows, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
-from run.enrich import Enrichment, batch_enrich, enrich
+from run.enrich import Enrichment, batch_enrich, drain_queue, enrich
 from run.outcome import Outcome, apply_plan, ensure_writable, fold, fold_llm, judge, new_report, publish
 from run.plan import Plan, plan, query_of, recipes_for, recipes_key
 from run.stages import Stage, failure
@@ -98,7 +98,9 @@ def document_task(
 ) -> DocumentRun | State:
     """:func:`run.document.process` as a Prefect task: download → extract → model items (``defer_llm``:
     the model items are left to the run's batch, and the task ends with the extraction)."""
-    ctx = DocumentContext(settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name, defer_llm)
+    ctx = DocumentContext(
+        settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name, defer_llm, queue_llm=True
+    )
     out = process(ann, ctx)
     if out.failed:
         last = out.failures[-1] if out.failures else None
@@ -233,6 +235,14 @@ def _documents(
             else:
                 extra.append(got)
     folded = fold(report, runs, manifest, get_run_logger())
+    for doc_key, asked in drain_queue(run_key).items():  # the model work the documents handed over
+        if isinstance(asked, BaseException):
+            report.failures.append(failure(doc_key, "llm", asked, get_run_logger()))
+            continue
+        extraction, enrichment = asked
+        if doc_key in report.extractions:
+            report.extractions[doc_key] = extraction  # with the model's competitor names merged in
+        folded.append(enrichment)
     if params.llm_batch and not cancel.requested():  # every document's model items in one batch, now
         extra.append(batch_enrich(report, settings, use_llm, run_key, get_run_logger()))
     return [*extra, *folded]

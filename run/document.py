@@ -24,7 +24,7 @@ from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
 from extractors.recipes import TableRecipe
-from run.enrich import Enrichment, enrich, llm_service
+from run.enrich import Enrichment, enrich, llm_service, model_queue
 from run.plan import extract_stage
 from run.stages import Stage, isolated
 from scrapers.download import Downloader
@@ -69,6 +69,9 @@ class DocumentContext:
     name: str = "document"
     #: leave the model items to the run's batch (``--llm-batch``): the document ends with its extraction
     defer_llm: bool = False
+    #: hand the model items to the run's model queue (:func:`run.enrich.model_queue`): the document's
+    #: task ends with its extraction, and a slow model never holds it (the flows set it)
+    queue_llm: bool = False
 
 
 def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
@@ -146,18 +149,33 @@ def _extract_and_ask(out: DocumentRun, ctx: DocumentContext, manifest: Manifest)
         return out
     progress.current().step("extract", f"{ctx.name}: {len(out.extraction.patents)} patents, "
                             f"{len(out.extraction.competitors)} competitors")  # fmt: skip
-    if not cancel.requested() and not ctx.defer_llm:
-        llm_failures: list[Failure] = []
-        usage: list[LLMUsage] = []
-        with isolated(llm_failures, out.document.key, "llm", ctx.logger):
-            # the extraction tasks first (a configured model's competitor names, merged with the rules')
-            service = llm_service(ctx.settings, ctx.use_llm, ctx.run_key)
-            out.extraction, folded = service.fold(out.extraction, usage)
-            llm_failures += folded
-            out.llm = enrich([], [out.extraction], ctx.settings, ctx.use_llm, ctx.run_key, ctx.logger)
-        out.llm.usage = [*usage, *out.llm.usage]
-        out.llm.failures += llm_failures  # its line: core.progress "llm n/N"
+    if cancel.requested() or ctx.defer_llm:
+        return out
+    if ctx.queue_llm:  # the run's model queue asks them: this document's task ends with its extraction
+        doc_key, extraction = out.document.key, out.extraction
+        model_queue(ctx.run_key, ctx.settings).submit(doc_key, lambda: ask_model(doc_key, extraction, ctx))
+        return out
+    out.extraction, out.llm = ask_model(out.document.key, out.extraction, ctx)
     return out
+
+
+def ask_model(
+    doc_key: str, extraction: DocumentExtraction, ctx: DocumentContext
+) -> tuple[DocumentExtraction, Enrichment]:
+    """A document's model items: the extraction tasks first (a configured model's competitor names,
+    merged with the rules'), then every other task on the refined extraction. Whatever fails is that
+    item's (or, for a bug, this document's model work's) recorded failure."""
+    llm_failures: list[Failure] = []
+    usage: list[LLMUsage] = []
+    llm = Enrichment()
+    with isolated(llm_failures, doc_key, "llm", ctx.logger):
+        service = llm_service(ctx.settings, ctx.use_llm, ctx.run_key)
+        extraction, folded = service.fold(extraction, usage)
+        llm_failures += folded
+        llm = enrich([], [extraction], ctx.settings, ctx.use_llm, ctx.run_key, ctx.logger)
+    llm.usage = [*usage, *llm.usage]
+    llm.failures += llm_failures  # its line: core.progress "llm n/N"
+    return extraction, llm
 
 
 def extract_cached(doc: Document, ctx: DocumentContext, manifest: Manifest) -> tuple[DocumentExtraction, bool]:

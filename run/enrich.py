@@ -4,6 +4,9 @@ the run's one shared service (its concurrency and rate limits hold across every 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +62,56 @@ def llm_service(settings: Settings, use_llm: bool, run_key: str) -> LLMService:
         )
 
     return shared_service(service_key(run_key, use_llm), make)
+
+
+class ModelQueue:
+    """The run's model work, apart from its documents: each document's model items are handed over
+    as a job when its extraction is stored, and a few threads of the run's own ask them (every call
+    still under the run's service: its in-flight limit, rate limits and breaker), so a slow model
+    holds no document's task and no extraction waits on it. :meth:`drain` gives each document's
+    results once every job has ended."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="model-queue")
+        self._jobs: dict[str, Future[tuple[DocumentExtraction, Enrichment]]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, doc_key: str, job: Callable[[], tuple[DocumentExtraction, Enrichment]]) -> None:
+        with self._lock:
+            self._jobs[doc_key] = self._pool.submit(job)
+
+    def drain(self) -> dict[str, tuple[DocumentExtraction, Enrichment] | BaseException]:
+        """Every job's result (its refined extraction and model records) or what it raised, by document."""
+        with self._lock:
+            jobs = dict(self._jobs)
+        out: dict[str, tuple[DocumentExtraction, Enrichment] | BaseException] = {}
+        for key, job in jobs.items():
+            try:
+                out[key] = job.result()
+            except BaseException as exc:  # ask_model records its own failures: this is a bug, kept loud
+                out[key] = exc
+        self._pool.shutdown(wait=True)
+        return out
+
+
+_QUEUES: dict[str, ModelQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def model_queue(run_key: str, settings: Settings) -> ModelQueue:
+    """The run's model queue in this process (made at its first job): as many workers as documents
+    can usefully have calls in flight at once."""
+    with _QUEUES_LOCK:
+        if run_key not in _QUEUES:
+            _QUEUES[run_key] = ModelQueue(max(settings.llm_concurrency, settings.llm_concurrency_max))
+        return _QUEUES[run_key]
+
+
+def drain_queue(run_key: str) -> dict[str, tuple[DocumentExtraction, Enrichment] | BaseException]:
+    """The run's queued model work, waited for, and the queue gone (nothing queued: empty)."""
+    with _QUEUES_LOCK:
+        queue = _QUEUES.pop(run_key, None)
+    return queue.drain() if queue is not None else {}
 
 
 def enrich(

@@ -235,3 +235,34 @@ def test_local_pdfs_reach_the_store_so_export_includes_them(tmp_path: Path, monk
     merged = export(settings, tmp_path / "export", formats=("xlsx",))
     docs = rows(load_workbook(merged)["Documents"])
     assert [d["key"] for d in docs] == ["file:good.pdf"]
+
+
+def test_a_documents_task_ends_with_its_extraction_while_its_model_work_waits_in_the_runs_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow model holds no document's task: with the run's model queue, the document returns as
+    soon as its extraction is stored, and the queue gives its model records when drained."""
+    import threading
+
+    import run.document
+    from run.document import DocumentContext, process_local
+    from run.enrich import Enrichment, drain_queue
+
+    released = threading.Event()
+    asked: list[str] = []
+
+    def slow_model(doc_key: str, extraction: DocumentExtraction, ctx: object) -> tuple[DocumentExtraction, Enrichment]:
+        asked.append(doc_key)
+        assert released.wait(30)
+        return extraction, Enrichment(results={"summary": ["answered"]})
+
+    monkeypatch.setattr(run.document, "ask_model", slow_model)
+    settings = make_settings(tmp_path)
+    ctx = DocumentContext(settings, [], False, "run-q", _text_only, queue_llm=True)
+    out = process_local(_two_files(tmp_path)[0], ctx)  # returns while the model has not answered
+    assert out.extraction is not None and out.llm.results == {} and not released.is_set()
+    released.set()
+    drained = drain_queue("run-q")
+    [(key, got)] = drained.items()
+    assert key == "file:good.pdf" and not isinstance(got, BaseException) and got[1].results == {"summary": ["answered"]}
+    assert asked == ["file:good.pdf"] and drain_queue("run-q") == {}
