@@ -818,21 +818,26 @@ def _pending_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount |
         if (s.page, s.sentence) not in mixed:
             only.setdefault((s.total, tuple(sorted(s.by_type.items()))), s)
     if len(only) > 1:
-        parts = list(only.values())
-        by_type: dict[str, int] = {}
-        for s in parts:
-            for k, v in s.by_type.items():
-                by_type[k] = by_type.get(k, 0) + v
-        return StatedPatentCount(
-            page=parts[0].page,
-            total=sum(s.total for s in parts),
-            by_type=by_type,
-            scope=PENDING_SCOPE,
-            sentence="；".join(s.sentence for s in parts),
-        )
+        return _added(list(only.values()), PENDING_SCOPE)
     if only:
         return next(iter(only.values()))
     return max(applied, key=lambda s: (len(s.by_type), s.total))
+
+
+def _added(parts: Sequence[StatedPatentCount], scope: str | None) -> StatedPatentCount:
+    """Statements that each count a part of one list (境内 and 境外, or two application sentences) as
+    one: totals and per-type counts added, the sentences joined."""
+    by_type: dict[str, int] = {}
+    for s in parts:
+        for k, v in s.by_type.items():
+            by_type[k] = by_type.get(k, 0) + v
+    return StatedPatentCount(
+        page=parts[0].page,
+        total=sum(s.total for s in parts),
+        by_type=by_type,
+        scope=scope,
+        sentence="；".join(s.sentence for s in parts),
+    )
 
 
 #: The scope given to a statement of applications ('13项发明专利正在申请').
@@ -847,15 +852,5 @@ def _granted_statement(near: Sequence[StatedPatentCount]) -> StatedPatentCount |
     for s in near:
         by_scope.setdefault(s.scope, s)
     if len(by_scope) > 1 and None not in by_scope:
-        parts = list(by_scope.values())
-        merged: dict[str, int] = {}
-        for s in parts:
-            for k, v in s.by_type.items():
-                merged[k] = merged.get(k, 0) + v
-        return StatedPatentCount(
-            page=parts[0].page,
-            total=sum(s.total for s in parts),
-            by_type=merged,
-            sentence="；".join(s.sentence for s in parts),
-        )
+        return _added(list(by_scope.values()), None)
     return max(near, key=lambda s: (len(s.by_type), s.total))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from core.manifest import Manifest
+from core.records import Document
 from core.settings import Settings
 from extractors.textindex import DEFAULT_LIMIT, IndexedDocument, TextHit, TextIndex, index_missing
 from run.document import local_document
@@ -29,9 +30,13 @@ def index_path(settings: Settings) -> Path:
     return settings.data_dir / "text_index.sqlite"
 
 
-def _local(path: Path) -> IndexedDocument:
-    doc = local_document(path)  # the same identity as `flows extract` gives the file
-    return IndexedDocument(sha256=doc.sha256, key=doc.key, sec_code=doc.sec_code, title=doc.title, path=doc.path)
+def _indexed(d: Document) -> IndexedDocument:
+    """A downloaded document (or a local file, named as `flows extract` names it) as the index knows it."""
+    return IndexedDocument(
+        sha256=d.sha256, key=d.key, sec_code=d.sec_code, sec_name=d.sec_name, title=d.title,
+        published=None if d.key.startswith("file:") else d.published, path=d.path,
+        url=None if d.url.startswith("file:") else d.url,
+    )  # fmt: skip
 
 
 def documents(settings: Settings, files: Sequence[Path] = ()) -> list[IndexedDocument]:
@@ -40,23 +45,12 @@ def documents(settings: Settings, files: Sequence[Path] = ()) -> list[IndexedDoc
     if settings.manifest_path.is_file():
         for d in Manifest(settings.manifest_path).documents():
             if Path(d.path).is_file():
-                docs.append(
-                    IndexedDocument(
-                        sha256=d.sha256,
-                        key=d.key,
-                        sec_code=d.sec_code,
-                        sec_name=d.sec_name,
-                        title=d.title,
-                        published=d.published,
-                        path=d.path,
-                        url=None if d.url.startswith("file:") else d.url,
-                    )
-                )
+                docs.append(_indexed(d))
     from flows.local import pdf_files
 
     for f in pdf_files(list(files)):
         if f.is_file():
-            docs.append(_local(f))
+            docs.append(_indexed(local_document(f)))
         else:
             log.warning("grep: %s: no such file", f)
     return docs
