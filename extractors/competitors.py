@@ -11,6 +11,7 @@ Each mention keeps the sentence it was found in and its page.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -425,10 +426,12 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
-    from extractors.locate import FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES
 
     if section_title == FINANCIAL_COMPARABLES:
         return comparables_named(doc_key, pages, issuer=issuer)
+    if section_title == COMPETITOR_TABLE:
+        return company_table_rows(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
     for page, ln in lines:
@@ -650,6 +653,66 @@ def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = Tru
     )
 
 
+#: Header cells before the company column that a row prints as a number: '排名 公司名称', '序号 企业名称'.
+_RANK_CELL = re.compile(r"序号|排名|名次|.{0,4}排名|编号")
+_ROW_END = re.compile(r"。|^(?:数据|资料)?来源|^注[:：\d]")
+
+
+def company_table_rows(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+) -> list[CompetitorMention]:
+    """The companies of the company tables on a page that the locator found by their header alone
+    (``extractors.locate.COMPETITOR_TABLE``): only the company cell of each row below a header whose
+    column means the company ('排名 公司名称 煤炭产量 市场份额'); the page's prose is not read. A cell is
+    a name by the column's meaning, so only what cannot be a name is refused: figures, prose, a total,
+    a wrapped cell's tail."""
+    from extractors.locate import COMPETITOR_TABLE, company_header, heading_in
+
+    lines = [(page, ln.strip()) for page, text in pages for ln in text.splitlines() if ln.strip()]
+    out: list[CompetitorMention] = []
+    i = 0
+    while i < len(lines):
+        col = company_header(lines[i][1])
+        if col is None:
+            i += 1
+            continue
+        lead = squash("".join(ln for _, ln in lines[max(0, i - 3) : i]))
+        header = lines[i][1].split()
+        ranked = any(_RANK_CELL.fullmatch(c) for c in header[:col])
+        skip = len(header[:col]) - (1 if ranked else 0)  # category cells before the name ('类别', '国家')
+        i += 1
+        while i < len(lines) and company_header(lines[i][1]) is None:
+            page, row = lines[i]
+            if _ROW_END.search(row) or (heading_in(row) and not re.match(r"^\d{1,3}\s", row)):
+                break
+            i += 1
+            if _RELATION_LEAD.search(lead):
+                continue  # '本公司的上述主要客户在这个排名表上的具体情况如下'
+            cells = row.split()
+            numbered = len(cells) > 1 and bool(re.fullmatch(r"\d{1,3}", cells[0]))
+            if ranked and not numbered:
+                continue  # a ranked table's rows open with their rank: anything else is a wrapped cell
+            cells = cells[1:] if numbered else cells
+            cells = cells[skip:] if len(cells) > skip + 1 else cells
+            if not cells:
+                continue
+            name = cells[0]
+            if re.match(r"[A-Za-z]", name):  # a Latin name spans cells: 'Robert Bosch GmbH'
+                words = [c for c in itertools.takewhile(lambda c: re.fullmatch(r"[A-Za-z&.,'\-]+", c), cells)]
+                name = " ".join(words[:6])
+            if re.search(r"\d|[，。；;：:%]", name) or not 2 <= len(squash(name)) <= 25:
+                continue
+            # a row that opens with its rank or goes on with figures is a row; a line of a wrapped cell
+            # ('深圳华强电子' / '网集团股份有') is neither, and only a name with evidence of its own passes
+            figures = any(re.search(r"\d", c) for c in cells[1:])
+            if not (numbered or figures or looks_like_company(name, name_position=True)):
+                continue
+            mention = _mention(doc_key, name, page, row, "table", COMPETITOR_TABLE)
+            if _keep(mention, issuer, gate=False):
+                out.append(mention)
+    return dedupe_mentions(out)
+
+
 #: A column that holds companies, read by its meaning: 公司名称, 竞争对手, 可比公司, 厂商, 生产商 ….
 _NAME_COLUMN = re.compile(
     r"公司名称|企业名称|竞争对手|可比(?:上市)?公司|^公司$|^名称$|公司简称|厂商|厂家|生产商|制造商|^企业$|品牌|证券简称"
@@ -666,7 +729,7 @@ def mentions_in_table(
 ) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介): the cell is the
     name as printed; a bracket gives the short name or code ('科莱克特（Kolektor）')."""
-    from extractors.locate import FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES
 
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
     if col is None or section_title == FINANCIAL_COMPARABLES:
@@ -686,6 +749,8 @@ def mentions_in_table(
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
+            if section_title == COMPETITOR_TABLE and (re.search(r"\d", name) or len(squash(name)) > 25):
+                continue  # a table found by its header alone: a cell of figures or prose is not a name
             # a cell of a company column is a name by the column's meaning: only phrases and fragments fail
             if _keep(mention, issuer, gate=False):
                 out.append(mention)

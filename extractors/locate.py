@@ -244,7 +244,10 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
     for tier in list(by_tier):
         by_tier[tier] = [_follow(s, hs, pages) for s in by_tier[tier]]
     if not by_tier:
-        return _named_in_prose(pages, hs) + _financial_comparables(pages)
+        prose = _named_in_prose(pages, hs)
+        named = {p for s in prose for p in s.pages}
+        tables = [s for s in competition_tables(pages) if not set(s.pages) <= named]
+        return prose + tables + _financial_comparables(pages)
     # An issuer that names its 主要竞争对手 is read there (a ranking of the whole industry is not its
     # competitors); otherwise every part of the competition chapter is read: 行业内主要企业 and 竞争格局 /
     # 市场竞争状况 together. Comparable-company sections are read beside either (role 可比公司).
@@ -262,6 +265,11 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
     )
     read = {p for s in business for p in s.pages}
     found = business + [s for s in comparables if not set(s.pages) <= read]
+    if 0 not in by_tier:
+        # no heading names the issuer's competitors: a company table of the competition part that no
+        # located section covers ('（三）发行人的市场地位' with 排名 | 企业名称 | 市场份额) is read as well
+        read |= {p for s in found for p in s.pages}
+        found += [s for s in competition_tables(pages) if s.pages[0] not in read]
     read |= {p for s in found for p in s.pages}
     return found + [s for s in _financial_comparables(pages) if not set(s.pages) <= read]
 
@@ -334,6 +342,94 @@ def _chapter_pages(pages: Sequence[str], title: str) -> set[int]:
             end = starts[i + 1][0] if i + 1 < len(starts) else len(pages)
             out.update(range(page, end + 1))
     return out
+
+
+#: The title given to a page whose company table the competition part holds (no heading names it).
+COMPETITOR_TABLE = "主要竞争企业（表）"
+
+#: A column that holds companies, read by its whole header cell: 公司名称, 企业名称, 竞争对手, 厂商 …
+#: (not 子公司名称, 客户名称, 外协厂商, 关联企业名称: those cells name another relation).
+_COMPANY_COLUMN = re.compile(
+    r"(?:公司|企业|厂商|厂家|生产商|制造商)(?:名称|简称)|(?:主要)?竞争对手(?:名称)?|竞争企业|厂商|厂家|生产商|制造商|企业|公司"
+)
+#: Headings of the competition part of the business chapter: 竞争格局, 行业竞争情况, 市场地位, 市场占有率,
+#: 行业内主要企业 … (a heading that decides nothing, '（1）需求和供给', is passed over for its parent).
+_COMPETITION_PART = re.compile(
+    r"竞争|市场(?:地位|占有率|份额|排名)|行业地位|主要(?:生产)?(?:企业|厂商|厂家|生产商|制造商|参与者)|(?:行业|市场)格局"
+)
+#: Headings that are about something else even when they say 竞争: strengths, risks, the related-party
+#: chapter's 同业竞争, customers and suppliers.
+_NOT_COMPETITION_PART = re.compile(
+    r"同业竞争|核心竞争|竞争优势|竞争劣势|竞争力|不正当竞争|竞争风险|风险|优势|劣势|客户|供应商|采购|销售|子公司|股东|关联"
+)
+#: The lead sentence of a table that lists competitors by what it says, wherever the table stands.
+_COMPETITION_LEAD = re.compile(
+    r"竞争对手|竞争企业|竞争者|竞争格局|市场份额|市场占有率|主要(?:生产)?(?:企业|厂商|厂家|生产商|制造商|参与者)"
+)
+#: A lead that makes the table's companies another relation of the issuer's: its customers, suppliers …
+_RELATION_LEAD = re.compile(r"客户|供应商|采购|子公司|股东|关联|合作|外协|代理|投资")
+_TABLE_STOP = re.compile(r"。|^(?:数据|资料)?来源|^注[:：\d]|^合计|^总计")
+
+
+def company_header(line: str) -> int | None:
+    """The index of the company column when ``line`` is a table's header row whose column, read as a
+    whole cell, means the company ('排名 公司名称 煤炭产量 市场份额', '竞争对手 主营业务 核心技术'); None
+    for prose, a row of figures or a header whose company words name another relation (子公司名称)."""
+    text = re.sub(r"[（(][^（()）]*[）)]", "", line.strip())  # '营业收入（单位：亿元）' → its words
+    if not text or _TOC_LINE.search(line) or re.search(r"[，。；：:、%]", text):
+        return None
+    cells = text.split()
+    if not 2 <= len(cells) <= 8 or any(len(c) > 12 for c in cells):
+        return None
+    if any(re.fullmatch(r"\d[\d.,/\-]*", c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells):
+        return None  # a row of figures ('公司 0.72 3.48 7.10'), not a header; a year column is a header's
+    # the company column leads the table, behind at most a rank, a number and a category
+    # ('排名 公司名称 …', '类别 公司名称 基本情况'); an award table's last column '公司' is not one
+    return next((i for i, c in enumerate(cells[:3]) if _COMPANY_COLUMN.fullmatch(c)), None)
+
+
+def competition_tables(pages: Sequence[str]) -> list[Located]:
+    """Pages of the business chapter holding a company table of its competition part, each a section
+    titled ``COMPETITOR_TABLE``: the table's header has a company column (``company_header``) and the
+    table stands under a competition heading (the nearest heading that decides: 竞争格局, 市场地位, 主要
+    企业 …, never 竞争优势 or 主要客户) or its lead sentence says it lists competitors, market shares or
+    the main companies. A ranking in a macro 'industry overview' (我国最大的十家煤炭生产企业, under
+    '需求和供给') is not the competition part; a table whose lead names customers never is."""
+    business = sorted(_business_chapter(pages))
+    if not business:
+        return []
+    flat = [(n, line.strip()) for n in business for line in pages[n - 1].splitlines() if line.strip()]
+    stack: list[tuple[int, str]] = []
+    out: list[Located] = []
+    for i, (page, line) in enumerate(flat):
+        if (h := heading_in(line)) is not None:
+            while stack and stack[-1][0] >= h[0]:
+                stack.pop()
+            stack.append(h)
+            continue
+        if company_header(line) is None or (out and out[-1].pages[0] == page):
+            continue
+        lead = squash("".join(ln for _, ln in flat[max(0, i - 3) : i] if heading_in(ln) is None))
+        if _RELATION_LEAD.search(lead):
+            continue
+        if not (_under_competition(stack) or _COMPETITION_LEAD.search(lead)):
+            continue
+        rows = [(p, ln) for p, ln in flat[i + 1 : i + 40]]
+        end = next((k for k, (_, ln) in enumerate(rows) if _TABLE_STOP.search(ln) or heading_in(ln)), len(rows))
+        last = rows[end - 1][0] if end else page
+        span = tuple(range(page, max(page, last) + 1))
+        out.append(Located(SectionKind.COMPETITOR, COMPETITOR_TABLE, span, "keyword"))
+    return out[:MAX_COMPETITOR_PAGES]
+
+
+def _under_competition(stack: Sequence[tuple[int, str]]) -> bool:
+    """The nearest heading above that decides is a competition heading."""
+    for _, title in reversed(stack):
+        if _NOT_COMPETITION_PART.search(title):
+            return False
+        if _COMPETITION_PART.search(title):
+            return True
+    return False
 
 
 def _named_in_prose(pages: Sequence[str], hs: Sequence[Heading]) -> list[Located]:

@@ -1,0 +1,62 @@
+"""Competitor tables that no heading names: a company table of the competition part, found by its
+column's meaning and where it stands (extractors.locate.competition_tables), and read row by row
+(extractors.competitors.company_table_rows). Each expectation was read off the real page."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from extractors.competitors import company_table_rows
+from extractors.locate import COMPETITOR_TABLE, competition_tables, competitor_sections
+from extractors.pdftext import read_text
+from tests.conftest import PDF
+from tests.test_locate import pages as fulltext_pages
+
+FILES = {
+    "002638": "002638_kingsun_optoelectronic_prospectus_2011_full.pdf",
+    "601088": "601088_china_shenhua_energy_prospectus_2007_full.pdf",
+    "300084": "300084_lanzhou_haimo_prospectus_2010_full.pdf",
+}
+
+
+@cache
+def pdf_pages(code: str) -> tuple[str, ...]:
+    return tuple(read_text(PDF / "prospectus_full" / FILES[code]).pages)
+
+
+def table_pages(pages: tuple[str, ...] | list[str]) -> set[int]:
+    return {p for s in competition_tables(pages) for p in s.pages}
+
+
+def test_company_table_under_a_competition_heading_is_found_by_its_column() -> None:
+    # 002638 p128, under '（2）中国半导体照明行业的竞争格局': '公司 2008年 2009年 2010年1-6月' / '真明丽 LED装饰灯…'
+    assert 128 in table_pages(pdf_pages("002638"))
+    got = company_table_rows("002638", [(128, pdf_pages("002638")[127])], issuer="勤上光电")
+    assert [m.name for m in got] == ["真明丽"] and got[0].roles == ("竞争对手",)
+
+
+def test_national_output_ranking_in_the_industry_overview_is_not_a_competitor_table() -> None:
+    # 601088 p81: '公司名称 煤炭产量 市场份额' under '（1）需求和供给' of '二、行业概述', before '4、行业竞争情况';
+    # its lead ('我国最大的十家煤炭生产企业的煤炭产量情况') says nothing of competition
+    pages = pdf_pages("601088")
+    assert 81 not in table_pages(pages)
+    assert [s.pages for s in competitor_sections(pages) if s.title == COMPETITOR_TABLE] == []
+
+
+def test_ranking_of_the_issuers_customers_is_not_a_competitor_table() -> None:
+    # 300084 p95: '排名 公司名称' under '（4）优质的客户资源' of the strengths; the lead names 主要客户
+    assert 95 not in table_pages(pdf_pages("300084"))
+
+
+def test_award_table_with_a_company_column_last_is_not_a_company_table() -> None:
+    # 688775 p194, under '（3）公司所处行业地位': '硬件产品认证奖 2023 美国 Zoom 公司' is an award row
+    assert 194 not in table_pages(fulltext_pages("688775"))
+
+
+def test_ranked_rows_read_and_wrapped_cells_refused() -> None:
+    # 301563 p174-175: '市场排名 公司名称 经营模式 营业收入（单位：亿元） 市场占有率' (a colon inside the unit),
+    # rows '3 泰科源 184.00 0.99%' …; then '类别 公司名称 基本情况' whose cells wrap ('深圳华强电子' / '网集团股份有')
+    pages = fulltext_pages("301563")
+    got = {m.name for m in company_table_rows("301563", [(p, pages[p - 1]) for p in (174, 175)], issuer="云汉芯城")}
+    assert {"泰科源", "香农芯创", "天河星", "华强电子网"} <= got
+    assert not [n for n in got if n in ("深圳华强电子", "网集团股份有", "线上分", "发行人")]
