@@ -123,7 +123,10 @@ _GROUP_LABEL = re.compile(
 _ENUM_CUE = re.compile(
     r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
     r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=竞争者)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)"
-    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：]))[:：]?"
+    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：])"
+    # the firms left unsaid after a prominence phrase: '目前国际市场知名度较高的有德国的Conergy、…' (read under a
+    # sub-heading that labels a group of competitors, where the noun is the heading's)
+    r"|(?:(?<=较高的|较大的|较强的|知名的|著名的|领先的|主要的)|(?<=代表性的))有)[:：]?"
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
@@ -136,7 +139,7 @@ _TABLE_HEADER = re.compile(
     r"(?:公司名称|企业名称|公司简称).{0,30}(?:区域|地区|时间|资本|业务|产品|简介|情况|收入|模式|特点)"
 )
 _SEQ_LINE = re.compile(r"^(?P<seq>\d{1,3})(?:\s+(?P<rest>\S.*))?$")
-_BRACKETS = re.compile(r"^(?P<name>.{2,40}?)\s*[（(](?P<inner>[^（()）]{1,40})[）)]\s*$")
+_BRACKETS = re.compile(r"^(?P<name>.{2,60}?)\s*[（(](?P<inner>[^（()）]{1,40})[）)]\s*$")
 _CODE = re.compile(r"(\d{6})(?:\.(?:SZ|SH|BJ|HK))?", re.I)
 
 
@@ -299,9 +302,13 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             continue
         chunk = tail[: stop.start()]
         comma = re.search(r"，|,(?!\s*[A-Za-z])", chunk)  # not the comma of 'Resources, Inc.'
-        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]):
+        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]) and not _grouped_list(chunk, stop.group(0)):
             chunk = chunk[: comma.start()]  # '如哈里伯顿和 S&S 公司，前者是…': the list ends at the comma
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
+        if parts and (inner := _INNER_CUE.search(parts[0])) and _CATEGORY.search(parts[0][: inner.start()]):
+            # a category named inside the list before its own cue: '还包括进口设备的主机厂如 Komatsu America
+            # Corp.(小松美洲有限公司)、Atlas Copco(…)等' — the first name starts after that cue
+            parts[0] = parts[0][inner.end() :].strip()
         peers = [p for p in parts if re.fullmatch(r"发行人|本公司|公司", squash(p)) or _is_issuer(p, issuer)]
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
         if _RELATION_LEAD.search(lead[-8:]):
@@ -326,6 +333,22 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             )
             out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
     return out + _clause_heads(text)
+
+
+#: A cue inside an enumeration's first item, after the category it names ('进口设备的主机厂如 …').
+_INNER_CUE = re.compile(r"(?:例如|比如|如)(?!下|何|果|有|此|今|期|意)\s*")
+_CATEGORY = re.compile(r"的.{0,8}(?:厂|商|企业|公司|机构)$")
+
+
+#: Words of a clause about a firm, not of a list of names: '前者是世界最大的…', '其产品…'.
+_CLAUSE_WORDS = re.compile(r"是|为|系|其|该|从事|拥有|位于|成立|主要|前者|后者|产品|市场|以|于")
+
+
+def _grouped_list(chunk: str, stop: str) -> bool:
+    """A list grouped by country between commas and closed by 等: '德国的Conergy、SCHLETTER，美国的Unirac、
+    SUNLINK，澳大利亚 ALZONE 等'. Every group after a comma is a few names, none a clause about a firm."""
+    groups = chunk.split("，")[1:]
+    return stop == "等" and all(len(g) <= 30 and not _CLAUSE_WORDS.search(g) for g in groups)
 
 
 #: A company noun and a cue that opens a list of profile clauses: '主要白酒企业有：', '主要白酒企业为'.
@@ -426,12 +449,14 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
-    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, PROJECT_COMPETITORS
 
     if section_title == FINANCIAL_COMPARABLES:
         return comparables_named(doc_key, pages, issuer=issuer)
     if section_title == COMPETITOR_TABLE:
         return company_table_rows(doc_key, pages, issuer=issuer)
+    if section_title == PROJECT_COMPETITORS:
+        return _naming_sentences(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
     for page, ln in lines:
@@ -651,6 +676,32 @@ def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = Tru
     return looks_like_company(m.name, name_position=name_position) or bool(
         m.short_name and looks_like_company(f"{m.name}（{m.short_name}）", name_position=name_position)
     )
+
+
+#: The sentence in which the issuer names its competitors: '公司的主要竞争对手包括…', '竞争对手分布于美洲、欧洲
+#: 和亚洲，包括GE、…'.
+_NAMING_SENTENCE = re.compile(r"竞争对手[^。]{0,30}?(?:包括|为|是|有)")
+
+
+def _naming_sentences(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+) -> list[CompetitorMention]:
+    """A 募集资金运用 section's competitors: only the enumeration of the sentence that names them (its
+    market notes describe others in passing); role 竞争对手."""
+    from extractors.locate import PROJECT_COMPETITORS
+
+    out: list[CompetitorMention] = []
+    for page, raw in pages:
+        text = join_wrapped(raw)
+        for sentence in re.findall(r"[^。！？\n]*竞争对手[^。！？\n]*", text):
+            if not _NAMING_SENTENCE.search(sentence):
+                continue
+            for part, cued, _ in _enumerated(sentence + "。", need_cue=True, issuer=issuer):
+                name, short, code = _split_name(part)
+                mention = _mention(doc_key, name, page, sentence, "prose", PROJECT_COMPETITORS, short, code)
+                if _keep(mention, issuer, name_position=cued):
+                    out.append(mention)
+    return dedupe_mentions(out)
 
 
 #: Header cells before the company column that a row prints as a number: '排名 公司名称', '序号 企业名称'.

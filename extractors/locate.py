@@ -257,9 +257,17 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
         best = by_tier.get(1, []) + by_tier.get(2, [])
     else:
         best = []
-    # The format standard puts the competition section in 业务与技术; the same heading in 募集资金运用
-    # (a project's competitors) or 概览 is read only when the business chapter has none.
+    # The format standard puts the competition section in 业务与技术; the same heading in 概览 is read only
+    # when the business chapter has none. A 主要竞争对手 heading of 募集资金运用 names the issuer's
+    # competitors for a project's new product ('（2）主要竞争对手 … 公司的主要竞争对手包括西班牙安德斯集团、
+    # 美国 Unifi 公司…'): its naming sentence is read beside the business chapter (PROJECT_COMPETITORS).
     business = [s for s in best if "业务" in _chapter(hs, s.pages[0])] or best
+    if 0 in by_tier and business is not best:
+        business += [
+            Located(s.kind, PROJECT_COMPETITORS, s.pages, s.located_by)
+            for s in best
+            if "募集资金" in _chapter(hs, s.pages[0])
+        ]
     comparables = [s for s in by_tier.get(3, []) if "业务" in _chapter(hs, s.pages[0])] or (
         by_tier.get(3, []) if not business else []
     )
@@ -307,6 +315,10 @@ _NAMES_COMPARABLES = re.compile(
     r"|可比(?:上市)?公司(?:分别|主要)?(?:为|是|包括|选取)[:：]?[^。；]{0,6}[、，]"
 )
 
+
+#: The title given to a 主要竞争对手 section of the 募集资金运用 chapter: only the sentence that names the
+#: competitors is read there ('公司的主要竞争对手包括西班牙安德斯集团、美国 Unifi 公司以及…').
+PROJECT_COMPETITORS = "主要竞争对手（募集资金运用）"
 
 #: The title given to a financial-chapter page that names the comparable companies (no heading names it).
 FINANCIAL_COMPARABLES = "同行业可比公司（财务分析）"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from extractors.competitors import company_table_rows
-from extractors.locate import COMPETITOR_TABLE, competition_tables, competitor_sections
+from extractors.competitors import company_table_rows, competitors_in_section
+from extractors.locate import COMPETITOR_TABLE, PROJECT_COMPETITORS, competition_tables, competitor_sections
 from extractors.pdftext import read_text
 from tests.conftest import PDF
 from tests.test_locate import pages as fulltext_pages
@@ -60,3 +60,26 @@ def test_ranked_rows_read_and_wrapped_cells_refused() -> None:
     got = {m.name for m in company_table_rows("301563", [(p, pages[p - 1]) for p in (174, 175)], issuer="云汉芯城")}
     assert {"泰科源", "香农芯创", "天河星", "华强电子网"} <= got
     assert not [n for n in got if n in ("深圳华强电子", "网集团股份有", "线上分", "发行人")]
+
+
+FILES["002516"] = "002516_kuangda_auto_fabric_prospectus_2010_full.pdf"
+
+
+def test_project_chapter_competitors_come_from_the_naming_sentence_only() -> None:
+    # 002516 p277, 第十节 募集资金运用 '（2）主要竞争对手': '公司的主要竞争对手包括西班牙安德斯集团、美国 Unifi 公司以及
+    # 国内的浙江华欣新材料股份有限公司、杭州中丽化纤有限公司。' — read beside the business chapter's section
+    sections = competitor_sections(pdf_pages("002516"))
+    project = [s for s in sections if s.title == PROJECT_COMPETITORS]
+    assert [s.pages[0] for s in project] == [275, 277]
+    got = {
+        m.name
+        for m in competitors_in_section(
+            "002516", [(277, pdf_pages("002516")[276])], section_title=PROJECT_COMPETITORS, issuer="旷达科技"
+        )
+    }
+    assert got == {"西班牙安德斯集团", "美国 Unifi 公司", "浙江华欣新材料股份有限公司", "杭州中丽化纤有限公司"}
+    # 300084 p285: the regional service firms the market note names in passing are not read there
+    pages = pdf_pages("300084")
+    assert not competitors_in_section(
+        "300084", [(p, pages[p - 1]) for p in (285, 286)], section_title=PROJECT_COMPETITORS, issuer="海默科技"
+    )
