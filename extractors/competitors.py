@@ -449,12 +449,12 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
-    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, PROJECT_COMPETITORS
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, FINANCIAL_TABLE, PROJECT_COMPETITORS
 
     if section_title == FINANCIAL_COMPARABLES:
         return comparables_named(doc_key, pages, issuer=issuer)
-    if section_title == COMPETITOR_TABLE:
-        return company_table_rows(doc_key, pages, issuer=issuer)
+    if section_title in (COMPETITOR_TABLE, FINANCIAL_TABLE):
+        return company_table_rows(doc_key, pages, issuer=issuer, peers=section_title == FINANCIAL_TABLE)
     if section_title == PROJECT_COMPETITORS:
         return _naming_sentences(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
@@ -709,25 +709,46 @@ _RANK_CELL = re.compile(r"序号|排名|名次|.{0,4}排名|编号")
 _ROW_END = re.compile(r"。|^(?:数据|资料)?来源|^注[:：\d]")
 
 
+#: A peer's row in a financial comparison: '伊 力 特（600197） 1.00 1.33', '信质电机（002664） 未披露 1.71'.
+_PEER_ROW = re.compile(r"^(?:\d{1,3}\s+)?(?P<name>[^\d（()）]{2,24}?)\s*[（(](?P<code>\d{6})(?:\.\w{2})?[）)]")
+
+
 def company_table_rows(
-    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None, peers: bool = False
 ) -> list[CompetitorMention]:
     """The companies of the company tables on a page that the locator found by their header alone
     (``extractors.locate.COMPETITOR_TABLE``): only the company cell of each row below a header whose
     column means the company ('排名 公司名称 煤炭产量 市场份额'); the page's prose is not read. A cell is
     a name by the column's meaning, so only what cannot be a name is refused: figures, prose, a total,
-    a wrapped cell's tail."""
-    from extractors.locate import COMPETITOR_TABLE, company_header, heading_in
+    a wrapped cell's tail.
 
+    ``peers``: a financial chapter's comparison with the issuer's peers (``FINANCIAL_TABLE``, role
+    可比公司): the header is a peer column (公司名称, 证券简称 …) under a 同行业 / 可比 lead, and a peer
+    must show it is a firm (a listed short name, a stock code, a legal suffix, a Latin name): the rows
+    平均值 / 行业平均 / 本公司 / 发行人 and a ratio's label are not peers."""
+    from extractors.locate import (
+        _GROUP_LEAD,
+        _PEER_LEAD,
+        COMPETITOR_TABLE,
+        FINANCIAL_TABLE,
+        PEER_COLUMN,
+        company_header,
+        heading_in,
+    )
+
+    title = FINANCIAL_TABLE if peers else COMPETITOR_TABLE
     lines = [(page, ln.strip()) for page, text in pages for ln in text.splitlines() if ln.strip()]
     out: list[CompetitorMention] = []
     i = 0
     while i < len(lines):
-        col = company_header(lines[i][1])
+        col = company_header(lines[i][1], PEER_COLUMN) if peers else company_header(lines[i][1])
         if col is None:
             i += 1
             continue
         lead = squash("".join(ln for _, ln in lines[max(0, i - 3) : i]))
+        if peers and (not _PEER_LEAD.search(lead) or _GROUP_LEAD.search(lead)):
+            i += 1
+            continue
         header = lines[i][1].split()
         ranked = any(_RANK_CELL.fullmatch(c) for c in header[:col])
         skip = len(header[:col]) - (1 if ranked else 0)  # category cells before the name ('类别', '国家')
@@ -739,6 +760,13 @@ def company_table_rows(
             i += 1
             if _RELATION_LEAD.search(lead):
                 continue  # '本公司的上述主要客户在这个排名表上的具体情况如下'
+            coded = _PEER_ROW.match(row)
+            if peers and coded:
+                name, code = squash(coded.group("name")), coded.group("code")
+                mention = _mention(doc_key, name, page, row, "table", title, code=code)
+                if _keep(mention, issuer, name_position=True):
+                    out.append(mention)
+                continue
             cells = row.split()
             numbered = len(cells) > 1 and bool(re.fullmatch(r"\d{1,3}", cells[0]))
             if ranked and not numbered:
@@ -758,8 +786,8 @@ def company_table_rows(
             figures = any(re.search(r"\d", c) for c in cells[1:])
             if not (numbered or figures or looks_like_company(name, name_position=True)):
                 continue
-            mention = _mention(doc_key, name, page, row, "table", COMPETITOR_TABLE)
-            if _keep(mention, issuer, gate=False):
+            mention = _mention(doc_key, name, page, row, "table", title)
+            if _keep(mention, issuer, gate=peers, name_position=True):
                 out.append(mention)
     return dedupe_mentions(out)
 
@@ -780,7 +808,7 @@ def mentions_in_table(
 ) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介): the cell is the
     name as printed; a bracket gives the short name or code ('科莱克特（Kolektor）')."""
-    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, FINANCIAL_TABLE
 
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
     if col is None or section_title == FINANCIAL_COMPARABLES:
@@ -800,10 +828,13 @@ def mentions_in_table(
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-            if section_title == COMPETITOR_TABLE and (re.search(r"\d", name) or len(squash(name)) > 25):
+            if section_title in (COMPETITOR_TABLE, FINANCIAL_TABLE) and (
+                re.search(r"\d", name) or len(squash(name)) > 25
+            ):
                 continue  # a table found by its header alone: a cell of figures or prose is not a name
-            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail
-            if _keep(mention, issuer, gate=False):
+            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail;
+            # a financial comparison's peer shows it is a firm (its rows hold averages and ratio labels too)
+            if _keep(mention, issuer, gate=section_title == FINANCIAL_TABLE, name_position=True):
                 out.append(mention)
     return out
 

@@ -219,11 +219,13 @@ def _section_end(hs: list[Heading], i: int, last_page: int) -> int:
     return last_page
 
 
-def competitor_sections(pages: Sequence[str]) -> list[Located]:
+def competitor_sections(pages: Sequence[str], *, peer_tables: bool = False) -> list[Located]:
     """The competitor chapter(s): sections under the most specific tier of heading found.
 
     A prospectus that names its 主要竞争对手 is read there; one that only lists the 行业内主要企业
-    is read there; 同行业可比公司 sections are the last resort. Financial comparisons are never."""
+    is read there; 同行业可比公司 sections are the last resort. Financial comparisons are read only
+    for the sentence that chooses the comparables, and, with ``peer_tables``, for their tables of
+    peers (``financial_tables``, role 可比公司; off by default: see docs/extraction-competitors.md)."""
     hs = headings(pages)
     by_tier: dict[int, list[Located]] = {}
     covered: dict[int, set[int]] = {}
@@ -247,7 +249,8 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
         prose = _named_in_prose(pages, hs)
         named = {p for s in prose for p in s.pages}
         tables = [s for s in competition_tables(pages) if not set(s.pages) <= named]
-        return prose + tables + _financial_comparables(pages)
+        found = prose + tables + _financial_comparables(pages)
+        return found + (_peer_tables(pages, found) if peer_tables else [])
     # An issuer that names its 主要竞争对手 is read there (a ranking of the whole industry is not its
     # competitors); otherwise every part of the competition chapter is read: 行业内主要企业 and 竞争格局 /
     # 市场竞争状况 together. Comparable-company sections are read beside either (role 可比公司).
@@ -279,7 +282,14 @@ def competitor_sections(pages: Sequence[str]) -> list[Located]:
         read |= {p for s in found for p in s.pages}
         found += [s for s in competition_tables(pages) if s.pages[0] not in read]
     read |= {p for s in found for p in s.pages}
-    return found + [s for s in _financial_comparables(pages) if not set(s.pages) <= read]
+    found += [s for s in _financial_comparables(pages) if not set(s.pages) <= read]
+    return found + (_peer_tables(pages, found) if peer_tables else [])
+
+
+def _peer_tables(pages: Sequence[str], found: Sequence[Located]) -> list[Located]:
+    """The financial chapter's peer tables on pages no section found so far covers."""
+    read = {p for s in found for p in s.pages}
+    return [s for s in financial_tables(pages) if s.pages[0] not in read]
 
 
 def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Located:
@@ -334,6 +344,33 @@ def _financial_comparables(pages: Sequence[str]) -> list[Located]:
     return out
 
 
+#: The title given to a financial-chapter page whose table compares the issuer with its peers by name.
+FINANCIAL_TABLE = "同行业可比公司（财务比较表）"
+#: The lead of a peer comparison: '同行业上市公司主要偿债能力指标如下表', '可比公司的偿债能力指标如下'.
+_PEER_LEAD = re.compile(r"同行业|可比|同类(?:上市)?公司")
+#: A lead that makes the table's companies the issuer's own group or counterparties.
+_GROUP_LEAD = re.compile(r"子公司|合并|客户|供应商|关联|投资|股东|参股|控股|往来|欠款|应收|应付")
+
+
+def financial_tables(pages: Sequence[str]) -> list[Located]:
+    """Pages of the financial chapters (财务会计信息 / 管理层讨论与分析) holding a table that compares the
+    issuer with its peers by name, each a section titled ``FINANCIAL_TABLE`` (role 可比公司): a header
+    whose first columns hold the companies ('公司名称 流动比率 速动比率 资产负债率', '序号 证券简称 证券代码 …')
+    under a lead that speaks of 同行业 / 可比 companies. The consolidation scope (合并范围), investees,
+    customers and receivables tables print 公司名称 too; their leads say so and they are not read."""
+    out: list[Located] = []
+    for n in sorted(_chapter_pages(pages, r"财务会计信息|管理层(?:讨论|分析)|财务状况|盈利能力")):
+        lines = [ln.strip() for ln in pages[n - 1].splitlines() if ln.strip()]
+        for i, line in enumerate(lines):
+            if company_header(line, PEER_COLUMN) is None:
+                continue
+            lead = squash("".join(lines[max(0, i - 3) : i]))
+            if _PEER_LEAD.search(lead) and not _GROUP_LEAD.search(lead):
+                out.append(Located(SectionKind.COMPETITOR, FINANCIAL_TABLE, (n,), "keyword"))
+                break
+    return out
+
+
 def _business_chapter(pages: Sequence[str]) -> set[int]:
     """Pages of the 业务与技术 / 业务和技术 chapter, by its 第X节 or 第X章 line (older prospectuses
     number chapters 第六章); table-of-contents lines are not chapter starts."""
@@ -383,21 +420,25 @@ _RELATION_LEAD = re.compile(r"客户|供应商|采购|子公司|股东|关联|�
 _TABLE_STOP = re.compile(r"。|^(?:数据|资料)?来源|^注[:：\d]|^合计|^总计")
 
 
-def company_header(line: str) -> int | None:
+#: A column of a financial comparison table that holds the peers: 公司名称, 证券简称, 可比公司 …
+PEER_COLUMN = re.compile(r"(?:可比)?(?:公司|企业)(?:名称|简称)|证券简称|股票简称|可比(?:上市)?公司|公司")
+
+
+def company_header(line: str, column: re.Pattern[str] = _COMPANY_COLUMN) -> int | None:
     """The index of the company column when ``line`` is a table's header row whose column, read as a
     whole cell, means the company ('排名 公司名称 煤炭产量 市场份额', '竞争对手 主营业务 核心技术'); None
     for prose, a row of figures or a header whose company words name another relation (子公司名称)."""
     text = re.sub(r"[（(][^（()）]*[）)]", "", line.strip())  # '营业收入（单位：亿元）' → its words
     if not text or _TOC_LINE.search(line) or re.search(r"[，。；：:、%]", text):
         return None
-    cells = text.split()
+    cells = re.sub(r"(?<=\d)\s+(?=[年月季度])", "", text).split()  # '2011 年 1-6 月' → '2011年 1-6月'
     if not 2 <= len(cells) <= 8 or any(len(c) > 12 for c in cells):
         return None
-    if any(re.fullmatch(r"\d[\d.,/\-]*", c) and not re.fullmatch(r"(?:19|20)\d\d", c) for c in cells):
+    if any(re.fullmatch(r"\d[\d.,/\-]*", c) and not re.fullmatch(r"(?:19|20)\d\d|\d{1,2}-\d{1,2}", c) for c in cells):
         return None  # a row of figures ('公司 0.72 3.48 7.10'), not a header; a year column is a header's
     # the company column leads the table, behind at most a rank, a number and a category
     # ('排名 公司名称 …', '类别 公司名称 基本情况'); an award table's last column '公司' is not one
-    return next((i for i, c in enumerate(cells[:3]) if _COMPANY_COLUMN.fullmatch(c)), None)
+    return next((i for i, c in enumerate(cells[:3]) if column.fullmatch(c)), None)
 
 
 def competition_tables(pages: Sequence[str]) -> list[Located]:
@@ -522,13 +563,14 @@ def from_outline(outline: Sequence[OutlineEntry], page_count: int) -> list[Locat
     return out
 
 
-def locate(pages: Sequence[str], outline: Sequence[OutlineEntry] = ()) -> list[Located]:
+def locate(pages: Sequence[str], outline: Sequence[OutlineEntry] = (), *, peer_tables: bool = False) -> list[Located]:
     """All target sections of a document, outline first, then headings and keyword evidence.
 
-    Patent pages found by evidence are always added: bookmarks rarely cover appendix tables."""
+    Patent pages found by evidence are always added: bookmarks rarely cover appendix tables.
+    ``peer_tables``: read the financial chapter's tables of peers too (``competitor_sections``)."""
     found = from_outline(outline, len(pages))
     if not any(s.kind is SectionKind.COMPETITOR for s in found):
-        found += competitor_sections(pages)
+        found += competitor_sections(pages, peer_tables=peer_tables)
     covered = {p for s in found if s.kind is SectionKind.PATENT for p in s.pages}
     found += [s for s in patent_sections(pages) if not set(s.pages) <= covered]
     return found

@@ -7,7 +7,14 @@ from __future__ import annotations
 from functools import cache
 
 from extractors.competitors import company_table_rows, competitors_in_section
-from extractors.locate import COMPETITOR_TABLE, PROJECT_COMPETITORS, competition_tables, competitor_sections
+from extractors.locate import (
+    COMPETITOR_TABLE,
+    FINANCIAL_TABLE,
+    PROJECT_COMPETITORS,
+    competition_tables,
+    competitor_sections,
+    financial_tables,
+)
 from extractors.pdftext import read_text
 from tests.conftest import PDF
 from tests.test_locate import pages as fulltext_pages
@@ -16,6 +23,8 @@ FILES = {
     "002638": "002638_kingsun_optoelectronic_prospectus_2011_full.pdf",
     "601088": "601088_china_shenhua_energy_prospectus_2007_full.pdf",
     "300084": "300084_lanzhou_haimo_prospectus_2010_full.pdf",
+    "002516": "002516_kuangda_auto_fabric_prospectus_2010_full.pdf",
+    "002646": "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf",
 }
 
 
@@ -62,9 +71,6 @@ def test_ranked_rows_read_and_wrapped_cells_refused() -> None:
     assert not [n for n in got if n in ("深圳华强电子", "网集团股份有", "线上分", "发行人")]
 
 
-FILES["002516"] = "002516_kuangda_auto_fabric_prospectus_2010_full.pdf"
-
-
 def test_project_chapter_competitors_come_from_the_naming_sentence_only() -> None:
     # 002516 p277, 第十节 募集资金运用 '（2）主要竞争对手': '公司的主要竞争对手包括西班牙安德斯集团、美国 Unifi 公司以及
     # 国内的浙江华欣新材料股份有限公司、杭州中丽化纤有限公司。' — read beside the business chapter's section
@@ -83,3 +89,24 @@ def test_project_chapter_competitors_come_from_the_naming_sentence_only() -> Non
     assert not competitors_in_section(
         "300084", [(p, pages[p - 1]) for p in (285, 286)], section_title=PROJECT_COMPETITORS, issuer="海默科技"
     )
+
+
+def test_peer_table_of_the_financial_chapter_names_comparables_but_not_averages_or_the_issuer() -> None:
+    # 002646 p227: '公司与同行业可比上市公司存货周转率对比列示如下：' / '公司名称 2011 年 1-6 月 2010 年度 …' /
+    # '伊 力 特（600197） 1.00 …' (a name printed with spaces), '本公司 0.82 …', '行业平均 0.64 …'
+    pages = pdf_pages("002646")
+    assert 227 in {s.pages[0] for s in financial_tables(pages)}
+    got = {m.name: m for m in company_table_rows("002646", [(227, pages[226])], issuer="青青稞酒", peers=True)}
+    assert {"伊力特", "贵州茅台", "五粮液", "洋河股份"} <= set(got)
+    assert got["伊力特"].stock_code == "600197" and got["伊力特"].roles == ("可比公司",)
+    assert not [n for n in got if n in ("本公司", "行业平均")]
+    # off by default: the peers of a financial comparison are comparables, not named competitors
+    assert not [s for s in competitor_sections(pages) if s.title == FINANCIAL_TABLE]
+    assert [s for s in competitor_sections(pages, peer_tables=True) if s.title == FINANCIAL_TABLE]
+
+
+def test_consolidation_scope_and_investee_tables_print_公司名称_but_are_not_peers() -> None:
+    # 002516 p192: '合并范围及其变化情况如下表所示：' / '公司名称 2010年1-6月 …' (its subsidiaries);
+    # 601088 p254: '公司名称 1 月 1 日余额 …' (investees)
+    assert 192 not in {s.pages[0] for s in financial_tables(pdf_pages("002516"))}
+    assert 254 not in {s.pages[0] for s in financial_tables(pdf_pages("601088"))}
