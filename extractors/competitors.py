@@ -143,6 +143,13 @@ _BRACKETS = re.compile(r"^(?P<name>.{2,60}?)\s*[（(](?P<inner>[^（()）]{1,40}
 _CODE = re.compile(r"(\d{6})(?:\.(?:SZ|SH|BJ|HK))?", re.I)
 
 
+def _page_of(item: Item, name: str) -> int:
+    """The page of the item's line that prints ``name`` (its first characters: a name may wrap onto the
+    next line); the item's first page when no line does ('（1）国内竞争' on p83, its sentence on p84)."""
+    key = squash(name)[:4]
+    return next((page for page, line in item.body if key and key in squash(line)), item.page)
+
+
 @dataclass(frozen=True)
 class Item:
     """One company's entry in a competitor section: a sub-heading, a numbered row, or the intro."""
@@ -517,7 +524,7 @@ def competitors_in_section(
                     _mention(
                         doc_key,
                         name,
-                        item.page,
+                        _page_of(item, name),
                         _sentence_at(text, m.start()),
                         "prose",
                         section_title,
@@ -527,7 +534,9 @@ def competitors_in_section(
                 )
         for part in _chosen_peers(text):
             found.append(
-                _mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title)
+                _mention(
+                    doc_key, part, _page_of(item, part), _sentence_at(text, text.find(part)), "prose", section_title
+                )
             )
             positioned.add(squash(part))
         for m in SHORT_WITH_CODE.finditer(text):
@@ -540,7 +549,7 @@ def competitors_in_section(
                     _mention(
                         doc_key,
                         short,
-                        item.page,
+                        _page_of(item, short),
                         _sentence_at(text, m.start()),
                         "prose",
                         section_title,
@@ -561,7 +570,7 @@ def competitors_in_section(
                 _mention(
                     doc_key,
                     name,
-                    item.page,
+                    _page_of(item, name),
                     _sentence_at(text, text.find(part)),
                     "prose",
                     section_title,
@@ -696,10 +705,11 @@ def _naming_sentences(
         for sentence in re.findall(r"[^。！？\n]*竞争对手[^。！？\n]*", text):
             if not _NAMING_SENTENCE.search(sentence):
                 continue
-            for part, cued, _ in _enumerated(sentence + "。", need_cue=True, issuer=issuer):
+            for part, cued, vouched in _enumerated(sentence + "。", need_cue=True, issuer=issuer):
                 name, short, code = _split_name(part)
                 mention = _mention(doc_key, name, page, sentence, "prose", PROJECT_COMPETITORS, short, code)
-                if _keep(mention, issuer, name_position=cued):
+                # 'GE、欧司朗以及飞利浦': a plain firm in the list vouches for its neighbours
+                if _keep(mention, issuer, name_position=cued) or (vouched and _keep(mention, issuer, gate=False)):
                     out.append(mention)
     return dedupe_mentions(out)
 

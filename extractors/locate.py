@@ -42,11 +42,13 @@ COMPETITOR_TIERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"竞争格局|市场竞争状况|市场竞争情况|行业竞争状况|行业竞争情况|竞争状况"),
     re.compile(r"同行业可比公司|可比(?:上市)?公司"),
 )
-#: A section that only points elsewhere: '详见本节“二、（三）行业内主要企业”', '参见第五节…'.
+#: A section that only points elsewhere: '详见本节“二、（三）行业内主要企业”', '参见本招股意向书“第六章 业务和
+#: 技术”之“三、(一)公司在行业中的地位及主要竞争对手情况”部分内容' (002353 p272).
 CROSS_REFERENCE = re.compile(
-    r"(?:详见|参见|具体见|请见|见)(?:本招股说明书)?之?[“\"「]?(?:本节|第[一二三四五六七八九十]+[节章])"
-    r"[^。]{0,60}?[“\"「]?(?P<target>[^“”\"「」。]{2,60})[”\"」]"
+    r"(?:详见|参见|具体见|请见|请参阅|参阅|见)(?:本招股(?:说明书|意向书)(?:摘要)?)?之?[“\"「]?"
+    r"(?:本节|本章|第[一二三四五六七八九十]+[节章])"
 )
+_QUOTED = re.compile(r"[“\"「](?P<q>[^“”\"「」。]{2,60})[”\"」]")
 COMPETITOR_TITLE = re.compile("|".join(p.pattern for p in COMPETITOR_TIERS))
 #: Financial-ratio comparisons and risk factors mention 可比公司 or 竞争 but are not the chapter.
 COMPETITOR_EXCLUDE = re.compile(
@@ -227,6 +229,7 @@ def competitor_sections(pages: Sequence[str], *, peer_tables: bool = False) -> l
     for the sentence that chooses the comparables, and, with ``peer_tables``, for their tables of
     peers (``financial_tables``, role 可比公司; off by default: see docs/extraction-competitors.md)."""
     hs = headings(pages)
+    starts = _chapter_starts(pages)
     by_tier: dict[int, list[Located]] = {}
     covered: dict[int, set[int]] = {}
     for i, h in enumerate(hs):
@@ -240,11 +243,12 @@ def competitor_sections(pages: Sequence[str], *, peer_tables: bool = False) -> l
     # 竞争格局 describes the market in a prospectus's 业务与技术 chapter and is read only there: an annual
     # report's '行业竞争格局和发展趋势' is an outlook, not a list of competitors
     if 2 in by_tier:
-        by_tier[2] = [s for s in by_tier[2] if re.search(r"业务(?:与|和|及)技术", _chapter(hs, s.pages[0]))]
+        by_tier[2] = [s for s in by_tier[2] if re.search(r"业务(?:与|和|及)技术", _chapter(hs, s.pages[0], starts))]
         if not by_tier[2]:
             del by_tier[2]
     for tier in list(by_tier):
-        by_tier[tier] = [_follow(s, hs, pages) for s in by_tier[tier]]
+        # a pointer followed to a section already found is that section once
+        by_tier[tier] = list(dict.fromkeys(_follow(s, hs, pages) for s in by_tier[tier]))
     if not by_tier:
         prose = _named_in_prose(pages, hs)
         named = {p for s in prose for p in s.pages}
@@ -264,14 +268,14 @@ def competitor_sections(pages: Sequence[str], *, peer_tables: bool = False) -> l
     # when the business chapter has none. A 主要竞争对手 heading of 募集资金运用 names the issuer's
     # competitors for a project's new product ('（2）主要竞争对手 … 公司的主要竞争对手包括西班牙安德斯集团、
     # 美国 Unifi 公司…'): its naming sentence is read beside the business chapter (PROJECT_COMPETITORS).
-    business = [s for s in best if "业务" in _chapter(hs, s.pages[0])] or best
+    business = [s for s in best if "业务" in _chapter(hs, s.pages[0], starts)] or best
     if 0 in by_tier and business is not best:
         business += [
             Located(s.kind, PROJECT_COMPETITORS, s.pages, s.located_by)
             for s in best
-            if "募集资金" in _chapter(hs, s.pages[0])
+            if "募集资金" in _chapter(hs, s.pages[0], starts)
         ]
-    comparables = [s for s in by_tier.get(3, []) if "业务" in _chapter(hs, s.pages[0])] or (
+    comparables = [s for s in by_tier.get(3, []) if "业务" in _chapter(hs, s.pages[0], starts)] or (
         by_tier.get(3, []) if not business else []
     )
     read = {p for s in business for p in s.pages}
@@ -299,10 +303,14 @@ def _follow(section: Located, hs: list[Heading], pages: Sequence[str]) -> Locate
     at = text.find(section.title)
     body = squash(text[at + len(section.title) : at + len(section.title) + 160]) if at >= 0 else ""
     m = CROSS_REFERENCE.search(body)
-    if not m:
+    if not m or m.start() > 60 or re.search(r"[、。；]", body[: m.start()]):
+        # the body opens with the pointer ('关于…主要竞争对手等基本情况参见…'); a body that names companies
+        # before it ('包括GE、欧司朗以及飞利浦。…详见…') is read itself
         return section
-    # the quoted place: '第五节 业务与技术之三、（二）主要竞争对手' → its last part, without numbering
-    last = re.split(r"之|/|／|—|\s", m.group("target").strip())[-1]
+    pointer = body[m.start() :].split("。", 1)[0]
+    quoted = [q.group("q") for q in _QUOTED.finditer(pointer)] or [pointer[m.end() - m.start() :]]
+    # the quoted place: '第六章 业务和技术”之“三、(一)公司在…情况' → its last part, without numbering
+    last = re.split(r"之|/|／|—|\s", quoted[-1].strip())[-1]
     target = squash(re.sub(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、．.])*", "", last))
     for i, h in enumerate(hs):
         if target and squash(h.title).startswith(target[:10]) and h.page not in section.pages[:1]:
@@ -379,12 +387,7 @@ def _business_chapter(pages: Sequence[str]) -> set[int]:
 
 def _chapter_pages(pages: Sequence[str], title: str) -> set[int]:
     """Pages of the chapters whose 第X节 / 第X章 title matches ``title``."""
-    starts: list[tuple[int, str]] = []
-    for n, text in enumerate(pages, start=1):
-        for line in text.splitlines():
-            m = _CHAPTER_LINE.match(line)
-            if m and not _TOC_LINE.search(line) and not re.search(r"\d+\s*$", line):
-                starts.append((n, m.group("title")))
+    starts = _chapter_starts(pages)
     out: set[int] = set()
     for i, (page, name) in enumerate(starts):
         if re.search(title, name):
@@ -498,9 +501,22 @@ def _named_in_prose(pages: Sequence[str], hs: Sequence[Heading]) -> list[Located
     return out[:MAX_COMPETITOR_PAGES]
 
 
-def _chapter(hs: Sequence[Heading], page: int) -> str:
-    """Title of the 第X节 chapter a page belongs to ('' before the first)."""
-    return next((h.title for h in reversed(hs) if h.level == 0 and h.page <= page), "")
+def _chapter(hs: Sequence[Heading], page: int, starts: Sequence[tuple[int, str]] = ()) -> str:
+    """Title of the 第X节 chapter a page belongs to ('' before the first); in a prospectus numbered by
+    第X章 (no 第X节 heading), the 第X章 chapter from ``starts`` (``_chapter_starts``)."""
+    title = next((h.title for h in reversed(hs) if h.level == 0 and h.page <= page), "")
+    return title or next((name for start, name in reversed(starts) if start <= page), "")
+
+
+def _chapter_starts(pages: Sequence[str]) -> list[tuple[int, str]]:
+    """(page, title) of every 第X节 / 第X章 chapter line, table-of-contents lines left out."""
+    starts: list[tuple[int, str]] = []
+    for n, text in enumerate(pages, start=1):
+        for line in text.splitlines():
+            m = _CHAPTER_LINE.match(line)
+            if m and not _TOC_LINE.search(line) and not re.search(r"\d+\s*$", line):
+                starts.append((n, m.group("title")))
+    return starts
 
 
 def patent_sections(pages: Sequence[str]) -> list[Located]:

@@ -25,6 +25,7 @@ FILES = {
     "300084": "300084_lanzhou_haimo_prospectus_2010_full.pdf",
     "002516": "002516_kuangda_auto_fabric_prospectus_2010_full.pdf",
     "002646": "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf",
+    "002353": "002353_yantai_jereh_prospectus_2010_full.pdf",
 }
 
 
@@ -110,3 +111,21 @@ def test_consolidation_scope_and_investee_tables_print_公司名称_but_are_not_
     # 601088 p254: '公司名称 1 月 1 日余额 …' (investees)
     assert 192 not in {s.pages[0] for s in financial_tables(pdf_pages("002516"))}
     assert 254 not in {s.pages[0] for s in financial_tables(pdf_pages("601088"))}
+
+
+def test_real_competitor_heading_that_only_points_to_the_business_chapter_is_read_there() -> None:
+    # 002353 p272, 第十章 募集资金运用: '(3)市场竞争以及主要竞争对手情况' / '关于压裂设备的市场竞争以及主要竞争对手等
+    # 基本情况参见本招股意向书“第六章 业务和技术”之“三、(一)公司在行业中的地位及主要竞争对手情况”部分内容。'
+    sections = competitor_sections(pdf_pages("002353"))
+    assert [(s.title, s.pages) for s in sections] == [("公司在行业中的地位及主要竞争对手情况", (98, 99, 100, 101))]
+
+
+def test_section_that_names_competitors_before_its_pointer_is_read_itself() -> None:
+    # 002638 p361: '2、主要竞争对手' / '公司的主要竞争对手分布于美洲、欧洲和亚洲，包括GE、欧司朗以及飞利浦。…，详见
+    # “第六节 业务与技术 三、（三）主要竞争对手概况”。' — its own naming sentence is read (GE is named only here)
+    sections = competitor_sections(pdf_pages("002638"))
+    assert (PROJECT_COMPETITORS, (361,)) in [(s.title, s.pages) for s in sections]
+    got = competitors_in_section(
+        "002638", [(361, pdf_pages("002638")[360])], section_title=PROJECT_COMPETITORS, issuer="勤上光电"
+    )
+    assert {m.name for m in got} == {"GE", "欧司朗", "飞利浦"}

@@ -79,12 +79,14 @@ def test_profile_clauses_after_a_regional_group_subheading() -> None:
     assert not {"九粮春", "陇派", "沙湖原浆", "腾飞宁夏"} & set(got)  # the brands in those clauses
 
 
-def test_competitors_named_only_in_business_chapter_prose() -> None:
-    # 601088 has no competitor heading: p84 '公司的主要竞争对手为中国中煤能源集团公司、大同煤矿集团公司、
+def test_competitors_named_in_the_prose_of_a_chapter_numbered_第X章() -> None:
+    # 601088 numbers its chapters 第六章 (no 第X节 heading): its '4、行业竞争情况' (pp83-84, coal) and
+    # '3、行业竞争情况' (p87, power) are the competition part of 第六章 业务和技术 (before, only the
+    # prose fallback found p84); p84 '公司的主要竞争对手为中国中煤能源集团公司、大同煤矿集团公司、
     # 兖矿集团有限公司等' and '竞争对手主要包括：BHP Billiton、Rio Tinto 和 Xstrata 公司等'
     sections = competitor_sections(pdf_pages("601088"))
-    assert [s.pages for s in sections] == [(84,)]
-    got = found("601088", 84, 84, "中国神华", sections[0].title)
+    assert [s.pages for s in sections] == [(83, 84), (87,)]
+    got = found("601088", 83, 84, "中国神华", sections[0].title)
     assert {"中国中煤能源集团公司", "大同煤矿集团公司", "兖矿集团有限公司", "山西煤炭进出口集团公司"} <= set(got)
     assert {"BHP Billiton", "Rio Tinto"} <= set(got) and any(n.startswith("Xstrata") for n in got)
     assert "国际竞争" not in got  # '（2） 国际竞争' heads the issuer's export text
