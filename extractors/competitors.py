@@ -702,8 +702,8 @@ def _naming_sentences(
     out: list[CompetitorMention] = []
     for page, raw in pages:
         text = join_wrapped(raw)
-        for sentence in re.findall(r"[^。！？\n]*竞争对手[^。！？\n]*", text):
-            if not _NAMING_SENTENCE.search(sentence):
+        for sentence in re.split(r"[。！？\n]", text):
+            if "竞争对手" not in sentence or not _NAMING_SENTENCE.search(sentence):
                 continue
             for part, cued, vouched in _enumerated(sentence + "。", need_cue=True, issuer=issuer):
                 name, short, code = _split_name(part)
