@@ -737,13 +737,12 @@ def company_table_rows(
     must show it is a firm (a listed short name, a stock code, a legal suffix, a Latin name): the rows
     平均值 / 行业平均 / 本公司 / 发行人 and a ratio's label are not peers."""
     from extractors.locate import (
-        _GROUP_LEAD,
-        _PEER_LEAD,
         COMPETITOR_TABLE,
         FINANCIAL_TABLE,
         PEER_COLUMN,
         company_header,
         heading_in,
+        peer_table_lead,
     )
 
     title = FINANCIAL_TABLE if peers else COMPETITOR_TABLE
@@ -756,7 +755,7 @@ def company_table_rows(
             i += 1
             continue
         lead = squash("".join(ln for _, ln in lines[max(0, i - 3) : i]))
-        if peers and (not _PEER_LEAD.search(lead) or _GROUP_LEAD.search(lead)):
+        if peers and not peer_table_lead(lead):
             i += 1
             continue
         header = lines[i][1].split()

@@ -360,6 +360,12 @@ _PEER_LEAD = re.compile(r"同行业|可比|同类(?:上市)?公司")
 _GROUP_LEAD = re.compile(r"子公司|合并|客户|供应商|关联|投资|股东|参股|控股|往来|欠款|应收|应付")
 
 
+def peer_table_lead(lead: str) -> bool:
+    """The lines above a table say it compares the issuer with its peers, not with its own group or
+    counterparties ('合并范围及其变化情况如下表', '长期股权投资')."""
+    return bool(_PEER_LEAD.search(lead)) and not _GROUP_LEAD.search(lead)
+
+
 def financial_tables(pages: Sequence[str]) -> list[Located]:
     """Pages of the financial chapters (财务会计信息 / 管理层讨论与分析) holding a table that compares the
     issuer with its peers by name, each a section titled ``FINANCIAL_TABLE`` (role 可比公司): a header
@@ -373,7 +379,7 @@ def financial_tables(pages: Sequence[str]) -> list[Located]:
             if company_header(line, PEER_COLUMN) is None:
                 continue
             lead = squash("".join(lines[max(0, i - 3) : i]))
-            if _PEER_LEAD.search(lead) and not _GROUP_LEAD.search(lead):
+            if peer_table_lead(lead):
                 out.append(Located(SectionKind.COMPETITOR, FINANCIAL_TABLE, (n,), "keyword"))
                 break
     return out
