@@ -11,6 +11,7 @@ Each mention keeps the sentence it was found in and its page.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -122,7 +123,10 @@ _GROUP_LABEL = re.compile(
 _ENUM_CUE = re.compile(
     r"(?:包括|包含|主要有|分别为|分别是|例如|比如|如(?!下|何|果|有|此|今|期)"
     r"|(?<=竞争对手)(?:主要)?(?:为|是|有)|(?<=竞争者)(?:主要)?(?:为|是|有)|(?<=可比公司)(?:主要)?(?:为|是|有)"
-    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：]))[:：]?"
+    r"|(?<=主要企业)(?:为|是|有)|(?<=企业|厂商|厂家|公司|对手)(?:主要)?(?:有|为|是)?(?=[:：])|(?<=竞争者)(?=[:：])"
+    # the firms left unsaid after a prominence phrase: '目前国际市场知名度较高的有德国的Conergy、…' (read under a
+    # sub-heading that labels a group of competitors, where the noun is the heading's)
+    r"|(?:(?<=较高的|较大的|较强的|知名的|著名的|领先的|主要的)|(?<=代表性的))有)[:：]?"
 )
 #: An enumeration names companies when a company noun leads up to its cue ('其它厂商如', '可比公司包括')
 #: and no product noun stands between them ('主要产品包括', '业务领域包括' list products).
@@ -135,8 +139,15 @@ _TABLE_HEADER = re.compile(
     r"(?:公司名称|企业名称|公司简称).{0,30}(?:区域|地区|时间|资本|业务|产品|简介|情况|收入|模式|特点)"
 )
 _SEQ_LINE = re.compile(r"^(?P<seq>\d{1,3})(?:\s+(?P<rest>\S.*))?$")
-_BRACKETS = re.compile(r"^(?P<name>.{2,40}?)\s*[（(](?P<inner>[^（()）]{1,40})[）)]\s*$")
+_BRACKETS = re.compile(r"^(?P<name>.{2,60}?)\s*[（(](?P<inner>[^（()）]{1,40})[）)]\s*$")
 _CODE = re.compile(r"(\d{6})(?:\.(?:SZ|SH|BJ|HK))?", re.I)
+
+
+def _page_of(item: Item, name: str) -> int:
+    """The page of the item's line that prints ``name`` (its first characters: a name may wrap onto the
+    next line); the item's first page when no line does ('（1）国内竞争' on p83, its sentence on p84)."""
+    key = squash(name)[:4]
+    return next((page for page, line in item.body if key and key in squash(line)), item.page)
 
 
 @dataclass(frozen=True)
@@ -298,9 +309,13 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             continue
         chunk = tail[: stop.start()]
         comma = re.search(r"，|,(?!\s*[A-Za-z])", chunk)  # not the comma of 'Resources, Inc.'
-        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]):
+        if comma and re.search(r"、|和|及|与", chunk[: comma.start()]) and not _grouped_list(chunk, stop.group(0)):
             chunk = chunk[: comma.start()]  # '如哈里伯顿和 S&S 公司，前者是…': the list ends at the comma
         parts = [p.strip(' “”"') for p in _ENUM_SPLIT.split(chunk) if p and p.strip()]
+        if parts and (inner := _INNER_CUE.search(parts[0])) and _CATEGORY.search(parts[0][: inner.start()]):
+            # a category named inside the list before its own cue: '还包括进口设备的主机厂如 Komatsu America
+            # Corp.(小松美洲有限公司)、Atlas Copco(…)等' — the first name starts after that cue
+            parts[0] = parts[0][inner.end() :].strip()
         peers = [p for p in parts if re.fullmatch(r"发行人|本公司|公司", squash(p)) or _is_issuer(p, issuer)]
         company_cue = noun is not None and not _PRODUCT_NOUN.search(lead[noun.end() :])
         if _RELATION_LEAD.search(lead[-8:]):
@@ -325,6 +340,22 @@ def _enumerated(text: str, *, need_cue: bool, issuer: str | None = None) -> list
             )
             out += [(p, company_cue, vouched and len(squash(p)) <= 10) for p in names]
     return out + _clause_heads(text)
+
+
+#: A cue inside an enumeration's first item, after the category it names ('进口设备的主机厂如 …').
+_INNER_CUE = re.compile(r"(?:例如|比如|如)(?!下|何|果|有|此|今|期|意)\s*")
+_CATEGORY = re.compile(r"的.{0,8}(?:厂|商|企业|公司|机构)$")
+
+
+#: Words of a clause about a firm, not of a list of names: '前者是世界最大的…', '其产品…'.
+_CLAUSE_WORDS = re.compile(r"是|为|系|其|该|从事|拥有|位于|成立|主要|前者|后者|产品|市场|以|于")
+
+
+def _grouped_list(chunk: str, stop: str) -> bool:
+    """A list grouped by country between commas and closed by 等: '德国的Conergy、SCHLETTER，美国的Unirac、
+    SUNLINK，澳大利亚 ALZONE 等'. Every group after a comma is a few names, none a clause about a firm."""
+    groups = chunk.split("，")[1:]
+    return stop == "等" and all(len(g) <= 30 and not _CLAUSE_WORDS.search(g) for g in groups)
 
 
 #: A company noun and a cue that opens a list of profile clauses: '主要白酒企业有：', '主要白酒企业为'.
@@ -425,10 +456,14 @@ def competitors_in_section(
     * legal names that open a description anywhere in the section (table rows without a number);
     * enumerations after a cue ('其它厂商如A、B、C等', '可比公司包括A、B、C').
     Companies named inside another company's description are not competitors."""
-    from extractors.locate import FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, FINANCIAL_TABLE, PROJECT_COMPETITORS
 
     if section_title == FINANCIAL_COMPARABLES:
         return comparables_named(doc_key, pages, issuer=issuer)
+    if section_title in (COMPETITOR_TABLE, FINANCIAL_TABLE):
+        return company_table_rows(doc_key, pages, issuer=issuer, peers=section_title == FINANCIAL_TABLE)
+    if section_title == PROJECT_COMPETITORS:
+        return _naming_sentences(doc_key, pages, issuer=issuer)
     out: list[CompetitorMention] = []
     lines = section_lines(pages, section_title)
     for page, ln in lines:
@@ -489,7 +524,7 @@ def competitors_in_section(
                     _mention(
                         doc_key,
                         name,
-                        item.page,
+                        _page_of(item, name),
                         _sentence_at(text, m.start()),
                         "prose",
                         section_title,
@@ -499,7 +534,9 @@ def competitors_in_section(
                 )
         for part in _chosen_peers(text):
             found.append(
-                _mention(doc_key, part, item.page, _sentence_at(text, text.find(part)), "prose", section_title)
+                _mention(
+                    doc_key, part, _page_of(item, part), _sentence_at(text, text.find(part)), "prose", section_title
+                )
             )
             positioned.add(squash(part))
         for m in SHORT_WITH_CODE.finditer(text):
@@ -512,7 +549,7 @@ def competitors_in_section(
                     _mention(
                         doc_key,
                         short,
-                        item.page,
+                        _page_of(item, short),
                         _sentence_at(text, m.start()),
                         "prose",
                         section_title,
@@ -533,7 +570,7 @@ def competitors_in_section(
                 _mention(
                     doc_key,
                     name,
-                    item.page,
+                    _page_of(item, name),
                     _sentence_at(text, text.find(part)),
                     "prose",
                     section_title,
@@ -650,6 +687,120 @@ def _keep(m: CompetitorMention, issuer: str | None, *, name_position: bool = Tru
     )
 
 
+#: The sentence in which the issuer names its competitors: '公司的主要竞争对手包括…', '竞争对手分布于美洲、欧洲
+#: 和亚洲，包括GE、…'.
+_NAMING_SENTENCE = re.compile(r"竞争对手[^。]{0,30}?(?:包括|为|是|有)")
+
+
+def _naming_sentences(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None
+) -> list[CompetitorMention]:
+    """A 募集资金运用 section's competitors: only the enumeration of the sentence that names them (its
+    market notes describe others in passing); role 竞争对手."""
+    from extractors.locate import PROJECT_COMPETITORS
+
+    out: list[CompetitorMention] = []
+    for page, raw in pages:
+        text = join_wrapped(raw)
+        for sentence in re.split(r"[。！？\n]", text):
+            if "竞争对手" not in sentence or not _NAMING_SENTENCE.search(sentence):
+                continue
+            for part, cued, vouched in _enumerated(sentence + "。", need_cue=True, issuer=issuer):
+                name, short, code = _split_name(part)
+                mention = _mention(doc_key, name, page, sentence, "prose", PROJECT_COMPETITORS, short, code)
+                # 'GE、欧司朗以及飞利浦': a plain firm in the list vouches for its neighbours
+                if _keep(mention, issuer, name_position=cued) or (vouched and _keep(mention, issuer, gate=False)):
+                    out.append(mention)
+    return dedupe_mentions(out)
+
+
+#: Header cells before the company column that a row prints as a number: '排名 公司名称', '序号 企业名称'.
+_RANK_CELL = re.compile(r"序号|排名|名次|.{0,4}排名|编号")
+_ROW_END = re.compile(r"。|^(?:数据|资料)?来源|^注[:：\d]")
+
+
+#: A peer's row in a financial comparison: '伊 力 特（600197） 1.00 1.33', '信质电机（002664） 未披露 1.71'.
+_PEER_ROW = re.compile(r"^(?:\d{1,3}\s+)?(?P<name>[^\d（()）]{2,24}?)\s*[（(](?P<code>\d{6})(?:\.\w{2})?[）)]")
+
+
+def company_table_rows(
+    doc_key: str, pages: Sequence[tuple[int, str]], *, issuer: str | None = None, peers: bool = False
+) -> list[CompetitorMention]:
+    """The companies of the company tables on a page that the locator found by their header alone
+    (``extractors.locate.COMPETITOR_TABLE``): only the company cell of each row below a header whose
+    column means the company ('排名 公司名称 煤炭产量 市场份额'); the page's prose is not read. A cell is
+    a name by the column's meaning, so only what cannot be a name is refused: figures, prose, a total,
+    a wrapped cell's tail.
+
+    ``peers``: a financial chapter's comparison with the issuer's peers (``FINANCIAL_TABLE``, role
+    可比公司): the header is a peer column (公司名称, 证券简称 …) under a 同行业 / 可比 lead, and a peer
+    must show it is a firm (a listed short name, a stock code, a legal suffix, a Latin name): the rows
+    平均值 / 行业平均 / 本公司 / 发行人 and a ratio's label are not peers."""
+    from extractors.locate import (
+        COMPETITOR_TABLE,
+        FINANCIAL_TABLE,
+        PEER_COLUMN,
+        company_header,
+        heading_in,
+        peer_table_lead,
+    )
+
+    title = FINANCIAL_TABLE if peers else COMPETITOR_TABLE
+    lines = [(page, ln.strip()) for page, text in pages for ln in text.splitlines() if ln.strip()]
+    out: list[CompetitorMention] = []
+    i = 0
+    while i < len(lines):
+        col = company_header(lines[i][1], PEER_COLUMN) if peers else company_header(lines[i][1])
+        if col is None:
+            i += 1
+            continue
+        lead = squash("".join(ln for _, ln in lines[max(0, i - 3) : i]))
+        if peers and not peer_table_lead(lead):
+            i += 1
+            continue
+        header = lines[i][1].split()
+        ranked = any(_RANK_CELL.fullmatch(c) for c in header[:col])
+        skip = len(header[:col]) - (1 if ranked else 0)  # category cells before the name ('类别', '国家')
+        i += 1
+        while i < len(lines) and company_header(lines[i][1]) is None:
+            page, row = lines[i]
+            if _ROW_END.search(row) or (heading_in(row) and not re.match(r"^\d{1,3}\s", row)):
+                break
+            i += 1
+            if _RELATION_LEAD.search(lead):
+                continue  # '本公司的上述主要客户在这个排名表上的具体情况如下'
+            coded = _PEER_ROW.match(row)
+            if peers and coded:
+                name, code = squash(coded.group("name")), coded.group("code")
+                mention = _mention(doc_key, name, page, row, "table", title, code=code)
+                if _keep(mention, issuer, name_position=True):
+                    out.append(mention)
+                continue
+            cells = row.split()
+            numbered = len(cells) > 1 and bool(re.fullmatch(r"\d{1,3}", cells[0]))
+            if ranked and not numbered:
+                continue  # a ranked table's rows open with their rank: anything else is a wrapped cell
+            cells = cells[1:] if numbered else cells
+            cells = cells[skip:] if len(cells) > skip + 1 else cells
+            if not cells:
+                continue
+            name = cells[0]
+            if re.match(r"[A-Za-z]", name):  # a Latin name spans cells: 'Robert Bosch GmbH'
+                words = [c for c in itertools.takewhile(lambda c: re.fullmatch(r"[A-Za-z&.,'\-]+", c), cells)]
+                name = " ".join(words[:6])
+            if re.search(r"\d|[，。；;：:%]", name) or not 2 <= len(squash(name)) <= 25:
+                continue
+            # a row that opens with its rank or goes on with figures is a row; a line of a wrapped cell
+            # ('深圳华强电子' / '网集团股份有') is neither, and only a name with evidence of its own passes
+            figures = any(re.search(r"\d", c) for c in cells[1:])
+            if not (numbered or figures or looks_like_company(name, name_position=True)):
+                continue
+            mention = _mention(doc_key, name, page, row, "table", title)
+            if _keep(mention, issuer, gate=peers, name_position=True):
+                out.append(mention)
+    return dedupe_mentions(out)
+
+
 #: A column that holds companies, read by its meaning: 公司名称, 竞争对手, 可比公司, 厂商, 生产商 ….
 _NAME_COLUMN = re.compile(
     r"公司名称|企业名称|竞争对手|可比(?:上市)?公司|^公司$|^名称$|公司简称|厂商|厂家|生产商|制造商|^企业$|品牌|证券简称"
@@ -666,7 +817,7 @@ def mentions_in_table(
 ) -> list[CompetitorMention]:
     """Names from the name column of a competitor table (序号 | 公司名称 | 公司简介): the cell is the
     name as printed; a bracket gives the short name or code ('科莱克特（Kolektor）')."""
-    from extractors.locate import FINANCIAL_COMPARABLES
+    from extractors.locate import COMPETITOR_TABLE, FINANCIAL_COMPARABLES, FINANCIAL_TABLE
 
     col = next((i for i, h in enumerate(header) if _NAME_COLUMN.search(squash(h))), None)
     if col is None or section_title == FINANCIAL_COMPARABLES:
@@ -686,8 +837,13 @@ def mentions_in_table(
             else:
                 name, short, code = _split_name(cell)
             mention = _mention(doc_key, name, page, context, "table", section_title, short=short, code=code)
-            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail
-            if _keep(mention, issuer, gate=False):
+            if section_title in (COMPETITOR_TABLE, FINANCIAL_TABLE) and (
+                re.search(r"\d", name) or len(squash(name)) > 25
+            ):
+                continue  # a table found by its header alone: a cell of figures or prose is not a name
+            # a cell of a company column is a name by the column's meaning: only phrases and fragments fail;
+            # a financial comparison's peer shows it is a firm (its rows hold averages and ratio labels too)
+            if _keep(mention, issuer, gate=section_title == FINANCIAL_TABLE, name_position=True):
                 out.append(mention)
     return out
 

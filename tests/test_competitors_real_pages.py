@@ -79,12 +79,14 @@ def test_profile_clauses_after_a_regional_group_subheading() -> None:
     assert not {"九粮春", "陇派", "沙湖原浆", "腾飞宁夏"} & set(got)  # the brands in those clauses
 
 
-def test_competitors_named_only_in_business_chapter_prose() -> None:
-    # 601088 has no competitor heading: p84 '公司的主要竞争对手为中国中煤能源集团公司、大同煤矿集团公司、
+def test_competitors_named_in_the_prose_of_a_chapter_numbered_第X章() -> None:
+    # 601088 numbers its chapters 第六章 (no 第X节 heading): its '4、行业竞争情况' (pp83-84, coal) and
+    # '3、行业竞争情况' (p87, power) are the competition part of 第六章 业务和技术 (before, only the
+    # prose fallback found p84); p84 '公司的主要竞争对手为中国中煤能源集团公司、大同煤矿集团公司、
     # 兖矿集团有限公司等' and '竞争对手主要包括：BHP Billiton、Rio Tinto 和 Xstrata 公司等'
     sections = competitor_sections(pdf_pages("601088"))
-    assert [s.pages for s in sections] == [(84,)]
-    got = found("601088", 84, 84, "中国神华", sections[0].title)
+    assert [s.pages for s in sections] == [(83, 84), (87,)]
+    got = found("601088", 83, 84, "中国神华", sections[0].title)
     assert {"中国中煤能源集团公司", "大同煤矿集团公司", "兖矿集团有限公司", "山西煤炭进出口集团公司"} <= set(got)
     assert {"BHP Billiton", "Rio Tinto"} <= set(got) and any(n.startswith("Xstrata") for n in got)
     assert "国际竞争" not in got  # '（2） 国际竞争' heads the issuer's export text
@@ -176,3 +178,32 @@ def test_latin_names_behind_their_country_in_a_list_with_an_inc_comma() -> None:
         "澳大利亚 Isovolta AG",
         "德国 Etimex Primary Packaging GmbH",
     } <= set(got)
+
+
+def test_prominence_phrase_before_有_under_a_competitor_group_heading() -> None:
+    # 002610 p117, under '3、安装支架主要竞争对手': '目前国际市场知名度较高的有德国的Conergy、SCHLETTER，美国的
+    # Unirac、SUNLINK，澳大利亚 ALZONE 等。' (no company noun: the heading's; groups by country between commas)
+    got = found("002610", 115, 117, "爱康科技", "同行业内主要竞争对手情况")
+    assert {"Conergy", "SCHLETTER", "Unirac", "SUNLINK", "澳大利亚 ALZONE"} <= set(got)
+    assert not [n for n in got if "的" in n]
+
+
+def test_latin_legal_name_longer_than_forty_characters_keeps_its_short_name() -> None:
+    # 002610 p116: '美国 Specialized Technology Resources, Inc. (STR)' wraps over two lines
+    got = found("002610", 116, 116, "爱康科技", "同行业内主要竞争对手情况")
+    assert got["美国 Specialized Technology Resources, Inc."].short_name == "STR"
+
+
+def test_category_named_inside_a_list_before_its_own_cue() -> None:
+    # 002353 p99: '还包括进口设备的主机厂如 Komatsu America Corp.(小松美洲有限公司)、Atlas Copco(…)、Sandvik(…)等'
+    got = found("002353", 99, 99, "杰瑞股份", "公司在行业中的地位及主要竞争对手情况")
+    assert got["Komatsu America Corp."].short_name == "小松美洲有限公司"
+    assert not [n for n in got if "主机厂" in n]
+
+
+def test_description_ending_in_公司_is_not_a_name_and_a_place_before_a_latin_name_is_cut() -> None:
+    # 300084 p282: '主要竞争对手是斯伦贝谢，该公司是世界第一大油田服务公司'; p285: '比如阿联酋的AL MANSOORI、
+    # AL AHLIA、阿曼的MB和科威特的SAFWAN、GDMC等公司' (regional service firms, read by the full reader)
+    FILES["300084"] = "300084_lanzhou_haimo_prospectus_2010_full.pdf"
+    assert "世界第一大油田服务公司" not in found("300084", 282, 283, "海默科技", "主要竞争对手分析")
+    assert {"AL MANSOORI", "SAFWAN"} <= set(found("300084", 285, 286, "海默科技", "主要竞争对手分析"))
