@@ -270,3 +270,29 @@ def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
     assert cell(rows[0], "项目") == ("扩大现有移动测井服务规模", None)
     assert cell(rows[0], "投资总额") == ("7,500.00", 75000000.0)
     assert cell(rows[0], "拟投入募集资金") == ("7,500.00", 75000000.0)
+
+
+def test_a_segments_top_five_list_is_labelled_not_taken_for_the_company_list() -> None:
+    # akcome p.129-131 (PDF pages): '3、前五大客户情况' (the company's list), then under '4、报告期内外销前五大客户
+    # 具体销售情况' the export list ('发行人境外前五名客户销售情况如下') and the domestic one ('境内…')
+    rows = rows_of(AKCOME, "前五名客户")
+    company = [r for r in rows if r.segment is None]
+    assert len(company) == 15
+    assert {r.page for r in company} == {129}
+    export = [r for r in rows if r.segment == "境外"]
+    domestic = [r for r in rows if r.segment == "境内"]
+    assert len(export) == 15 and len(domestic) == 15
+    assert cell(export[3], "销售额") == ("3,547.17", 35471700.0)
+    assert export[3].period is not None and export[3].period.startswith("2010")
+
+
+def test_a_segment_is_what_the_heading_names_before_the_list() -> None:
+    from extractors.recipes import segment_of
+
+    recipe = load_recipes()["前五名客户"]
+    assert segment_of(recipe, "报告期内，发行人境外前五名客户销售情况如下：") == "境外"
+    assert segment_of(recipe, "4、报告期内外销前五大客户具体销售情况") == "外销"
+    assert segment_of(recipe, "（1）LED 产品前五名客户") == "LED产品"
+    assert segment_of(recipe, "报告期内，公司向前五名客户的销售情况如下：") is None
+    assert segment_of(recipe, "公司主营业务前五名客户") is None
+    assert segment_of(load_recipes()["前五名供应商"], "（2）内销业务前五名供应商") == "内销业务"

@@ -48,6 +48,7 @@ _KEYS = {
     "numeric",
     "chapters",
     "one_of",
+    "segments",
 }
 
 
@@ -71,6 +72,9 @@ class TableRecipe:
     #: only the first matching table of a document (with the tables that continue it): a list printed
     #: once at the head of its chapter and repeated later in other breakdowns
     first_only: bool = False
+    #: a table whose heading names a segment before the list ('境外前五名客户', '内销前五大客户',
+    #: 'LED 产品前五名客户') is that segment's list: its rows carry the segment (RecipeRow.segment)
+    segments: bool = False
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -122,6 +126,7 @@ class TableRecipe:
             chapters=tuple(str(c) for c in raw.get("chapters", ())),
             one_of=tuple(str(c) for c in raw.get("one_of", ())),
             first_only=bool(raw.get("first_only", False)),
+            segments=bool(raw.get("segments", False)),
         )
 
 
@@ -271,14 +276,47 @@ def under_heading(recipe: TableRecipe, context: str) -> bool:
     """The table stands under one of the recipe's headings: the nearest heading above it names the
     table (a numbered heading of another subject between them ends the search), or a line of its
     caption does."""
+    return heading_line(recipe, context) is not None
+
+
+def heading_line(recipe: TableRecipe, context: str) -> str | None:
+    """The line above the table that names it (see :func:`under_heading`), normalised; None when the
+    table stands under none of the recipe's headings."""
     headings = [_bare(norm(h)) for h in recipe.headings]
     for line in reversed([ln.strip() for ln in context.splitlines() if ln.strip()]):
         flat = _bare(norm(line))
         if any(h in flat for h in headings):
-            return True
+            return flat
         if (HEADING.match(line) or _TITLE.fullmatch(flat)) and not PERIOD_LINE.fullmatch(flat):
-            return False  # the nearest numbered heading or table title is another subject
-    return False
+            return None  # the nearest numbered heading or table title is another subject
+    return None
+
+
+#: words that make the words before a list's name a segment of the business: a market (境外, 内销,
+#: 出口), a product line or business, a subsidiary or division
+_SEGMENT = re.compile(
+    r"境外|境内|国外|国内|海外|外销(?!售)|内销(?!售)|出口|外贸|内贸|产品|业务|板块|子公司|分公司|事业部"
+)
+#: words naming the whole company's business ('主营业务前五名客户', '合并口径'): not a segment
+_WHOLE = re.compile(r"主营业务|合并|整体|全部|总体")
+#: what stands before the segment in a heading or lead sentence: the subject, the period, a verb
+#: ('报告期内，发行人境外…', '2010年度公司向内销…'); the segment is what follows the last of them
+_LEAD = re.compile(r".*(?:发行人|本公司|公司|报告期内|报告期|各期|期内|年度|年|月|向|对|与|的|其)")
+_LIST_MARK = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])+")
+
+
+def segment_of(recipe: TableRecipe, line: str) -> str | None:
+    """The segment a heading line names before the recipe's own heading ('境外' in '报告期内发行人境外
+    前五名客户销售情况如下'), or None for a company-wide list."""
+    flat = _bare(norm(line))
+    at = [i for h in recipe.headings if (i := flat.find(_bare(norm(h)))) >= 0]
+    if not at:
+        return None
+    before = _LIST_MARK.sub("", flat[: min(at)])
+    tail = _LEAD.sub("", before) if _LEAD.match(before) else before
+    if not tail or not _SEGMENT.search(tail) or _WHOLE.search(tail):
+        return None
+    return tail
 
 
 _UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股|%)")
@@ -802,6 +840,7 @@ def table_rows(
     wanted = [norm(c) for c in recipe.chapters]
     use_chapters = any(w in title for w in wanted for title in set(chapter) if title)
     previous: tuple[MergedTable, Layout] | None = None
+    segment: str | None = None
     for t in tables:
         place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
         if recipe.page is not None and page is not None:
@@ -835,6 +874,11 @@ def table_rows(
         if matches(recipe, t, context, place) or continues_found:
             found += 1
             got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
+            if recipe.segments:
+                line = heading_line(recipe, context)
+                # a table that continues the previous one (the next year's) keeps its segment
+                segment = segment_of(recipe, line) if line is not None else segment if continues_found else None
+                got = [r.model_copy(update={"segment": segment}) for r in got] if segment else got
             rows += got
             notes += why
             if not got:
