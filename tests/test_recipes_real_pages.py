@@ -296,3 +296,73 @@ def test_a_segment_is_what_the_heading_names_before_the_list() -> None:
     assert segment_of(recipe, "报告期内，公司向前五名客户的销售情况如下：") is None
     assert segment_of(recipe, "公司主营业务前五名客户") is None
     assert segment_of(load_recipes()["前五名供应商"], "（2）内销业务前五名供应商") == "内销业务"
+
+
+DONGGANG = FULL / "002117_donggang_security_printing_prospectus_2010_full.pdf"
+
+
+def test_the_lists_of_each_business_line_are_labelled_with_their_line() -> None:
+    # jereh p.132-135: the company's top five only as an aggregate, then '(2)报告期内公司各项业务销售客户
+    # 前五名明细情况': one list per business line under its group title
+    rows = rows_of(JEREH, "前五名客户")
+    assert rows and all(r.segment is not None for r in rows)
+    assert rows[0].segment == "一、油田专用设备制造"
+    assert {(r.segment or "").rstrip("*") for r in rows} == {
+        "一、油田专用设备制造",
+        "二、油田、矿山设备维修改造及配件销售",
+        "三、海上油田钻采平台工程作业服务",
+    }
+
+
+@cache
+def related(path: Path) -> DocumentExtraction:
+    return extract_document(path, path.name[:6], recipes=select(load_recipes(), ["关联交易"]))
+
+
+def trades(path: Path, recipe: str) -> list[tuple[str, str, float | None, str | None]]:
+    out = []
+    for r in related(path).recipe_rows:
+        if r.recipe == recipe:
+            party, amount = r.get("关联方"), r.get("金额")
+            assert party is not None and amount is not None
+            out.append((party.text, amount.text, amount.value, r.period))
+    return out
+
+
+def test_a_party_named_only_in_the_heading_with_the_periods_as_columns() -> None:
+    # jereh p.154-155: '1、向德美动力采购货物', then a by-item table and '关联采购金额（元）' with the
+    # periods as columns; '2、向德美动力销售货物' likewise; the tables after each first one (the engines'
+    # share, 德美动力's own view of the same trade) are not read again
+    assert trades(JEREH, "关联交易-采购") == [
+        ("德美动力", "11,738,326.95", 11738326.95, "2009年1-6月"),
+        ("德美动力", "11,670,557.63", 11670557.63, "2008年度"),
+        ("德美动力", "8,065,007.53", 8065007.53, "2007年度"),
+        ("德美动力", "4,481,741.57", 4481741.57, "2006年度"),
+    ]
+    assert [t[1] for t in trades(JEREH, "关联交易-销售")] == ["7,594.53", "59,112.59", "247,612.57", "265,418.87"]
+
+
+def test_one_table_per_party_with_the_party_in_its_caption_and_both_trades_in_it() -> None:
+    # akcome p.159: '（1）爱康实业关联交易情况', 序号 | 交易内容 | 交易期间 | 交易金额, 销售背板 / 销售边框 rows
+    assert trades(AKCOME, "关联交易-销售") == [
+        ("爱康实业", "47.87", 478700.0, "2009年度"),
+        ("爱康实业", "1,206.62", 12066200.0, "2008年度"),
+    ]
+    assert not [t for t in trades(AKCOME, "关联交易-采购") if t[1] in {"47.87", "1,206.62"}]
+
+
+def test_a_table_merged_over_a_page_break_ends_at_the_heading_on_the_next_page() -> None:
+    # donggang p.86-87: 表5-2 关联销售情况 ends on p.86; on p.87 '3、关联方往来余额 / 表5-3' heads the
+    # balances, a grid of the same width that the page merge joined to it
+    assert trades(DONGGANG, "关联交易-销售") == [
+        ("青岛奥华（含康戴里）", "878.89", 8788900.0, "2008年"),
+        ("青岛奥华（含康戴里）", "378.74", 3787400.0, "2007年"),
+    ]
+
+
+def test_related_party_sales_headed_in_the_prospectus_wording() -> None:
+    # kingsun p.203-204: '（1）销售商品 / 报告期内公司通过参股公司销售商品情况如下', 关联企业名称 and
+    # period column groups (金额 | 占比); 2009 and 2008 printed '-'
+    got = trades(KINGSUN, "关联交易-销售")
+    assert len(got) == 10
+    assert got[0] == ("江西勤上光电有限公司", "1,027,424.79", 1027424.79, "2011年上半年")

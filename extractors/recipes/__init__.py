@@ -49,6 +49,8 @@ _KEYS = {
     "chapters",
     "one_of",
     "segments",
+    "party",
+    "trade",
 }
 
 
@@ -75,6 +77,12 @@ class TableRecipe:
     #: a table whose heading names a segment before the list ('境外前五名客户', '内销前五大客户',
     #: 'LED 产品前五名客户') is that segment's list: its rows carry the segment (RecipeRow.segment)
     segments: bool = False
+    #: the identity column that a table naming no party takes from its heading ('1、向德美动力采购货物',
+    #: '（1）爱康实业关联交易情况'); None: such a table is not read
+    party: str | None = None
+    #: the words of this recipe's trade ('采购', '购买'): a party heading must name one of them (or
+    #: 关联交易), and a row of a table listing several trades is kept when its content names one
+    trade: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -111,6 +119,9 @@ class TableRecipe:
         missing = [c for c in (*required, *raw.get("one_of", ())) if c not in columns]
         if missing:
             raise ConfigError(f"{label}: required columns {missing} are not among its columns")
+        party = raw.get("party")
+        if party is not None and party not in columns:
+            raise ConfigError(f"{label}: party column {party!r} is not among its columns")
         if page is None and not raw.get("headings") and not required:
             raise ConfigError(f"{label}: say where the table is: a page, headings or required columns")
         return cls(
@@ -127,6 +138,8 @@ class TableRecipe:
             one_of=tuple(str(c) for c in raw.get("one_of", ())),
             first_only=bool(raw.get("first_only", False)),
             segments=bool(raw.get("segments", False)),
+            party=str(party) if party is not None else None,
+            trade=tuple(str(w) for w in raw.get("trade", ())),
         )
 
 
@@ -305,6 +318,16 @@ _LEAD = re.compile(r".*(?:发行人|本公司|公司|报告期内|报告期|各�
 _LIST_MARK = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])+")
 
 
+#: a heading over the lists of every segment ('各项业务销售客户前五名', '分产品前五名客户'): each list's
+#: segment is the group title above its rows
+_EACH = re.compile(r"^(?:各项?|分|按|每个?)")
+
+
+def _row_segment(segment: str, row: RecipeRow) -> str:
+    """A row's segment: the heading's, or its group title's where the heading names every segment."""
+    return row.group if _EACH.match(segment) and row.group else segment
+
+
 def segment_of(recipe: TableRecipe, line: str) -> str | None:
     """The segment a heading line names before the recipe's own heading ('境外' in '报告期内发行人境外
     前五名客户销售情况如下'), or None for a company-wide list."""
@@ -398,7 +421,7 @@ TOTAL = re.compile(r"^(?:合计|小计|总计|共计|合计金额|前五名合�
 #: a share column's header: its cells are percentages, never amounts
 _SHARE = re.compile(r"比例|占比|占.*[比%]|%|比重")
 #: a header column that holds each row's period
-_PERIOD_HEADER = re.compile(r"^(?:年度|年份|期间|时间|报告期|年度/期间)$")
+_PERIOD_HEADER = re.compile(r"^(?:年度|年份|期间|时间|报告期|年度/期间|交易期间|交易期限|发生期间)$")
 
 
 @dataclass(frozen=True)
@@ -841,6 +864,10 @@ def table_rows(
     use_chapters = any(w in title for w in wanted for title in set(chapter) if title)
     previous: tuple[MergedTable, Layout] | None = None
     segment: str | None = None
+    #: the party headings whose table a recipe with a ``party`` column has read (one table each)
+    parties_read: set[str] = set()
+    if recipe.page is None:
+        tables = [piece for t in tables for piece in split_at_headings(t, text)]
     for t in tables:
         place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
         if recipe.page is not None and page is not None:
@@ -878,15 +905,196 @@ def table_rows(
                 line = heading_line(recipe, context)
                 # a table that continues the previous one (the next year's) keeps its segment
                 segment = segment_of(recipe, line) if line is not None else segment if continues_found else None
-                got = [r.model_copy(update={"segment": segment}) for r in got] if segment else got
+                got = [r.model_copy(update={"segment": _row_segment(segment, r)}) for r in got] if segment else got
             rows += got
             notes += why
             if not got:
                 notes.append(f"{recipe.name}: table {found} on page {t.first_page} is printed without rows")
             previous = (t, layout) if layout is not None else None
+        elif (
+            recipe.party is not None
+            and recipe.page is None
+            and (heading := heading_above(t, text)) is not None
+            and heading not in parties_read
+            and (got := party_rows(recipe, doc_key, found + 1, t, context, heading))
+        ):
+            found += 1
+            rows += got
+            parties_read.add(heading)
+            previous = None
         else:
             previous = None
     if found:
         return rows, notes
     where = f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
     return [], [f"{recipe.name}: no table matched on {where}"]
+
+
+# --- a table that names no party: the party in its heading (related-party trades) -------------------
+
+#: a heading naming the party of the trades under it: '1、向德美动力采购货物', '与德美动力之间的关联交易',
+#: '（1）爱康实业关联交易情况'
+_PARTY = (
+    re.compile(
+        r"(?:向|对|从|自|与)(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?(?:关联)?(?:采购|购买|购入|销售|出售|提供|交易)"
+    ),
+    re.compile(r"^(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?关联交易"),
+)
+#: words of a heading that name a kind of trade or the related parties in general, never one party
+_NOT_PARTY = re.compile(
+    r"关联|经常|偶发|重大|日常|持续|其他|主要|报告期|最近|本次|发行人|以下|如下|各|^本?公司$|购销|商品|劳务|货物|采购|销售"
+)
+#: the words that name a trade of either direction (a row of a table listing several trades)
+_ANY_TRADE = re.compile(r"采购|购买|购入|销售|出售|提供|接受|租赁|承租|出租")
+#: a row label naming a trade's amount: '关联采购金额（元）', '交易金额'
+_AMOUNT_LABEL = re.compile(r"金额|发生额|交易额|采购额|销售额|收入")
+
+
+def party_in(line: str) -> str | None:
+    """The one party a heading names ('德美动力' in '1、向德美动力采购货物'), or None."""
+    title = _bare(_LIST_MARK.sub("", norm(line)))
+    for pattern in _PARTY:
+        for m in pattern.finditer(title):
+            if not _NOT_PARTY.search(m.group("p")):
+                return m.group("p")
+    return None
+
+
+def _same_line(a: str, b: str) -> bool:
+    x, y = squash(a), squash(b)
+    return bool(x) and bool(y) and (x == y or (len(y) >= 6 and y in x) or (len(x) >= 6 and x in y))
+
+
+def heading_above(t: MergedTable, text: PdfText) -> str | None:
+    """The nearest numbered heading above a table: on its page above its caption, else from the end of
+    the page before (a heading that stands over several tables and sentences)."""
+    page = t.first_page
+    if not 1 <= page <= text.page_count:
+        return None
+    lines = [ln.strip() for ln in text.page(page).splitlines() if ln.strip()]
+    caption = [ln.strip() for ln in t.caption.splitlines() if ln.strip()]
+    at = next((i for i, ln in enumerate(lines) if caption and _same_line(ln, caption[-1])), None)
+    above = lines[: at + 1] if at is not None else caption
+    if page > 1:
+        above = [ln.strip() for ln in text.page(page - 1).splitlines() if ln.strip()] + above
+    for line in reversed(above):
+        if HEADING.match(line) and not PERIOD_LINE.fullmatch(norm(line)):
+            return line
+    return None
+
+
+def split_at_headings(t: MergedTable, text: PdfText) -> list[MergedTable]:
+    """A table merged over a page break is two tables when a numbered heading or a table title stands
+    above its rows on the next page (the first table ended above the page foot, the second starts
+    under its own heading): the pieces, each with the page text above it as its caption."""
+    pages = t.pages
+    if len(pages) < 2:
+        return [t]
+    for page in pages[1:]:
+        if not 1 <= page <= text.page_count:
+            continue
+        first = next(r for p, r in t.rows if p == page)
+        lines = [ln.strip() for ln in text.page(page).splitlines() if ln.strip()]
+        # its label cells (a figure or a date is printed in the sentences above too)
+        cells = [squash(c)[:4] for c in first if len(squash(c)) >= 2 and not re.search(r"\d", c)]
+        at = next((i for i, ln in enumerate(lines) if any(c in squash(ln) for c in cells)), None)
+        if at is None:
+            continue
+        above = lines[:at]
+        if not any(
+            (HEADING.match(ln) or _TITLE.fullmatch(_bare(norm(ln)))) and not PERIOD_LINE.fullmatch(norm(ln))
+            for ln in above
+        ):
+            continue
+        head = replace(t, rows=[(p, r) for p, r in t.rows if p < page], places=[x for x in t.places if x[0] < page])
+        rest = [(p, r) for p, r in t.rows if p >= page]
+        tail = MergedTable(
+            tuple(f"col{i + 1}" for i in range(len(t.header))),
+            rest,
+            caption="\n".join(above[-4:]),
+            first_page=page,
+            first_top=0.5,
+            index_on_page=next((n for p, n in t.places if p == page), 1),
+            started_on_page=1,
+            places=[x for x in t.places if x[0] >= page],
+        )
+        return [head, *split_at_headings(tail, text)]
+    return [t]
+
+
+def party_rows(
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, heading: str
+) -> list[RecipeRow]:
+    """The rows of a table that names no party, the party taken from ``heading``: a table of trades
+    (交易内容 | 交易期间 | 交易金额), its rows kept when their content names this recipe's trade; or a
+    table with the periods as columns, read from the first row whose label names the trade's amount
+    ('关联采购金额（元）'). Empty when the table is neither."""
+    party = party_in(heading)
+    if recipe.party is None or party is None:
+        return []
+    if layout_of(replace(recipe, required=(recipe.party,), one_of=()), t) is not None:
+        return []  # the table names its parties: it is read under its own heading or not at all
+    own_heading = any(w in norm(heading) for w in recipe.trade)
+    if not own_heading and "关联交易" not in norm(heading):
+        return []
+    for column in recipe.one_of:
+        layout = layout_of(replace(recipe, required=(column,), one_of=()), t)
+        if layout is None or "关联交易内容" not in layout.mapping:
+            continue
+        loose = replace(recipe, required=(column,))
+        rows, _ = recipe_rows(loose, doc_key, table_no, t, context, layout)
+        out = []
+        for r in rows:
+            what = norm(c.text) if (c := r.get("关联交易内容")) else ""
+            if not any(c.value is not None for c in r.cells if c.column in recipe.numeric):
+                continue
+            if any(w in what for w in recipe.trade) or (not _ANY_TRADE.search(what) and own_heading):
+                cells = (RecipeCell(column=recipe.party, text=party), *r.cells)
+                out.append(r.model_copy(update={"cells": cells}))
+        return out
+    return _periods_as_columns(recipe, doc_key, table_no, t, context, party) if own_heading else []
+
+
+def _periods_as_columns(
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, party: str
+) -> list[RecipeRow]:
+    """'年度 | 2009年1-6月 | 2008年度 …' over '关联采购金额（元） | 11,738,326.95 | …': one row a period,
+    from the first row whose label names an amount of this recipe's trade."""
+    rows = [(t.first_page, tuple(t.header)), *t.rows]
+    amount = next((c for c in recipe.one_of if c in recipe.numeric), None)  # the first: 金额
+    for i, (_, cells) in enumerate(rows[:3]):
+        periods = {j: m.group(0) for j, c in enumerate(cells) if (m := PERIOD.search(norm(c)))}
+        if len(periods) < 2 or amount is None:
+            continue
+        for page, body in rows[i + 1 :]:
+            label = next((c for j, c in enumerate(body) if j not in periods and squash(c)), "")
+            flat = norm(label)
+            if not _AMOUNT_LABEL.search(flat) or _SHARE.search(flat):
+                continue
+            if _ANY_TRADE.search(flat) and not any(w in flat for w in recipe.trade):
+                continue  # the other direction's amount
+            unit = (m.group(1) if (m := _HEADER_UNIT.search(flat)) else None) or unit_of(context)
+            out = []
+            for j, period in periods.items():
+                text = body[j].strip() if j < len(body) else ""
+                value = parse_number(text)
+                if value is None:
+                    continue
+                out.append(
+                    RecipeRow(
+                        recipe=recipe.name,
+                        doc_key=doc_key,
+                        page=page,
+                        table=table_no,
+                        unit=unit,
+                        cells=(
+                            RecipeCell(column=recipe.party or "", text=party),
+                            RecipeCell(column=amount, text=text, value=to_base(value, unit), unit=unit),
+                            RecipeCell(column="项目", text=label.strip()),
+                        ),
+                        period=period,
+                    )
+                )
+            return out
+        return []
+    return []
