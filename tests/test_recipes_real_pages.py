@@ -366,3 +366,51 @@ def test_related_party_sales_headed_in_the_prospectus_wording() -> None:
     got = trades(KINGSUN, "关联交易-销售")
     assert len(got) == 10
     assert got[0] == ("江西勤上光电有限公司", "1,027,424.79", 1027424.79, "2011年上半年")
+
+
+def test_a_yearly_table_without_its_own_unit_line_takes_the_unit_of_the_table_it_continues() -> None:
+    # haimo p.117: '单位：元' above the 2009 table only; the 2008 table under it has no unit line
+    rows = [r for r in rows_of(HAIMO, "前五名客户") if r.period == "2008年度"]
+    assert rows and {r.unit for r in rows} == {"元"}
+    amount = rows[0].get("销售额")
+    assert amount is not None and (amount.text, amount.value, amount.unit) == ("33,533,270.34", 33533270.34, "元")
+
+
+def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_each_amount() -> None:
+    # akcome p.129-130: the company list and the export list (境外), 单位：万元
+    recipe = load_recipes()["前五名客户"]
+    doc = Document(
+        key="002610",
+        sec_code="002610",
+        sec_name="爱康科技",
+        title="招股意向书",
+        published=dt.date(2011, 8, 1),
+        url="file:akcome.pdf",
+        path=str(AKCOME),
+        sha256="0" * 64,
+        size=1,
+    )
+    report = RunReport(
+        flow="adhoc",
+        parameters={},
+        started=dt.datetime(2026, 1, 1),
+        documents=[doc],
+        extractions={"002610": top_five(AKCOME)},
+        recipes=[recipe],
+    )
+    header, table = recipe_table(report, recipe)
+    at = {name: i for i, name in enumerate(header)}
+    assert header[6:10] == ["单位", "期间", "范围", "分组"]
+    assert header[at["销售额"] : at["销售额"] + 3] == ["销售额", "销售额(原文)", "销售额(单位)"]
+    company = [r for r in table if r[at["范围"]] is None]
+    export = [r for r in table if r[at["范围"]] == "境外"]
+    assert len(company) == 15 and len(export) == 15
+    first = company[0]
+    assert first[at["客户"]] == "上海住友商事有限公司" and first[at["期间"]] == "2010年度"
+    assert (first[at["销售额"]], first[at["销售额(原文)"]], first[at["销售额(单位)"]]) == (
+        442251200.0,
+        "44,225.12",
+        "万元",
+    )
+    assert (first[at["占比"]], first[at["占比(单位)"]]) == (35.44, "%")
+    assert {r[at["期间"]] for r in export} == {"2010年度", "2009年度", "2008年度"}

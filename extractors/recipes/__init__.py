@@ -596,8 +596,10 @@ def recipe_rows(
     table: MergedTable,
     context: str,
     layout: Layout | None = None,
+    unit: str | None = None,
 ) -> tuple[list[RecipeRow], list[str]]:
-    """The rows of one matched table, with a note for each totals row that does not add up.
+    """The rows of one matched table, with a note for each totals row that does not add up. ``unit``:
+    the unit of the table it continues (the next year's table, printed without a 单位 line of its own).
 
     Recipe columns first (by meaning), then the others as printed. Numeric columns are parsed and
     amounts brought to 元 (or 股), the printed text and unit kept beside each number. Header rows
@@ -605,7 +607,9 @@ def recipe_rows(
     are dropped and checked against the sum of the rows they close."""
     layout = layout or layout_of(recipe, table) or Layout(tuple(table.header), map_columns(recipe, table.header), 0)
     mapping = layout.mapping
-    default_unit = unit_of(context) or _header_unit(layout.header, [mapping[c] for c in recipe.numeric if c in mapping])
+    default_unit = (
+        unit_of(context) or _header_unit(layout.header, [mapping[c] for c in recipe.numeric if c in mapping]) or unit
+    )
     units = {
         c: "%" if _SHARE.search(norm(layout.header[mapping[c]])) else layout.units.get(c) or default_unit
         for c in recipe.numeric
@@ -866,6 +870,8 @@ def table_rows(
     segment: str | None = None
     #: the party headings whose table a recipe with a ``party`` column has read (one table each)
     parties_read: set[str] = set()
+    #: the unit of the last table read, for a table that continues it without a 单位 line
+    last_unit: str | None = None
     if recipe.page is None:
         tables = [piece for t in tables for piece in split_at_headings(t, text)]
     for t in tables:
@@ -887,7 +893,7 @@ def table_rows(
         follows = (
             previous is not None
             and recipe.page is None
-            and t.first_page - previous[0].pages[-1] in (0, 1)
+            and t.first_page - (previous[0].pages or (previous[0].first_page,))[-1] in (0, 1)
             and _label_lines_only(t.caption)
         )
         if follows and previous is not None and layout is None and len(t.header) == len(previous[1].header):
@@ -900,7 +906,8 @@ def table_rows(
             break
         if matches(recipe, t, context, place) or continues_found:
             found += 1
-            got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
+            got, why = recipe_rows(recipe, doc_key, found, t, context, layout, last_unit if continues_found else None)
+            last_unit = next((r.unit for r in got if r.unit), None)
             if recipe.segments:
                 line = heading_line(recipe, context)
                 # a table that continues the previous one (the next year's) keeps its segment
