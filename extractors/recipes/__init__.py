@@ -51,6 +51,7 @@ _KEYS = {
     "segments",
     "party",
     "trade",
+    "chapter_headings",
 }
 
 
@@ -83,6 +84,9 @@ class TableRecipe:
     #: the words of this recipe's trade ('采购', '购买'): a party heading must name one of them (or
     #: 关联交易), and a row of a table listing several trades is kept when its content names one
     trade: tuple[str, ...] = ()
+    #: headings that name the table only inside its chapter: in a document without the chapter (an
+    #: annual report) they are too common to choose pages by ('销售商品' is a cash-flow line there)
+    chapter_headings: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -140,6 +144,7 @@ class TableRecipe:
             segments=bool(raw.get("segments", False)),
             party=str(party) if party is not None else None,
             trade=tuple(str(w) for w in raw.get("trade", ())),
+            chapter_headings=tuple(str(h) for h in raw.get("chapter_headings", ())),
         )
 
 
@@ -209,6 +214,8 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
     in_chapter = [any(w in title for w in wanted) for title in chapter]
     if not any(in_chapter):
         in_chapter = [True] * n  # no such chapter (an annual report): every page
+    else:
+        recipe = with_chapter_headings(recipe)
     headings = [norm(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
         if not in_chapter[number - 1]:
@@ -221,6 +228,13 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
         if by_heading or (by_header and not headings):
             hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
     return sorted(hits)
+
+
+def with_chapter_headings(recipe: TableRecipe) -> TableRecipe:
+    """The recipe as it reads a document that has its chapter: its chapter-only headings added."""
+    if not recipe.chapter_headings:
+        return recipe
+    return replace(recipe, headings=(*recipe.headings, *recipe.chapter_headings), chapter_headings=())
 
 
 def norm(text: str) -> str:
@@ -866,6 +880,8 @@ def table_rows(
     chapter = chapter_of_pages(text.pages) if recipe.chapters else []
     wanted = [norm(c) for c in recipe.chapters]
     use_chapters = any(w in title for w in wanted for title in set(chapter) if title)
+    if use_chapters:
+        recipe = with_chapter_headings(recipe)
     previous: tuple[MergedTable, Layout] | None = None
     segment: str | None = None
     #: the party headings whose table a recipe with a ``party`` column has read (one table each)
