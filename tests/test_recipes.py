@@ -339,3 +339,16 @@ def test_tabula_as_the_recipe_engine_reads_the_same_moutai_row() -> None:
     assert cells["关联方"][0].replace("(", "（").replace(")", "）") == "中国贵州茅台酒厂（集团）有限责任公司"
     assert cells["关联交易内容"] == ("商标使用权", None)
     assert cells["本期发生额"] == ("2,466,052,249.25", 2466052249.25)
+
+
+def test_the_party_is_one_name_not_a_sentence_running_on_to_a_trade_word() -> None:
+    from extractors.recipes import party_in
+
+    assert party_in("1、向德美动力采购货物") == "德美动力"
+    assert party_in("（1）爱康实业关联交易情况") == "爱康实业"
+    assert party_in("报告期内，公司向爱康实业销售产品和采购货物，交易情况如下：") == "爱康实业"
+    # prose: '与德美动力之间的长期合作关系以及公司向德美动力采购' names the party twice, in a sentence
+    assert party_in("是基于公司与德美动力之间的长期合作关系以及公司向德美动力采购发动机的数量规") == "德美动力"
+    for generic in ("（1）向关联方采购", "1、经常性关联交易", "4、最近三年关联交易对公司影响", "（二）关联交易情况"):
+        assert party_in(generic) is None
+    assert party_in("报告期内，德美动力向公司关联销售收入占其当期营业收入的比例如下表：") is None

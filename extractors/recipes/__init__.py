@@ -937,13 +937,13 @@ def table_rows(
         elif (
             recipe.party is not None
             and recipe.page is None
-            and (heading := heading_above(t, text)) is not None
-            and heading not in parties_read
-            and (got := party_rows(recipe, doc_key, found + 1, t, context, heading))
+            and (named := party_of(t, text, context)) is not None
+            and named[0] not in parties_read
+            and (got := party_rows(recipe, doc_key, found + 1, t, context, named[1], named[2]))
         ):
             found += 1
             rows += got
-            parties_read.add(heading)
+            parties_read.add(named[0])
             previous = None
         else:
             previous = None
@@ -958,14 +958,16 @@ def table_rows(
 #: a heading naming the party of the trades under it: '1、向德美动力采购货物', '与德美动力之间的关联交易',
 #: '（1）爱康实业关联交易情况'
 _PARTY = (
+    # a lookahead, so that each 向/对/从/自/与 of a sentence is tried (overlapping matches)
     re.compile(
-        r"(?:向|对|从|自|与)(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?(?:关联)?(?:采购|购买|购入|销售|出售|提供|交易)"
+        r"(?=(?:向|对|从|自|与)(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?(?:关联)?(?:采购|购买|购入|销售|出售|提供|交易))"
     ),
     re.compile(r"^(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?关联交易"),
 )
 #: words of a heading that name a kind of trade or the related parties in general, never one party
 _NOT_PARTY = re.compile(
     r"关联|经常|偶发|重大|日常|持续|其他|主要|报告期|最近|本次|发行人|以下|如下|各|^本?公司$|购销|商品|劳务|货物|采购|销售"
+    r"|的|之间|以及|向"
 )
 #: the words that name a trade of either direction (a row of a table listing several trades)
 _ANY_TRADE = re.compile(r"采购|购买|购入|销售|出售|提供|接受|租赁|承租|出租")
@@ -1045,15 +1047,34 @@ def split_at_headings(t: MergedTable, text: PdfText) -> list[MergedTable]:
     return [t]
 
 
+#: the sentence that leads into a table ('…交易情况如下：', '…比例如下表')
+_LEADS_IN = re.compile(r"(?:如下表?|情况|明细)$")
+
+
+def party_of(t: MergedTable, text: PdfText, context: str) -> tuple[str, str, str] | None:
+    """(key, words, party) of a table that names no party: the party named in its caption sentence
+    ('报告期内，公司向爱康实业销售产品和采购货物，交易情况如下') or else in the nearest numbered heading
+    above it; ``words`` are the lines that name the trade; ``key`` is the heading and the party (one
+    table is read per party under one heading). None when neither names one party."""
+    heading = heading_above(t, text) or ""
+    lines = [ln.strip() for ln in context.splitlines() if ln.strip() and not _UNIT.search(norm(ln))]
+    caption = lines[-1] if lines else ""
+    leads_in = not HEADING.match(caption) and bool(_LEADS_IN.search(_bare(norm(caption))))
+    if leads_in and (party := party_in(caption)) is not None:
+        return f"{heading}|{party}", f"{caption}\n{heading}", party
+    if heading and (party := party_in(heading)) is not None:
+        return f"{heading}|{party}", heading, party
+    return None
+
+
 def party_rows(
-    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, heading: str
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, heading: str, party: str
 ) -> list[RecipeRow]:
-    """The rows of a table that names no party, the party taken from ``heading``: a table of trades
-    (交易内容 | 交易期间 | 交易金额), its rows kept when their content names this recipe's trade; or a
-    table with the periods as columns, read from the first row whose label names the trade's amount
-    ('关联采购金额（元）'). Empty when the table is neither."""
-    party = party_in(heading)
-    if recipe.party is None or party is None:
+    """The rows of a table that names no party, the party taken from its heading (``heading``: the
+    lines that name it): a table of trades (交易内容 | 交易期间 | 交易金额), its rows kept when their
+    content names this recipe's trade; or a table with the periods as columns, read from the first row
+    whose label names the trade's amount ('关联采购金额（元）'). Empty when the table is neither."""
+    if recipe.party is None:
         return []
     if layout_of(replace(recipe, required=(recipe.party,), one_of=()), t) is not None:
         return []  # the table names its parties: it is read under its own heading or not at all
@@ -1094,8 +1115,8 @@ def _periods_as_columns(
             flat = norm(label)
             if not _AMOUNT_LABEL.search(flat) or _SHARE.search(flat):
                 continue
-            if _ANY_TRADE.search(flat) and not any(w in flat for w in recipe.trade):
-                continue  # the other direction's amount
+            if not any(w in flat for w in recipe.trade) and "交易" not in flat:
+                continue  # the other direction's amount, or another figure (营业收入)
             unit = (m.group(1) if (m := _HEADER_UNIT.search(flat)) else None) or unit_of(context)
             out = []
             for j, period in periods.items():
