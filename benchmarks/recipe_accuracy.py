@@ -8,7 +8,11 @@ built-in recipe that a key names is run over the key's PDF; a produced row match
 * the produced amount, in 元 (股 for shares), equals the key's amount times its unit within half a
   unit of the last printed digit (rounding); a key amount of null ('-' printed) matches an empty cell.
 
-Each key row matches at most one produced row. Recall = matched / key rows, precision = matched /
+Each key row matches at most one produced row. A row labelled with a segment (``RecipeRow.segment``:
+a top-five list of 境外 / 内销 / one business line) matches only a key table marked ``"segment"``, and
+a company-wide row only an unmarked one. Where a document's key has no segment table for a recipe,
+its segment rows are not counted (the key holds the company-wide lists; the segment lists stay in the
+sheets, labelled): their number is logged beside each figure. Recall = matched / key rows, precision = matched /
 produced rows (a document whose key has no named rows counts every produced row as wrong).
 
 Usage: python benchmarks/recipe_accuracy.py [--keys DIR] [--corpus DIR] [--docs 002516,300084]
@@ -114,16 +118,28 @@ def main() -> int:
         for name in names:
             spec = key["recipes"][name]
             krows = [
-                (norm_name(r["name"]), *key_amount(r["amount"] or "0", spec.get("unit")))
+                (
+                    ("§" if t.get("segment") else "") + norm_name(r["name"]),
+                    *key_amount(r["amount"] or "0", spec.get("unit")),
+                )
                 for t in spec["tables"]
                 for r in t["rows"]
             ]
-            out = [produced(r, name) for r in ex.recipe_rows if r.recipe == name]
+            keyed_segments = any(t.get("segment") for t in spec["tables"])
+            mine = [r for r in ex.recipe_rows if r.recipe == name]
+            # a segment row is marked so that it matches only a segment table's row
+            out = [
+                ("§" + n if r.segment is not None else n, v)
+                for r in mine
+                if r.segment is None or keyed_segments
+                for n, v in [produced(r, name)]
+            ]
+            segments = sorted({r.segment for r in mine if r.segment is not None and not keyed_segments})
             matched = score(krows, out)
             for t in (totals[name], by_set["holdout" if code in HOLDOUT else "develop"][name]):
                 t[0], t[1], t[2] = t[0] + len(krows), t[1] + len(out), t[2] + matched
             log.info(
-                "%s %-8s key %3d  produced %3d  matched %3d  recall %s  precision %s",
+                "%s %-8s key %3d  produced %3d  matched %3d  recall %s  precision %s%s",
                 code,
                 name,
                 len(krows),
@@ -131,6 +147,7 @@ def main() -> int:
                 matched,
                 _ratio(matched, len(krows)),
                 _ratio(matched, len(out)),
+                f"  (+{len(mine) - len(out)} segment rows: {', '.join(segments)})" if segments else "",
             )
             if args.verbose:
                 missing = score_missing(krows, out)

@@ -204,6 +204,11 @@ class RecipeRow(Record):
     cells: tuple[RecipeCell, ...]
     period: str | None = Field(default=None, description="the reporting period the row belongs to (2010年度)")
     group: str | None = Field(default=None, description="the group title above the row (一、油田专用设备制造)")
+    segment: str | None = Field(
+        default=None,
+        description="the segment the table covers when its heading names one (境外, 内销, a product line); "
+        "None for a company-wide table",
+    )
 
     def get(self, column: str) -> RecipeCell | None:
         return next((c for c in self.cells if c.column == column), None)

@@ -86,17 +86,38 @@ def extract_fragments(
     else:
         numbers = assign_pages(kept, {p: page_texts[p] for p in wanted if p in page_texts})
     texts = page_texts or {}
-    return [place(Fragment(page, rows), texts.get(page, "")) for page, rows in zip(numbers, kept, strict=True)]
+    out: list[Fragment] = []
+    below: dict[int, int] = {}  # page → the line after the last table placed there (tables come in page order)
+    for page, rows in zip(numbers, kept, strict=True):
+        fragment, end = place(Fragment(page, rows), texts.get(page, ""), below.get(page, 0))
+        below[page] = end
+        out.append(fragment)
+    return out
 
 
-def place(fragment: Fragment, page_text: str) -> Fragment:
+def _line_of(cells: list[str], lines: list[str], start: int) -> int | None:
+    """The first line from ``start`` that holds the first of ``cells``."""
+    return next((i for i in range(start, len(lines)) if cells and cells[0] in squash(lines[i])), None)
+
+
+def place(fragment: Fragment, page_text: str, start: int = 0) -> tuple[Fragment, int]:
     """tabula gives no text around a table: its caption (the lines above it) and its height on the page
     are read off the page text, at the line holding its first cells, so heading recipes and the
-    cross-page merge work as for pdfplumber's tables."""
+    cross-page merge work as for pdfplumber's tables. tabula lists a page's tables top to bottom: the
+    search starts at ``start``, below the table placed before it. Returns the fragment and the line
+    after its last row (``start`` when it cannot be placed)."""
     lines = [ln for ln in page_text.splitlines() if ln.strip()]
-    first = [squash(c) for c in (fragment.rows[0] if fragment.rows else ()) if len(squash(c)) >= 2][:3]
-    at = next((i for i, ln in enumerate(lines) if first and all(c in squash(ln) for c in first[:1])), None)
+
+    def cells(row: tuple[str, ...]) -> list[str]:
+        return [squash(c) for c in row if len(squash(c)) >= 2][:3]
+
+    first = cells(fragment.rows[0]) if fragment.rows else []
+    at = _line_of(first, lines, start)
     if at is None or not lines:
-        return fragment
+        return fragment, start
+    last = cells(fragment.rows[-1])
+    end = _line_of(last, lines, at) if len(fragment.rows) > 1 else at
+    bottom = (end + 1) / len(lines) if end is not None else fragment.bottom
     caption = "\n".join(ln.strip() for ln in lines[max(0, at - 4) : at])
-    return Fragment(fragment.page, fragment.rows, top=at / len(lines), bottom=fragment.bottom, caption=caption)
+    placed = Fragment(fragment.page, fragment.rows, top=at / len(lines), bottom=bottom, caption=caption)
+    return placed, (end if end is not None else at) + 1

@@ -104,18 +104,20 @@ def test_one_recipe_over_both_reports_is_one_sheet_with_source_columns() -> None
         recipes=select(load_recipes(), ["关联交易-销售"]),
     )
     header, table = recipe_table(report, report.recipes[0])
-    assert header[:7] == ["代码", "简称", "日期", "标题", "页码", "表", "单位"]
-    assert header[7:13] == [
+    assert header[:10] == ["代码", "简称", "日期", "标题", "页码", "表", "单位", "期间", "范围", "分组"]
+    assert header[10:18] == [
         "关联方",
         "关联交易内容",
         "本期发生额",
         "本期发生额(原文)",
+        "本期发生额(单位)",
         "上期发生额",
         "上期发生额(原文)",
+        "上期发生额(单位)",
     ]
     assert Counter(r[0] for r in table) == {"600519": 24, "000430": 4}
     zjj = next(r for r in table if r[0] == "000430")
-    assert zjj[1:5] == ["张家界", dt.date(2025, 4, 3), "张家界年度报告", 160] and zjj[9] == 343754.19
+    assert zjj[1:5] == ["张家界", dt.date(2025, 4, 3), "张家界年度报告", 160] and zjj[12] == 343754.19
 
 
 @pytest.mark.slow
@@ -215,7 +217,7 @@ def test_extract_command_writes_the_recipe_sheets_and_csvs(tmp_path: Path) -> No
     (book,) = tmp_path.glob("prospectus_extract_*.xlsx")
     wb = load_workbook(book)
     assert {"关联交易采购", "关联交易销售"} <= set(wb.sheetnames) and wb.sheetnames[-1] == "Run info"
-    assert wb["关联交易销售"]["H2"].value == "张家界市经济发展投资集团有限公司"
+    assert wb["关联交易销售"]["K2"].value == "张家界市经济发展投资集团有限公司"  # after 期间, 范围, 分组
     csv_dir = book.with_name(book.stem + "_csv")
     assert (csv_dir / "关联交易销售.csv").read_text("utf-8-sig").count("\n") == 5
     info = [r for r in wb["Run info"].iter_rows(values_only=True) if str(r[2]).startswith("recipe:")]
@@ -337,3 +339,16 @@ def test_tabula_as_the_recipe_engine_reads_the_same_moutai_row() -> None:
     assert cells["关联方"][0].replace("(", "（").replace(")", "）") == "中国贵州茅台酒厂（集团）有限责任公司"
     assert cells["关联交易内容"] == ("商标使用权", None)
     assert cells["本期发生额"] == ("2,466,052,249.25", 2466052249.25)
+
+
+def test_the_party_is_one_name_not_a_sentence_running_on_to_a_trade_word() -> None:
+    from extractors.recipes import party_in
+
+    assert party_in("1、向德美动力采购货物") == "德美动力"
+    assert party_in("（1）爱康实业关联交易情况") == "爱康实业"
+    assert party_in("报告期内，公司向爱康实业销售产品和采购货物，交易情况如下：") == "爱康实业"
+    # prose: '与德美动力之间的长期合作关系以及公司向德美动力采购' names the party twice, in a sentence
+    assert party_in("是基于公司与德美动力之间的长期合作关系以及公司向德美动力采购发动机的数量规") == "德美动力"
+    for generic in ("（1）向关联方采购", "1、经常性关联交易", "4、最近三年关联交易对公司影响", "（二）关联交易情况"):
+        assert party_in(generic) is None
+    assert party_in("报告期内，德美动力向公司关联销售收入占其当期营业收入的比例如下表：") is None

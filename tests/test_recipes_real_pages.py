@@ -270,3 +270,147 @@ def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
     assert cell(rows[0], "项目") == ("扩大现有移动测井服务规模", None)
     assert cell(rows[0], "投资总额") == ("7,500.00", 75000000.0)
     assert cell(rows[0], "拟投入募集资金") == ("7,500.00", 75000000.0)
+
+
+def test_a_segments_top_five_list_is_labelled_not_taken_for_the_company_list() -> None:
+    # akcome p.129-131 (PDF pages): '3、前五大客户情况' (the company's list), then under '4、报告期内外销前五大客户
+    # 具体销售情况' the export list ('发行人境外前五名客户销售情况如下') and the domestic one ('境内…')
+    rows = rows_of(AKCOME, "前五名客户")
+    company = [r for r in rows if r.segment is None]
+    assert len(company) == 15
+    assert {r.page for r in company} == {129}
+    export = [r for r in rows if r.segment == "境外"]
+    domestic = [r for r in rows if r.segment == "境内"]
+    assert len(export) == 15 and len(domestic) == 15
+    assert cell(export[3], "销售额") == ("3,547.17", 35471700.0)
+    assert export[3].period is not None and export[3].period.startswith("2010")
+
+
+def test_a_segment_is_what_the_heading_names_before_the_list() -> None:
+    from extractors.recipes import segment_of
+
+    recipe = load_recipes()["前五名客户"]
+    assert segment_of(recipe, "报告期内，发行人境外前五名客户销售情况如下：") == "境外"
+    assert segment_of(recipe, "4、报告期内外销前五大客户具体销售情况") == "外销"
+    assert segment_of(recipe, "（1）LED 产品前五名客户") == "LED产品"
+    assert segment_of(recipe, "报告期内，公司向前五名客户的销售情况如下：") is None
+    assert segment_of(recipe, "公司主营业务前五名客户") is None
+    assert segment_of(load_recipes()["前五名供应商"], "（2）内销业务前五名供应商") == "内销业务"
+
+
+DONGGANG = FULL / "002117_donggang_security_printing_prospectus_2010_full.pdf"
+
+
+def test_the_lists_of_each_business_line_are_labelled_with_their_line() -> None:
+    # jereh p.132-135: the company's top five only as an aggregate, then '(2)报告期内公司各项业务销售客户
+    # 前五名明细情况': one list per business line under its group title
+    rows = rows_of(JEREH, "前五名客户")
+    assert rows and all(r.segment is not None for r in rows)
+    assert rows[0].segment == "一、油田专用设备制造"
+    assert {(r.segment or "").rstrip("*") for r in rows} == {
+        "一、油田专用设备制造",
+        "二、油田、矿山设备维修改造及配件销售",
+        "三、海上油田钻采平台工程作业服务",
+    }
+
+
+@cache
+def related(path: Path) -> DocumentExtraction:
+    return extract_document(path, path.name[:6], recipes=select(load_recipes(), ["关联交易"]))
+
+
+def trades(path: Path, recipe: str) -> list[tuple[str, str, float | None, str | None]]:
+    out = []
+    for r in related(path).recipe_rows:
+        if r.recipe == recipe:
+            party, amount = r.get("关联方"), r.get("金额")
+            assert party is not None and amount is not None
+            out.append((party.text, amount.text, amount.value, r.period))
+    return out
+
+
+def test_a_party_named_only_in_the_heading_with_the_periods_as_columns() -> None:
+    # jereh p.154-155: '1、向德美动力采购货物', then a by-item table and '关联采购金额（元）' with the
+    # periods as columns; '2、向德美动力销售货物' likewise; the tables after each first one (the engines'
+    # share, 德美动力's own view of the same trade) are not read again
+    assert trades(JEREH, "关联交易-采购") == [
+        ("德美动力", "11,738,326.95", 11738326.95, "2009年1-6月"),
+        ("德美动力", "11,670,557.63", 11670557.63, "2008年度"),
+        ("德美动力", "8,065,007.53", 8065007.53, "2007年度"),
+        ("德美动力", "4,481,741.57", 4481741.57, "2006年度"),
+    ]
+    assert [t[1] for t in trades(JEREH, "关联交易-销售")] == ["7,594.53", "59,112.59", "247,612.57", "265,418.87"]
+
+
+def test_one_table_per_party_with_the_party_in_its_caption_and_both_trades_in_it() -> None:
+    # akcome p.159: '（1）爱康实业关联交易情况', 序号 | 交易内容 | 交易期间 | 交易金额, 销售背板 / 销售边框 rows
+    assert trades(AKCOME, "关联交易-销售") == [
+        ("爱康实业", "47.87", 478700.0, "2009年度"),
+        ("爱康实业", "1,206.62", 12066200.0, "2008年度"),
+    ]
+    assert not [t for t in trades(AKCOME, "关联交易-采购") if t[1] in {"47.87", "1,206.62"}]
+
+
+def test_a_table_merged_over_a_page_break_ends_at_the_heading_on_the_next_page() -> None:
+    # donggang p.86-87: 表5-2 关联销售情况 ends on p.86; on p.87 '3、关联方往来余额 / 表5-3' heads the
+    # balances, a grid of the same width that the page merge joined to it
+    assert trades(DONGGANG, "关联交易-销售") == [
+        ("青岛奥华（含康戴里）", "878.89", 8788900.0, "2008年"),
+        ("青岛奥华（含康戴里）", "378.74", 3787400.0, "2007年"),
+    ]
+
+
+def test_related_party_sales_headed_in_the_prospectus_wording() -> None:
+    # kingsun p.203-204: '（1）销售商品 / 报告期内公司通过参股公司销售商品情况如下', 关联企业名称 and
+    # period column groups (金额 | 占比); 2009 and 2008 printed '-'
+    got = trades(KINGSUN, "关联交易-销售")
+    assert len(got) == 10
+    assert got[0] == ("江西勤上光电有限公司", "1,027,424.79", 1027424.79, "2011年上半年")
+
+
+def test_a_yearly_table_without_its_own_unit_line_takes_the_unit_of_the_table_it_continues() -> None:
+    # haimo p.117: '单位：元' above the 2009 table only; the 2008 table under it has no unit line
+    rows = [r for r in rows_of(HAIMO, "前五名客户") if r.period == "2008年度"]
+    assert rows and {r.unit for r in rows} == {"元"}
+    amount = rows[0].get("销售额")
+    assert amount is not None and (amount.text, amount.value, amount.unit) == ("33,533,270.34", 33533270.34, "元")
+
+
+def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_each_amount() -> None:
+    # akcome p.129-130: the company list and the export list (境外), 单位：万元
+    recipe = load_recipes()["前五名客户"]
+    doc = Document(
+        key="002610",
+        sec_code="002610",
+        sec_name="爱康科技",
+        title="招股意向书",
+        published=dt.date(2011, 8, 1),
+        url="file:akcome.pdf",
+        path=str(AKCOME),
+        sha256="0" * 64,
+        size=1,
+    )
+    report = RunReport(
+        flow="adhoc",
+        parameters={},
+        started=dt.datetime(2026, 1, 1),
+        documents=[doc],
+        extractions={"002610": top_five(AKCOME)},
+        recipes=[recipe],
+    )
+    header, table = recipe_table(report, recipe)
+    at = {name: i for i, name in enumerate(header)}
+    assert header[6:10] == ["单位", "期间", "范围", "分组"]
+    assert header[at["销售额"] : at["销售额"] + 3] == ["销售额", "销售额(原文)", "销售额(单位)"]
+    company = [r for r in table if r[at["范围"]] is None]
+    export = [r for r in table if r[at["范围"]] == "境外"]
+    assert len(company) == 15 and len(export) == 15
+    first = company[0]
+    assert first[at["客户"]] == "上海住友商事有限公司" and first[at["期间"]] == "2010年度"
+    assert (first[at["销售额"]], first[at["销售额(原文)"]], first[at["销售额(单位)"]]) == (
+        442251200.0,
+        "44,225.12",
+        "万元",
+    )
+    assert (first[at["占比"]], first[at["占比(单位)"]]) == (35.44, "%")
+    assert {r[at["期间"]] for r in export} == {"2010年度", "2009年度", "2008年度"}

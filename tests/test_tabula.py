@@ -55,3 +55,17 @@ def test_without_java_tabula_is_skipped_with_a_warning(pdf: Path, monkeypatch: p
         tabula_engine.extract_fragments(pdf, [1])
     result = extract_document(pdf, "d", use_tabula=True)
     assert result.warnings and "tabula skipped" in result.warnings[0] and len(result.patents) == 70
+
+
+def test_a_table_below_another_is_placed_below_it_not_at_the_first_line_holding_its_first_cell() -> None:
+    # kuangda p.122: the regional sales table, whose header prints '2010 年 1-6 月', then '4、向前五大客户
+    # 的销售情况' and the customers' table whose first row is '2010年1-6月' too: its caption is the
+    # heading above it, not the page's first lines
+    from tests.conftest import PDF
+
+    path = PDF / "prospectus_full" / "002516_kuangda_auto_fabric_prospectus_2010_full.pdf"
+    text = read_text(path)
+    fragments = tabula_engine.extract_fragments(path, [122], {122: text.page(122)})
+    customers = next(f for f in fragments if any("长春富维" in c for r in f.rows for c in r))
+    assert "4、向前五大客户的销售情况" in customers.caption
+    assert customers.top > fragments[0].top

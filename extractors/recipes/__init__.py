@@ -48,6 +48,10 @@ _KEYS = {
     "numeric",
     "chapters",
     "one_of",
+    "segments",
+    "party",
+    "trade",
+    "chapter_headings",
 }
 
 
@@ -71,6 +75,18 @@ class TableRecipe:
     #: only the first matching table of a document (with the tables that continue it): a list printed
     #: once at the head of its chapter and repeated later in other breakdowns
     first_only: bool = False
+    #: a table whose heading names a segment before the list ('境外前五名客户', '内销前五大客户',
+    #: 'LED 产品前五名客户') is that segment's list: its rows carry the segment (RecipeRow.segment)
+    segments: bool = False
+    #: the identity column that a table naming no party takes from its heading ('1、向德美动力采购货物',
+    #: '（1）爱康实业关联交易情况'); None: such a table is not read
+    party: str | None = None
+    #: the words of this recipe's trade ('采购', '购买'): a party heading must name one of them (or
+    #: 关联交易), and a row of a table listing several trades is kept when its content names one
+    trade: tuple[str, ...] = ()
+    #: headings that name the table only inside its chapter: in a document without the chapter (an
+    #: annual report) they are too common to choose pages by ('销售商品' is a cash-flow line there)
+    chapter_headings: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -107,6 +123,9 @@ class TableRecipe:
         missing = [c for c in (*required, *raw.get("one_of", ())) if c not in columns]
         if missing:
             raise ConfigError(f"{label}: required columns {missing} are not among its columns")
+        party = raw.get("party")
+        if party is not None and party not in columns:
+            raise ConfigError(f"{label}: party column {party!r} is not among its columns")
         if page is None and not raw.get("headings") and not required:
             raise ConfigError(f"{label}: say where the table is: a page, headings or required columns")
         return cls(
@@ -122,6 +141,10 @@ class TableRecipe:
             chapters=tuple(str(c) for c in raw.get("chapters", ())),
             one_of=tuple(str(c) for c in raw.get("one_of", ())),
             first_only=bool(raw.get("first_only", False)),
+            segments=bool(raw.get("segments", False)),
+            party=str(party) if party is not None else None,
+            trade=tuple(str(w) for w in raw.get("trade", ())),
+            chapter_headings=tuple(str(h) for h in raw.get("chapter_headings", ())),
         )
 
 
@@ -191,6 +214,8 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
     in_chapter = [any(w in title for w in wanted) for title in chapter]
     if not any(in_chapter):
         in_chapter = [True] * n  # no such chapter (an annual report): every page
+    else:
+        recipe = with_chapter_headings(recipe)
     headings = [norm(h) for h in recipe.headings]
     for number, text in enumerate(pages, start=1):
         if not in_chapter[number - 1]:
@@ -203,6 +228,13 @@ def candidate_pages(recipe: TableRecipe, pages: Sequence[str]) -> list[int]:
         if by_heading or (by_header and not headings):
             hits.update(p for p in range(number, number + FOLLOW + 1) if p <= n)
     return sorted(hits)
+
+
+def with_chapter_headings(recipe: TableRecipe) -> TableRecipe:
+    """The recipe as it reads a document that has its chapter: its chapter-only headings added."""
+    if not recipe.chapter_headings:
+        return recipe
+    return replace(recipe, headings=(*recipe.headings, *recipe.chapter_headings), chapter_headings=())
 
 
 def norm(text: str) -> str:
@@ -271,14 +303,57 @@ def under_heading(recipe: TableRecipe, context: str) -> bool:
     """The table stands under one of the recipe's headings: the nearest heading above it names the
     table (a numbered heading of another subject between them ends the search), or a line of its
     caption does."""
+    return heading_line(recipe, context) is not None
+
+
+def heading_line(recipe: TableRecipe, context: str) -> str | None:
+    """The line above the table that names it (see :func:`under_heading`), normalised; None when the
+    table stands under none of the recipe's headings."""
     headings = [_bare(norm(h)) for h in recipe.headings]
     for line in reversed([ln.strip() for ln in context.splitlines() if ln.strip()]):
         flat = _bare(norm(line))
         if any(h in flat for h in headings):
-            return True
+            return flat
         if (HEADING.match(line) or _TITLE.fullmatch(flat)) and not PERIOD_LINE.fullmatch(flat):
-            return False  # the nearest numbered heading or table title is another subject
-    return False
+            return None  # the nearest numbered heading or table title is another subject
+    return None
+
+
+#: words that make the words before a list's name a segment of the business: a market (境外, 内销,
+#: 出口), a product line or business, a subsidiary or division
+_SEGMENT = re.compile(
+    r"境外|境内|国外|国内|海外|外销(?!售)|内销(?!售)|出口|外贸|内贸|产品|业务|板块|子公司|分公司|事业部"
+)
+#: words naming the whole company's business ('主营业务前五名客户', '合并口径'): not a segment
+_WHOLE = re.compile(r"主营业务|合并|整体|全部|总体")
+#: what stands before the segment in a heading or lead sentence: the subject, the period, a verb
+#: ('报告期内，发行人境外…', '2010年度公司向内销…'); the segment is what follows the last of them
+_LEAD = re.compile(r".*(?:发行人|本公司|公司|报告期内|报告期|各期|期内|年度|年|月|向|对|与|的|其)")
+_LIST_MARK = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])+")
+
+
+#: a heading over the lists of every segment ('各项业务销售客户前五名', '分产品前五名客户'): each list's
+#: segment is the group title above its rows
+_EACH = re.compile(r"^(?:各项?|分|按|每个?)")
+
+
+def _row_segment(segment: str, row: RecipeRow) -> str:
+    """A row's segment: the heading's, or its group title's where the heading names every segment."""
+    return row.group if _EACH.match(segment) and row.group else segment
+
+
+def segment_of(recipe: TableRecipe, line: str) -> str | None:
+    """The segment a heading line names before the recipe's own heading ('境外' in '报告期内发行人境外
+    前五名客户销售情况如下'), or None for a company-wide list."""
+    flat = _bare(norm(line))
+    at = [i for h in recipe.headings if (i := flat.find(_bare(norm(h)))) >= 0]
+    if not at:
+        return None
+    before = _LIST_MARK.sub("", flat[: min(at)])
+    tail = _LEAD.sub("", before) if _LEAD.match(before) else before
+    if not tail or not _SEGMENT.search(tail) or _WHOLE.search(tail):
+        return None
+    return tail
 
 
 _UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股|%)")
@@ -360,7 +435,7 @@ TOTAL = re.compile(r"^(?:合计|小计|总计|共计|合计金额|前五名合�
 #: a share column's header: its cells are percentages, never amounts
 _SHARE = re.compile(r"比例|占比|占.*[比%]|%|比重")
 #: a header column that holds each row's period
-_PERIOD_HEADER = re.compile(r"^(?:年度|年份|期间|时间|报告期|年度/期间)$")
+_PERIOD_HEADER = re.compile(r"^(?:年度|年份|期间|时间|报告期|年度/期间|交易期间|交易期限|发生期间)$")
 
 
 @dataclass(frozen=True)
@@ -535,8 +610,10 @@ def recipe_rows(
     table: MergedTable,
     context: str,
     layout: Layout | None = None,
+    unit: str | None = None,
 ) -> tuple[list[RecipeRow], list[str]]:
-    """The rows of one matched table, with a note for each totals row that does not add up.
+    """The rows of one matched table, with a note for each totals row that does not add up. ``unit``:
+    the unit of the table it continues (the next year's table, printed without a 单位 line of its own).
 
     Recipe columns first (by meaning), then the others as printed. Numeric columns are parsed and
     amounts brought to 元 (or 股), the printed text and unit kept beside each number. Header rows
@@ -544,7 +621,9 @@ def recipe_rows(
     are dropped and checked against the sum of the rows they close."""
     layout = layout or layout_of(recipe, table) or Layout(tuple(table.header), map_columns(recipe, table.header), 0)
     mapping = layout.mapping
-    default_unit = unit_of(context) or _header_unit(layout.header, [mapping[c] for c in recipe.numeric if c in mapping])
+    default_unit = (
+        unit_of(context) or _header_unit(layout.header, [mapping[c] for c in recipe.numeric if c in mapping]) or unit
+    )
     units = {
         c: "%" if _SHARE.search(norm(layout.header[mapping[c]])) else layout.units.get(c) or default_unit
         for c in recipe.numeric
@@ -801,7 +880,16 @@ def table_rows(
     chapter = chapter_of_pages(text.pages) if recipe.chapters else []
     wanted = [norm(c) for c in recipe.chapters]
     use_chapters = any(w in title for w in wanted for title in set(chapter) if title)
+    if use_chapters:
+        recipe = with_chapter_headings(recipe)
     previous: tuple[MergedTable, Layout] | None = None
+    segment: str | None = None
+    #: the party headings whose table a recipe with a ``party`` column has read (one table each)
+    parties_read: set[str] = set()
+    #: the unit of the last table read, for a table that continues it without a 单位 line
+    last_unit: str | None = None
+    if recipe.page is None:
+        tables = [piece for t in tables for piece in split_at_headings(t, text)]
     for t in tables:
         place = (t.first_page, t.index_on_page) if page is None or t.first_page == page else None
         if recipe.page is not None and page is not None:
@@ -821,7 +909,7 @@ def table_rows(
         follows = (
             previous is not None
             and recipe.page is None
-            and t.first_page - previous[0].pages[-1] in (0, 1)
+            and t.first_page - (previous[0].pages or (previous[0].first_page,))[-1] in (0, 1)
             and _label_lines_only(t.caption)
         )
         if follows and previous is not None and layout is None and len(t.header) == len(previous[1].header):
@@ -834,15 +922,223 @@ def table_rows(
             break
         if matches(recipe, t, context, place) or continues_found:
             found += 1
-            got, why = recipe_rows(recipe, doc_key, found, t, context, layout)
+            got, why = recipe_rows(recipe, doc_key, found, t, context, layout, last_unit if continues_found else None)
+            last_unit = next((r.unit for r in got if r.unit), None)
+            if recipe.segments:
+                line = heading_line(recipe, context)
+                # a table that continues the previous one (the next year's) keeps its segment
+                segment = segment_of(recipe, line) if line is not None else segment if continues_found else None
+                got = [r.model_copy(update={"segment": _row_segment(segment, r)}) for r in got] if segment else got
             rows += got
             notes += why
             if not got:
                 notes.append(f"{recipe.name}: table {found} on page {t.first_page} is printed without rows")
             previous = (t, layout) if layout is not None else None
+        elif (
+            recipe.party is not None
+            and recipe.page is None
+            and (named := party_of(t, text, context)) is not None
+            and named[0] not in parties_read
+            and (got := party_rows(recipe, doc_key, found + 1, t, context, named[1], named[2]))
+        ):
+            found += 1
+            rows += got
+            parties_read.add(named[0])
+            previous = None
         else:
             previous = None
     if found:
         return rows, notes
     where = f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
     return [], [f"{recipe.name}: no table matched on {where}"]
+
+
+# --- a table that names no party: the party in its heading (related-party trades) -------------------
+
+#: a heading naming the party of the trades under it: '1、向德美动力采购货物', '与德美动力之间的关联交易',
+#: '（1）爱康实业关联交易情况'
+_PARTY = (
+    # a lookahead, so that each 向/对/从/自/与 of a sentence is tried (overlapping matches)
+    re.compile(
+        r"(?=(?:向|对|从|自|与)(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?(?:关联)?(?:采购|购买|购入|销售|出售|提供|交易))"
+    ),
+    re.compile(r"^(?P<p>[^，,。；;：:、]{2,30}?)(?:之间)?的?关联交易"),
+)
+#: words of a heading that name a kind of trade or the related parties in general, never one party
+_NOT_PARTY = re.compile(
+    r"关联|经常|偶发|重大|日常|持续|其他|主要|报告期|最近|本次|发行人|以下|如下|各|^本?公司$|购销|商品|劳务|货物|采购|销售"
+    r"|的|之间|以及|向"
+)
+#: the words that name a trade of either direction (a row of a table listing several trades)
+_ANY_TRADE = re.compile(r"采购|购买|购入|销售|出售|提供|接受|租赁|承租|出租")
+#: a row label naming a trade's amount: '关联采购金额（元）', '交易金额'
+_AMOUNT_LABEL = re.compile(r"金额|发生额|交易额|采购额|销售额|收入")
+
+
+def party_in(line: str) -> str | None:
+    """The one party a heading names ('德美动力' in '1、向德美动力采购货物'), or None."""
+    title = _bare(_LIST_MARK.sub("", norm(line)))
+    for pattern in _PARTY:
+        for m in pattern.finditer(title):
+            if not _NOT_PARTY.search(m.group("p")):
+                return m.group("p")
+    return None
+
+
+def _same_line(a: str, b: str) -> bool:
+    x, y = squash(a), squash(b)
+    return bool(x) and bool(y) and (x == y or (len(y) >= 6 and y in x) or (len(x) >= 6 and x in y))
+
+
+def heading_above(t: MergedTable, text: PdfText) -> str | None:
+    """The nearest numbered heading above a table: on its page above its caption, else from the end of
+    the page before (a heading that stands over several tables and sentences)."""
+    page = t.first_page
+    if not 1 <= page <= text.page_count:
+        return None
+    lines = [ln.strip() for ln in text.page(page).splitlines() if ln.strip()]
+    caption = [ln.strip() for ln in t.caption.splitlines() if ln.strip()]
+    at = next((i for i, ln in enumerate(lines) if caption and _same_line(ln, caption[-1])), None)
+    above = lines[: at + 1] if at is not None else caption
+    if page > 1:
+        above = [ln.strip() for ln in text.page(page - 1).splitlines() if ln.strip()] + above
+    for line in reversed(above):
+        if HEADING.match(line) and not PERIOD_LINE.fullmatch(norm(line)):
+            return line
+    return None
+
+
+def split_at_headings(t: MergedTable, text: PdfText) -> list[MergedTable]:
+    """A table merged over a page break is two tables when a numbered heading or a table title stands
+    above its rows on the next page (the first table ended above the page foot, the second starts
+    under its own heading): the pieces, each with the page text above it as its caption."""
+    pages = t.pages
+    if len(pages) < 2:
+        return [t]
+    for page in pages[1:]:
+        if not 1 <= page <= text.page_count:
+            continue
+        first = next(r for p, r in t.rows if p == page)
+        lines = [ln.strip() for ln in text.page(page).splitlines() if ln.strip()]
+        # its label cells (a figure or a date is printed in the sentences above too)
+        cells = [squash(c)[:4] for c in first if len(squash(c)) >= 2 and not re.search(r"\d", c)]
+        at = next((i for i, ln in enumerate(lines) if any(c in squash(ln) for c in cells)), None)
+        if at is None:
+            continue
+        above = lines[:at]
+        if not any(
+            (HEADING.match(ln) or _TITLE.fullmatch(_bare(norm(ln)))) and not PERIOD_LINE.fullmatch(norm(ln))
+            for ln in above
+        ):
+            continue
+        head = replace(t, rows=[(p, r) for p, r in t.rows if p < page], places=[x for x in t.places if x[0] < page])
+        rest = [(p, r) for p, r in t.rows if p >= page]
+        tail = MergedTable(
+            tuple(f"col{i + 1}" for i in range(len(t.header))),
+            rest,
+            caption="\n".join(above[-4:]),
+            first_page=page,
+            first_top=0.5,
+            index_on_page=next((n for p, n in t.places if p == page), 1),
+            started_on_page=1,
+            places=[x for x in t.places if x[0] >= page],
+        )
+        return [head, *split_at_headings(tail, text)]
+    return [t]
+
+
+#: the sentence that leads into a table ('…交易情况如下：', '…比例如下表')
+_LEADS_IN = re.compile(r"(?:如下表?|情况|明细)$")
+
+
+def party_of(t: MergedTable, text: PdfText, context: str) -> tuple[str, str, str] | None:
+    """(key, words, party) of a table that names no party: the party named in its caption sentence
+    ('报告期内，公司向爱康实业销售产品和采购货物，交易情况如下') or else in the nearest numbered heading
+    above it; ``words`` are the lines that name the trade; ``key`` is the heading and the party (one
+    table is read per party under one heading). None when neither names one party."""
+    heading = heading_above(t, text) or ""
+    lines = [ln.strip() for ln in context.splitlines() if ln.strip() and not _UNIT.search(norm(ln))]
+    caption = lines[-1] if lines else ""
+    leads_in = not HEADING.match(caption) and bool(_LEADS_IN.search(_bare(norm(caption))))
+    if leads_in and (party := party_in(caption)) is not None:
+        return f"{heading}|{party}", f"{caption}\n{heading}", party
+    if heading and (party := party_in(heading)) is not None:
+        return f"{heading}|{party}", heading, party
+    return None
+
+
+def party_rows(
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, heading: str, party: str
+) -> list[RecipeRow]:
+    """The rows of a table that names no party, the party taken from its heading (``heading``: the
+    lines that name it): a table of trades (交易内容 | 交易期间 | 交易金额), its rows kept when their
+    content names this recipe's trade; or a table with the periods as columns, read from the first row
+    whose label names the trade's amount ('关联采购金额（元）'). Empty when the table is neither."""
+    if recipe.party is None:
+        return []
+    if layout_of(replace(recipe, required=(recipe.party,), one_of=()), t) is not None:
+        return []  # the table names its parties: it is read under its own heading or not at all
+    own_heading = any(w in norm(heading) for w in recipe.trade)
+    if not own_heading and "关联交易" not in norm(heading):
+        return []
+    for column in recipe.one_of:
+        layout = layout_of(replace(recipe, required=(column,), one_of=()), t)
+        if layout is None or "关联交易内容" not in layout.mapping:
+            continue
+        loose = replace(recipe, required=(column,))
+        rows, _ = recipe_rows(loose, doc_key, table_no, t, context, layout)
+        out = []
+        for r in rows:
+            what = norm(c.text) if (c := r.get("关联交易内容")) else ""
+            if not any(c.value is not None for c in r.cells if c.column in recipe.numeric):
+                continue
+            if any(w in what for w in recipe.trade) or (not _ANY_TRADE.search(what) and own_heading):
+                cells = (RecipeCell(column=recipe.party, text=party), *r.cells)
+                out.append(r.model_copy(update={"cells": cells}))
+        return out
+    return _periods_as_columns(recipe, doc_key, table_no, t, context, party) if own_heading else []
+
+
+def _periods_as_columns(
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, context: str, party: str
+) -> list[RecipeRow]:
+    """'年度 | 2009年1-6月 | 2008年度 …' over '关联采购金额（元） | 11,738,326.95 | …': one row a period,
+    from the first row whose label names an amount of this recipe's trade."""
+    rows = [(t.first_page, tuple(t.header)), *t.rows]
+    amount = next((c for c in recipe.one_of if c in recipe.numeric), None)  # the first: 金额
+    for i, (_, cells) in enumerate(rows[:3]):
+        periods = {j: m.group(0) for j, c in enumerate(cells) if (m := PERIOD.search(norm(c)))}
+        if len(periods) < 2 or amount is None:
+            continue
+        for page, body in rows[i + 1 :]:
+            label = next((c for j, c in enumerate(body) if j not in periods and squash(c)), "")
+            flat = norm(label)
+            if not _AMOUNT_LABEL.search(flat) or _SHARE.search(flat):
+                continue
+            if not any(w in flat for w in recipe.trade) and "交易" not in flat:
+                continue  # the other direction's amount, or another figure (营业收入)
+            unit = (m.group(1) if (m := _HEADER_UNIT.search(flat)) else None) or unit_of(context)
+            out = []
+            for j, period in periods.items():
+                text = body[j].strip() if j < len(body) else ""
+                value = parse_number(text)
+                if value is None:
+                    continue
+                out.append(
+                    RecipeRow(
+                        recipe=recipe.name,
+                        doc_key=doc_key,
+                        page=page,
+                        table=table_no,
+                        unit=unit,
+                        cells=(
+                            RecipeCell(column=recipe.party or "", text=party),
+                            RecipeCell(column=amount, text=text, value=to_base(value, unit), unit=unit),
+                            RecipeCell(column="项目", text=label.strip()),
+                        ),
+                        period=period,
+                    )
+                )
+            return out
+        return []
+    return []
