@@ -5,11 +5,15 @@ It differs from ``benchmarks/keys/recipes`` in form: a row of a related-party ta
 period's amount, and lists that are not the company-wide one (segment lists, recurring items that are
 not goods or services, items printed under 偶发性) are kept apart from ``tables``.
 
-Every printed amount of ``tables`` is one key item (name, amount in 元). A produced row of the recipe
-matches a key item as in ``recipe_accuracy.py`` (equal names after NFKC and whitespace removal, the
-amount within half a unit of its last printed digit). A produced row that matches no key item but
-matches an item kept apart (``segment_lists``, ``other_recurring`` …) is counted as *apart*, not as
-a match: precision is given twice, strict (apart rows are wrong) and apart-tolerant.
+Every printed amount of ``tables`` is one key item (name, amount in 元). A one-party table broken
+down by product counts its printed total per period instead: the recipes report a party's trade per
+period. A produced row matches a key item as in ``recipe_accuracy.py``: equal names after NFKC and
+whitespace removal, and the amount within half a unit of its last printed digit. A produced row that
+matches no key item but matches an item kept apart (``segment_lists``, ``other_recurring`` …) is
+counted as *apart*, not as a match, so precision is given twice: strict (apart rows are wrong) and
+apart-tolerant. Rows that the recipe labels with a segment (``RecipeRow.segment``: 境外, one business
+line …) are scored on their own, against the lists the key keeps apart, and are not counted in the
+company-wide figures.
 
 Usage: python benchmarks/recipe_check.py [--docs 002516,…] [--recipes 前五名客户,…] [--engine …] [-v]
 """
@@ -58,11 +62,19 @@ def _amounts(row: dict[str, Any]) -> Iterator[str]:
 
 
 def items(tables: list[dict[str, Any]], unit: str | None) -> list[Item]:
-    """Every printed amount of the key's tables as (name, value in 元, tolerance); dashes are no item."""
+    """Every printed amount of the key's tables as (name, value in 元, tolerance); dashes are no item.
+
+    A recipe reports a related party's trade per period. Where the key's table is one party's (the
+    party named in its heading) broken down by product, with a printed total per period, the party's
+    item for a period is that total, not each product line."""
     out: list[Item] = []
     for table in tables:
         table_unit = table.get("unit") or unit
-        for row in _rows(table):
+        total = table.get("total")
+        rows = list(_rows(table))
+        if table.get("party") and isinstance(total, dict) and "values" in total:
+            rows = [{"party": table["party"], "values": total["values"]}]
+        for row in rows:
             name = norm_name(row.get("party") or row.get("name") or "")
             for amount in _amounts(row):
                 flat = amount.replace(",", "").replace("%", "").strip()
@@ -102,6 +114,7 @@ def main() -> int:
     docs = {d for d in args.docs.split(",") if d}
     wanted = {r for r in args.recipes.split(",") if r}
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # key items, produced, matched, apart
+    segments: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # segment rows, found in the key's apart lists
     for key_file in sorted(args.keys.glob("*.json")):
         key = json.loads(key_file.read_text("utf-8"))
         if docs and key["code"] not in docs:
@@ -113,10 +126,14 @@ def main() -> int:
         for name in names:
             spec = key["recipes"][name]
             want = items(spec.get("tables") or [], spec.get("unit"))
-            out = [produced(r, name) for r in ex.recipe_rows if r.recipe == name]
+            mine = [r for r in ex.recipe_rows if r.recipe == name]
+            out = [produced(r, name) for r in mine if r.segment is None]
             matched = score(want, out)
             unmatched = [o for o in out if score(want, [o]) == 0]
             apart = score(_apart(spec), unmatched)
+            labelled = [produced(r, name) for r in mine if r.segment is not None]
+            segments[name][0] += len(labelled)
+            segments[name][1] += score(_apart(spec), labelled)
             for i, n in enumerate((len(want), len(out), matched, apart)):
                 totals[name][i] += n
             log.info(
@@ -135,6 +152,8 @@ def main() -> int:
                     log.info("    produced, not in the key's tables: %s %s", extra_name, value)
     for name, (k, o, m, a) in sorted(totals.items()):
         log.info("ALL %-8s key %3d produced %3d matched %3d apart %3d  %s", name, k, o, m, a, _figures(k, o, m, a))
+        if segments[name][0]:
+            log.info("    + %d rows labelled with a segment, %d of them in the key's segment lists", *segments[name])
     k, o, m, a = (sum(t[i] for t in totals.values()) for i in range(4))
     log.info("ALL every recipe: key %d produced %d matched %d apart %d  %s", k, o, m, a, _figures(k, o, m, a))
     return 0
