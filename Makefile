@@ -21,16 +21,21 @@ $(STAMP): pyproject.toml scripts/ensure-java.sh
 run: $(STAMP)
 	$(BIN)/python -m flows run --replay
 
+## test workers (pytest-xdist): two for two cores; PYTEST_WORKERS=0 runs the suite in one process.
+## worksteal: a worker that runs out of tests takes the other's, so a long test does not end the run alone
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+
 ## lint, type-check and the whole test suite (what .ci/run calls)
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 ## the quick lane while working: everything but the slow, Prefect and Java tests (CI runs them all)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not prefect and not java"
+	$(PYTEST) -q -m "not slow and not prefect and not java"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

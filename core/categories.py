@@ -20,6 +20,7 @@ A search without stock codes names its **market** (:data:`Market`): cninfo's ``c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -146,16 +147,62 @@ def neeq_categories(categories: list[str] | tuple[str, ...]) -> list[str]:
 #: (scrapers/<exchange>.py calls :func:`register_exchange`): the exchange's one home. cninfo takes the
 #: vocabulary itself.
 EXCHANGE_CATEGORIES: dict[str, Mapping[str, object]] = {}
+#: exchange → the cninfo market its own site covers (bse → bj); absent: no one market (cninfo, a toy)
+EXCHANGE_MARKETS: dict[str, str] = {}
+#: The exchanges a run can search, in registration order: filled by ``scrapers.registry.register``
+#: (the one line that adds an exchange), so this is the same set as the registry's adapters. core
+#: never imports scrapers: a process that has not imported ``scrapers.registry`` knows none.
+REGISTERED: dict[str, None] = {}
 
 
-def register_exchange(exchange: str, categories: Mapping[str, object]) -> None:
-    """Record the categories ``exchange``'s own site has verified codes for (vocabulary key → its code)."""
+def register_exchange(exchange: str, categories: Mapping[str, object], *, market: str | None = None) -> None:
+    """Record the categories ``exchange``'s own site has verified codes for (vocabulary key → its code)
+    and the cninfo market that site covers (called by the adapter module when it is imported)."""
+    check_exchange_name(exchange)
     EXCHANGE_CATEGORIES[exchange] = categories
+    if market is not None:
+        EXCHANGE_MARKETS[exchange] = resolve_market(market)
+
+
+def add_exchange(exchange: str) -> None:
+    """Make ``exchange`` one a run may name (``scrapers.registry.register`` calls it with the adapter)."""
+    REGISTERED[check_exchange_name(exchange)] = None
+
+
+def drop_exchange(exchange: str) -> None:
+    """Forget ``exchange``: a run may no longer name it (records already scraped from it still load:
+    see :func:`check_exchange_name`)."""
+    REGISTERED.pop(exchange, None)
+
+
+def registered_exchanges() -> tuple[str, ...]:
+    return tuple(REGISTERED)
+
+
+#: an exchange's name: lower-case ASCII, short, no ':' (it begins every Announcement.key, "cninfo:…")
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+def check_exchange_name(name: str) -> str:
+    """A well-formed exchange name (ValueError otherwise). What a stored record's ``source`` must be:
+    a record scraped from an exchange that is no longer registered still loads."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"exchange name {name[:40]!r}: lower-case letters, digits, '_' or '-', e.g. cninfo")
+    return name
+
+
+def check_registered_exchange(name: str) -> str:
+    """A registered exchange (ValueError naming the registered ones otherwise): what a run may search."""
+    if name not in REGISTERED:
+        if not REGISTERED:
+            raise ValueError(f"unknown exchange {name[:40]!r}: no exchange is registered (import scrapers.registry)")
+        raise ValueError(f"unknown exchange {name[:40]!r}; choose one of {', '.join(REGISTERED)}")
+    return name
 
 
 def check_exchange(exchange: str, categories: list[str]) -> None:
     """Refuse categories that ``exchange``'s own site has no verified code for (ValueError, one line).
-    An exchange whose adapter has not registered yet is checked by the adapter itself when it runs."""
+    An exchange whose module registered no codes is checked by its adapter itself when it runs."""
     if exchange == "cninfo" or not categories or exchange not in EXCHANGE_CATEGORIES:
         return
     known = EXCHANGE_CATEGORIES[exchange]

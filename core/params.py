@@ -12,7 +12,14 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.categories import Market, check_exchange, check_market, resolve_category, resolve_market
+from core.categories import (
+    EXCHANGE_MARKETS,
+    Market,
+    check_exchange,
+    check_market,
+    resolve_category,
+    resolve_market,
+)
 from core.errors import ConfigError
 from core.records import Exchange
 
@@ -48,7 +55,11 @@ class RunParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    exchange: Exchange = Field(default="cninfo", description="cninfo (SZSE/SSE/BSE), sse, szse, bse or neeq")
+    exchange: Exchange = Field(
+        default="cninfo",
+        description="where to search: cninfo (SZSE, SSE, BSE and NEEQ) or an exchange's own site "
+        "(the exchanges registered in scrapers/registry.py)",
+    )
     codes: list[str] = Field(default_factory=list, description="six-digit stock codes, e.g. 001282")
     market: Market | None = Field(
         default=None,
@@ -105,7 +116,7 @@ class RunParams(BaseModel):
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         check_exchange(self.exchange, self.categories)
-        own = {"bse": "bj", "neeq": "neeq", "sse": "sh-sz", "szse": "sh-sz"}.get(self.exchange)
+        own = EXCHANGE_MARKETS.get(self.exchange)  # the market its adapter registered (bse → bj)
         if self.market and self.exchange != "cninfo" and self.market != own:
             raise ValueError(f"--market {self.market} is not {self.exchange}'s market; search --exchange cninfo")
         if self.exchange == "cninfo" and not self.codes:

@@ -11,13 +11,34 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from core.categories import check_exchange_name, check_registered_exchange, registered_exchanges
 from core.errors import RateLimitedError, TransientHTTPError
 
-Exchange = Literal["cninfo", "sse", "szse", "bse", "neeq"]
+
+class _RegisteredChoices:
+    """The JSON schema of :data:`Exchange` lists the exchanges registered when it is made (the Prefect
+    UI form's choices), so the choices come from ``scrapers/registry.py`` like the check itself."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out: dict[str, Any] = handler(schema)
+        if registered_exchanges():
+            out["enum"] = list(registered_exchanges())
+        return out
+
+
+#: An exchange a run can search: a name registered by ``scrapers.registry.register`` (the one line that
+#: adds an exchange; core.categories keeps the names, core never imports scrapers). Run parameters
+#: and adapters use it.
+Exchange = Annotated[str, AfterValidator(check_registered_exchange), _RegisteredChoices()]
+#: The exchange a record came from: a well-formed name, not checked against the registry, so records
+#: scraped from an exchange that is no longer registered still load from the store and the caches.
+ExchangeName = Annotated[str, AfterValidator(check_exchange_name)]
 
 
 class Record(BaseModel):
@@ -32,7 +53,7 @@ class Record(BaseModel):
 
 class Announcement(Record):
     type_name: ClassVar[str] = "announcement"
-    source: Exchange
+    source: ExchangeName
     announcement_id: str
     sec_code: str
     sec_name: str

@@ -28,6 +28,7 @@ from core.errors import ConfigError
 from core.params import MAX_LOOKBACK_DAYS, RunParams, parse_date
 from core.settings import Settings, using_settings
 from run.plan import recipes_for
+from scrapers.registry import exchanges  # each exchange registers its name and category codes on import
 
 if TYPE_CHECKING:
     from flows.server import TemporaryAPI
@@ -155,7 +156,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--exchange",
         default="cninfo",
-        choices=["cninfo", "sse", "szse", "bse", "neeq"],
+        choices=exchanges(),
         help="where to search (default cninfo: SZSE, SSE and BSE)",
     )
     p.add_argument(
@@ -406,8 +407,6 @@ def _cmd_serve(parser: argparse.ArgumentParser, args: argparse.Namespace, settin
 
 def _cmd_flow(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
     """``run`` and ``daily``: the parameters checked before Prefect starts, then the flow."""
-    import scrapers.registry  # noqa: F401  (each exchange registers its category codes on import)
-
     try:  # refuse bad parameters now, not after Prefect's start-up: the one RunParams of the run
         params = RunParams.checked(**{k: v for k, v in vars(args).items() if k in RunParams.model_fields})
         recipes_for(params, settings)

@@ -32,7 +32,7 @@ from scrapers.disclosure import NEED_FIELDS, DisclosureAdapter, parse_disclosure
 log = logging.getLogger(__name__)
 #: the vocabulary's categories BSE's own site has a verified listing for: 首发 → the IPO zone
 ZONE_TYPES: dict[str, str] = {"category_sf_szsh": "9533"}
-register_exchange("bse", ZONE_TYPES)
+register_exchange("bse", ZONE_TYPES, market="bj")
 
 
 def announcement_form(query: Query, code: str, page: int) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from core.records import Exchange
 from scrapers.base import Query, ScrapeResult
 from scrapers.disclosure import NEED_FIELDS, DisclosureAdapter
 
-register_exchange("neeq", {})
+register_exchange("neeq", {}, market="neeq")
 #: where NEEQ's announcements are searched when its own site refuses
 CNINFO_ROUTE = "--exchange cninfo --market 三板 (cninfo column=third)"
 

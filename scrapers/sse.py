@@ -42,7 +42,7 @@ SSE_REPORT_TYPES: dict[str, str] = {
     "category_bndbg_szsh": "QUATER2",
     "category_sjdbg_szsh": "QUATER3",
 }
-register_exchange("sse", SSE_REPORT_TYPES)
+register_exchange("sse", SSE_REPORT_TYPES, market="sh-sz")
 
 #: A shares of the main board and the STAR market, as the company page's periodic-report query sends them
 SECURITY_TYPES = "0101,120100,020100,020200,120200"

@@ -28,7 +28,7 @@ SZSE_CATEGORIES: dict[str, tuple[str, str]] = {
     "category_yjdbg_szsh": ("fixed_disc", "010305"),
     "category_sjdbg_szsh": ("fixed_disc", "010307"),
 }
-register_exchange("szse", SZSE_CATEGORIES)
+register_exchange("szse", SZSE_CATEGORIES, market="sh-sz")
 
 
 #: the page whose XHR posts the query, per channel (sent as Referer, as the browser does)

@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Any
 
 # Prefect must see these before it is imported: an isolated home and a generous first-start timeout
-# (the ephemeral server runs its migrations on first start).
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
+# (the ephemeral server runs its migrations on first start). Each pytest-xdist worker gets a home of its
+# own (its own ephemeral server and SQLite database), not the one it inherits from the controller; a
+# PREFECT_HOME set by the caller is kept.
+_OWN_HOME = "PROSPECTUS_TESTS_PREFECT_HOME"
+if "PREFECT_HOME" not in os.environ or os.environ.get(_OWN_HOME) == os.environ["PREFECT_HOME"]:
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["PREFECT_HOME"] = os.environ[_OWN_HOME] = tempfile.mkdtemp(prefix=f"prefect-home-{_worker}-")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -28,6 +33,16 @@ if not (CORPUS / "MANIFEST.md").is_file():
 PDF = CORPUS / "pdf"
 TEXT = CORPUS / "text" / "prospectus_fulltext"
 API = CORPUS / "api"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Render the replay's synthetic PDFs once, before any pytest-xdist worker starts, so that two
+    workers never write the same file at once (in a serial run the first replay server would)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        from replay.neeq_sample import synthetic_pdfs
+        from replay.server import SYNTHETIC_DIR
+
+        synthetic_pdfs(SYNTHETIC_DIR)
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

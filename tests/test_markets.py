@@ -304,23 +304,75 @@ def test_scrape_result_extend_counts_pages_and_warnings_once() -> None:
     assert (left.pages_fetched, left.warnings) == (3, ["a", "b"])
 
 
-def test_a_new_exchange_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
-    """tests/toy_exchange.py is a whole exchange: its request, its category codes (registered when the
-    module is imported); one line adds it to the registry."""
-    from core.categories import check_exchange
+def _toy_rows(*rows: tuple[str, str, str, str | None], total: int, pages: int) -> bytes:
+    body = {
+        "total": total,
+        "pages": pages,
+        "rows": [
+            {"id": i, "code": code, "name": "玩具科技", "title": title, "date": "2026-03-2" + i, "file": file}
+            for i, code, title, file in rows
+        ],
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def test_a_new_exchange_is_one_module_and_one_registry_line(  # type: ignore[no-untyped-def]
+    replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trap: the exchanges were a Literal in core.records, so a new one also needed that edit, or the
+    run's parameters, its announcements and the UI form refused it. tests/toy_exchange.py is a whole
+    exchange and one line registers it; the run's own entry points then search it (against a fake toy
+    site on 127.0.0.1), plan, store and download what it found. Unregistered, a run may no longer name
+    it, and what was scraped from it still loads from the store."""
+    from core.manifest import Manifest
+    from core.store import Store
+    from flows.api import search
+    from flows.cli import build_parser
+    from run.plan import plan, query_of
     from scrapers import registry
+    from scrapers.download import Downloader
     from tests import toy_exchange
+
+    pdf = next(e.pdf for e in replay.catalogue if "SYNTHETIC" in e.pdf.name)
+    page1 = _toy_rows(
+        ("1", "830001", "2025年年度报告", "1.pdf"), ("2", "830002", "2025年年度报告摘要", None), total=3, pages=2
+    )
+    page2 = _toy_rows(("3", "830003", "2025年年度报告", "3.pdf"), total=3, pages=2)
+    monkeypatch.setattr(toy_exchange, "BASE_URL", replay.url)
+    replay.script("/toy/announcements", *[Scripted(200, page1), Scripted(200, page2)] * 2)
+    replay.script("/toy/files/1.pdf", Scripted(200, pdf.read_bytes()))
+    s = replay_settings(replay, tmp_path)
 
     registry.register("toy", toy_exchange.ToyAdapter)  # the one line
     try:
-        s = Settings(data_dir=tmp_path)
-        result = registry.adapter_for("toy", HttpClient(s), s).search(Query(categories=("category_ndbg_szsh",)))
-        assert result.reported_total == 1 and result.warnings == ["toy: category_ndbg_szsh → ANNUAL"]
-        check_exchange("toy", ["category_ndbg_szsh"])
-        with pytest.raises(ValueError, match="toy's own site takes no category 首发"):
-            check_exchange("toy", ["category_sf_szsh"])
+        params = RunParams.checked(exchange="toy", categories=["年报"])
+        with pytest.raises(ConfigError, match="toy's own site takes no category 首发"):
+            RunParams.checked(exchange="toy", categories=["首发"])  # the codes its module registered
+        assert "toy" in RunParams.model_json_schema()["properties"]["exchange"]["enum"]  # the UI form's choices
+        assert build_parser().parse_args(["run", "--exchange", "toy"]).exchange == "toy"  # the CLI's choices
+
+        with HttpClient(s) as http:
+            scraped = registry.adapter_for(params.exchange, http, s).search(query_of(params))
+        decided = plan(params, scraped)
+        assert [a.key for a in decided.announcements] == ["toy:1", "toy:2", "toy:3"]
+        assert [a.key for a in decided.wanted] == ["toy:1", "toy:3"]
+        assert [(f.key, f.message) for f in decided.failures] == [("toy:2", "no attachment posted yet")]
+        sent = [h[2] for h in replay.hits if h[1] == "/toy/announcements"]
+        assert [(q["type"], q["page"]) for q in sent] == [(["ANNUAL"], ["1"]), (["ANNUAL"], ["2"])]
+
+        assert list(search(exchange="toy", categories=["年报"], settings=s)["key"]) == ["toy:1", "toy:2", "toy:3"]
+        doc = Downloader(HttpClient(s), s, Manifest(s.manifest_path)).fetch(decided.wanted[0])
+        assert doc.key == "toy:1" and Path(doc.path).read_bytes() == pdf.read_bytes()
+        store = Store(tmp_path / "store.sqlite")
+        store.add("run-1", announcements=decided.announcements, documents=[doc])
     finally:
-        registry.ADAPTERS.pop("toy")
+        registry.unregister("toy")
+
+    with pytest.raises(ConfigError, match="unknown exchange 'toy'; choose one of cninfo, sse, szse, bse, neeq"):
+        RunParams.checked(exchange="toy")
+    stored = Store(tmp_path / "store.sqlite").load()
+    assert [a.key for a in stored.announcements] == ["toy:3", "toy:2", "toy:1"] and not stored.skipped
+    assert [d.key for d in stored.documents] == ["toy:1"]
 
 
 def test_the_cli_refuses_an_exchanges_unknown_category_before_the_run() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
+import pytest
+
 from core.records import DocumentExtraction, PatentStatus, PatentType
 from extractors.document import extract_document
 from extractors.locate import patent_evidence
@@ -42,6 +44,7 @@ def by_number(code: str) -> dict[str, tuple[str, PatentType, PatentStatus, int]]
 # --- missing tables -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_table_found_by_its_caption_with_a_bare_名称_header_and_spaced_numbers() -> None:
     # 002117 pp.72-73: '表4-26：公司专利情况', header 序号/名称/专利号/…, numbers printed 'ZL2008 2 0022396.X';
     # p.73 continues without a header, right above a licence table whose cells say 'DL、ZL' (envelope sizes)
@@ -68,18 +71,21 @@ def test_numbers_wrapped_over_two_lines_with_the_check_digit_set_apart() -> None
 # --- wrong status: from the caption or heading nearest above each table --------------------------------
 
 
+@pytest.mark.slow
 def test_applications_table_marked_only_by_its_lead_sentence() -> None:
     # 300221 p.139: '目前公司共有 13 项发明专利正在申请过程中，具体情况如下：' (the heading is on p.138)
     statuses = Counter((p.page, p.status) for p in extraction("300221").patents)
     assert statuses == {(137, PatentStatus.GRANTED): 9, (139, PatentStatus.PENDING): 13}
 
 
+@pytest.mark.slow
 def test_applications_under_a_heading_at_the_foot_of_the_page_before() -> None:
     # 002353: '(2)本公司已被受理的专利权情况' is the last line of p.143, its table is on p.144
     statuses = Counter((p.page, p.status) for p in extraction("002353").patents)
     assert statuses == {(143, PatentStatus.GRANTED): 20, (144, PatentStatus.PENDING): 5}
 
 
+@pytest.mark.slow
 def test_applications_table_ruled_in_the_same_grid_below_the_granted_one() -> None:
     # 002516 p.135: the granted table ends and a second header (申请人/申请号/申请日期) starts 3 applications
     rows = by_number("002516")
@@ -87,6 +93,7 @@ def test_applications_table_ruled_in_the_same_grid_below_the_granted_one() -> No
     assert Counter(s for _, _, s, _ in rows.values()) == {PatentStatus.GRANTED: 23, PatentStatus.PENDING: 3}
 
 
+@pytest.mark.slow
 def test_a_notice_of_grant_to_come_is_still_an_application() -> None:
     # 300084 p.130: '（2）发行人有 3 项国内专利已取得…《授予实用新型专利权及办理登记手续通知书》' and
     # '（3）…提交了 2 项发明专利申请…尚在审查过程中' (EP numbers, the type printed under the number)
@@ -106,6 +113,7 @@ def test_a_lead_sentence_that_names_both_lists_leaves_the_status_to_the_table() 
 # --- wrong type, extra rows -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_type_from_the_number_with_an_X_check_digit_and_a_misprinted_length() -> None:
     assert type_from_number("ZL200820232799.X") is PatentType.UTILITY  # 002117 row 10
     assert type_from_number("ZL023414456") is PatentType.DESIGN  # 002117 row 12, old 8-digit number
@@ -113,6 +121,7 @@ def test_type_from_the_number_with_an_X_check_digit_and_a_misprinted_length() ->
     assert by_number("300221")["ZL2003101081084.4"][1] is PatentType.INVENTION
 
 
+@pytest.mark.slow
 def test_numbers_cited_in_the_company_history_are_not_a_patent_list() -> None:
     # 300084 p.40: '专利号 ZL97229522.4 专利于 2001 年 3 月 5 日完成专利变更手续…' (donated patents)
     assert 40 not in extraction("300084").patent_pages
@@ -122,6 +131,7 @@ def test_numbers_cited_in_the_company_history_are_not_a_patent_list() -> None:
 # --- stated counts --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stated_counts_are_read_where_they_are_printed() -> None:
     # 300221 p.137 '公司目前共拥有发明专利 9 项（其中…共同拥有发明专利 3 项…）' and p.139 '共有 13 项发明专利正在申请'
     stated = extraction("300221").patent_statement
@@ -133,6 +143,7 @@ def test_stated_counts_are_read_where_they_are_printed() -> None:
     assert [(s.total, s.by_type, s.scope) for s in stated_counts(page) if s.by_type] == [(9, {"发明": 9}, None)]
 
 
+@pytest.mark.slow
 def test_list_pages_are_the_pages_rows_are_printed_on() -> None:
     # 300221: the heading '3．专利情况' ends p.136; p.138 is prose that cites three granted numbers
     # ('（专利号为 ZL200410081329.1）') above the heading of the applications list on p.139

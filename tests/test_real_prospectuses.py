@@ -58,6 +58,7 @@ def test_open_sided_table_keeps_its_first_and_last_columns() -> None:
     )
 
 
+@pytest.mark.slow
 def test_continuation_pages_without_a_header_are_read_to_the_last_row() -> None:
     ex = extraction("002638")
     assert len(ex.patents) == 166
@@ -69,6 +70,7 @@ def test_continuation_pages_without_a_header_are_read_to_the_last_row() -> None:
     assert row("002638", "10").number == "200710123944.8"
 
 
+@pytest.mark.slow
 def test_stated_count_matches_the_rows_by_type() -> None:
     ex = extraction("002638")
     stated = ex.patent_statement
@@ -77,6 +79,7 @@ def test_stated_count_matches_the_rows_by_type() -> None:
     assert Counter(p.patent_type.value for p in ex.patents) == stated.by_type
 
 
+@pytest.mark.slow
 def test_rd_results_table_citing_patents_is_not_the_patent_list() -> None:
     # pp.195-197: '研发投入情况及形成的已授权专利成果明细' cites patent numbers per R&D project
     ex = extraction("002638")
@@ -85,6 +88,7 @@ def test_rd_results_table_citing_patents_is_not_the_patent_list() -> None:
     assert not [t for t in ex.tables if 195 in t.pages]  # not even read: the pages are not a list
 
 
+@pytest.mark.slow
 def test_subsidiaries_named_in_a_competitors_description_are_not_competitors() -> None:
     # '1、欧司朗' … '5、真明丽'; 真明丽 '下辖鹤山真明丽灯饰有限公司、鹤山银雨灯饰有限公司和…'
     # (the 募集资金运用 chapter's naming sentence, pp361 and 367, adds GE: 'issue 20' in docs/extraction-competitors.md)
@@ -118,6 +122,7 @@ def test_header_label_专利登记号_is_the_number_column() -> None:
     )
 
 
+@pytest.mark.slow
 def test_row_split_by_the_page_break_is_joined_on_its_first_page() -> None:
     # row 53: '一种将换向器钩脚压制' at the foot of p126, '呈圆角的压合模具' above row 54 on p127
     split = row("300626", "53")
@@ -125,6 +130,7 @@ def test_row_split_by_the_page_break_is_joined_on_its_first_page() -> None:
     assert row("300626", "54").name == "一种装有加热管的换向器压制模"
 
 
+@pytest.mark.slow
 def test_region_column_is_not_glued_onto_competitor_names() -> None:
     names = {c.name for c in extraction("300626").competitors}
     assert {"深圳市凯中精密技术股份有限公司", "安固集团有限公司", "苏州科固电器有限公司"} <= names
@@ -144,6 +150,7 @@ def test_numbers_are_kept_as_printed_with_the_space_after_ZL_removed() -> None:
     assert not [n for n in numbers if " " in n]
 
 
+@pytest.mark.slow
 def test_pending_applications_under_已受理_heading_are_not_granted() -> None:
     ex = extraction("002335")
     pending = [p for p in ex.patents if p.status is PatentStatus.PENDING]
@@ -158,6 +165,7 @@ def test_pending_applications_under_已受理_heading_are_not_granted() -> None:
     assert sum(p.status is PatentStatus.GRANTED for p in ex.patents) == 41
 
 
+@pytest.mark.slow
 def test_a_number_printed_in_two_rows_is_two_rows() -> None:
     # rows 17-19 (p158) and 31-33 (p159) carry the same three numbers with different names
     ex = extraction("002335")
@@ -169,6 +177,7 @@ def test_a_number_printed_in_two_rows_is_two_rows() -> None:
     )
 
 
+@pytest.mark.slow
 def test_foreign_competitors_without_a_legal_suffix_and_the_other_vendors_list() -> None:
     names = {c.name: c for c in extraction("002335").competitors}
     assert names["美国电力转换集团"].short_name == "APC 公司" and names["美国电力转换集团"].source == "heading"
@@ -183,6 +192,7 @@ def test_foreign_competitors_without_a_legal_suffix_and_the_other_vendors_list()
 # --- the harness itself: the targets hold on every keyed document ------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", sorted(FULL))
 def test_every_keyed_patent_row_is_found_with_its_fields(code: str) -> None:
     rows = key(code)["patent_rows"]

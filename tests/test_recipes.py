@@ -49,6 +49,7 @@ def test_moutai_purchases_row_read_off_page_128() -> None:
     assert len(purchases) == 39 and purchases[-1]["关联交易内容"][0] == "水电汽等其他公用事业费用（购买）"  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_moutai_sales_table_follows_and_continues_on_the_next_page() -> None:
     ex = related(MOUTAI)
     sales = rows(ex, "关联交易-销售")
@@ -77,6 +78,7 @@ def test_names_wrapped_over_three_lines_are_joined_into_one_row() -> None:
     assert not [r for r in ex.recipe_rows if r.recipe == "关联交易-采购"]
 
 
+@pytest.mark.slow
 def test_one_recipe_over_both_reports_is_one_sheet_with_source_columns() -> None:
     docs = [
         Document(
@@ -136,6 +138,7 @@ def test_place_recipe_reads_the_first_table_on_the_first_page_of_each_pdf() -> N
     assert got["603418"] == (0, set(), ("首页第一张表: no table matched on page 1, table 1",))
 
 
+@pytest.mark.slow
 def test_a_page_beyond_the_document_is_said_per_document() -> None:
     recipe = TableRecipe.parse({"name": "第500页", "page": 500, "index": 1}, "test")
     ex = extract_document(ZJJ, "000430", recipes=[recipe])

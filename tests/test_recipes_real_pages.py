@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 
 from core.records import Document, DocumentExtraction, RecipeRow
 from extractors.document import extract_document
@@ -44,6 +45,7 @@ def cell(row: RecipeRow, column: str) -> tuple[str, float | None]:
     return c.text, c.value
 
 
+@pytest.mark.slow
 def test_yearly_tables_captioned_only_by_the_year_each_period_labelled() -> None:
     # kuangda p.122-123: '4、向前五大客户的销售情况' stands above the first year only; each year is a
     # title row ('2009年度') over its own header row, all in one ruled grid
@@ -54,6 +56,7 @@ def test_yearly_tables_captioned_only_by_the_year_each_period_labelled() -> None
     assert {r.page for r in rows} == {122, 123}
 
 
+@pytest.mark.slow
 def test_totals_rows_are_dropped_and_checked_against_their_sum() -> None:
     rows = rows_of(KUANGDA, "前五名客户")
     assert not [r for r in rows if "合计" in (r.get("客户") or r.cells[0]).text]
@@ -73,6 +76,7 @@ def test_a_total_that_does_not_add_up_is_a_warning_on_its_table() -> None:
     assert notes == ["前五名客户: table 1: 销售额 total 160.00 ≠ sum of its 2 rows 150.00"]
 
 
+@pytest.mark.slow
 def test_amounts_in_万元_are_numbers_in_元_with_the_printed_text_and_unit() -> None:
     # akcome p.129: '单位：万元' above the table
     first = rows_of(AKCOME, "前五名客户")[0]
@@ -83,6 +87,7 @@ def test_amounts_in_万元_are_numbers_in_元_with_the_printed_text_and_unit() -
     assert share is not None and (share.value, share.unit) == (35.44, "%")
 
 
+@pytest.mark.slow
 def test_a_period_cell_centred_in_its_block_labels_every_row_of_the_block() -> None:
     # akcome p.133-134: a 年度 column whose merged cell names five suppliers; 合计 rows close each block
     rows = rows_of(AKCOME, "前五名供应商")
@@ -90,6 +95,7 @@ def test_a_period_cell_centred_in_its_block_labels_every_row_of_the_block() -> N
     assert cell(rows[-1], "供应商") == ("广东兴发铝业有限公司", None)  # p.134, after the page break
 
 
+@pytest.mark.slow
 def test_a_header_under_a_period_title_row_is_found_and_the_period_kept() -> None:
     # haimo p.117-118: '序号 | 2009 年' over '客户名称 | 销售金额 | 占比 | …': the header is the second row
     rows = rows_of(HAIMO, "前五名客户")
@@ -99,6 +105,7 @@ def test_a_header_under_a_period_title_row_is_found_and_the_period_kept() -> Non
     assert cell(rows[1], "销售额") == ("14,238,128.88", 14238128.88)
 
 
+@pytest.mark.slow
 def test_group_title_rows_and_subtotals_by_business_line() -> None:
     # jereh p.133-135: one list per business line (一、二、三) with a 小计 each, no share column, four
     # years each captioned '①2009年1-6月' … '④2006年' with a note line between
@@ -123,6 +130,7 @@ def test_a_subtotal_row_after_a_page_break_is_not_joined_to_the_row_above() -> N
     ]
 
 
+@pytest.mark.slow
 def test_headings_in_the_prospectus_own_wording_前五位供应商() -> None:
     # kuangda p.124-125: '4、向前五位供应商的采购情况' ends p.124; the tables start at the top of p.125
     rows = rows_of(KUANGDA, "前五名供应商")
@@ -130,6 +138,7 @@ def test_headings_in_the_prospectus_own_wording_前五位供应商() -> None:
     assert cell(rows[0], "采购额") == ("1,934.61", 19346100.0)
 
 
+@pytest.mark.slow
 def test_a_list_of_customers_by_product_is_not_the_top_five() -> None:
     # huarui p.76: '主要客户 | 应用领域 | 应用产品' names customers without an amount or a share
     rows = rows_of(HUARUI, "前五名客户")
@@ -137,6 +146,7 @@ def test_a_list_of_customers_by_product_is_not_the_top_five() -> None:
     assert len(rows) == 30
 
 
+@pytest.mark.slow
 def test_a_top_five_table_outside_its_chapter_is_not_taken() -> None:
     # kingsun pp.283-290 (管理层讨论与分析) list the top five by receivables: not the 业务与技术 list
     rows = rows_of(KINGSUN, "前五名客户")
@@ -207,6 +217,7 @@ def test_the_page_preview_numbers_tables_as_a_place_recipe_counts_them() -> None
     assert x0 < x1 and top < bottom
 
 
+@pytest.mark.slow
 def test_two_level_header_发行前_发行后_over_股数_比例_fills_both_periods() -> None:
     # kuangda p.73: '本次发行前 | 本次发行后' over '股数（股） | 所占比例 (%)'; the holders, not the
     # capital history (pp.50-67 print 股东 and 出资比例 too) nor the 合计 row
@@ -219,6 +230,7 @@ def test_two_level_header_发行前_发行后_over_股数_比例_fills_both_peri
     assert cell(second, "发行后持股数量") == ("9,141,194", 9141194.0) and cell(second, "发行后持股比例")[1] == 4.5706
 
 
+@pytest.mark.slow
 def test_funded_projects_the_first_list_of_the_chapter_not_its_later_breakdowns() -> None:
     # jereh p.269: '项目总投资额 | 投入募集资金' (万元); p.306 lists the same projects again, broken down
     ex = extract_document(JEREH, "002353", recipes=select(load_recipes(), ["募集资金运用"]))
@@ -248,6 +260,7 @@ def test_headers_match_whatever_brackets_the_engine_prints() -> None:
 QINGKE = FULL / "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf"
 
 
+@pytest.mark.slow
 def test_a_wide_multi_period_table_gives_one_labelled_row_a_period() -> None:
     # qingke p.171-172 '（1）销售货物' under '1、经常性关联交易': 关联方名称 | 2011年1-6月 … 2008年度, each
     # over 金额（万元） | 占比（%）: one row a period, the amount in 元
@@ -261,6 +274,7 @@ def test_a_wide_multi_period_table_gives_one_labelled_row_a_period() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
     # haimo p.274: '序号 项目 项目预计 拟以募集 投资进度' / '总投资 资金投资额 第1年 第2年' stand above
     # the rules, the grid holds only the four project rows
