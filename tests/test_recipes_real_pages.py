@@ -286,6 +286,7 @@ def test_a_header_printed_above_the_ruled_grid_is_read_as_its_header() -> None:
     assert cell(rows[0], "拟投入募集资金") == ("7,500.00", 75000000.0)
 
 
+@pytest.mark.slow
 def test_a_segments_top_five_list_is_labelled_not_taken_for_the_company_list() -> None:
     # akcome p.129-131 (PDF pages): '3、前五大客户情况' (the company's list), then under '4、报告期内外销前五大客户
     # 具体销售情况' the export list ('发行人境外前五名客户销售情况如下') and the domestic one ('境内…')
@@ -315,6 +316,7 @@ def test_a_segment_is_what_the_heading_names_before_the_list() -> None:
 DONGGANG = FULL / "002117_donggang_security_printing_prospectus_2010_full.pdf"
 
 
+@pytest.mark.slow
 def test_the_lists_of_each_business_line_are_labelled_with_their_line() -> None:
     # jereh p.132-135: the company's top five only as an aggregate, then '(2)报告期内公司各项业务销售客户
     # 前五名明细情况': one list per business line under its group title
@@ -343,6 +345,7 @@ def trades(path: Path, recipe: str) -> list[tuple[str, str, float | None, str | 
     return out
 
 
+@pytest.mark.slow
 def test_a_party_named_only_in_the_heading_with_the_periods_as_columns() -> None:
     # jereh p.154-155: '1、向德美动力采购货物', then a by-item table and '关联采购金额（元）' with the
     # periods as columns; '2、向德美动力销售货物' likewise; the tables after each first one (the engines'
@@ -356,6 +359,7 @@ def test_a_party_named_only_in_the_heading_with_the_periods_as_columns() -> None
     assert [t[1] for t in trades(JEREH, "关联交易-销售")] == ["7,594.53", "59,112.59", "247,612.57", "265,418.87"]
 
 
+@pytest.mark.slow
 def test_one_table_per_party_with_the_party_in_its_caption_and_both_trades_in_it() -> None:
     # akcome p.159: '（1）爱康实业关联交易情况', 序号 | 交易内容 | 交易期间 | 交易金额, 销售背板 / 销售边框 rows
     assert trades(AKCOME, "关联交易-销售") == [
@@ -365,6 +369,7 @@ def test_one_table_per_party_with_the_party_in_its_caption_and_both_trades_in_it
     assert not [t for t in trades(AKCOME, "关联交易-采购") if t[1] in {"47.87", "1,206.62"}]
 
 
+@pytest.mark.slow
 def test_a_table_merged_over_a_page_break_ends_at_the_heading_on_the_next_page() -> None:
     # donggang p.86-87: 表5-2 关联销售情况 ends on p.86; on p.87 '3、关联方往来余额 / 表5-3' heads the
     # balances, a grid of the same width that the page merge joined to it
@@ -374,6 +379,7 @@ def test_a_table_merged_over_a_page_break_ends_at_the_heading_on_the_next_page()
     ]
 
 
+@pytest.mark.slow
 def test_related_party_sales_headed_in_the_prospectus_wording() -> None:
     # kingsun p.203-204: '（1）销售商品 / 报告期内公司通过参股公司销售商品情况如下', 关联企业名称 and
     # period column groups (金额 | 占比); 2009 and 2008 printed '-'
@@ -382,6 +388,7 @@ def test_related_party_sales_headed_in_the_prospectus_wording() -> None:
     assert got[0] == ("江西勤上光电有限公司", "1,027,424.79", 1027424.79, "2011年上半年")
 
 
+@pytest.mark.slow
 def test_a_yearly_table_without_its_own_unit_line_takes_the_unit_of_the_table_it_continues() -> None:
     # haimo p.117: '单位：元' above the 2009 table only; the 2008 table under it has no unit line
     rows = [r for r in rows_of(HAIMO, "前五名客户") if r.period == "2008年度"]
@@ -390,6 +397,7 @@ def test_a_yearly_table_without_its_own_unit_line_takes_the_unit_of_the_table_it
     assert amount is not None and (amount.text, amount.value, amount.unit) == ("33,533,270.34", 33533270.34, "元")
 
 
+@pytest.mark.slow
 def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_each_amount() -> None:
     # akcome p.129-130: the company list and the export list (境外), 单位：万元
     recipe = load_recipes()["前五名客户"]
