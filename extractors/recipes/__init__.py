@@ -328,7 +328,7 @@ _SEGMENT = re.compile(
 _WHOLE = re.compile(r"主营业务|合并|整体|全部|总体")
 #: what stands before the segment in a heading or lead sentence: the subject, the period, a verb
 #: ('报告期内，发行人境外…', '2010年度公司向内销…'); the segment is what follows the last of them
-_LEAD = re.compile(r".*(?:发行人|本公司|公司|报告期内|报告期|各期|期内|年度|年|月|向|对|与|的|其)")
+_LEAD = re.compile(r"发行人|本公司|公司|报告期内|报告期|各期|期内|年度|年|月|向|对|与|的|其")
 _LIST_MARK = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])+")
 
 
@@ -350,7 +350,8 @@ def segment_of(recipe: TableRecipe, line: str) -> str | None:
     if not at:
         return None
     before = _LIST_MARK.sub("", flat[: min(at)])
-    tail = _LEAD.sub("", before) if _LEAD.match(before) else before
+    ends = [m.end() for i in range(len(before)) if (m := _LEAD.match(before, i))]
+    tail = before[max(ends) :] if ends else before
     if not tail or not _SEGMENT.search(tail) or _WHOLE.search(tail):
         return None
     return tail
