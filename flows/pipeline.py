@@ -96,7 +96,10 @@ def extract_in_pool(*args: Any, **kwargs: Any) -> DocumentExtraction:
 #: One Prefect task per document, not one per stage: every task run costs Prefect's own work
 #: (benchmarks/task_overhead.py), and the stages of one document follow each other anyway.
 #: The task's state is Failed when the download or the extraction failed (the record is its data).
-@task(name="document", task_run_name="{name}", cache_policy=NO_CACHE)
+#: Its result is the document's counts (its rows are in the store) and is never persisted: Prefect 3.8
+#: keeps, per finished task run, only a copy of its state without the data (``FlowRunContext.run_results``)
+#: and the future that the flow lets go once it has read it.
+@task(name="document", task_run_name="{name}", cache_policy=NO_CACHE, persist_result=False)
 def document_task(
     ann: Announcement,
     settings: Settings,

@@ -3,6 +3,7 @@ the run's one shared service (its concurrency and rate limits hold across every 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -82,8 +83,14 @@ class ModelQueue:
         self._lock = threading.Lock()
 
     def submit(self, doc_key: str, job: Callable[[], Asked]) -> None:
+        """Queue ``job``; it runs in a copy of the caller's context variables (the flows': Prefect's
+        settings and the document's task run). A queue thread left with none sees Prefect's settings
+        as they were when Prefect was imported, without the run's API: its first log line then
+        started temporary Prefect servers of its own, which outlived the run and kept a benchmark's
+        output pipe open, so the benchmark hung after the flows had ended."""
+        context = contextvars.copy_context()
         with self._lock:
-            self._jobs[doc_key] = self._pool.submit(job)
+            self._jobs[doc_key] = self._pool.submit(context.run, job)
 
     def drain(self) -> dict[str, Asked | BaseException]:
         """Every job's result (its refined extraction and model records) or what it raised, by document."""
