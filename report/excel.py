@@ -124,6 +124,11 @@ def write_sheet(
     ws.auto_filter.ref = f"A1:{last}{n}"
     if print_cols and print_cols < len(header):
         ws.print_area = f"A1:{get_column_letter(print_cols)}{n}"
+    # closed now, not when the workbook is saved: its tail (filter, page setup, links) goes to its file
+    # and its cells' link objects are let go; openpyxl still keeps one relationship (~0.4 KB) per link
+    # until the save, which writes them
+    ws.close()
+    ws._hyperlinks.clear()
     return n - 1
 
 

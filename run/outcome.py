@@ -148,7 +148,7 @@ def fold_llm(
             report.llm = RunLLM(rows.path, rows.run, list(llm), rows.order)
         except Exception as exc:  # the store is the data: say so, keep what is in hand for the workbook
             logger.error("store %s: model records not written: %s", rows.path, exc)
-            report.failures.append(failure(report.flow, Stage.STORE, exc, logger))
+            report.failures.append(failure(f"{report.flow}:llm", Stage.STORE, exc, logger))
     report.failures += [f for e in enrichments for f in e.failures]
     service = release_service(service_key(run_key, use_llm))
     report.llm_backend = service.label if service else model_label(llm_settings(settings, use_llm))
