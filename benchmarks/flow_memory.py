@@ -16,6 +16,13 @@ side, at the same time, so before and after are measured on the same machine loa
 tables rows each, as a backfill's documents are). The model is the offline backend (``--no-llm``:
 its summaries and labels are still made and stored), or ``--model`` a local OpenAI-compatible server
 answering at once.
+
+``--writer ROWS`` measures the workbook writer alone, in this process: N synthetic documents of ROWS
+patents and ROWS table rows each, stored under one run, written (xlsx, CSV, parquet) from the store
+and from a report that holds every extraction (as a run did before; the writer is today's either
+way): the peak of Python allocations (tracemalloc) and the CPU seconds.
+
+    .venv/bin/python benchmarks/flow_memory.py --writer 200 --docs 100 400
 """
 
 from __future__ import annotations
@@ -147,14 +154,73 @@ class _NoModel:
 _NO_MODEL: FakeOpenAI = _NoModel()  # type: ignore[assignment]
 
 
+def writer_peak(n: int, rows: int, streamed: bool, folder: Path) -> tuple[float, float]:
+    """The workbook, CSV and parquet of N synthetic documents of ``rows`` patents and ``rows`` table
+    rows each, stored under one run: (the peak of Python allocations in MB, CPU s) of writing them
+    read back from the store (``streamed``), or of holding them in memory (as a run did before) and
+    writing them."""
+    import tracemalloc
+
+    from core.records import Document, ExtractedTable, PatentRecord, PatentType, TableRow
+    from core.store import RunExtractions, Store
+    from extractors.document import extract_text_pages
+    from report import RunReport, write_workbook
+
+    store, run_name, docs = Store(folder / "store.sqlite"), "bench run", []
+    for i in range(n):
+        key = f"cninfo:{i}"
+        doc = Document(key=key, sec_code=f"{i:06d}", sec_name=f"公司{i}", title="招股说明书",
+                       published=dt.date(2024, 1, 1), url=f"http://x/{i}.pdf", path=str(folder / f"{i}.pdf"),
+                       sha256=f"{i:064d}", size=1)  # fmt: skip
+        patents = tuple(
+            PatentRecord(
+                doc_key=key,
+                page=100 + p % 50,
+                name=f"一种装置及其制造方法{i}-{p}",
+                number=f"ZL20{i:06d}{p:04d}.8",
+                patent_type=PatentType.INVENTION,
+            )
+            for p in range(rows)
+        )
+        cells = [TableRow(page=100, cells=(str(p), f"名称{p}", f"ZL{i}{p}")) for p in range(rows)]
+        table = ExtractedTable(
+            doc_key=key, engine="pdfplumber", kind="patent", header=("序号", "名称", "专利号"), rows=tuple(cells)
+        )
+        ex = extract_text_pages(key, ["正文"]).model_copy(update={"patents": patents, "tables": (table,)})
+        store.put_document(run_name, doc, ex)
+        docs.append(doc)
+    report = RunReport(flow="bench", parameters={}, started=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), documents=docs)
+    stored = RunExtractions(store.path, run_name, [d.key for d in docs])
+    tracemalloc.start()  # (held: the extractions in memory count, as a run held them before)
+    report.extractions = stored if streamed else dict(stored.items())
+    cpu = time.process_time()
+    write_workbook(report, folder / ("streamed" if streamed else "held"))
+    cpu = time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return peak, cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--pdfs", choices=sorted(PDFS), default="small")
     parser.add_argument("--model", action="store_true", help="a local OpenAI-compatible server, not offline")
     parser.add_argument("--checkout", type=Path, default=None, help="another checkout, run side by side")
+    parser.add_argument(
+        "--writer", type=int, default=0, metavar="ROWS", help="the writer alone: N documents of ROWS rows each"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.writer:
+        log.info(f"{'docs':>6}{'rows/doc':>9}{'held: peak MB':>14}{'cpu s':>7}{'streamed: peak MB':>18}{'cpu s':>7}")
+        for n in args.docs:
+            with tempfile.TemporaryDirectory() as tmp:
+                held, held_cpu = writer_peak(n, args.writer, False, Path(tmp))
+            with tempfile.TemporaryDirectory() as tmp:
+                streamed, streamed_cpu = writer_peak(n, args.writer, True, Path(tmp))
+            log.info(f"{n:>6}{args.writer:>9}{held:>14.1f}{held_cpu:>7.1f}{streamed:>18.1f}{streamed_cpu:>7.1f}")
+        return 0
     checkouts = [ROOT] + ([args.checkout.resolve()] if args.checkout else [])
     log.info("cpus=%d pdfs=%s model=%s", os.cpu_count(), args.pdfs, "local server" if args.model else "offline")
     log.info(f"{'docs':>6} {'checkout':<24}{'wall s':>8}{'first MB':>9}{'last MB':>9}{'peak MB':>9}"

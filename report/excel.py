@@ -120,6 +120,7 @@ def write_sheet(
                 for i, (raw, value) in enumerate(zip(raw_row, vals, strict=True))
             ]
         )
+        ws.row_dimensions.pop(n, None)  # the row is written: its height is not kept for the whole sheet
     # the filter and the print area are written when the sheet is closed: set once the rows are counted
     ws.auto_filter.ref = f"A1:{last}{n}"
     if print_cols and print_cols < len(header):
