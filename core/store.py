@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core.errors import StoreError
 from core.records import Announcement, Document, DocumentExtraction, Record
 from core.sqlite import connect, open_store
 
@@ -352,6 +353,7 @@ class RunExtractions(MutableMapping[str, DocumentExtraction]):
         self.path, self.run, self.order = Path(path), run, list(order)
         self._store: Store | None = None
         self._keys: list[str] | None = None
+        self._key_set: set[str] = set()
         self._last: tuple[str, DocumentExtraction] | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:  # to the parquet writer's process: the path, not the rows
@@ -364,15 +366,24 @@ class RunExtractions(MutableMapping[str, DocumentExtraction]):
         return self._store
 
     def keys_in_order(self) -> list[str]:
+        """The documents the run stored an extraction of; a store that cannot be read has none (each
+        document whose rows could not be written there failed with its own ``store`` failure)."""
         if self._keys is None:
-            stored = self.store.run_keys(self.run, "extraction")
+            try:
+                stored = self.store.run_keys(self.run, "extraction")
+            except StoreError as exc:
+                log.error("store %s cannot be read: %s; the run's rows are not in its outputs", self.path, exc)
+                stored = []
             rank, pos = {k: n for n, k in enumerate(self.order)}, {k: n for n, k in enumerate(stored)}
             self._keys = sorted(pos, key=lambda k: (rank.get(k, len(rank)), pos[k]))
+            self._key_set = set(self._keys)
         return self._keys
 
     def __getitem__(self, key: str) -> DocumentExtraction:
         if self._last is not None and self._last[0] == key:
             return self._last[1]
+        if key not in self:
+            raise KeyError(key)
         for _, rec in self.store.run_records(self.run, "extraction", [key]):
             self._last = (key, rec)
             return rec
@@ -392,7 +403,8 @@ class RunExtractions(MutableMapping[str, DocumentExtraction]):
         return len(self.keys_in_order())
 
     def __contains__(self, key: object) -> bool:
-        return key in set(self.keys_in_order())
+        self.keys_in_order()
+        return key in self._key_set
 
     def stream(self) -> Iterator[tuple[str, DocumentExtraction]]:
         yield from self.store.run_records(self.run, "extraction", self.keys_in_order())
@@ -434,7 +446,11 @@ class RunLLM(Mapping[str, list[Any]]):
             raise KeyError(task)
         if self._last is None or self._last[0] != task:
             rank = {k: n for n, k in enumerate(self.order)}
-            records = [r for _, r in Store.shared(self.path).run_records(self.run, f"llm:{task}")]
+            try:
+                records = [r for _, r in Store.shared(self.path).run_records(self.run, f"llm:{task}")]
+            except StoreError as exc:  # said once per task; the workbook is still written
+                log.error("store %s: the run's %s records cannot be read: %s", self.path, task, exc)
+                records = []
             records.sort(key=lambda r: rank.get(str(getattr(r, "doc_key", None) or getattr(r, "key", "")), len(rank)))
             self._last = (task, records)
         return self._last[1]

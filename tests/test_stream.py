@@ -215,3 +215,23 @@ def test_the_model_queue_runs_each_job_in_the_context_of_the_document_that_queue
         queue.submit(f"doc {n}", lambda: (None, Enrichment(results={"api": [api.get()]})))
     got = {k: v[1].results["api"] for k, v in queue.drain().items() if not isinstance(v, BaseException)}
     assert got == {f"doc {n}": [f"http://127.0.0.1:{n}/api"] for n in range(3)}
+
+
+def test_a_store_that_cannot_be_read_back_still_gives_the_run_its_workbook_with_the_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's rows are in the store; when it cannot be read at the end, the workbook is still
+    written (documents, failures, Run info) and the run is not Completed."""
+    s = make_settings(tmp_path)
+    Store(s.store_path).put_document("run R", doc(1), extraction(1))
+
+    def locked(*args: object, **kwargs: object) -> list[str]:
+        raise StoreError(f"{s.store_path}: OperationalError: database is locked")
+
+    monkeypatch.setattr(Store, "run_keys", locked)
+    rep = report_of(s.store_path, "run R", [doc(1)])
+    rep.llm = RunLLM(s.store_path, "run R", ["summary"], ["cninfo:1"])
+    out = publish(rep, s, "adhoc", 1, "run R")
+    assert out.path is not None and out.status == "failed"
+    wb = load_workbook(out.path)
+    assert [r["key"] for r in rows(wb["Documents"])] == ["cninfo:1"] and rows(wb["Patents"]) == []
