@@ -54,13 +54,18 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         cmd = [str(python if python.exists() else sys.executable), "-m", "flows", "run", "--start", "2024-01-01",
                "--end", "2024-12-31", "--all-versions"]  # fmt: skip
         t0 = time.time()
-        proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        sampler = TreeSampler(proc.pid)
-        sampler.start()
-        out, _ = proc.communicate()
-        wall = time.time() - t0
-        sampler.stop.set()
-        lines = out.splitlines()
+        # the output to a file, not a pipe: communicate() waits for every holder of the pipe, and a child
+        # that outlived the flow (a temporary Prefect server that a thread without the run's Prefect
+        # settings started: fixed in run.enrich.ModelQueue) held it, so the benchmark hung after the flows
+        with open(folder / "flow.log", "w+", encoding="utf-8") as log_file:
+            proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+            sampler = TreeSampler(proc.pid)
+            sampler.start()
+            proc.wait()
+            wall = time.time() - t0
+            sampler.stop.set()
+            log_file.seek(0)
+            lines = log_file.read().splitlines()
         if proc.returncode not in (0, 1):
             log.error("flow exited %s:\n%s", proc.returncode, "\n".join(lines[-30:]))
             raise SystemExit(1)

@@ -16,13 +16,14 @@ import importlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from core.errors import StoreError
 from core.records import Announcement, Document, DocumentExtraction, Record
 from core.sqlite import connect, open_store
 
@@ -41,6 +42,14 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (kind, key, version)
 );
 CREATE INDEX IF NOT EXISTS items_first_at ON items(first_at);
+-- which rows each run stored (a row stored before keeps its first run; this says a later run had it too)
+CREATE TABLE IF NOT EXISTS run_items (
+    run TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (run, kind, key, version)
+);
 CREATE TABLE IF NOT EXISTS exports (at TEXT NOT NULL, path TEXT NOT NULL);
 """
 
@@ -119,12 +128,26 @@ class Stored:
     skipped: list[str] = field(default_factory=list)
 
 
+_SHARED: dict[str, Store] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         open_store(self.path, _SCHEMA, wal=True, version=SCHEMA_VERSION)
         self._migrate_type_names()
+
+    @classmethod
+    def shared(cls, path: Path) -> Store:
+        """This process's one Store of ``path`` (opened, and its rows' types checked, once): a run
+        writes each of its documents through it."""
+        key = str(Path(path).resolve())
+        with _SHARED_LOCK:
+            if key not in _SHARED or not Path(key).exists():
+                _SHARED[key] = cls(path)
+            return _SHARED[key]
 
     def _migrate_type_names(self) -> None:
         """Rows written before type names (``module:Class``) get their class's stable name, while the
@@ -166,7 +189,6 @@ class Store:
     ) -> int:
         """Store a run's records (a record already there keeps its first run and time; its body is
         refreshed). Returns how many were new."""
-        now = _now()
         sha_of = sha_of or {d.key: d.sha256 for d in documents}
         rows: list[tuple[str, str, str, BaseModel]] = []
         rows += [("announcement", a.key, "", a) for a in announcements]
@@ -174,6 +196,10 @@ class Store:
         rows += [("extraction", e.doc_key, sha_of.get(e.doc_key, ""), e) for e in extractions]
         for task, records in (llm or {}).items():
             rows += [(f"llm:{task}", llm_identity(r), "", r) for r in records]
+        return self._put(run, rows)
+
+    def _put(self, run: str, rows: Sequence[tuple[str, str, str, BaseModel]]) -> int:
+        now = _now()
         new = 0
         with self._lock, self._conn() as c:
             for kind, key, version, rec in rows:
@@ -189,7 +215,73 @@ class Store:
                         (kind, key, version, _type_of(rec), body, run, now, now),
                     )
                     new += 1
+                c.execute("INSERT OR IGNORE INTO run_items (run, kind, key, version) VALUES (?, ?, ?, ?)",
+                          (run, kind, key, version))  # fmt: skip
         return new
+
+    def put_document(
+        self, run: str, document: Document | None = None, extraction: DocumentExtraction | None = None,
+        llm: Mapping[str, Sequence[BaseModel]] | None = None,
+    ) -> int:  # fmt: skip
+        """One document's records of a run, as soon as they are known (the flow streams each document's
+        rows here and keeps none of them): its file, its extraction (stored under the document's
+        version), and its model records. Returns how many were new."""
+        sha = document.sha256 if document is not None else ""
+        if document is None and extraction is not None:  # a later version of a document the run stored
+            sha = self._version_of(run, extraction.doc_key)
+        rows: list[tuple[str, str, str, BaseModel]] = []
+        if document is not None:
+            rows.append(("document", document.key, document.sha256, document))
+        if extraction is not None:
+            rows.append(("extraction", extraction.doc_key, sha, extraction))
+        for task, records in (llm or {}).items():
+            rows += [(f"llm:{task}", llm_identity(r), "", r) for r in records]
+        return self._put(run, rows)
+
+    def _version_of(self, run: str, doc_key: str) -> str:
+        """The version of a document that ``run`` stored ('' when it stored none)."""
+        with self._conn() as c:
+            row = c.execute(
+                "SELECT version FROM run_items WHERE run = ? AND kind = 'document' AND key = ?", (run, doc_key)
+            ).fetchone()
+        return str(row[0]) if row else ""
+
+    def run_keys(self, run: str, kind: str) -> list[str]:
+        """The keys of ``kind`` that ``run`` stored, in the order it stored them."""
+        with self._conn() as c:
+            rows = c.execute("SELECT key FROM run_items WHERE run = ? AND kind = ? ORDER BY rowid", (run, kind))
+            return [k for (k,) in rows]
+
+    def first_stored_by(self, run: str, kind: str) -> set[tuple[str, str]]:
+        """The (key, version) pairs of ``kind`` that ``run`` stored first (no run before it had them)."""
+        with self._conn() as c:
+            rows = c.execute(
+                "SELECT r.key, r.version FROM run_items r JOIN items i USING (kind, key, version) "
+                "WHERE r.run = ? AND r.kind = ? AND i.first_run = ?",
+                (run, kind, run),
+            ).fetchall()
+        return {(k, v) for k, v in rows}
+
+    def run_records(
+        self, run: str, kind: str, keys: Sequence[str] | None = None, chunk: int = 64
+    ) -> Iterator[tuple[str, Any]]:
+        """(key, record) of what ``run`` stored of ``kind`` (those of ``keys`` only, in their order),
+        read ``chunk`` rows at a time: a run's rows are never all in memory at once."""
+        order = list(keys) if keys is not None else self.run_keys(run, kind)
+        for start in range(0, len(order), chunk):
+            part = order[start : start + chunk]
+            marks = ",".join("?" * len(part))
+            with self._conn() as c:
+                rows = c.execute(
+                    "SELECT i.key, i.type, i.body FROM run_items r JOIN items i USING (kind, key, version) "
+                    f"WHERE r.run = ? AND r.kind = ? AND r.key IN ({marks})",
+                    (run, kind, *part),
+                ).fetchall()
+            found = {k: (t, b) for k, t, b in rows}
+            for key in part:
+                if key in found:
+                    type_name, body = found[key]
+                    yield key, _load_type(type_name).model_validate_json(body)
 
     def load(self, since: dt.datetime | None = None) -> Stored:
         """Everything stored, or only what was first stored at or after ``since``; a document's
@@ -248,3 +340,123 @@ class Store:
 
     def _conn(self) -> Any:
         return connect(self.path)
+
+
+class RunExtractions(MutableMapping[str, DocumentExtraction]):
+    """A run's extractions as the run stored them, read back from the store when asked: the flow and
+    the workbook writer hold one document's extraction at a time (the last one read is kept, since a
+    sheet asks for the same document several times per row), never the run's. Iterated in the run's
+    document order (``order``: the documents' keys); iterating the values or items reads them a chunk
+    of rows at a time. Setting one stores it under the run (the batch path's refined extractions)."""
+
+    def __init__(self, path: Path, run: str, order: Sequence[str] = ()) -> None:
+        self.path, self.run, self.order = Path(path), run, list(order)
+        self._store: Store | None = None
+        self._keys: list[str] | None = None
+        self._key_set: set[str] = set()
+        self._last: tuple[str, DocumentExtraction] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to the parquet writer's process: the path, not the rows
+        return (type(self), (self.path, self.run, self.order))
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.shared(self.path)
+        return self._store
+
+    def keys_in_order(self) -> list[str]:
+        """The documents the run stored an extraction of; a store that cannot be read has none (each
+        document whose rows could not be written there failed with its own ``store`` failure)."""
+        if self._keys is None:
+            try:
+                stored = self.store.run_keys(self.run, "extraction")
+            except StoreError as exc:
+                log.error("store %s cannot be read: %s; the run's rows are not in its outputs", self.path, exc)
+                stored = []
+            rank, pos = {k: n for n, k in enumerate(self.order)}, {k: n for n, k in enumerate(stored)}
+            self._keys = sorted(pos, key=lambda k: (rank.get(k, len(rank)), pos[k]))
+            self._key_set = set(self._keys)
+        return self._keys
+
+    def __getitem__(self, key: str) -> DocumentExtraction:
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        if key not in self:
+            raise KeyError(key)
+        for _, rec in self.store.run_records(self.run, "extraction", [key]):
+            self._last = (key, rec)
+            return rec
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, extraction: DocumentExtraction) -> None:
+        self.store.put_document(self.run, extraction=extraction.model_copy(update={"doc_key": key}))
+        self._keys, self._last = None, None
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("a run's stored extraction is not removed")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_in_order())
+
+    def __len__(self) -> int:
+        return len(self.keys_in_order())
+
+    def __contains__(self, key: object) -> bool:
+        self.keys_in_order()
+        return key in self._key_set
+
+    def stream(self) -> Iterator[tuple[str, DocumentExtraction]]:
+        yield from self.store.run_records(self.run, "extraction", self.keys_in_order())
+
+    def items(self) -> ItemsView[str, DocumentExtraction]:
+        return _StreamedItems(self)
+
+    def values(self) -> ValuesView[DocumentExtraction]:
+        return _StreamedValues(self)
+
+
+class _StreamedItems(ItemsView[str, DocumentExtraction]):
+    _mapping: RunExtractions
+
+    def __iter__(self) -> Iterator[tuple[str, DocumentExtraction]]:
+        return self._mapping.stream()
+
+
+class _StreamedValues(ValuesView[DocumentExtraction]):
+    _mapping: RunExtractions
+
+    def __iter__(self) -> Iterator[DocumentExtraction]:
+        return (ex for _, ex in self._mapping.stream())
+
+
+class RunLLM(Mapping[str, list[Any]]):
+    """A run's model records by task, read back from the store one task at a time (the last task read
+    is kept): in the order of the run's documents (``order``), then as stored."""
+
+    def __init__(self, path: Path, run: str, tasks: Sequence[str], order: Sequence[str] = ()) -> None:
+        self.path, self.run, self.tasks, self.order = Path(path), run, list(tasks), list(order)
+        self._last: tuple[str, list[Any]] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.run, self.tasks, self.order))
+
+    def __getitem__(self, task: str) -> list[Any]:
+        if task not in self.tasks:
+            raise KeyError(task)
+        if self._last is None or self._last[0] != task:
+            rank = {k: n for n, k in enumerate(self.order)}
+            try:
+                records = [r for _, r in Store.shared(self.path).run_records(self.run, f"llm:{task}")]
+            except StoreError as exc:  # said once per task; the workbook is still written
+                log.error("store %s: the run's %s records cannot be read: %s", self.path, task, exc)
+                records = []
+            records.sort(key=lambda r: rank.get(str(getattr(r, "doc_key", None) or getattr(r, "key", "")), len(rank)))
+            self._last = (task, records)
+        return self._last[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)

@@ -37,7 +37,17 @@ from report import RunReport
 from report.artifacts import document_rows, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
 from run.enrich import Enrichment, batch_enrich, drain_queue, enrich
-from run.outcome import Outcome, apply_plan, ensure_writable, fold, fold_llm, judge, new_report, publish
+from run.outcome import (
+    Outcome,
+    apply_plan,
+    ensure_writable,
+    fold,
+    fold_llm,
+    judge,
+    new_report,
+    publish,
+    stream_to_store,
+)
 from run.plan import Plan, plan, query_of, recipes_for, recipes_key
 from run.stages import Stage, failure
 from scrapers.base import BEIJING, ScrapeResult
@@ -86,7 +96,10 @@ def extract_in_pool(*args: Any, **kwargs: Any) -> DocumentExtraction:
 #: One Prefect task per document, not one per stage: every task run costs Prefect's own work
 #: (benchmarks/task_overhead.py), and the stages of one document follow each other anyway.
 #: The task's state is Failed when the download or the extraction failed (the record is its data).
-@task(name="document", task_run_name="{name}", cache_policy=NO_CACHE)
+#: Its result is the document's counts (its rows are in the store) and is never persisted: Prefect 3.8
+#: keeps, per finished task run, only a copy of its state without the data (``FlowRunContext.run_results``)
+#: and the future that the flow lets go once it has read it.
+@task(name="document", task_run_name="{name}", cache_policy=NO_CACHE, persist_result=False)
 def document_task(
     ann: Announcement,
     settings: Settings,
@@ -95,12 +108,16 @@ def document_task(
     run_key: str,
     name: str = "document",
     defer_llm: bool = False,
+    store_run: str = "",
 ) -> DocumentRun | State:
     """:func:`run.document.process` as a Prefect task: download → extract → model items (``defer_llm``:
-    the model items are left to the run's batch, and the task ends with the extraction)."""
+    the model items are left to the run's batch, and the task ends with the extraction). With
+    ``store_run`` the document's rows go to the store as soon as they are known and the task's result
+    is the document's counts: the flow holds no document's rows (nor does Prefect's result)."""
     ctx = DocumentContext(
-        settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name, defer_llm, queue_llm=True
-    )
+        settings, recipes, use_llm, run_key, extract_in_pool, get_run_logger(), name, defer_llm, queue_llm=True,
+        store_run=store_run,
+    )  # fmt: skip
     out = process(ann, ctx)
     if out.failed:
         last = out.failures[-1] if out.failures else None
@@ -147,9 +164,7 @@ def run_pipeline(flow_name: str, params: RunParams, settings: Settings, *, write
         run_id = manifest.start_run(flow_name, params.start, params.end)
         manifest.record_helpers(run_id, server_children())
         try:
-            outcome, report = _run(
-                flow_name, params, settings, manifest, str(flow_run.get_id() or run_id), write_empty
-            )
+            outcome, report = _run(flow_name, params, settings, manifest, str(flow_run.get_id() or run_id), write_empty)
             _artifacts(report, outcome.path)
         except BaseException:
             manifest.finish_run(run_id, "failed")
@@ -181,9 +196,9 @@ def _run(
     if chosen.skipped:
         logger.info("%d prospectus-family announcements not read (summaries, notices, older versions); "
                     "--all-versions reads them", len(chosen.skipped))  # fmt: skip
-    enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest)
+    run = f"{flow_name} run {run_key}"  # its name in the cumulative store, where its rows go as they come
+    enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest, run)
     fold_llm(report, enrichments, settings, params.llm, run_key, logger)
-    run = f"{flow_name} run {run_key}"
     return publish(report, settings, flow_name, len(chosen.wanted), run, logger, write_empty=write_empty), report
 
 
@@ -204,10 +219,12 @@ def _name(a: Announcement) -> str:
 
 def _documents(
     chosen: Plan, report: RunReport, settings: Settings, recipes: Sequence[TableRecipe], params: RunParams,
-    run_key: str, manifest: Manifest,
+    run_key: str, manifest: Manifest, store_run: str,
 ) -> list[Enrichment]:  # fmt: skip
     """Streaming, one task per document: download → extract → that document's LLM items, each as soon
-    as it is ready, largest first; the announcements' classification runs alongside."""
+    as it is ready, largest first; the announcements' classification runs alongside. Each document's
+    rows go to the store under ``store_run`` as it is extracted (then its model records); the flow
+    keeps each document's counts and failures, and the report reads the rows back from the store."""
     wanted, use_llm = chosen.wanted, params.llm
     announced = None
     if not cancel.requested() and report.announcements and not params.llm_batch:
@@ -224,23 +241,28 @@ def _documents(
     extra: list[Enrichment] = []
     with processes.extraction_pool(size, settings.extract_on_dask and bool(wanted), settings.dask_address, warm=new):
         futures: dict[int, PrefectFuture[Any]] = {
-            i: per_doc.submit(wanted[i], settings, recipes, use_llm, run_key, _name(wanted[i]), params.llm_batch)
+            i: per_doc.submit(
+                wanted[i], settings, recipes, use_llm, run_key, _name(wanted[i]), params.llm_batch, store_run
+            )
             for i in chosen.order
         }
-        runs = [(a, _result(futures[i])) for i, a in enumerate(wanted)]
+        # each future let go once read: a finished task's state (its result) is not kept by the flow
+        runs = [(a, _result(futures.pop(i))) for i, a in enumerate(wanted)]
         if announced is not None:
             got = _result(announced)
             if isinstance(got, PipelineError):
                 report.failures.append(failure(f"{params.exchange}:announcements", Stage.LLM_ANNOUNCEMENTS, got))
             else:
                 extra.append(got)
+    stream_to_store(report, settings, store_run, [a.key for a in wanted])
     folded = fold(report, runs, manifest, get_run_logger())
+    del runs
     for doc_key, asked in drain_queue(run_key).items():  # the model work the documents handed over
         if isinstance(asked, BaseException):
             report.failures.append(failure(doc_key, "llm", asked, get_run_logger()))
             continue
-        extraction, enrichment = asked
-        if doc_key in report.extractions:
+        extraction, enrichment = asked  # (its rows went to the store: no extraction)
+        if extraction is not None and doc_key in report.extractions:
             report.extractions[doc_key] = extraction  # with the model's competitor names merged in
         folded.append(enrichment)
     if params.llm_batch and not cancel.requested():  # every document's model items in one batch, now

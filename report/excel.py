@@ -11,9 +11,10 @@ starts with ``=`` is a string cell with Excel's quote prefix, never a formula.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,25 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.errors import ConfigError, WorkerCrashedError
+from core.store import RunExtractions
 from report.run import RunReport
-from report.sheets import BEIJING, REPLAY_BANNER, Link, from_replay, record_sheets
-from report.tabular import Sheet, sheets, start_parquet, write_csv
+from report.sheets import BEIJING, REPLAY_BANNER, RUN_INFO_HEADER, Link, from_replay, run_info
+from report.tabular import (
+    RUN_INFO_LAYOUT,
+    CsvFile,
+    SheetRows,
+    sheet_rows,
+    sheets,
+    start_parquet,
+    write_csv_run_info,
+)
 
 MAX_CELL = 32_000
 #: data rows one sheet can hold: Excel's 1,048,576 rows less the header
@@ -61,39 +72,41 @@ def _clean(value: object) -> object:
 def write_sheet(
     ws: WriteOnlyWorksheet,
     header: Sequence[str],
-    rows: Sequence[Sequence[object]],
+    rows: Iterable[Sequence[object]],
     wrap: Sequence[str] = (),
     fixed: dict[str, int] | None = None,
     print_cols: int | None = None,
     banner: str | None = None,
 ) -> int:
     """One sheet, streamed to disk row by row (openpyxl's write-only mode: the workbook is never held
-    in memory as cells): bold frozen header, filters, fitted widths, links; printed A4 landscape, one
-    page wide, the header on every page, and only the first ``print_cols`` columns when given."""
-    values = [[v.text if isinstance(v, Link) else _clean(v) for v in row] for row in rows]
+    in memory as cells, and ``rows`` is read once, as it comes: only the first 300, which fit the
+    column widths, are held): bold frozen header, filters, fitted widths, links; printed A4 landscape,
+    one page wide, the header on every page, and only the first ``print_cols`` columns when given.
+    Returns how many rows it wrote."""
+    it = iter(rows)
+    head = list(itertools.islice(it, 300))
     widths = [display_width(h) for h in header]
-    for row in values[:300]:
+    for row in head:
         for i, v in enumerate(row[: len(widths)]):
-            widths[i] = max(widths[i], display_width(v))
+            widths[i] = max(widths[i], display_width(v.text if isinstance(v, Link) else _clean(v)))
     wrap_cols = {header.index(w) for w in wrap if w in header}
-    for i, w in enumerate(widths):  # widths, panes, filter and print setup go before the first row
+    for i, w in enumerate(widths):  # widths, panes and print setup go before the first row
         limit = (fixed or {}).get(header[i]) or (MAX_WIDTH if i not in wrap_cols else WRAP_WIDTH)
         ws.column_dimensions[get_column_letter(i + 1)].width = min(limit, w + 2)
     ws.freeze_panes = "A2"
     last = get_column_letter(max(1, len(header)))
-    ws.auto_filter.ref = f"A1:{last}{len(values) + 1}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
-    if print_cols and print_cols < len(header):
-        ws.print_area = f"A1:{get_column_letter(print_cols)}{len(values) + 1}"
     if banner:  # printed on top of every page
         ws.oddHeader.center.text = banner
     ws.append([_styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for h in header])
-    for n, (raw_row, vals) in enumerate(zip(rows, values, strict=True), start=2):
+    n = 1
+    for n, raw_row in enumerate(itertools.chain(head, it), start=2):
+        vals = [v.text if isinstance(v, Link) else _clean(v) for v in raw_row]
         lines = 1
         for i in wrap_cols:
             text = str(vals[i] or "") if i < len(vals) else ""
@@ -108,7 +121,50 @@ def write_sheet(
                 for i, (raw, value) in enumerate(zip(raw_row, vals, strict=True))
             ]
         )
-    return len(values)
+        ws.row_dimensions.pop(n, None)  # the row is written: its height is not kept for the whole sheet
+    # the filter and the print area are written when the sheet is closed: set once the rows are counted
+    ws.auto_filter.ref = f"A1:{last}{n}"
+    if print_cols and print_cols < len(header):
+        ws.print_area = f"A1:{get_column_letter(print_cols)}{n}"
+    # closed now, not when the workbook is saved: its tail (filter, page setup, links) goes to its file
+    # and its cells' link objects are let go; openpyxl still keeps one relationship (~0.4 KB) per link
+    # until the save, which writes them
+    ws.close()
+    ws._hyperlinks.clear()
+    _pack_links(ws)
+    return n - 1
+
+
+class _PackedLinks:
+    """A closed sheet's link relationships as their targets alone, made into openpyxl's objects again
+    only when the workbook is saved (one sheet at a time): ~0.1 KB a link held instead of ~0.35."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = targets
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __iter__(self) -> Iterator[Relationship]:
+        return iter(())  # (nothing else of the sheet's is related: no drawing, comment or table)
+
+    def to_tree(self) -> Any:
+        rels = RelationshipList()
+        for target in self.targets:  # their ids are rId1…rIdN in this order, as the sheet's links say
+            rels.append(Relationship(type="hyperlink", TargetMode="External", Target=target))
+        return rels.to_tree()
+
+
+def _pack_links(ws: WriteOnlyWorksheet) -> None:
+    """Once a sheet is closed: its link relationships packed (:class:`_PackedLinks`), when they are
+    all it has."""
+    writer = getattr(ws, "_writer", None)
+    rels = getattr(writer, "_rels", None)
+    if not isinstance(rels, RelationshipList) or not len(rels):
+        return
+    links = all(r.Type.endswith("/hyperlink") and r.TargetMode == "External" for r in rels)
+    if links and [r.Id for r in rels] == [f"rId{i}" for i in range(1, len(rels) + 1)]:
+        writer._rels = _PackedLinks([r.Target for r in rels])  # type: ignore[union-attr]
 
 
 HEADER_FONT = Font(bold=True)
@@ -150,47 +206,51 @@ def _cell(
     return cell
 
 
-def build_workbook(report: RunReport, base: Path | None = None, tables: list[Sheet] | None = None) -> Workbook:
+def build_workbook(report: RunReport, base: Path | None = None) -> Workbook:
     """The workbook, in openpyxl's write-only mode (``save`` it once; it cannot be read back).
-    ``base``: the folder the workbook will be in (local-file links are relative to it); ``tables``:
-    :func:`report.tabular.sheets` already computed (the same rows go to CSV and parquet)."""
-    tables = tables if tables is not None else sheets(report, base)
-    options: list[tuple[str, dict[str, Any]]] = [
-        (
-            spec.name,
-            {
-                "wrap": [c.header for c in spec.columns if c.wrap],
-                "fixed": {c.header: c.width for c in spec.columns if c.width},
-                "print_cols": spec.printed,
-            },
-        )
-        for spec in record_sheets(report)
-    ]
-    options.append(("Tables", {}))
-    options += [(recipe.sheet, {"wrap": ["标题"], "fixed": {"key": 24}}) for recipe in report.recipes]
-    options.append(("Run info", {"wrap": ["值"], "fixed": {"key": 24}}))
-    banner = REPLAY_BANNER if from_replay(report) else None
-    parts = [(name, opts, header, rows) for (name, opts), (_, header, rows) in zip(options, tables, strict=True)]
-    notes = [
-        (name, len(rows)) for name, _, _, rows in parts if len(rows) > MAX_ROWS and name != "Run info"
-    ]
-    if notes:  # said where the analyst looks first; the CSV and parquet files stay whole
-        name, header, info = tables[-1]
-        extra = [
-            ("警告", f"{sheet} 共 {n:,} 行，超过 Excel 每表 {MAX_ROWS + 1:,} 行的上限：分为 "
-             f"{'、'.join(_part_names(sheet, n))} 各表；CSV 与 parquet 文件为完整的一份", "warning")
-            for sheet, n in notes
-        ]  # fmt: skip
-        parts[-1] = (parts[-1][0], parts[-1][1], header, [*info, *extra])
+    ``base``: the folder the workbook will be in (local-file links are relative to it)."""
     wb = Workbook(write_only=True)
-    for name, opts, header, rows in parts:
-        if name == "Run info":  # a few hundred rows at most: never split
-            write_sheet(wb.create_sheet(_sheet_name(wb, name)), header, rows, banner=banner, **opts)
-            continue
-        for part, start in zip(_part_names(name, len(rows)), range(0, max(len(rows), 1), MAX_ROWS), strict=True):
-            chunk = rows[start : start + MAX_ROWS]
-            write_sheet(wb.create_sheet(_sheet_name(wb, part)), header, chunk, banner=banner, **opts)
+    fill_workbook(wb, report, sheet_rows(report, base))
     return wb
+
+
+def fill_workbook(wb: Workbook, report: RunReport, parts: Iterable[SheetRows]) -> None:
+    """Every sheet of ``parts`` into ``wb``, each streamed as its rows come, then Run info. A sheet
+    past Excel's row limit goes on in numbered sheets (Tables, Tables_2, …), and Run info says so; the
+    CSV and parquet files stay whole."""
+    banner = REPLAY_BANNER if from_replay(report) else None
+    notes: list[tuple[str, int]] = []
+    for part in parts:
+        n = _write_parts(wb, part.name, part.header, part.rows, banner, part.layout)
+        if n > MAX_ROWS:
+            notes.append((part.name, n))
+    info: list[Sequence[object]] = list(run_info(report))
+    info += [
+        ("警告", f"{sheet} 共 {n:,} 行，超过 Excel 每表 {MAX_ROWS + 1:,} 行的上限：分为 "
+         f"{'、'.join(_part_names(sheet, n))} 各表；CSV 与 parquet 文件为完整的一份", "warning")
+        for sheet, n in notes
+    ]  # fmt: skip
+    write_sheet(wb.create_sheet(_sheet_name(wb, "Run info")), RUN_INFO_HEADER, info, banner=banner, **RUN_INFO_LAYOUT)
+
+
+def _write_parts(
+    wb: Workbook, name: str, header: Sequence[str], rows: Iterable[Sequence[object]], banner: str | None,
+    layout: dict[str, Any],
+) -> int:  # fmt: skip
+    """One sheet's rows, MAX_ROWS to a sheet: the first under its name, the rest in numbered sheets."""
+    it = iter(rows)
+    total, part = 0, 1
+    while True:
+        first = next(it, None)
+        if first is None and part > 1:
+            return total
+        chunk = itertools.chain([first], itertools.islice(it, MAX_ROWS - 1)) if first is not None else iter(())
+        sheet = name if part == 1 else f"{name[:27]}_{part}"
+        n = write_sheet(wb.create_sheet(_sheet_name(wb, sheet)), header, chunk, banner=banner, **layout)
+        total += n
+        if n < MAX_ROWS:
+            return total
+        part += 1
 
 
 def _part_names(name: str, rows: int) -> list[str]:
@@ -235,15 +295,48 @@ def write_workbook(
         raise ConfigError(f"formats are xlsx, csv and parquet; got {sorted(formats)}")
     outputs_dir.mkdir(parents=True, exist_ok=True)
     path = outputs_dir / name if name else workbook_path(report, outputs_dir)
-    tables = sheets(report, path.parent)  # the rows once, for all three
-    # parquet in its own short-lived process, alongside the workbook (pyarrow never enters this one)
-    parquet = start_parquet(path.with_name(path.stem + "_parquet"), tables) if "parquet" in formats else None
-    if "xlsx" in formats:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        build_workbook(report, path.parent, tables).save(tmp)
-        tmp.replace(path)
+    base = path.parent
+    # parquet in its own short-lived process, alongside the workbook (pyarrow never enters this one); a
+    # run's rows it reads from the store itself, a sheet at a time (the report travels, with the store's
+    # path); a report held in memory (an export, the tests) gives it its rows
+    parquet = None
+    if "parquet" in formats:
+        folder = path.with_name(path.stem + "_parquet")
+        stored = isinstance(report.extractions, RunExtractions)
+        parquet = start_parquet(folder, report, base) if stored else start_parquet(folder, sheets(report, base))
+    csv_dir = path.with_name(path.stem + "_csv")
     if "csv" in formats:
-        write_csv(report, path.with_name(path.stem + "_csv"), tables)
+        csv_dir.mkdir(parents=True, exist_ok=True)
+    opened: list[CsvFile] = []
+
+    def parts() -> Iterator[SheetRows]:
+        """Each sheet's rows once, for the workbook and the CSV file at the same time."""
+        for part in sheet_rows(report, base):
+            if "csv" in formats:
+                opened.append(CsvFile(csv_dir / f"{part.file}.csv", part.header))
+                part.rows = opened[-1].through(part.rows)
+            yield part
+            if "xlsx" not in formats:
+                for _ in part.rows:  # (no workbook to read them: the CSV file alone)
+                    pass
+            if opened:
+                opened.pop().close()
+
+    try:
+        if "xlsx" in formats:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+            wb = Workbook(write_only=True)
+            fill_workbook(wb, report, parts())
+            wb.save(tmp)
+            tmp.replace(path)
+        else:
+            for _ in parts():
+                pass
+    finally:
+        for f in opened:  # a sheet that failed half-way: its partial CSV file is removed
+            f.close(ok=False)
+    if "csv" in formats:
+        write_csv_run_info(report, csv_dir)
     if parquet is not None:
         try:
             parquet.result()

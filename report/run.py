@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +27,11 @@ class RunReport:
     finished: dt.datetime | None = None
     announcements: list[Announcement] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
-    extractions: dict[str, DocumentExtraction] = field(default_factory=dict)
-    #: every LLM task's output records, by task name, as :data:`llm.tasks.TASKS` registers them
-    llm: dict[str, list[Any]] = field(default_factory=dict)
+    #: by document key; a flow's run reads them back from the store (core.store.RunExtractions)
+    extractions: MutableMapping[str, DocumentExtraction] = field(default_factory=dict)
+    #: every LLM task's output records, by task name, as :data:`llm.tasks.TASKS` registers them (a
+    #: flow's run: read back from the store, core.store.RunLLM)
+    llm: Mapping[str, list[Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     llm_backend: str = ""

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +81,15 @@ class Context:
                 return local
             return Link(f"p.{page}", f"{local.target}#page={page}")  # browsers' PDF viewers open at the page
         return page_link(url, page)
+
+    @cached_property
+    def competitor_labels(self) -> dict[tuple[str, str], Any]:
+        """The report's competitor labels, looked up once per sheet (not once per row)."""
+        return self.report.competitor_labels
+
+    @cached_property
+    def labels(self) -> dict[str, Any]:
+        return self.report.labels
 
     def local(self, doc_key: str) -> Link:
         d = self.docs.get(doc_key)
@@ -200,7 +210,7 @@ def _doc_notes(i: Item) -> str:
 
 
 def _label(i: Item) -> Any:
-    return i.ctx.report.competitor_labels.get((i.key, i.rec.name))
+    return i.ctx.competitor_labels.get((i.key, i.rec.name))
 
 
 def _where(i: Item) -> str:
@@ -209,7 +219,7 @@ def _where(i: Item) -> str:
 
 
 def _ann_label(i: Item) -> Any:
-    return i.ctx.report.labels.get(i.key)
+    return i.ctx.labels.get(i.key)
 
 
 # --- the sheets -----------------------------------------------------------------------------------------
@@ -416,18 +426,20 @@ def record_sheets(report: RunReport) -> list[Sheet]:
     return [*RECORD_SHEETS, *extra]
 
 
-def table_rows(ctx: Context) -> tuple[list[str], list[list[object]]]:
-    """Every extracted table, header row first, cells spread over c1…cN."""
+def table_rows(ctx: Context) -> tuple[list[str], Iterator[list[object]]]:
+    """Every extracted table, header row first, cells spread over c1…cN (the rows made as they are read)."""
     report = ctx.report
     width = max((len(t.header) for ex in report.extractions.values() for t in ex.tables), default=1)
-    rows: list[list[object]] = []
-    for key, ex in report.extractions.items():
-        for n, t in enumerate(ex.tables, start=1):
-            first = t.rows[0].page if t.rows else None
-            rows.append([key, n, t.engine, t.kind, first, 0, "header", ctx.pdf(key, first), *t.header])
-            for i, r in enumerate(t.rows, start=1):
-                rows.append([key, n, t.engine, t.kind, r.page, i, "", ctx.pdf(key, r.page), *r.cells])
-    return ["key", "表", "引擎", "类型", "页码", "行", "表头", "PDF", *[f"c{i + 1}" for i in range(width)]], rows
+
+    def rows() -> Iterator[list[object]]:  # made as they are read: a run's tables are never all in memory
+        for key, ex in report.extractions.items():
+            for n, t in enumerate(ex.tables, start=1):
+                first = t.rows[0].page if t.rows else None
+                yield [key, n, t.engine, t.kind, first, 0, "header", ctx.pdf(key, first), *t.header]
+                for i, r in enumerate(t.rows, start=1):
+                    yield [key, n, t.engine, t.kind, r.page, i, "", ctx.pdf(key, r.page), *r.cells]
+
+    return ["key", "表", "引擎", "类型", "页码", "行", "表头", "PDF", *[f"c{i + 1}" for i in range(width)]], rows()
 
 
 #: Run info's Chinese labels for its keys (the keys stay, in their own column, for programs)

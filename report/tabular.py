@@ -15,8 +15,9 @@ import datetime as dt
 import json
 import multiprocessing
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,19 +78,77 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) 
 Sheet = tuple[str, Sequence[str], list[Sequence[object]]]
 
 
-def sheets(report: RunReport, base: Path | None = None) -> list[Sheet]:
-    """(file-safe name, header, rows) of every sheet the workbook has, in its order; ``base`` is the
-    folder local-file links are relative to."""
-    ctx = Context(report, base)
-    out: list[Sheet] = [(s.name, s.header, list(s.rows(ctx))) for s in record_sheets(report)]
-    header, rows = table_rows(ctx)
-    out.append(("Tables", header, list(rows)))
+@dataclass
+class SheetRows:
+    """One sheet's rows as they are made (an iterator, read once), with its workbook name, its file
+    name (CSV, parquet) and how the workbook lays it out."""
+
+    name: str
+    file: str
+    header: list[str]
+    rows: Iterable[Sequence[object]]
+    #: ``report.excel.write_sheet``'s layout options: wrapped and fixed-width columns, printed columns
+    layout: dict[str, Any] = field(default_factory=dict)
+
+
+def sheet_rows(report: RunReport, base: Path | None = None) -> Iterator[SheetRows]:
+    """Every sheet the workbook has but Run info, in its order, each one's rows made while they are
+    read: a writer holds one row at a time (the record sheets and Tables; a recipe's and an LLM task's
+    sheet are made whole first), and each sheet's lookups (labels by document) are let go after it.
+    ``base`` is the folder local-file links are relative to."""
+    for spec in record_sheets(report):
+        layout = {
+            "wrap": [c.header for c in spec.columns if c.wrap],
+            "fixed": {c.header: c.width for c in spec.columns if c.width},
+            "print_cols": spec.printed,
+        }
+        yield SheetRows(spec.name, spec.name, spec.header, spec.rows(Context(report, base)), layout)
+    header, rows = table_rows(Context(report, base))
+    yield SheetRows("Tables", "Tables", header, rows)
     for recipe in report.recipes:
         safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in recipe.sheet)
-        header, rows = recipe_table(report, recipe, base)
-        out.append((safe, header, list(rows)))
+        header, made = recipe_table(report, recipe, base)
+        yield SheetRows(recipe.sheet, safe, header, made, {"wrap": ["标题"], "fixed": {"key": 24}})
+
+
+#: Run info's layout in the workbook (a few hundred rows at most: never split)
+RUN_INFO_LAYOUT: dict[str, Any] = {"wrap": ["值"], "fixed": {"key": 24}}
+
+
+def sheets(report: RunReport, base: Path | None = None) -> list[Sheet]:
+    """(file-safe name, header, rows) of every sheet the workbook has, in its order, each one's rows
+    in a list; ``base`` is the folder local-file links are relative to."""
+    out: list[Sheet] = [(s.file, s.header, list(s.rows)) for s in sheet_rows(report, base)]
     out.append(("Run info", RUN_INFO_HEADER, list(run_info(report))))
     return out
+
+
+class CsvFile:
+    """One sheet's CSV file written as its rows pass (:meth:`through`), in place once it is whole."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.part")
+        self._f = open(self.tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed in close())
+        self._w = csv.writer(self._f)
+        self._w.writerow(header)
+
+    def through(self, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+        for row in rows:
+            self._w.writerow([_cell(v) for v in row])
+            yield row
+
+    def close(self, ok: bool = True) -> None:
+        self._f.close()
+        if ok:
+            self.tmp.replace(self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_csv_run_info(report: RunReport, folder: Path) -> Path:
+    """Run info as ``<folder>/Run info.csv``."""
+    return _write(folder / "Run info.csv", RUN_INFO_HEADER, run_info(report))
 
 
 def write_csv(report: RunReport, folder: Path, tables: list[Sheet] | None = None) -> list[Path]:
@@ -182,7 +241,14 @@ def write_parquet(folder: Path, tables: list[Sheet]) -> list[Path]:
     return out
 
 
-def start_parquet(folder: Path, tables: list[Sheet]) -> Future[list[Path]]:
+def write_parquet_report(folder: Path, report: RunReport, base: Path | None = None) -> list[Path]:
+    """Every sheet of ``report`` as parquet, one sheet's rows at a time (a run's rows are read back
+    from the store here: :class:`core.store.RunExtractions` travels as its path)."""
+    out = [*(p for s in sheet_rows(report, base) for p in write_parquet(folder, [(s.file, s.header, list(s.rows))]))]
+    return [*out, *write_parquet(folder, [("Run info", RUN_INFO_HEADER, list(run_info(report)))])]
+
+
+def start_parquet(folder: Path, tables: list[Sheet] | RunReport, base: Path | None = None) -> Future[list[Path]]:
     """:func:`write_parquet` in a short-lived process, started now; the future gives the files (or
     raises what the writer raised). pyarrow never enters the caller: once it has written a file a
     process keeps ~100 MB more of RSS for good (its libraries' pages, thread pool and allocator; at 200
@@ -190,6 +256,8 @@ def start_parquet(folder: Path, tables: list[Sheet]) -> Future[list[Path]]:
     workbook meanwhile. Spawned, not forked: the caller holds threads."""
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
+        if isinstance(tables, RunReport):  # the report itself: the process makes the rows, a sheet at a time
+            return pool.submit(write_parquet_report, folder, tables, base)
         return pool.submit(write_parquet, folder, tables)
     finally:
         pool.shutdown(wait=False)  # the submitted writing still runs; the process exits after it

@@ -23,6 +23,7 @@ from core.errors import ConfigError
 from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
+from core.store import Store
 from extractors.recipes import TableRecipe
 from run.enrich import Enrichment, enrich, llm_service, model_queue
 from run.plan import extract_stage
@@ -48,11 +49,17 @@ class DocumentRun:
     reused: bool = False
     llm: Enrichment = field(default_factory=Enrichment)
     failures: list[Failure] = field(default_factory=list)
+    #: its extraction went to the cumulative store under the run (``DocumentContext.store_run``) and is
+    #: not kept here: ``extraction`` is None and these are its counts
+    stored: bool = False
+    patents: int = 0
+    competitors: int = 0
 
     @property
     def failed(self) -> bool:
-        """The document could not be downloaded or extracted (its model items do not count)."""
-        return self.extraction is None
+        """The document could not be downloaded or extracted, or its rows not stored (its model items do
+        not count)."""
+        return self.extraction is None and not self.stored
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,10 @@ class DocumentContext:
     #: hand the model items to the run's model queue (:func:`run.enrich.model_queue`): the document's
     #: task ends with its extraction, and a slow model never holds it (the flows set it)
     queue_llm: bool = False
+    #: the run's name in the cumulative store: each document's records (its file, its extraction, then
+    #: its model records) go there as soon as they are known and the document's run keeps only its
+    #: counts, so a run holds no document's rows (the flows set it; the workbook reads them back)
+    store_run: str = ""
 
 
 def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
@@ -149,14 +160,36 @@ def _extract_and_ask(out: DocumentRun, ctx: DocumentContext, manifest: Manifest)
         return out
     progress.current().step("extract", f"{ctx.name}: {len(out.extraction.patents)} patents, "
                             f"{len(out.extraction.competitors)} competitors")  # fmt: skip
+    extraction, doc_key = out.extraction, out.document.key
+    if ctx.store_run:  # its rows to the store now; this run keeps its counts only
+        with isolated(out.failures, doc_key, Stage.STORE, ctx.logger):
+            Store.shared(ctx.settings.store_path).put_document(ctx.store_run, out.document, extraction)
+            out.stored, out.patents, out.competitors = True, len(extraction.patents), len(extraction.competitors)
+        out.extraction = None
+        if not out.stored:
+            return out
     if cancel.requested() or ctx.defer_llm:
         return out
     if ctx.queue_llm:  # the run's model queue asks them: this document's task ends with its extraction
-        doc_key, extraction = out.document.key, out.extraction
-        model_queue(ctx.run_key, ctx.settings).submit(doc_key, lambda: ask_model(doc_key, extraction, ctx))
+        model_queue(ctx.run_key, ctx.settings).submit(doc_key, lambda: ask_and_store(doc_key, extraction, ctx))
         return out
-    out.extraction, out.llm = ask_model(out.document.key, out.extraction, ctx)
+    refined, out.llm = ask_and_store(doc_key, extraction, ctx)
+    if not ctx.store_run:
+        out.extraction = refined
     return out
+
+
+def ask_and_store(
+    doc_key: str, extraction: DocumentExtraction, ctx: DocumentContext
+) -> tuple[DocumentExtraction | None, Enrichment]:
+    """:func:`ask_model`; with ``ctx.store_run``, its refined extraction and model records go to the
+    store under the run and neither is returned (None, and the usage and failures alone)."""
+    refined, llm = ask_model(doc_key, extraction, ctx)
+    if not ctx.store_run:
+        return refined, llm
+    with isolated(llm.failures, doc_key, Stage.STORE, ctx.logger):
+        Store.shared(ctx.settings.store_path).put_document(ctx.store_run, extraction=refined, llm=llm.results)
+    return None, Enrichment(usage=llm.usage, failures=llm.failures)
 
 
 def ask_model(

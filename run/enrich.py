@@ -3,6 +3,7 @@ the run's one shared service (its concurrency and rate limits hold across every 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -32,6 +33,11 @@ class Enrichment:
     results: dict[str, list[Any]] = field(default_factory=dict)
     usage: list[LLMUsage] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+
+
+#: what a queued document's model work gives back: its refined extraction and model records, or (the
+#: flows, which stream them to the store) no extraction and only the calls' usage and the failures
+Asked = tuple[DocumentExtraction | None, Enrichment]
 
 
 def llm_settings(settings: Settings, use_llm: bool) -> Settings:
@@ -73,18 +79,24 @@ class ModelQueue:
 
     def __init__(self, workers: int) -> None:
         self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="model-queue")
-        self._jobs: dict[str, Future[tuple[DocumentExtraction, Enrichment]]] = {}
+        self._jobs: dict[str, Future[Asked]] = {}
         self._lock = threading.Lock()
 
-    def submit(self, doc_key: str, job: Callable[[], tuple[DocumentExtraction, Enrichment]]) -> None:
+    def submit(self, doc_key: str, job: Callable[[], Asked]) -> None:
+        """Queue ``job``; it runs in a copy of the caller's context variables (the flows': Prefect's
+        settings and the document's task run). A queue thread left with none sees Prefect's settings
+        as they were when Prefect was imported, without the run's API: its first log line then
+        started temporary Prefect servers of its own, which outlived the run and kept a benchmark's
+        output pipe open, so the benchmark hung after the flows had ended."""
+        context = contextvars.copy_context()
         with self._lock:
-            self._jobs[doc_key] = self._pool.submit(job)
+            self._jobs[doc_key] = self._pool.submit(context.run, job)
 
-    def drain(self) -> dict[str, tuple[DocumentExtraction, Enrichment] | BaseException]:
+    def drain(self) -> dict[str, Asked | BaseException]:
         """Every job's result (its refined extraction and model records) or what it raised, by document."""
         with self._lock:
             jobs = dict(self._jobs)
-        out: dict[str, tuple[DocumentExtraction, Enrichment] | BaseException] = {}
+        out: dict[str, Asked | BaseException] = {}
         for key, job in jobs.items():
             try:
                 out[key] = job.result()
@@ -107,7 +119,7 @@ def model_queue(run_key: str, settings: Settings) -> ModelQueue:
         return _QUEUES[run_key]
 
 
-def drain_queue(run_key: str) -> dict[str, tuple[DocumentExtraction, Enrichment] | BaseException]:
+def drain_queue(run_key: str) -> dict[str, Asked | BaseException]:
     """The run's queued model work, waited for, and the queue gone (nothing queued: empty)."""
     with _QUEUES_LOCK:
         queue = _QUEUES.pop(run_key, None)

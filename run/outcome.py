@@ -22,7 +22,7 @@ from core.errors import ConfigError, PipelineError
 from core.manifest import Manifest
 from core.records import Announcement
 from core.settings import Settings
-from core.store import Store
+from core.store import RunExtractions, RunLLM, Store
 from llm.client import model_label
 from llm.service import release_service, usage_totals
 from llm.tasks import TASKS
@@ -121,7 +121,10 @@ def fold(
         if run.document is None:
             continue
         report.documents.append(run.document)
-        if run.extraction is not None:  # an extraction always has its document
+        if run.stored:  # its rows are in the store, under the run (``report.extractions`` reads them there)
+            report.skipped_documents += int(run.reused)
+            enrichments.append(run.llm)
+        elif run.extraction is not None:  # an extraction always has its document
             report.extractions[run.document.key] = run.extraction
             report.skipped_documents += int(run.reused)
             enrichments.append(run.llm)
@@ -132,8 +135,20 @@ def fold_llm(
     report: RunReport, enrichments: Sequence[Enrichment], settings: Settings, use_llm: bool, run_key: str,
     logger: Any = log,
 ) -> None:  # fmt: skip
-    """Every model item into the report, the run's service released and its usage counted."""
-    report.llm = {t.name: [r for e in enrichments for r in e.results.get(t.name, [])] for t in TASKS.values()}
+    """Every model item into the report, the run's service released and its usage counted. A run that
+    streams its rows to the store (``report.extractions`` is its :class:`RunExtractions`) stores the
+    records still in hand (the announcements', a batch's) there too and reads them all back from it."""
+    llm = {t.name: [r for e in enrichments for r in e.results.get(t.name, [])] for t in TASKS.values()}
+    report.llm = llm
+    if isinstance(report.extractions, RunExtractions):
+        rows = report.extractions
+        try:
+            if any(llm.values()):
+                rows.store.add(rows.run, llm=llm)
+            report.llm = RunLLM(rows.path, rows.run, list(llm), rows.order)
+        except Exception as exc:  # the store is the data: say so, keep what is in hand for the workbook
+            logger.error("store %s: model records not written: %s", rows.path, exc)
+            report.failures.append(failure(f"{report.flow}:llm", Stage.STORE, exc, logger))
     report.failures += [f for e in enrichments for f in e.failures]
     service = release_service(service_key(run_key, use_llm))
     report.llm_backend = service.label if service else model_label(llm_settings(settings, use_llm))
@@ -174,9 +189,7 @@ def judge(report: RunReport, flow_name: str, attempted: int) -> tuple[Status, st
     return "completed", counts
 
 
-def write_outputs(
-    report: RunReport, outputs_dir: Path, formats: Collection[str] = FORMATS
-) -> tuple[Path, list[str]]:
+def write_outputs(report: RunReport, outputs_dir: Path, formats: Collection[str] = FORMATS) -> tuple[Path, list[str]]:
     """The workbook, its CSV and its parquet copies (``formats``); the workbook is written first, and
     when a copy cannot be written after it, the workbook is kept and the failure is the second value
     (a workbook that cannot be written raises)."""
@@ -203,12 +216,24 @@ def write_outputs(
     return path, problems
 
 
+def stream_to_store(report: RunReport, settings: Settings, run: str, order: Sequence[str]) -> RunExtractions:
+    """The report's extractions read back from the store, where the run's documents put them as each
+    was extracted (``DocumentContext.store_run``), in the order of ``order`` (the documents' keys)."""
+    report.extractions = RunExtractions(settings.store_path, run, order)
+    return report.extractions
+
+
 def store_run(report: RunReport, settings: Settings, run: str, logger: Any = log) -> list[str]:
-    """Mark in the report what the cumulative store had not seen (before the workbook is written)."""
+    """Mark in the report what the cumulative store had not seen (before the workbook is written); a
+    run that streamed its documents there: those it stored first."""
     try:
         store = Store(settings.store_path)
         known_anns = store.known("announcement", [(a.key, "") for a in report.announcements])
-        known_docs = store.known("document", [(d.key, d.sha256) for d in report.documents])
+        if isinstance(report.extractions, RunExtractions):
+            stored = store.known("document", [(d.key, d.sha256) for d in report.documents])
+            known_docs = stored - store.first_stored_by(run, "document")
+        else:
+            known_docs = store.known("document", [(d.key, d.sha256) for d in report.documents])
     except Exception as exc:  # the store is the data: say so loudly, keep the workbook
         logger.error("store %s cannot be read: %s; nothing is marked new", settings.store_path, exc)
         return [f"store not read: {type(exc).__name__}: {exc}"]
@@ -219,14 +244,16 @@ def store_run(report: RunReport, settings: Settings, run: str, logger: Any = log
 
 
 def add_to_store(report: RunReport, settings: Settings, run: str, logger: Any = log) -> list[str]:
-    """The run's records into the cumulative store (after the workbook)."""
+    """The run's records into the cumulative store (after the workbook); a run that streamed its
+    documents' rows there adds its announcements."""
+    streamed = isinstance(report.extractions, RunExtractions)
     try:
         new = Store(settings.store_path).add(
             run,
             announcements=report.announcements,
             documents=report.documents,
-            extractions=list(report.extractions.values()),
-            llm=report.llm,
+            extractions=[] if streamed else list(report.extractions.values()),
+            llm={} if streamed else report.llm,
         )
     except Exception as exc:  # the store is the data: say so loudly, keep the workbook
         logger.error("store %s not written: %s", settings.store_path, exc)

@@ -22,6 +22,8 @@ class Stage(StrEnum):
     EXTRACT = "extract"
     #: a document's task as a whole (past its deadline)
     DOCUMENT = "document"
+    #: a document's rows could not be written to the cumulative store (the run streams them there)
+    STORE = "store"
     #: the announcements' own model items (classification)
     LLM_ANNOUNCEMENTS = "llm-announcement"
 
