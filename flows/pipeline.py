@@ -340,7 +340,7 @@ def adhoc_flow(
     Failed (nothing matched, or every document failed); the workbook path is the result in every case.
 
     Args:
-        exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
+        exchange: where to search, one of the registered exchanges (cninfo covers SZSE, SSE and BSE)
         codes: six-digit stock codes, e.g. 001282; empty = every company
         market: without codes, the market searched on cninfo: 沪深, 京, 三板 or all; empty = 沪深京
         keyword: text the title must contain, e.g. 招股说明书
@@ -382,7 +382,7 @@ def daily_flow(
     up to today, Beijing time. Overlap is harmless: announcements and documents are deduplicated.
 
     Args:
-        exchange: where to search: cninfo (SZSE, SSE and BSE), sse, szse, bse or neeq
+        exchange: where to search, one of the registered exchanges (cninfo covers SZSE, SSE and BSE)
         categories: names or cninfo codes, e.g. 首发, 年报; empty = the exchange's default (cninfo: 首发;
             an exchange's own site: every announcement, since 首发 has no verified code there)
         keyword: text the title must contain
