@@ -381,7 +381,10 @@ def test_offline_summaries_state_the_extracted_facts_not_cut_table_cells() -> No
     assert by_kind["patent"].summary.startswith(
         "共披露专利166项（实用新型84项、外观设计58项、发明24项）；截至2011-06-30。"
     )
-    assert by_kind["competitor"].summary.startswith("主要竞争对手5家：欧司朗、飞利浦、联创光电、国星光电、真明丽。")
+    # p.361 (募集资金运用) also names GE among the competitors: "…包括GE、欧司朗以及飞利浦"
+    assert by_kind["competitor"].summary.startswith(
+        "主要竞争对手6家：欧司朗、飞利浦、联创光电、国星光电、真明丽、GE。"
+    )
     for out in by_kind.values():
         for part in [out.summary, *out.key_points]:
             flat = part.replace(" ", "")
