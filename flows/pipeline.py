@@ -43,6 +43,7 @@ from run.outcome import (
     ensure_writable,
     fold,
     fold_llm,
+    fold_queue,
     judge,
     new_report,
     publish,
@@ -257,14 +258,7 @@ def _documents(
     stream_to_store(report, settings, store_run, [a.key for a in wanted])
     folded = fold(report, runs, manifest, get_run_logger())
     del runs
-    for doc_key, asked in drain_queue(run_key).items():  # the model work the documents handed over
-        if isinstance(asked, BaseException):
-            report.failures.append(failure(doc_key, "llm", asked, get_run_logger()))
-            continue
-        extraction, enrichment = asked  # (its rows went to the store: no extraction)
-        if extraction is not None and doc_key in report.extractions:
-            report.extractions[doc_key] = extraction  # with the model's competitor names merged in
-        folded.append(enrichment)
+    folded += fold_queue(report, drain_queue(run_key), get_run_logger())
     if params.llm_batch and not cancel.requested():  # every document's model items in one batch, now
         extra.append(batch_enrich(report, settings, use_llm, run_key, get_run_logger()))
     return [*extra, *folded]

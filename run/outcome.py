@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +129,22 @@ def fold(
             report.skipped_documents += int(run.reused)
             enrichments.append(run.llm)
     return enrichments
+
+
+def fold_queue(report: RunReport, drained: Mapping[str, Any], logger: Any = log) -> list[Enrichment]:
+    """The model work that the documents handed to the run's queue, folded back per document: a failed
+    item is that document's ``llm`` failure; an answer that changed the extraction (the model's
+    competitor names merged in) replaces it where the report still holds it in memory."""
+    folded: list[Enrichment] = []
+    for doc_key, asked in drained.items():
+        if isinstance(asked, BaseException):
+            report.failures.append(failure(doc_key, "llm", asked, logger))
+            continue
+        extraction, enrichment = asked  # (a document whose rows went to the store has no extraction here)
+        if extraction is not None and doc_key in report.extractions:
+            report.extractions[doc_key] = extraction
+        folded.append(enrichment)
+    return folded
 
 
 def fold_llm(

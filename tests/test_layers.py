@@ -62,3 +62,19 @@ def test_the_layer_check_sees_imports_inside_functions_and_under_type_checking()
         "def f():\n    from scrapers.prospectus import classify\n    import prefect.states\nfrom . import near\n"
     )
     assert imported(source) == {"typing", "flows", "scrapers", "prefect"}
+
+
+def test_the_flows_keep_only_prefects_part_small_functions_of_simple_shape() -> None:
+    """Issue 22: no function in flows/ is over 60 lines or radon complexity 15; the run's rules live in run/."""
+    from radon.complexity import cc_visit
+    from radon.visitors import Class
+
+    too_big = []
+    for path in sorted((ROOT / "flows").glob("*.py")):
+        blocks = cc_visit(path.read_text("utf-8"))
+        functions = [f for b in blocks for f in (b.methods if isinstance(b, Class) else [b])]
+        for block in functions:
+            lines = block.endline - block.lineno + 1
+            if block.complexity > 15 or lines > 60:
+                too_big.append(f"{path.name}:{block.lineno} {block.name}: complexity {block.complexity}, {lines} lines")
+    assert not too_big, "\n".join(too_big)
