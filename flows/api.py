@@ -142,18 +142,20 @@ class Extraction:
         return _frame([s.model_dump(mode="json", exclude={"doc_key", "text"}) for s in self.record.sections])
 
     def table(self, recipe: str) -> pd.DataFrame:
-        """The rows of one recipe's tables, a column per recipe column (numbers parsed)."""
+        """The rows of one recipe's tables with the recipe sheet's columns: page, table, unit line,
+        period (期间), segment (范围), group (分组), then a column per recipe column; a number is given
+        with the text as printed (``X(原文)``) and the unit it was printed in (``X(单位)``) beside it."""
         rows = []
         for r in self.record.recipe_rows:
-            if r.recipe == recipe:
-                rows.append(
-                    {
-                        "页码": r.page,
-                        "表": r.table,
-                        "单位": r.unit,
-                        **{c.column: c.value if c.value is not None else c.text for c in r.cells},
-                    }
-                )
+            if r.recipe != recipe:
+                continue
+            row: dict[str, Any] = {"页码": r.page, "表": r.table, "单位": r.unit, "期间": r.period}
+            row |= {"范围": r.segment, "分组": r.group}
+            for c in r.cells:
+                row[c.column] = c.value if c.value is not None else c.text
+                if c.value is not None:
+                    row[f"{c.column}(原文)"], row[f"{c.column}(单位)"] = c.text, c.unit
+            rows.append(row)
         return _frame(rows)
 
     @property

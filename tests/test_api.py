@@ -53,6 +53,9 @@ def test_extract_gives_dataframes_for_patents_competitors_and_tables() -> None:
         purchases.loc[0, "关联方"] == "中国贵州茅台酒厂（集团）有限责任公司"
         and purchases.loc[0, "本期发生额"] == 2466052249.25
     )
+    # the recipe sheet's columns: the period, segment and group, and the number's printed text and unit
+    assert {"期间", "范围", "分组", "本期发生额(原文)", "本期发生额(单位)"} <= set(purchases.columns)
+    assert purchases.loc[0, "本期发生额(原文)"] == "2,466,052,249.25" and purchases.loc[0, "本期发生额(单位)"] == "元"
 
 
 def test_a_former_name_is_found_through_topsearch_and_kept_for_next_time(replay, tmp_path) -> None:  # type: ignore[no-untyped-def]
