@@ -442,11 +442,13 @@ def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_eac
     assert {r[at["期间"]] for r in export} == {"2010年度", "2009年度", "2008年度"}
 
 
-def test_a_unit_in_a_parent_header_cell_applies_to_the_columns_under_it() -> None:
-    # 002646 p.255: '项目资金预算（单位：万元）' spans 建设资金 / 流动资金 / 合计, no 单位 line above the grid
+def test_a_ruled_two_level_header_stays_with_its_grid_and_its_unit_applies_below() -> None:
+    # 002646 p.255: '项目资金预算（单位：万元）' spans 建设资金 / 流动资金 / 合计 inside the grid (the rule
+    # under it is short, the column rules are drawn cell by cell); no 单位 line stands above the grid
     barley = FULL / "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf"
     (recipe,) = select(load_recipes(), ["募集资金运用"])
     (table,) = [t for t in merge_fragments(extract_fragments(barley, [255])) if t.pages == (255,)]
+    assert "项目资金预算（单位：万元）" in table.header and "单位" not in table.caption
     rows, _notes = recipe_rows(recipe, "002646", 1, table, table.caption)
     assert rows
     amounts = [c for r in rows for c in r.cells if c.value is not None and c.unit != "%"]
