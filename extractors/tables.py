@@ -111,21 +111,43 @@ def _rules(edges: list[dict[str, Any]]) -> list[tuple[float, float, float]]:
     return rules
 
 
+def _vertical_spans(verticals: list[dict[str, Any]]) -> list[tuple[float, float, float]]:
+    """Vertical rules as (x, top, bottom): pieces at one x that touch are one rule, as a column rule
+    drawn cell by cell is one rule to a reader (pure)."""
+    pieces = sorted((float(v["x0"]), float(v["top"]), float(v["bottom"])) for v in verticals)
+    columns: list[list[tuple[float, float, float]]] = []
+    for piece in pieces:
+        if columns and piece[0] - columns[-1][0][0] <= RULE_TOLERANCE:
+            columns[-1].append(piece)
+        else:
+            columns.append([piece])
+    spans: list[tuple[float, float, float]] = []
+    for column in columns:
+        x = column[0][0]
+        top, bottom = -1.0, -1.0
+        for _x, a, b in sorted(column, key=lambda p: p[1]):
+            if top >= 0 and a <= bottom + RULE_TOLERANCE:
+                bottom = max(bottom, b)
+                continue
+            if top >= 0:
+                spans.append((x, top, bottom))
+            top, bottom = a, b
+        if top >= 0:
+            spans.append((x, top, bottom))
+    return spans
+
+
 def _blocks(
     rules: list[tuple[float, float, float]], verticals: list[dict[str, Any]]
 ) -> list[list[tuple[float, float, float]]]:
     """Runs of horizontal rules where each consecutive pair is joined by a vertical rule spanning the
     gap (a table's column rules)."""
     tol = RULE_TOLERANCE
+    spans = _vertical_spans(verticals)
 
     def joined(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
         lo, hi = max(a[1], b[1]), min(a[2], b[2])
-        return any(
-            float(v["top"]) <= a[0] + tol
-            and float(v["bottom"]) >= b[0] - tol
-            and lo - tol <= float(v["x0"]) <= hi + tol
-            for v in verticals
-        )
+        return any(top <= a[0] + tol and bottom >= b[0] - tol and lo - tol <= x <= hi + tol for x, top, bottom in spans)
 
     blocks: list[list[tuple[float, float, float]]] = []
     for rule in rules:
@@ -200,8 +222,11 @@ def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragm
     for table in tables:
         x0, top, x1, bottom = table.bbox
         raw = clean_rows(
-            table.extract(
-                x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+            fill_merged_rows(
+                table.extract(
+                    x_tolerance=TABLE_SETTINGS["text_x_tolerance"], y_tolerance=TABLE_SETTINGS["text_y_tolerance"]
+                ),
+                _cell_boxes(table),
             )
         )
         if raw and top / height > TOP_ZONE and not looks_like_header(raw[0]) and not header_by_shape(raw):
@@ -334,6 +359,54 @@ def _column_spans(table: Any) -> list[tuple[float, float]]:
             if current is None or b - a < current[1] - current[0]:
                 spans[i] = (a, b)
     return [s if s is not None else (0.0, 0.0) for s in spans]
+
+
+Box = tuple[float, float, float, float]
+
+
+def _cell_boxes(table: Any) -> list[list[Box | None]]:
+    """Each row's cells as pdfplumber places them: a cell's box in the row and column where it
+    starts, None where a merged cell from above or from the left covers the place."""
+    return [
+        [None if c is None else (float(c[0]), float(c[1]), float(c[2]), float(c[3])) for c in row.cells]
+        for row in table.rows
+    ]
+
+
+def fill_merged_rows(rows: list[list[str | None]], boxes: list[list[Box | None]]) -> list[list[str | None]]:
+    """A cell merged over several rows labels every row it spans: 采购太阳能背板 printed once for the
+    2009 and 2008 rows of a related-party grid is the trade of both. A place pdfplumber leaves empty
+    (None) takes the text of the cell that starts in the same column in a row above when that cell
+    spans whole rows of the grid: it starts on a row other cells start on too, and ends on the rule
+    where a row below it ends. A cell that is empty in print stays empty, and so do the places of
+    staggered rows (a name wrapped over two lines beside rows cut at other heights). A merged figure
+    (a share printed once for a holder's two contributions) is one value of the group, not a label: it
+    is not repeated (pure)."""
+    tol = RULE_TOLERANCE
+    out = [list(r) for r in rows]
+    for i, row in enumerate(boxes):
+        if sum(1 for b in row if b is not None) < 2:
+            continue  # a row only this cell starts on: the rows beside it are cut elsewhere
+        for j, box in enumerate(row):
+            if box is None or i >= len(out) or j >= len(out[i]):
+                continue
+            text = re.sub(r"\s+", "", out[i][j] or "")
+            if not text or _FIGURE.fullmatch(text):
+                continue
+            spanned: list[int] = []
+            for k in range(i + 1, min(len(boxes), len(out))):
+                below = boxes[k]
+                row_bottom = min((b[3] for b in below if b is not None), default=None)
+                if row_bottom is None or row_bottom > box[3] + tol:
+                    break  # the cell does not cover the whole of this row
+                if j >= len(below) or below[j] is not None or j >= len(out[k]) or out[k][j] is not None:
+                    break
+                spanned.append(k)
+                if row_bottom >= box[3] - tol:
+                    for m in spanned:
+                        out[m][j] = out[i][j]
+                    break
+    return out
 
 
 #: A column narrower than this (points) and empty in every row is an artefact of double ruling.

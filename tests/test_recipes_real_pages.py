@@ -17,6 +17,7 @@ from core.records import Document, DocumentExtraction, RecipeRow
 from extractors.document import extract_document
 from extractors.merge import Fragment, MergedTable, merge_fragments
 from extractors.recipes import TableRecipe, load_recipes, map_columns, recipe_rows, select
+from extractors.tables import extract_fragments
 from report import RunReport
 from report.recipe_sheets import recipe_table
 from tests.conftest import PDF
@@ -296,7 +297,10 @@ def test_a_segments_top_five_list_is_labelled_not_taken_for_the_company_list() -
     assert {r.page for r in company} == {129}
     export = [r for r in rows if r.segment == "境外"]
     domestic = [r for r in rows if r.segment == "境内"]
-    assert len(export) == 15 and len(domestic) == 15
+    # 2009's domestic list names 苏州盛隆光电 once, merged over its four product rows: each row is its own
+    assert len(export) == 15 and len(domestic) == 18
+    assert {cell(r, "客户")[0] for r in domestic if r.page == 131} >= {"苏州盛隆光电科技有限公司"}
+    assert not [n for n in top_five(AKCOME).recipe_notes if "≠" in n]
     assert cell(export[3], "销售额") == ("3,547.17", 35471700.0)
     assert export[3].period is not None and export[3].period.startswith("2010")
 
@@ -436,3 +440,30 @@ def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_eac
     )
     assert (first[at["占比"]], first[at["占比(单位)"]]) == (35.44, "%")
     assert {r[at["期间"]] for r in export} == {"2010年度", "2009年度", "2008年度"}
+
+
+def test_a_ruled_two_level_header_stays_with_its_grid_and_its_unit_applies_below() -> None:
+    # 002646 p.255: '项目资金预算（单位：万元）' spans 建设资金 / 流动资金 / 合计 inside the grid (the rule
+    # under it is short, the column rules are drawn cell by cell); no 单位 line stands above the grid
+    barley = FULL / "002646_qinghai_huzhu_barley_wine_prospectus_2011_full.pdf"
+    (recipe,) = select(load_recipes(), ["募集资金运用"])
+    (table,) = [t for t in merge_fragments(extract_fragments(barley, [255])) if t.pages == (255,)]
+    assert "项目资金预算（单位：万元）" in table.header and "单位" not in table.caption
+    rows, _notes = recipe_rows(recipe, "002646", 1, table, table.caption)
+    assert rows
+    amounts = [c for r in rows for c in r.cells if c.value is not None and c.unit != "%"]
+    assert amounts and {c.unit for c in amounts} == {"万元"}
+    assert any(c.text == "14,486.00" and c.value == 144_860_000.0 for c in amounts)
+
+
+def test_a_unit_in_a_parent_header_cell_reads_单位_inside_the_brackets() -> None:
+    (recipe,) = select(load_recipes(), ["募集资金运用"])
+    table = MergedTable(
+        ("序号", "项目名称", "项目资金预算（单位：万元）", "", ""),
+        [
+            (255, ("", "", "建设资金", "流动资金", "合计")),
+            (255, ("1", "原酒酿造技改项目", "12,666.00", "1,820.00", "14,486.00")),
+        ],
+    )
+    rows, _notes = recipe_rows(recipe, "x", 1, table, "")
+    assert [cell(r, "投资总额") for r in rows] == [("14,486.00", 144_860_000.0)]

@@ -25,7 +25,8 @@ def test_capital_table_values_on_page_3() -> None:
 
 def test_table_continued_on_page_4_drops_the_repeated_header() -> None:
     t = next(t for t in tables() if t.pages == (3, 4))
-    assert [r[1][0] for r in t.rows] == ["孙国奉", "孙国敏", "", "张松满", "合计"]
+    # the merged name cell labels both of 孙国敏's rows
+    assert [r[1][0] for r in t.rows] == ["孙国奉", "孙国敏", "孙国敏", "张松满", "合计"]
     assert t.rows[1] == (4, ("孙国敏", "152.50", "32.50", "货币", "实缴出资"))
     assert all(cells != t.header for _, cells in t.rows)
 
@@ -68,3 +69,25 @@ def test_stacked_tables_with_borders_a_few_points_apart_keep_their_outer_columns
     assert sales.rows[0] == ("关联方", "关联交易内容", "本期发生额", "上期发生额")
     assert sales.rows[1] == ("贵州茅台集团营销有限公司", "销售商品", "6,339,486,387.61", "5,384,603,095.58")
     assert "出售商品/提供劳务情况表" in sales.caption
+
+
+AKCOME = PDF / "prospectus_full" / "002610_akcome_solar_prospectus_2011_full.pdf"
+
+
+def _related_party_grid() -> tuple[tuple[str, ...], ...]:
+    # 002610 p.159: the 关联交易 grid; its column rules are drawn cell by cell and the rules between
+    # a merged cell's rows are short (from the 交易期间 column rightwards)
+    (grid,) = [f for f in extract_fragments(AKCOME, [159]) if f.rows[0][:2] == ("序号", "交易内容")]
+    return grid.rows
+
+
+def test_a_grid_with_column_rules_drawn_cell_by_cell_and_short_inner_rules_is_one_table() -> None:
+    rows = _related_party_grid()
+    assert [r[2] for r in rows[1:]] == ["2010 年度", "2009 年度", "2008 年度"] * 2
+    assert [r[3] for r in rows[-2:]] == ["37.08", "196.05"]
+
+
+def test_a_merged_label_cell_labels_every_row_it_spans() -> None:
+    rows = _related_party_grid()
+    assert [r[0] for r in rows[1:]] == ["1", "1", "1", "2", "2", "2"]
+    assert [r[1] for r in rows[1:]] == ["-", "销售背板", "销售边框", *["采购太阳能背板"] * 3]

@@ -366,11 +366,12 @@ def unit_of(context: str) -> str | None:
     return m[-1].group(1) if m else None
 
 
-_HEADER_UNIT = re.compile(r"[(（]\s*(百万元|亿元|万元|千元|元|亿股|万股|股)\s*[)）]")
+_HEADER_UNIT = re.compile(r"[(（]\s*(?:单位[:：]\s*)?(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股)\s*[)）]")
 
 
 def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
-    """The unit printed in a numeric column's header, '金额(万元)', when no 单位 line stands above."""
+    """The unit printed in a numeric column's header, '金额(万元)' or a parent header's
+    '项目资金预算（单位：万元）·建设资金', when no 单位 line stands above."""
     for i in numeric:
         if i < len(header) and (m := _HEADER_UNIT.search(norm(header[i]))):
             return m.group(1)
