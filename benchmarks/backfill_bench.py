@@ -7,7 +7,12 @@ document (prompt characters stand in for tokens: about one a character for Chine
 model reports fixed token counts); the flow process's peak RSS; and the ratio of the wall time after
 start-up to its bound, max(extraction CPU / cores, calls × latency / in-flight calls). A ratio near 1
 means the run moves at the pace of its real work (the cores, or the model); above it, something waits
-on something else.
+on something else. On a small machine the workers share the cores with the flow process, the replay
+server and the model (``oth cpu``: their CPU, the last two in this process's threads), so it also
+prints ``busy``, every process's CPU over cores × wall, and ``machine``, the wall time over the bound
+that counts every process's CPU: ``busy`` near 1 and ``machine`` near 1 say that nothing waited, the
+cores were full. With ``--checkout`` the two runs share this process and the cores: read those two
+columns for a run alone.
 
     .venv/bin/python benchmarks/backfill_bench.py --docs 100 [--latency 1.0] [--rpm 0] [--in-flight 4]
     .venv/bin/python benchmarks/backfill_bench.py --docs 100 --checkout ../other-checkout   # side by side
@@ -23,6 +28,7 @@ import argparse
 import concurrent.futures
 import logging
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,7 +59,7 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         python = checkout / ".venv" / "bin" / "python"
         cmd = [str(python if python.exists() else sys.executable), "-m", "flows", "run", "--start", "2024-01-01",
                "--end", "2024-12-31", "--all-versions"]  # fmt: skip
-        t0 = time.time()
+        t0, bench0 = time.time(), _own_cpu()
         # the output to a file, not a pipe: communicate() waits for every holder of the pipe, and a child
         # that outlived the flow (a temporary Prefect server that a thread without the run's Prefect
         # settings started: fixed in run.enrich.ModelQueue) held it, so the benchmark hung after the flows
@@ -73,10 +79,15 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         extracted = _times(lines, r"extract(ed)? \d+/\d+|extracted ")
         span = (max(extracted) - begin) if extracted else float("nan")
         workers = sum(s for g, s in sampler.cpu.values() if g == "workers")
+        others = sum(s for g, s in sampler.cpu.values() if g != "workers")  # the flow, a Prefect server
+        bench = _own_cpu() - bench0  # this process: the replay server and the model's threads
         calls = len(model.requests)
         cores = os.cpu_count() or 1
         after_start = wall - (begin - t0)
         bound = max(workers / cores, calls * latency / in_flight)
+        # the bound of the machine: every process's CPU over the cores (the flow's own work, the replay
+        # server and the model share the cores with the workers on a small machine)
+        machine = max((workers + others + bench) / cores, calls * latency / in_flight)
         return {
             "wall": wall,
             "after_start": after_start,
@@ -87,7 +98,15 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
             "prompt_chars_per_doc": sum(len(str(r.get("messages", ""))) for r in model.requests) / n,
             "flow_mb": sampler.peak_flow,
             "ratio": after_start / bound if bound else float("nan"),
+            "other_cpu": others + bench,
+            "busy": (workers + others + bench) / (cores * wall),
+            "machine_ratio": wall / machine if machine else float("nan"),
         }
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -102,7 +121,8 @@ def main() -> int:
     checkouts = [ROOT] + ([args.checkout.resolve()] if args.checkout else [])
     log.info("cpus=%d latency=%.1fs rpm=%d in-flight=%d", os.cpu_count(), args.latency, args.rpm, args.in_flight)
     log.info(f"{'docs':>5} {'checkout':<28}{'wall s':>8}{'span s':>8}{'wkr cpu':>8}{'idle s':>8}"
-             f"{'calls/doc':>10}{'chars/doc':>10}{'flow MB':>8}{'ratio':>7}")  # fmt: skip
+             f"{'calls/doc':>10}{'chars/doc':>10}{'flow MB':>8}{'ratio':>7}{'oth cpu':>9}{'busy':>6}"
+             f"{'machine':>9}")  # fmt: skip
     for n in args.docs:
         with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(len(checkouts)) as pool:
             futures = {}
@@ -114,7 +134,8 @@ def main() -> int:
                 r = fut.result()
                 log.info(f"{n:>5} {str(c)[-28:]:<28}{r['wall']:>8.1f}{r['span']:>8.1f}{r['workers_cpu']:>8.1f}"
                          f"{r['idle']:>8.1f}{r['calls_per_doc']:>10.2f}{r['prompt_chars_per_doc']:>10.0f}"
-                         f"{r['flow_mb']:>8.0f}{r['ratio']:>7.2f}")  # fmt: skip
+                         f"{r['flow_mb']:>8.0f}{r['ratio']:>7.2f}{r['other_cpu']:>9.1f}{r['busy']:>6.2f}"
+                         f"{r['machine_ratio']:>9.2f}")  # fmt: skip
     return 0
 
 
