@@ -29,7 +29,6 @@ import concurrent.futures
 import logging
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from flow_bench import TreeSampler, _times, bench_env, distinct_copies  # noqa: E402
+from flow_bench import TreeSampler, _times, bench_env, distinct_copies, run_logged  # noqa: E402
 
 from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
 from tests.fake_openai import FakeOpenAI, by_schema  # noqa: E402
@@ -60,20 +59,9 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         cmd = [str(python if python.exists() else sys.executable), "-m", "flows", "run", "--start", "2024-01-01",
                "--end", "2024-12-31", "--all-versions"]  # fmt: skip
         t0, bench0 = time.time(), _own_cpu()
-        # the output to a file, not a pipe: communicate() waits for every holder of the pipe, and a child
-        # that outlived the flow (a temporary Prefect server that a thread without the run's Prefect
-        # settings started: fixed in run.enrich.ModelQueue) held it, so the benchmark hung after the flows
-        with open(folder / "flow.log", "w+", encoding="utf-8") as log_file:
-            proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
-            sampler = TreeSampler(proc.pid)
-            sampler.start()
-            proc.wait()
-            wall = time.time() - t0
-            sampler.stop.set()
-            log_file.seek(0)
-            lines = log_file.read().splitlines()
-        if proc.returncode not in (0, 1):
-            log.error("flow exited %s:\n%s", proc.returncode, "\n".join(lines[-30:]))
+        returncode, wall, lines, sampler = run_logged(cmd, checkout, env, folder, TreeSampler)
+        if returncode not in (0, 1):
+            log.error("flow exited %s:\n%s", returncode, "\n".join(lines[-30:]))
             raise SystemExit(1)
         begin = min(_times(lines, r"Beginning flow run"), default=t0)
         extracted = _times(lines, r"extract(ed)? \d+/\d+|extracted ")

@@ -31,7 +31,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -111,6 +113,30 @@ def _times(lines: list[str], pattern: str) -> list[float]:
         if m and re.search(pattern, line):
             out.append(dt.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
     return out
+
+
+T = TypeVar("T", bound=Any)
+
+
+def run_logged(
+    cmd: list[str], checkout: Path, env: dict[str, str], folder: Path, sampler: Callable[[int], T]
+) -> tuple[int, float, list[str], T]:
+    """Run a flow command in ``checkout`` with its output in ``folder/flow.log``, sampled while it runs
+    (``sampler``: a thread started with the flow's pid and stopped by its ``stop`` event):
+    (exit code, wall seconds, log lines, the sampler). The output goes to a file, not a pipe:
+    communicate() waits for every holder of a pipe, and a child that outlives the flow (a temporary
+    Prefect server, a worker) would keep it waiting after the flow has ended."""
+    t0 = time.time()
+    with open(folder / "flow.log", "w+", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        watcher = sampler(proc.pid)
+        watcher.start()
+        proc.wait()
+        wall = time.time() - t0
+        watcher.stop.set()
+        out.seek(0)
+        lines = out.read().splitlines()
+    return proc.returncode, wall, lines, watcher
 
 
 def bench_env(srv: ReplayServer, model: FakeOpenAI, folder: Path, **extra: str) -> dict[str, str]:

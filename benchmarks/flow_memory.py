@@ -34,7 +34,6 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from flow_bench import _times, bench_env  # noqa: E402
+from flow_bench import _times, bench_env, run_logged  # noqa: E402
 
 from core import procs  # noqa: E402
 from replay import DEFAULT_CORPUS, ReplayServer  # noqa: E402
@@ -111,21 +110,11 @@ def run(checkout: Path, n: int, which: str, model: FakeOpenAI | None, folder: Pa
         cmd = [str(python if python.exists() else sys.executable), "-m", "flows", "run", "--start", "2024-01-01",
                "--end", "2024-12-31", "--all-versions", *([] if model else ["--no-llm"])]  # fmt: skip
         t0 = time.time()
-        # the output goes to a file, not a pipe: a child that outlives the flow (the Prefect server's,
-        # a worker) and holds the pipe's end would keep communicate() waiting after the flow has ended
-        with open(folder / "flow.log", "w+", encoding="utf-8") as out:
-            proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-            sampler = RssSampler(proc.pid)
-            sampler.start()
-            proc.wait()
-            wall = time.time() - t0
-            sampler.stop.set()
-            out.seek(0)
-            lines = out.read().splitlines()
+        returncode, wall, lines, sampler = run_logged(cmd, checkout, env, folder, RssSampler)
     if os.environ.get("FLOW_MEMORY_LOG"):  # keep the run's log for a look
         Path(os.environ["FLOW_MEMORY_LOG"]).write_text("\n".join(lines), encoding="utf-8")
-    if proc.returncode not in (0, 1):
-        log.error("flow exited %s:\n%s", proc.returncode, "\n".join(lines[-30:]))
+    if returncode not in (0, 1):
+        log.error("flow exited %s:\n%s", returncode, "\n".join(lines[-30:]))
         raise SystemExit(1)
     extracted = _times(lines, r"extract \d+/\d+|extracted ")
     first, last = (min(extracted), max(extracted)) if extracted else (t0, t0)
