@@ -88,9 +88,10 @@ def score(key_rows: list[tuple[str, float, float]], rows: list[tuple[str, float 
     return matched
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--keys", type=Path, default=ROOT / "benchmarks" / "keys" / "recipes")
+def arguments(description: str, keys: Path) -> argparse.Namespace:
+    """The command line of a recipe scorer (this one and ``recipe_check.py``), logging set up."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--keys", type=Path, default=keys)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "pdf" / "prospectus_full")
     parser.add_argument("--docs", default="")
     parser.add_argument("--recipes", default="")
@@ -100,6 +101,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("extractors").setLevel(logging.ERROR)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    return args
+
+
+def main() -> int:
+    args = arguments(__doc__.split("\n")[0], ROOT / "benchmarks" / "keys" / "recipes")
     known = load_recipes()
     wanted_docs = {d for d in args.docs.split(",") if d}
     wanted_recipes = {r for r in args.recipes.split(",") if r}

@@ -20,7 +20,6 @@ Usage: python benchmarks/recipe_check.py [--docs 002516,…] [--recipes 前五�
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from recipe_accuracy import key_amount, norm_name, produced, score, score_missing  # noqa: E402
+from recipe_accuracy import arguments, key_amount, norm_name, produced, score, score_missing  # noqa: E402
 
 from extractors.document import extract_document  # noqa: E402
 from extractors.recipes import load_recipes, select  # noqa: E402
@@ -99,17 +98,7 @@ def _apart(spec: dict[str, Any]) -> list[Item]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--keys", type=Path, default=KEY_DIR)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "pdf" / "prospectus_full")
-    parser.add_argument("--docs", default="")
-    parser.add_argument("--recipes", default="")
-    parser.add_argument("--engine", default="pdfplumber")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("extractors", "pdfminer"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    args = arguments(__doc__.split("\n")[0], KEY_DIR)
     known = load_recipes()
     docs = {d for d in args.docs.split(",") if d}
     wanted = {r for r in args.recipes.split(",") if r}

@@ -165,6 +165,28 @@ def _one_page(src: Path, page: int, out: Path) -> Path:
     return out
 
 
+def _local_document(code: str, name: str, title: str, published: dt.date, path: Path) -> Document:
+    """A document record for a PDF on disk, as a recipe sheet's source columns read it."""
+    return Document(
+        key=code,
+        sec_code=code,
+        sec_name=name,
+        title=title,
+        published=published,
+        url=f"file:{path.name}",
+        path=str(path),
+        sha256="0" * 64,
+        size=1,
+    )
+
+
+def _report(docs: list[Document], extractions: dict[str, DocumentExtraction], recipe: TableRecipe) -> RunReport:
+    return RunReport(
+        flow="adhoc", parameters={}, started=dt.datetime(2026, 1, 1), documents=docs, extractions=extractions,
+        recipes=[recipe],
+    )  # fmt: skip
+
+
 def test_the_second_table_on_page_1_counts_a_one_row_table_first(tmp_path: Path) -> None:
     from extractors.tables import page_tables
 
@@ -179,27 +201,8 @@ def test_the_second_table_on_page_1_counts_a_one_row_table_first(tmp_path: Path)
         path = _one_page(src, page, tmp_path / f"{key}.pdf")
         assert [t.index for t in page_tables(path, 1)] == [1, 2]
         extractions[key] = extract_document(path, key, recipes=[recipe])
-        docs.append(
-            Document(
-                key=key,
-                sec_code=key,
-                sec_name=key,
-                title=f"{key} p{page}",
-                published=dt.date(2010, 1, 1),
-                url=f"file:{path.name}",
-                path=str(path),
-                sha256="0" * 64,
-                size=1,
-            )
-        )
-    report = RunReport(
-        flow="adhoc",
-        parameters={},
-        started=dt.datetime(2026, 1, 1),
-        documents=docs,
-        extractions=extractions,
-        recipes=[recipe],
-    )
+        docs.append(_local_document(key, key, f"{key} p{page}", dt.date(2010, 1, 1), path))
+    report = _report(docs, extractions, recipe)
     header, table = recipe_table(report, recipe)
     assert header[:2] == ["代码", "简称"]
     by_doc = {code: [r for r in table if r[0] == code] for code in pages}
@@ -405,25 +408,8 @@ def test_a_yearly_table_without_its_own_unit_line_takes_the_unit_of_the_table_it
 def test_the_recipe_sheet_shows_each_rows_period_segment_and_the_unit_beside_each_amount() -> None:
     # akcome p.129-130: the company list and the export list (境外), 单位：万元
     recipe = load_recipes()["前五名客户"]
-    doc = Document(
-        key="002610",
-        sec_code="002610",
-        sec_name="爱康科技",
-        title="招股意向书",
-        published=dt.date(2011, 8, 1),
-        url="file:akcome.pdf",
-        path=str(AKCOME),
-        sha256="0" * 64,
-        size=1,
-    )
-    report = RunReport(
-        flow="adhoc",
-        parameters={},
-        started=dt.datetime(2026, 1, 1),
-        documents=[doc],
-        extractions={"002610": top_five(AKCOME)},
-        recipes=[recipe],
-    )
+    doc = _local_document("002610", "爱康科技", "招股意向书", dt.date(2011, 8, 1), AKCOME)
+    report = _report([doc], {"002610": top_five(AKCOME)}, recipe)
     header, table = recipe_table(report, recipe)
     at = {name: i for i, name in enumerate(header)}
     assert header[6:10] == ["单位", "期间", "范围", "分组"]
