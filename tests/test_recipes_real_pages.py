@@ -320,6 +320,33 @@ def test_a_segment_is_what_the_heading_names_before_the_list() -> None:
     assert segment_of(load_recipes()["前五名供应商"], "（2）内销业务前五名供应商") == "内销业务"
 
 
+@pytest.mark.slow
+def test_a_second_company_wide_list_on_another_revenue_basis_is_labelled_not_doubled() -> None:
+    # huarui p.116-117: '1、主营业务收入前五名客户情况' for 2014-2016, then '2、营业收入前五名客户情况' for the
+    # same years (copper-scrap buyers included): each year has one company-wide list, the first printed
+    rows = rows_of(HUARUI, "前五名客户")
+    company = [r for r in rows if r.segment is None]
+    assert len(company) == 15 and {r.page for r in company} == {116}
+    assert sorted({r.period or "" for r in company}) == ["2014年度", "2015年度", "2016年度"]
+    second = [r for r in rows if r.segment is not None]
+    assert len(second) == 15 and {r.segment for r in second} == {"营业收入"}
+    assert cell(second[0], "客户") == ("鹰潭昌丰铜业有限公司", None)
+    assert cell(second[0], "销售额") == ("86,212,091.23", 86212091.23)
+
+
+def test_a_list_for_periods_already_listed_takes_what_its_heading_names() -> None:
+    from extractors.recipes import repeated_list
+
+    recipe = load_recipes()["前五名客户"]
+    first = [RecipeRow(recipe="前五名客户", doc_key="d", page=1, table=1, cells=(), period="2014年度")]
+    later = [RecipeRow(recipe="前五名客户", doc_key="d", page=2, table=2, cells=(), period="2014 年")]
+    listed: set[str] = set()
+    assert repeated_list(recipe, first, "1、主营业务收入前五名客户情况", listed) is None
+    assert repeated_list(recipe, later, "2、营业收入前五名客户情况", listed) == "营业收入"
+    # the next years' list is the company-wide one for them
+    assert repeated_list(recipe, [first[0].model_copy(update={"period": "2015年度"})], None, listed) is None
+
+
 DONGGANG = FULL / "002117_donggang_security_printing_prospectus_2010_full.pdf"
 
 

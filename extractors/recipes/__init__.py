@@ -313,7 +313,7 @@ def heading_line(recipe: TableRecipe, context: str) -> str | None:
     for line in reversed([ln.strip() for ln in context.splitlines() if ln.strip()]):
         flat = _bare(norm(line))
         if any(h in flat for h in headings):
-            return flat
+            return _bare(_LIST_MARK.sub("", norm(line)))
         if (HEADING.match(line) or _TITLE.fullmatch(flat)) and not PERIOD_LINE.fullmatch(flat):
             return None  # the nearest numbered heading or table title is another subject
     return None
@@ -342,19 +342,47 @@ def _row_segment(segment: str, row: RecipeRow) -> str:
     return row.group if _EACH.match(segment) and row.group else segment
 
 
-def segment_of(recipe: TableRecipe, line: str) -> str | None:
-    """The segment a heading line names before the recipe's own heading ('境外' in '报告期内发行人境外
-    前五名客户销售情况如下'), or None for a company-wide list."""
-    flat = _bare(norm(line))
+def _named_before(recipe: TableRecipe, line: str) -> str | None:
+    """What a heading line names before the recipe's own heading, past its list mark and its lead
+    words ('境外' in '报告期内发行人境外前五名客户销售情况如下', '营业收入' in '2、营业收入前五名客户情况');
+    None when the line holds none of the recipe's headings."""
+    flat = _bare(_LIST_MARK.sub("", norm(line).strip()))
     at = [i for h in recipe.headings if (i := flat.find(_bare(norm(h)))) >= 0]
     if not at:
         return None
     before = _LIST_MARK.sub("", flat[: min(at)])
     ends = [m.end() for i in range(len(before)) if (m := _LEAD.match(before, i))]
-    tail = before[max(ends) :] if ends else before
+    return before[max(ends) :] if ends else before
+
+
+def segment_of(recipe: TableRecipe, line: str) -> str | None:
+    """The segment a heading line names before the recipe's own heading ('境外' in '报告期内发行人境外
+    前五名客户销售情况如下'), or None for a company-wide list."""
+    tail = _named_before(recipe, line)
     if not tail or not _SEGMENT.search(tail) or _WHOLE.search(tail):
         return None
     return tail
+
+
+def _period_key(period: str) -> str:
+    return re.sub(r"\s+|度", "", unicodedata.normalize("NFKC", period))
+
+
+def repeated_list(recipe: TableRecipe, rows: Sequence[RecipeRow], line: str | None, listed: set[str]) -> str | None:
+    """The label of a second company-wide list: one whose periods a list printed before it in the same
+    document already gave ('1、主营业务收入前五名客户' and then '2、营业收入前五名客户', on another revenue
+    basis). A period has one company-wide list, the first printed; a later one is labelled with what its
+    heading names before the recipe's heading, or with the heading itself. Adds the periods of a list
+    that is the company-wide one to ``listed``."""
+    periods = {_period_key(r.period) for r in rows if r.period and r.segment is None}
+    if not periods:
+        return None
+    if not periods & listed:
+        listed |= periods
+        return None
+    if line is None:
+        return "重复列表"
+    return _named_before(recipe, line) or _bare(norm(line))[:40]
 
 
 _UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股|%)")
@@ -890,6 +918,8 @@ def table_rows(
     parties_read: set[str] = set()
     #: the unit of the last table read, for a table that continues it without a 单位 line
     last_unit: str | None = None
+    #: the periods a company-wide list has given (a later list for them is labelled: repeated_list)
+    listed: set[str] = set()
     if recipe.page is None:
         tables = [piece for t in tables for piece in split_at_headings(t, text)]
     for t in tables:
@@ -930,6 +960,7 @@ def table_rows(
                 line = heading_line(recipe, context)
                 # a table that continues the previous one (the next year's) keeps its segment
                 segment = segment_of(recipe, line) if line is not None else segment if continues_found else None
+                segment = segment or repeated_list(recipe, got, line, listed)
                 got = [r.model_copy(update={"segment": _row_segment(segment, r)}) for r in got] if segment else got
             rows += got
             notes += why
