@@ -340,3 +340,5 @@ class DocumentExtraction(Record):
     #: the date the document gives itself on its cover (extractors.docdate), and how it was read
     document_date: dt.date | None = None
     date_source: str | None = None
+    #: the issuer's legal name as its cover prints it (extractors.docdate.cover_issuer)
+    issuer_name: str | None = None

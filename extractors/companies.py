@@ -90,6 +90,16 @@ def dictionary() -> tuple[dict[str, ListedCompany], dict[str, ListedCompany]]:
     return by_short, by_full
 
 
+@cache
+def _by_code() -> dict[str, ListedCompany]:
+    return {c.code: c for c in dictionary()[1].values()}
+
+
+def listed_code(code: str) -> ListedCompany | None:
+    """The listed company with this stock code in the shipped dictionary."""
+    return _by_code().get(code)
+
+
 def listed(name: str) -> ListedCompany | None:
     """The listed company a printed name is: its full name, or its short name (three characters or
     more: two-character short names such as 天微 are words too often)."""

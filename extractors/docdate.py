@@ -1,17 +1,23 @@
-"""The date a document gives itself, read from its cover: a PDF on disk carries no disclosure date, and
-its file's modification time (the day it was copied) is not one.
+"""What a document says about itself on its cover: its date and its issuer. A PDF on disk carries no
+disclosure date, and its file's modification time (the day it was copied) is not one; its file name
+need not name the company.
 
 Where a cover states it, the date is the labelled one: a prospectus prints 「招股说明书签署日期」 (or
 签署日, 招股意向书签署日期), an announcement 「公告日期」/「公告时间」, a report 「报告日期」. A cover with no
 labelled date gives the first date printed on it that is not a planned one (预计发行日期, 发行日期 of an
 offering still to come); an annual report's cover prints only the month (「2017 年 04 月」), which is
 kept as the first of that month and said so. Dates in Chinese numerals (二○一一年五月五日) are read too.
+
+The issuer is the company name a cover prints on a line of its own above the document's title
+(「华瑞电器股份有限公司」 … 「首次公开发行股票并在创业板上市招股说明书」): a first page with no such title
+(an excerpt that starts inside the text) names no issuer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,3 +86,24 @@ def document_date(pages: Sequence[str]) -> DocumentDate | None:
                 if fallback is None and not planned and n == 1:
                     fallback = DocumentDate(when, "封面" if has_day else "封面（年月）", n)
     return fallback
+
+
+#: the title a cover prints under the issuer's name
+_COVER_TITLE = ("招股说明书", "招股意向书", "上市公告书", "募集说明书", "年度报告", "半年度报告", "季度报告", "公告")
+#: a company's legal name, whole: CJK words, brackets and Latin letters, ending in its legal form
+_LEGAL_NAME = re.compile(r"[\u4e00-\u9fff（）()A-Za-z0-9·]{2,40}(?:股份有限公司|有限责任公司|有限公司|集团公司)")
+#: lines of the cover read for the issuer's name and its title
+_COVER_LINES = 15
+
+
+def cover_issuer(pages: Sequence[str]) -> str | None:
+    """The issuer's legal name as the cover prints it, on a line of its own above the title; None when
+    the first page is not a cover (no title in its first lines) or names no company before it."""
+    if not pages:
+        return None
+    lines = [unicodedata.normalize("NFKC", ln).replace(" ", "") for ln in pages[0].splitlines() if ln.strip()]
+    lines = lines[:_COVER_LINES]
+    title = next((i for i, ln in enumerate(lines) if any(t in ln for t in _COVER_TITLE)), None)
+    if title is None:
+        return None
+    return next((ln for ln in lines[:title] if _LEGAL_NAME.fullmatch(ln)), None)

@@ -22,7 +22,7 @@ from core.records import (
 )
 from extractors import tables as plumber
 from extractors import tabula_engine
-from extractors.docdate import document_date
+from extractors.docdate import cover_issuer, document_date
 from extractors.locate import Located, locate, patent_evidence
 from extractors.merge import MergedTable, merge_fragments
 from extractors.patents import stated_counts, stated_total
@@ -205,4 +205,7 @@ def extract_document(
     if dated is not None:
         source = f"{dated.source} p.{dated.page}"
         result = result.model_copy(update={"document_date": dated.date, "date_source": source})
+    issuer_name = cover_issuer(text.pages)
+    if issuer_name is not None:
+        result = result.model_copy(update={"issuer_name": issuer_name})
     return result

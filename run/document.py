@@ -24,6 +24,7 @@ from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
 from core.store import Store
+from extractors.companies import dictionary, listed_code
 from extractors.recipes import TableRecipe
 from run.enrich import Enrichment, enrich, llm_service, model_queue
 from run.plan import extract_stage
@@ -118,12 +119,25 @@ def process_local(path: Path, ctx: DocumentContext) -> DocumentRun:
     out = _extract_and_ask(out, ctx, manifest)
     if out.extraction is not None and out.document is not None:
         ex = out.extraction
+        out.document = named_by_cover(out.document, ex.issuer_name)
         if ex.document_date is not None:
             out.document = out.document.model_copy(update={"published": ex.document_date})
         else:
             note = f"日期：封面未印日期，取文件修改日期 {out.document.published}"
             out.extraction = ex.model_copy(update={"warnings": (*ex.warnings, note)})
     return out
+
+
+def named_by_cover(doc: Document, issuer: str | None) -> Document:
+    """A PDF on disk named as a run's document is: its code (from the file name, else the listed
+    company whose legal name the cover prints) and its short name from the listed-company dictionary,
+    else the cover's legal name itself; a document neither names keeps its empty name."""
+    company = listed_code(doc.sec_code) if doc.sec_code else None
+    if company is None and issuer:
+        company = dictionary()[1].get(issuer)
+    if company is not None and (not doc.sec_code or doc.sec_code == company.code):
+        return doc.model_copy(update={"sec_code": company.code, "sec_name": company.short_name})
+    return doc.model_copy(update={"sec_name": issuer}) if issuer and not doc.sec_name else doc
 
 
 def local_document(path: Path) -> Document:

@@ -1,5 +1,6 @@
-"""A PDF on disk has no disclosure date: the one it gives itself is read from its cover (the dates
-below were read off the covers with pdftotext)."""
+"""A PDF on disk has no disclosure date, and its file name need not name the company: the date and the
+issuer it gives itself are read from its cover (the dates and names below were read off the covers with
+pdftotext)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from extractors.docdate import document_date
+from extractors.docdate import cover_issuer, document_date
 from extractors.pdftext import read_text
 from tests.conftest import PDF
 
@@ -45,3 +46,25 @@ def test_no_date_on_the_cover_is_none_and_impossible_dates_are_not_dates() -> No
     assert document_date(["某某股份有限公司\n招股说明书"]) is None
     assert document_date(["签署日期：2011年13月40日"]) is None
     assert document_date(["预计发行日期：2011 年 11 月 16 日"]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "issuer"),
+    [
+        ("300626_huarui_electrical_prospectus_2017_full.pdf", "华瑞电器股份有限公司"),
+        # printed letter-spaced over the English name: 「中 国神 华能源股 份有 限公司」
+        ("601088_china_shenhua_energy_prospectus_2007_full.pdf", "中国神华能源股份有限公司"),
+        ("002353_yantai_jereh_prospectus_2010_full.pdf", "烟台杰瑞石油服务集团股份有限公司"),
+    ],
+)
+def test_the_issuer_is_the_legal_name_the_cover_prints_above_its_title(name: str, issuer: str) -> None:
+    assert cover_issuer(read_text(FULL / name).pages) == issuer
+
+
+def test_a_first_page_that_is_not_a_cover_names_no_issuer() -> None:
+    # an excerpt that starts inside the text: a subscriber table on its first page, no title
+    pages = read_text(PDF / "prospectus" / "301563_ickey_prospectus_keypages_annotated.pdf").pages
+    assert cover_issuer(pages) is None
+    # a name in the body text, below the title, is not the issuer
+    assert cover_issuer(["招股说明书", "主要竞争对手为某某科技股份有限公司"]) is None
+    assert cover_issuer([]) is None

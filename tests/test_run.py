@@ -266,3 +266,23 @@ def test_a_documents_task_ends_with_its_extraction_while_its_model_work_waits_in
     [(key, got)] = drained.items()
     assert key == "file:good.pdf" and not isinstance(got, BaseException) and got[1].results == {"summary": ["answered"]}
     assert asked == ["file:good.pdf"] and drain_queue("run-q") == {}
+
+
+def test_a_local_pdf_is_named_by_its_file_code_or_else_by_the_company_its_cover_prints() -> None:
+    from run.document import named_by_cover
+
+    def doc(code: str) -> Document:
+        return Document(key="file:x.pdf", sec_code=code, sec_name="", title="x", published=dt.date(2026, 1, 1),
+                        url="file:///x.pdf", path="/x.pdf", sha256="0" * 64, size=1)  # fmt: skip
+
+    # a file named 招股说明书.pdf: the cover's legal name is a listed company's, its code and short name
+    assert (
+        named_by_cover(doc(""), "华瑞电器股份有限公司").sec_code,
+        named_by_cover(doc(""), "华瑞电器股份有限公司").sec_name,
+    ) == ("300626", "华瑞股份")
+    # 601088_….pdf: the short name of the code
+    assert named_by_cover(doc("601088"), None).sec_name == "中国神华"
+    # a company not in the dictionary keeps the cover's name; a file-name code is never overwritten
+    assert named_by_cover(doc(""), "某某未上市科技股份有限公司").sec_name == "某某未上市科技股份有限公司"
+    assert named_by_cover(doc("000001"), "华瑞电器股份有限公司").sec_code == "000001"
+    assert named_by_cover(doc(""), None).sec_name == ""
