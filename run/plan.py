@@ -22,7 +22,7 @@ from run.stages import Stage
 from scrapers.base import Query, ScrapeResult
 
 #: the manifest stage of a document's extraction (with the recipes' key: cached results stay honest)
-EXTRACT_STAGE = "extract-v4"  # v4: the cover date (document_date); v3: sections keep their page offsets
+EXTRACT_STAGE = "extract-v5"  # v5: the cover's issuer, competitor and recipe rules of 2026-12-03; v4: the cover date
 
 
 def query_of(params: RunParams) -> Query:
