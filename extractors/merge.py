@@ -5,6 +5,10 @@ Prospectus tables break at page ends in three ways, all handled here:
 * one row is split by the page break → the continuation (its 序号 cell empty) is joined to the
   last row of the previous page, cell by cell, without a spurious space between CJK characters;
 * the next page simply carries on → rows are appended, each keeping its own page number.
+
+A fragment continues the table before it only when both touch the break: the previous one runs to its
+page's foot and this one starts at the next page's head, with the same columns. A table that ends
+mid-page (text below it) is whole, whatever stands at the top of the next page.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 
 from extractors.text import join_wrapped, squash
 
-#: A fragment that ends below this fraction of the page height (or starts above 1 - it) touches the
+#: A fragment that ends below 1 - this fraction of the page height (or starts above it) touches the
 #: page break.
 EDGE = 0.22
 
@@ -123,7 +127,8 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
     return (
         nxt.page == prev.page + 1
         and nxt.n_cols == len(table.header)
-        and (prev.bottom >= 1 - EDGE or nxt.top <= EDGE)
+        and prev.bottom >= 1 - EDGE
+        and nxt.top <= EDGE
         and not _restarts_numbering(table, nxt.rows)
         and not _new_header(table, nxt.rows)
     )

@@ -2,10 +2,12 @@
 
 ``python -m flows extract FILE|FOLDER … [--table 关联交易]`` takes each PDF through the steps a run's
 document takes after its download (:func:`run.document.process_local`): the extraction in the run's
-worker processes (once per content hash), the model items (summaries, competitor roles: the model,
-or the labelled offline backend), the document's date from its cover, then the same judgement and
-outputs as a run: the workbook first, its CSV and parquet, and the cumulative store, so ``export``
-includes them. Progress lines as each file ends; a file that cannot be read is that file's failure.
+worker processes (once per content hash), the document's date and name from its cover, its rows into
+the cumulative store at once (so ``export`` includes them, and the run holds no file's rows), the
+model items (summaries, competitor roles: the model, or the labelled offline backend) on the run's
+model queue, then the same judgement and outputs as a run, the workbook read back from the store,
+its CSV and parquet. Progress lines as each file ends; a file that cannot be read is that file's
+failure.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from core.settings import Settings
 from extractors.recipes import TableRecipe
 from flows import processes
 from run.document import DocumentContext, DocumentRun, local_document, process_local
-from run.outcome import Outcome, fold, fold_llm, new_report, publish
+from run.enrich import drain_queue
+from run.outcome import Outcome, fold, fold_llm, fold_queue, new_report, publish, stream_to_store
 from run.plan import sheet_recipes
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,9 @@ def extract_files(
         "extract", {"files": [str(f) for f in files], "tables": [r.name for r in recipes]}, sheet_recipes(recipes)
     )
     size = processes.pool_size(settings.extract_processes, len(files))
-    ctx = DocumentContext(settings, recipes, use_llm, run_key, _extract_in_pool, log)
+    # each file's rows go to the store as it is extracted, its model items to the run's queue: the run
+    # holds no document's rows, and the workbook reads them back from the store
+    ctx = DocumentContext(settings, recipes, use_llm, run_key, _extract_in_pool, log, queue_llm=True, store_run=run_key)
     live = progress.Progress()
     live.expect("extract", len(files))
     with progress.started(run_key, live), processes.extraction_pool(size, False, None, warm=bool(files)):
@@ -74,7 +79,10 @@ def extract_files(
 
         with ThreadPoolExecutor(max(1, size), thread_name_prefix="extract") as threads:
             runs = list(threads.map(one, files))
+    stream_to_store(report, settings, run_key, [r.key for r in runs])
     enrichments = fold(report, [(None, r) for r in runs], Manifest(settings.manifest_path), log)
+    del runs
+    enrichments += fold_queue(report, drain_queue(run_key), log)
     fold_llm(report, enrichments, settings, use_llm, run_key, log)
     outcome = publish(report, settings, "extract", len(files), f"extract run {run_key}", log)
     return outcome

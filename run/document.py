@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,9 @@ class DocumentContext:
     #: its model records) go there as soon as they are known and the document's run keeps only its
     #: counts, so a run holds no document's rows (the flows set it; the workbook reads them back)
     store_run: str = ""
+    #: PDFs on disk (``flows extract``): each names and dates itself from its cover before its rows go
+    #: anywhere (:func:`named_by_cover`, the cover's date)
+    from_disk: bool = False
 
 
 def process(ann: Announcement, ctx: DocumentContext) -> DocumentRun:
@@ -116,16 +119,17 @@ def process_local(path: Path, ctx: DocumentContext) -> DocumentRun:
         progress.current().step("extract", f"{ctx.name} failed: {out.failures[-1].text}", failed=True)
         return out
     manifest = Manifest(ctx.settings.manifest_path)
-    out = _extract_and_ask(out, ctx, manifest)
-    if out.extraction is not None and out.document is not None:
-        ex = out.extraction
-        out.document = named_by_cover(out.document, ex.issuer_name)
-        if ex.document_date is not None:
-            out.document = out.document.model_copy(update={"published": ex.document_date})
-        else:
-            note = f"日期：封面未印日期，取文件修改日期 {out.document.published}"
-            out.extraction = ex.model_copy(update={"warnings": (*ex.warnings, note)})
-    return out
+    return _extract_and_ask(out, replace(ctx, from_disk=True), manifest)
+
+
+def as_its_cover_says(doc: Document, ex: DocumentExtraction) -> tuple[Document, DocumentExtraction]:
+    """A PDF on disk named and dated as its cover prints (:func:`named_by_cover`, the cover's date);
+    with no date on the cover it keeps the file's, and its warnings say so."""
+    doc = named_by_cover(doc, ex.issuer_name)
+    if ex.document_date is not None:
+        return doc.model_copy(update={"published": ex.document_date}), ex
+    note = f"日期：封面未印日期，取文件修改日期 {doc.published}"
+    return doc, ex.model_copy(update={"warnings": (*ex.warnings, note)})
 
 
 def named_by_cover(doc: Document, issuer: str | None) -> Document:
@@ -174,6 +178,8 @@ def _extract_and_ask(out: DocumentRun, ctx: DocumentContext, manifest: Manifest)
         return out
     progress.current().step("extract", f"{ctx.name}: {len(out.extraction.patents)} patents, "
                             f"{len(out.extraction.competitors)} competitors")  # fmt: skip
+    if ctx.from_disk:
+        out.document, out.extraction = as_its_cover_says(out.document, out.extraction)
     extraction, doc_key = out.extraction, out.document.key
     if ctx.store_run:  # its rows to the store now; this run keeps its counts only
         with isolated(out.failures, doc_key, Stage.STORE, ctx.logger):

@@ -39,3 +39,25 @@ def test_a_different_column_count_or_a_gap_is_a_new_table() -> None:
 def test_table_without_a_header_row_gets_column_names() -> None:
     (t,) = merge_fragments([Fragment(1, (("1", "2023.1.1", "12.5"), ("2", "2023.2.1", "13.5")))])
     assert t.header == ("col1", "col2", "col3") and len(t.rows) == 2
+
+
+def test_a_table_ending_mid_page_does_not_run_on_into_the_table_at_the_next_pages_head() -> None:
+    # both ends must touch the break: the previous piece runs to its page's foot and the next starts at
+    # the head of the next page
+    ended = Fragment(9, (("国家/地区", "公司名称", "产品特点"), ("德国", "甲公司", "换向器")), top=0.08, bottom=0.41)
+    head = Fragment(10, (("", "乙公司", "2010 年"),), top=0.14, bottom=0.38)
+    assert len(merge_fragments([ended, head])) == 2
+
+
+def test_huarui_competitor_table_does_not_take_the_customer_brands_on_the_next_page() -> None:
+    # 300626 p.108-109: the competitor table (国家/地区 | 公司名称 | 产品特点) ends at 41% of p.109, text
+    # follows; p.110 opens (at 14% of the page) with the customers' brands (全球电动工具主要品牌 | 国家 |
+    # 合作时间): read together they gave 德国, 美国, 日本 … as competitors whenever p.110 was read too
+    from extractors.tables import extract_fragments
+    from tests.conftest import PDF
+
+    pdf = PDF / "prospectus_full" / "300626_huarui_electrical_prospectus_2017_full.pdf"
+    tables = merge_fragments(extract_fragments(pdf, [108, 109, 110]))
+    competitors = next(t for t in tables if "公司名称" in t.header)
+    assert {p for p, _ in competitors.rows} == {108, 109}
+    assert not any("喜利得" in "".join(r) for _, r in competitors.rows)
