@@ -235,3 +235,36 @@ def test_a_store_that_cannot_be_read_back_still_gives_the_run_its_workbook_with_
     assert out.path is not None and out.status == "failed"
     wb = load_workbook(out.path)
     assert [r["key"] for r in rows(wb["Documents"])] == ["cninfo:1"] and rows(wb["Patents"]) == []
+
+
+def test_flows_extract_streams_each_files_rows_to_the_store_named_and_dated_from_its_cover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trap: ``flows extract`` on a folder kept every file's extraction in memory until the workbook,
+    and the store got the file's modification date and no name."""
+    import flows.local
+    import run.document
+
+    kept: list[object] = []
+    real = run.document.process_local
+
+    def watched(path: Path, ctx: Any) -> Any:
+        out = real(path, ctx)
+        kept.append(out)
+        return out
+
+    def covered(path: Path, key: str, **kwargs: object) -> DocumentExtraction:
+        ex = _patents_of(path, key)
+        return ex.model_copy(update={"issuer_name": "华瑞电器股份有限公司", "document_date": dt.date(2017, 3, 1)})
+
+    monkeypatch.setattr(flows.local, "process_local", watched)
+    monkeypatch.setattr(flows.local, "_extract_in_pool", covered)
+    s = make_settings(tmp_path)
+    outcome = flows.local.extract_files(_files(tmp_path, ["a", "b"]), tmp_path / "out", [], s)
+    assert outcome.status == "completed" and outcome.path is not None
+    assert [(o.stored, o.extraction) for o in kept] == [(True, None), (True, None)]  # type: ignore[attr-defined]
+    docs = rows(load_workbook(outcome.path)["Documents"])
+    assert {(d["代码"], d["简称"], str(d["日期"])[:10]) for d in docs} == {("300626", "华瑞股份", "2017-03-01")}
+    assert len(rows(load_workbook(outcome.path)["Patents"])) == 4
+    stored = sqlite3.connect(s.store_path).execute("select count(*) from run_items").fetchone()[0]
+    assert stored >= 2
