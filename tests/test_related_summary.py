@@ -134,3 +134,32 @@ def test_a_trade_whose_party_is_found_nowhere_is_kept_with_the_party_empty_and_a
     assert rows[0].period == "2010年度" and rows[0].group == "关联交易支出"
     assert len(notes) == 1 and "综合服务费用" in notes[0] and "party empty" in notes[0]
     assert table_rows(load_recipes()["关联交易-销售"], "x", text, [table])[0] == []
+
+
+def test_a_summary_of_the_per_party_tables_above_does_not_count_their_trades_twice() -> None:
+    # a per-party table of purchases, then a summary table whose 采购商品 block repeats the same party,
+    # period and amount: one trade, one row; a trade only the summary gives is kept
+    page = "第七节 同业竞争与关联交易\n（1）采购商品\n单位：万元\n（2）关联交易汇总\n单位：万元"
+    text = PdfText([page])
+    per_party = MergedTable(
+        ("关联方", "年度", "金额"),
+        [(1, ("江苏华宏科技有限公司", "2010年度", "1,200"))],
+        caption="（1）采购商品\n单位：万元",
+        first_page=1,
+    )
+    summary = MergedTable(
+        ("项目", "2010 年度", "2009 年度"),
+        [
+            (1, ("采购商品", "", "")),
+            (1, ("江苏华宏科技有限公司", "1,200", "800")),
+            (1, ("合计", "1,200", "800")),
+        ],
+        caption="（2）关联交易汇总\n单位：万元",
+        first_page=1,
+        index_on_page=2,
+    )
+    rows, _ = table_rows(load_recipes()["关联交易-采购"], "x", text, [per_party, summary])
+    assert [(r.table, r.period, r.cells[0].text, r.get("金额").value) for r in rows if r.get("金额")] == [
+        (1, "2010年度", "江苏华宏科技有限公司", 12000000.0),
+        (2, "2009年度", "江苏华宏科技有限公司", 8000000.0),
+    ]

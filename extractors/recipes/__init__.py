@@ -959,7 +959,7 @@ def table_rows(
             and (summary := _summary(recipe, doc_key, found + 1, t, text, context))[0]
         ):
             found += 1
-            rows += summary[0]
+            rows += _not_read_yet(summary[0], rows)
             notes += summary[1]
             previous = None
         else:
@@ -977,6 +977,18 @@ def _summary(
     from extractors.recipes.summary import summary_rows  # it reads this module's helpers
 
     return summary_rows(recipe, doc_key, table_no, t, text, context)
+
+
+def _not_read_yet(new: Sequence[RecipeRow], rows: Sequence[RecipeRow]) -> list[RecipeRow]:
+    """The rows of a summary table less those that repeat a trade another table already gave: the same
+    party, period and amount (a summary of the per-party tables above it)."""
+
+    def key(r: RecipeRow) -> tuple[str, str | None, float | None]:
+        party, amount = r.cells[0], next((c.value for c in r.cells if c.value is not None), None)
+        return squash(party.text), r.period, amount
+
+    seen = {key(r) for r in rows}
+    return [r for r in new if not r.cells[0].text or key(r) not in seen]
 
 
 # --- a table that names no party: the party in its heading (related-party trades) -------------------

@@ -31,9 +31,9 @@ _NOT_A_PARTY = re.compile(r"^本|发行人|^公司$|关联|股东大会|董事|�
 _CLAUSE_END = re.compile(r"[，,、；;。]")
 
 
-def _a_party(name: str) -> bool:
+def _a_party(name: str, longest: int = 15) -> bool:
     flat = squash(name)
-    return 2 <= len(flat) <= 15 and not _NOT_A_PARTY.search(flat) and not is_phrase(flat)
+    return 2 <= len(flat) <= longest and not _NOT_A_PARTY.search(flat) and not is_phrase(flat)
 
 
 def defined_names(pages: Sequence[str], chapters: Sequence[str]) -> frozenset[str]:
@@ -82,7 +82,10 @@ _LEADING_FIRM = re.compile(r"^(?P<p>\S{2,20}?(?:有限责任公司|有限公司|
 
 
 def firm_at_start(label: str) -> str | None:
-    """A firm named at the start of a row label ('北方物流有限公司运输费用' → its name), or None."""
+    """A firm that a row label is ('江苏华宏集团有限公司') or starts with ('北方物流有限公司运输费用' → its
+    name), or None."""
+    if _a_party(label, longest=40) and looks_like_company(label):
+        return squash(label)
     m = _LEADING_FIRM.match(squash(label))
     p = m.group("p") if m else None
     return p if p is not None and _a_party(p) and looks_like_company(p) else None
