@@ -118,6 +118,16 @@ def _items(rows: Sequence[Row], first: int) -> tuple[list[Row], Row | None]:
     return items, None
 
 
+def _our_blocks(
+    recipe: TableRecipe, rows: Sequence[Row], at: int, periods: dict[int, str]
+) -> list[tuple[str, tuple[list[Row], Row | None]]]:
+    """(block row, (its trades, its total)) of each block of this recipe that holds a trade."""
+    first = min(periods)
+    words = [norm(w) for w in recipe.blocks]
+    found = [(label, _items(block, first)) for label, block in _blocks(rows[at + 1 :], rows[at][1], first)]
+    return [(label, got) for label, got in found if got[0] and any(w in norm(label) for w in words)]
+
+
 def summary_rows(
     recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, text: PdfText, context: str
 ) -> tuple[list[RecipeRow], list[str]]:
@@ -127,12 +137,11 @@ def summary_rows(
     rows: list[Row] = [] if _is_placeholder(t.header) else [(t.first_page, tuple(t.header))]
     rows += [(p, tuple(r)) for p, r in t.rows]
     head = _header(rows)
-    if head is None or not recipe.blocks:
+    if head is None:
         return [], []
-    at, periods = head
+    periods = head[1]
     first = min(periods)
-    ours = [(label, _items(block, first)) for label, block in _blocks(rows[at + 1 :], rows[at][1], first)]
-    ours = [(label, got) for label, got in ours if any(norm(w) in norm(label) for w in recipe.blocks) and got[0]]
+    ours = _our_blocks(recipe, rows, *head)
     if not ours:
         return [], []
     unit = unit_of(context)
@@ -251,12 +260,17 @@ def _chapter_lines(t: MergedTable, text: PdfText) -> list[str]:
     page = t.first_page
     if not 1 <= page <= text.page_count:
         return []
-    chapters = chapter_of_pages(text.pages)
-    start = page
-    while start > 1 and chapters[page - 1] and chapters[start - 2] == chapters[page - 1]:
-        start -= 1
+    start = _chapter_start(chapter_of_pages(text.pages), page)
     lines = [ln for p in range(start, page) for ln in text.page(p).splitlines() if ln.strip()]
     own = [ln for ln in text.page(page).splitlines() if ln.strip()]
     caption = [ln.strip() for ln in t.caption.splitlines() if ln.strip()]
     at = next((i for i, ln in enumerate(own) if caption and _same_line(ln, caption[-1])), None)
     return lines + (own[: at + 1] if at is not None else own)
+
+
+def _chapter_start(chapters: Sequence[str], page: int) -> int:
+    """The first page of the chapter that ``page`` is in; the page itself outside any chapter."""
+    start = page
+    while start > 1 and chapters[page - 1] and chapters[start - 2] == chapters[page - 1]:
+        start -= 1
+    return start
