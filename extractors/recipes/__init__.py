@@ -52,6 +52,7 @@ _KEYS = {
     "party",
     "trade",
     "chapter_headings",
+    "blocks",
 }
 
 
@@ -87,6 +88,10 @@ class TableRecipe:
     #: headings that name the table only inside its chapter: in a document without the chapter (an
     #: annual report) they are too common to choose pages by ('销售商品' is a cash-flow line there)
     chapter_headings: tuple[str, ...] = ()
+    #: the words of a block row that heads this recipe's trades in a related-party summary table with
+    #: no party column ('关联交易支出', '采购商品'): its item rows are read, one row a period
+    #: (:mod:`extractors.recipes.summary`)
+    blocks: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
@@ -145,6 +150,7 @@ class TableRecipe:
             party=str(party) if party is not None else None,
             trade=tuple(str(w) for w in raw.get("trade", ())),
             chapter_headings=tuple(str(h) for h in raw.get("chapter_headings", ())),
+            blocks=tuple(str(w) for w in raw.get("blocks", ())),
         )
 
 
@@ -978,12 +984,42 @@ def table_rows(
             rows += got
             parties_read.add(named[0])
             previous = None
+        elif (
+            recipe.blocks
+            and recipe.page is None
+            and (summary := _summary(recipe, doc_key, found + 1, t, text, context))[0]
+        ):
+            found += 1
+            rows += _not_read_yet(summary[0], rows)
+            notes += summary[1]
+            previous = None
         else:
             previous = None
     if found:
         return rows, notes
     where = f"page {page}" + (f", table {recipe.index}" if recipe.index else "") if page else "the candidate pages"
     return [], [f"{recipe.name}: no table matched on {where}"]
+
+
+def _summary(
+    recipe: TableRecipe, doc_key: str, table_no: int, t: MergedTable, text: PdfText, context: str
+) -> tuple[list[RecipeRow], list[str]]:
+    """A related-party summary table's rows in this recipe's blocks (:mod:`extractors.recipes.summary`)."""
+    from extractors.recipes.summary import summary_rows  # it reads this module's helpers
+
+    return summary_rows(recipe, doc_key, table_no, t, text, context)
+
+
+def _not_read_yet(new: Sequence[RecipeRow], rows: Sequence[RecipeRow]) -> list[RecipeRow]:
+    """The rows of a summary table less those that repeat a trade another table already gave: the same
+    party, period and amount (a summary of the per-party tables above it)."""
+
+    def key(r: RecipeRow) -> tuple[str, str | None, float | None]:
+        party, amount = r.cells[0], next((c.value for c in r.cells if c.value is not None), None)
+        return squash(party.text), r.period, amount
+
+    seen = {key(r) for r in rows}
+    return [r for r in new if not r.cells[0].text or key(r) not in seen]
 
 
 # --- a table that names no party: the party in its heading (related-party trades) -------------------
