@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from recipe_accuracy import arguments, key_amount, norm_name, produced, score, score_missing  # noqa: E402
 
+from core.records import RecipeRow  # noqa: E402
 from extractors.document import extract_document  # noqa: E402
 from extractors.recipes import load_recipes, select  # noqa: E402
 
@@ -56,11 +57,25 @@ def _amounts(row: dict[str, Any]) -> Iterator[str]:
     if "values" in row:
         for value in row["values"]:
             yield value.get("amount") or ""
-    else:
-        yield row.get("amount") or ""
+    else:  # a project list without a total-investment column: the raised money it prints
+        yield row.get("amount") or (row.get("funded") if row.get("amount") is None else None) or ""
 
 
-def items(tables: list[dict[str, Any]], unit: str | None) -> list[Item]:
+def _produced(row: RecipeRow, name: str) -> tuple[str, float | None]:
+    """The row as the key has it; a project without a total investment by the raised money it uses."""
+    ident, value = produced(row, name)
+    if value is None and name == "募集资金运用" and (funded := row.get("拟投入募集资金")) is not None:
+        value = funded.value
+    return ident, value
+
+
+#: recipes whose rows are the table's named rows (a holder, a project): a row printed with a dash
+#: ('社会公众股 | —', a working-capital line '-') is still a row, scored by its name with no amount;
+#: in the others a dash is a period without a trade, no row
+NAMED_ROWS = ("主要股东", "募集资金运用")
+
+
+def items(tables: list[dict[str, Any]], unit: str | None, dashes: bool = False) -> list[Item]:
     """Every printed amount of the key's tables as (name, value in 元, tolerance); dashes are no item.
 
     A recipe reports a related party's trade per period. Where the key's table is one party's (the
@@ -80,6 +95,8 @@ def items(tables: list[dict[str, Any]], unit: str | None) -> list[Item]:
                 try:
                     float(flat)
                 except ValueError:
+                    if dashes and flat.strip("-—－ ") == "":  # a printed dash or an empty cell: no amount
+                        out.append((name, 0.0, 1e-6))
                     continue
                 out.append((name, *key_amount(flat, table_unit)))
     return out
@@ -114,13 +131,13 @@ def main() -> int:
         )
         for name in names:
             spec = key["recipes"][name]
-            want = items(spec.get("tables") or [], spec.get("unit"))
+            want = items(spec.get("tables") or [], spec.get("unit"), dashes=name in NAMED_ROWS)
             mine = [r for r in ex.recipe_rows if r.recipe == name]
-            out = [produced(r, name) for r in mine if r.segment is None]
+            out = [_produced(r, name) for r in mine if r.segment is None]
             matched = score(want, out)
             unmatched = [o for o in out if score(want, [o]) == 0]
             apart = score(_apart(spec), unmatched)
-            labelled = [produced(r, name) for r in mine if r.segment is not None]
+            labelled = [_produced(r, name) for r in mine if r.segment is not None]
             segments[name][0] += len(labelled)
             segments[name][1] += score(_apart(spec), labelled)
             for i, n in enumerate((len(want), len(out), matched, apart)):

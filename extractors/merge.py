@@ -134,6 +134,32 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
     )
 
 
+def _header_above(prev: Fragment, nxt: Fragment, table: MergedTable) -> tuple[str, ...] | None:
+    """A two-level header split by the page break: the table so far is one header line at the foot of
+    a page ('股东名称 | 发行前 | 发行后'), and the next page opens with the second line, whose first cell
+    is blank under the first label, and the rows ('· | 数量 | 比例 | 数量 | 比例'). Each upper label past
+    the first spans an equal share of the lower cells. Returns the upper line widened to the lower one's
+    cells (the recipes join the two), else None."""
+    upper, n = [squash(c) for c in table.header], nxt.n_cols
+    if (
+        table.rows
+        or nxt.page != prev.page + 1
+        or prev.bottom < 1 - EDGE
+        or nxt.top > EDGE
+        or len(upper) < 2
+        or not all(upper)
+        or n <= len(upper)
+        or (n - 1) % (len(upper) - 1)
+        or not looks_like_header(table.header)
+        or not nxt.rows
+        or squash(nxt.rows[0][0])
+        or not (header_by_shape(nxt.rows) or looks_like_header(nxt.rows[0]))
+    ):
+        return None
+    share = (n - 1) // (len(upper) - 1)
+    return (table.header[0], *(c for label in table.header[1:] for c in (label, *[""] * (share - 1))))
+
+
 def _new_header(table: MergedTable, rows: Sequence[Sequence[str]]) -> bool:
     """The next page's grid opens with a header of its own, other than the table's: a new table
     (a project list ending at a page foot, then a capacity table at the next page's head)."""
@@ -172,7 +198,11 @@ def merge_fragments(fragments: Sequence[Fragment]) -> list[MergedTable]:
         if not rows:
             continue
         current = tables[-1] if tables else None
-        if current is not None and last is not None and _continues(last, frag, current):
+        if current is not None and last is not None and (parent := _header_above(last, frag, current)):
+            # the header's top line at the foot of one page, its second line and the rows on the next
+            current.header, current.rows[:] = parent, [(frag.page, r) for r in rows]
+            current.places.append((frag.page, frag.index))
+        elif current is not None and last is not None and _continues(last, frag, current):
             if same_header(rows[0], current.header):
                 rows = rows[1:]
             if rows and current.rows and _is_split_continuation(rows[0], current.header):

@@ -61,3 +61,15 @@ def test_huarui_competitor_table_does_not_take_the_customer_brands_on_the_next_p
     competitors = next(t for t in tables if "公司名称" in t.header)
     assert {p for p, _ in competitors.rows} == {108, 109}
     assert not any("喜利得" in "".join(r) for _, r in competitors.rows)
+
+
+def test_a_header_line_at_a_page_foot_joins_the_second_line_and_rows_at_the_next_pages_head() -> None:
+    top = Fragment(63, (("股东名称", "发行前", "发行后"),), top=0.87, bottom=0.9)
+    rest = Fragment(64, (("", "数量（股）", "持股比例", "数量（股）", "持股比例"), ("甲", "10", "50%", "10", "40%")),
+                    top=0.09, bottom=0.9)  # fmt: skip
+    (t,) = merge_fragments([top, rest])
+    assert t.header == ("股东名称", "发行前", "", "发行后", "")
+    assert t.rows[0][1] == ("", "数量（股）", "持股比例", "数量（股）", "持股比例")
+    # a header line that does not stand at the page foot is a table of its own
+    mid = Fragment(63, (("股东名称", "发行前", "发行后"),), top=0.4, bottom=0.45)
+    assert len(merge_fragments([mid, rest])) == 2

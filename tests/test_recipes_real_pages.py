@@ -480,3 +480,43 @@ def test_a_unit_in_a_parent_header_cell_reads_单位_inside_the_brackets() -> No
     )
     rows, _notes = recipe_rows(recipe, "x", 1, table, "")
     assert [cell(r, "投资总额") for r in rows] == [("14,486.00", 144_860_000.0)]
+
+
+SHENHUA = FULL / "601088_china_shenhua_energy_prospectus_2007_full.pdf"
+
+
+@cache
+def recipe_rows_of(path: Path, recipe: str) -> list[RecipeRow]:
+    ex = extract_document(path, path.name[:6], recipes=select(load_recipes(), [recipe]))
+    return [r for r in ex.recipe_rows if r.recipe == recipe]
+
+
+@pytest.mark.slow
+def test_a_shareholder_table_whose_name_column_has_no_header_reads_its_row_labels_as_holders() -> None:
+    # shenhua p.73: '· | 发行前 | · | 发行后 | ·' over '· | 股数（股） | 持股比例 | …': the holders' column is
+    # printed without a label (the stub), so no header cell says 股东
+    rows = recipe_rows_of(SHENHUA, "主要股东")
+    assert [cell(r, "股东")[0] for r in rows[:2]] == ["神华集团（SS）", "社会公众股"]
+    assert cell(rows[0], "持股数量") == ("14,691,037,955", 14691037955.0)
+    assert cell(rows[0], "发行后持股比例")[0] == "73.86%"
+
+
+@pytest.mark.slow
+def test_a_two_line_header_split_by_the_page_break_is_joined_and_its_rows_read() -> None:
+    # haimo p.63-64: '股东名称 | 发行前 | 发行后' is the last line of p.63; '· | 数量（股） | 持股比例 | 数量（股）
+    # | 持股比例' and the 38 holders open p.64
+    rows = recipe_rows_of(HAIMO, "主要股东")
+    holders = [r for r in rows if cell(r, "持股数量")[1]]
+    assert len(holders) == 38 and {r.page for r in holders} == {64}
+    assert cell(holders[0], "股东")[0] == "窦剑文" and cell(holders[0], "持股数量") == ("14,747,520", 14747520.0)
+    assert sum(cell(r, "持股数量")[1] or 0 for r in holders) == 48_000_000
+
+
+@pytest.mark.slow
+def test_a_project_list_under_a_lead_sentence_naming_where_the_money_goes_is_read_with_its_raised_money() -> None:
+    # shenhua p.352-353: under '（一）煤炭、电力及运输系统的投资、更新' the lead '本次募集资金拟用于…项目共 19 个
+    # …如下' and a table with only 募集资金使用量（万元）; the per-project table on p.357 is not the list
+    rows = recipe_rows_of(SHENHUA, "募集资金运用")
+    assert len(rows) == 19 and {r.page for r in rows} == {352, 353}
+    assert cell(rows[0], "项目")[0] == "哈拉沟煤矿项目"
+    assert cell(rows[0], "拟投入募集资金") == ("169,300", 1693000000.0)

@@ -538,6 +538,16 @@ def _is_placeholder(header: Sequence[str]) -> bool:
     return all(re.fullmatch(r"col\d+|", h) for h in header)
 
 
+def _label_stub(recipe: TableRecipe, header: Sequence[str]) -> tuple[str, ...] | None:
+    """A header whose first cell is blank over a column of row labels (the stub: '神华集团（SS）',
+    '社会公众股' under 发行前 / 发行后): the stub is the recipe's identity column (股东, 客户 …) when no
+    header cell names that column. None when the first cell is printed or the column is named."""
+    first = next(iter(recipe.columns), None)
+    if first is None or not header or header[0].strip() or first in map_columns(recipe, header):
+        return None
+    return (recipe.columns[first][0], *header[1:])
+
+
 def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
     """Where the header is and what it means: the printed header row, or one of the first rows (a
     period title row above it, a header read as a data row), each alone or joined with the row
@@ -550,6 +560,7 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
         tries = [(row, i + 1)]
         if i + 1 < len(rows):
             tries.append((combine_header(row, rows[i + 1]), i + 2))
+        tries += [(stubbed, used) for header, used in list(tries) if (stubbed := _label_stub(recipe, header))]
         for header, used in tries:
             mapping = map_columns(recipe, header)
             if not all(c in mapping for c in required):
