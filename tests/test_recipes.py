@@ -355,3 +355,23 @@ def test_the_party_is_one_name_not_a_sentence_running_on_to_a_trade_word() -> No
     for generic in ("（1）向关联方采购", "1、经常性关联交易", "4、最近三年关联交易对公司影响", "（二）关联交易情况"):
         assert party_in(generic) is None
     assert party_in("报告期内，德美动力向公司关联销售收入占其当期营业收入的比例如下表：") is None
+
+
+def test_rows_under_其中_are_parts_of_the_row_above_until_they_add_up_to_it() -> None:
+    from extractors.recipes import _breakdown_parts
+
+    recipe = load_recipes()["主要股东"]
+    mapping = {"股东": 0, "持股数量": 1, "发行后持股数量": 2}
+    rows = [
+        ("神华集团", "14,691", "14,691"),
+        ("社会公众股", "3,398", "5,198"),
+        ("其中：H 股", "3,398", "3,398"),  # adds up before the issue, not yet after it
+        ("A 股", "0", "1,800"),  # now both add up
+        ("某投资公司", "10", "10"),
+    ]
+    assert _breakdown_parts(recipe, mapping, rows) == {2, 3}
+    # a 其中 naming one part only: that row alone, the holders below it stay holders
+    partial = [("甲公司", "100", "100"), ("其中：限售股", "60", "60"), ("乙公司", "30", "30")]
+    assert _breakdown_parts(recipe, mapping, partial) == {1}
+    # a row above with no figures has no parts
+    assert _breakdown_parts(recipe, mapping, [("社会公众股", "-", "-"), ("其中：A 股", "-", "10")]) == set()

@@ -687,9 +687,10 @@ def recipe_rows(
     group: str | None = None
     since_total: list[RecipeRow] = []
     subtotals: list[RecipeRow] = []
-    body = [(p, r) for p, r in table.rows[layout.body_start :]]
+    body = _join_between_labels([(p, r) for p, r in table.rows[layout.body_start :]])
     block_period: str | None = None
-    for page, cells in _join_between_labels(body):
+    parts = _breakdown_parts(recipe, mapping, [cells for _, cells in body])
+    for k, (page, cells) in enumerate(body):
         if {squash(c) for c in cells} <= {""} or _is_header_row(recipe, mapping, cells, layout.header):
             continue
         if (label := _period_label(cells)) is not None:
@@ -702,6 +703,8 @@ def recipe_rows(
         if ident is not None and _CATEGORY.match(squash(ident)):
             group = ident.strip()
             continue
+        if k in parts:
+            continue  # a part of the row above ('其中：H 股', 'A 股'), not a row of its own
         if ident is not None and (not squash(ident) or _is_label_row(recipe, mapping, cells)):
             continue  # a row naming nothing, or a header line printed again
         if (
@@ -742,6 +745,45 @@ def recipe_rows(
         out.append(row)
         since_total.append(row)
     return out, notes
+
+
+def _breakdown_parts(recipe: TableRecipe, mapping: dict[str, int], rows: Sequence[Sequence[str]]) -> set[int]:
+    """The rows under '其中：' that break the row above down ('社会公众股' into '其中：H 股' and 'A 股'):
+    parts of that row, not rows of their own. The parts run from the 其中 row until their figures add
+    up to the row's in every numeric column the row prints (rounding of the printed digits allowed);
+    when no run of rows adds up (a 其中 naming one part only), the 其中 row alone is the part."""
+    columns = [mapping[c] for c in recipe.numeric if c in mapping]
+    first = next(iter(recipe.columns), None)
+    if not columns or first not in mapping:
+        return set()
+
+    def figures(cells: Sequence[str]) -> list[float | None]:
+        return [parse_number(cells[c]) if c < len(cells) else None for c in columns]
+
+    parts: set[int] = set()
+    for i in range(1, len(rows)):
+        ident = rows[i][mapping[first]] if mapping[first] < len(rows[i]) else ""
+        whole = figures(rows[i - 1])
+        if not squash(ident).startswith("其中") or i - 1 in parts or all(w is None for w in whole):
+            continue
+        parts |= _adding_up(whole, [figures(r) for r in rows[i:]], i)
+    return parts
+
+
+def _adding_up(whole: Sequence[float | None], following: Sequence[Sequence[float | None]], start: int) -> set[int]:
+    """The indexes (from ``start``) of the first rows of ``following`` whose figures add up to ``whole``,
+    column by column; ``{start}`` when none do."""
+    slack = [max(1e-6 * abs(w), 0.01 * len(whole)) if w is not None else 0.0 for w in whole]
+    sums = [0.0] * len(whole)
+    for k, values in enumerate(following):
+        if all(v is None for v in values):
+            break
+        sums = [s + (v or 0.0) for s, v in zip(sums, values, strict=True)]
+        if any(w is not None and s > w + e for s, w, e in zip(sums, whole, slack, strict=True)):
+            break
+        if all(w is None or abs(s - w) <= e for s, w, e in zip(sums, whole, slack, strict=True)):
+            return set(range(start, start + k + 1))
+    return {start}
 
 
 def _melt(
