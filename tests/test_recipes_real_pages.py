@@ -521,3 +521,12 @@ def test_a_project_list_under_a_lead_sentence_naming_where_the_money_goes_is_rea
     assert len(rows) == 19 and {r.page for r in rows} == {352, 353}
     assert cell(rows[0], "项目")[0] == "哈拉沟煤矿项目"
     assert cell(rows[0], "拟投入募集资金") == ("169,300", 1693000000.0)
+
+
+@pytest.mark.slow
+def test_a_follow_on_offering_without_a_pre_post_issue_table_gives_its_top_ten_holders() -> None:
+    # donggang 2010 (a listed company's 增发) p.24: no 发行前后股本结构; '表4-2：公司前 10 名股东持股情况'
+    # is its main holders (fallback_headings), and the share-type table above it (表4-1) is not
+    rows = recipe_rows_of(DONGGANG, "主要股东")
+    assert len(rows) == 10 and {r.page for r in rows} == {24}
+    assert all(cell(r, "持股数量")[1] for r in rows)

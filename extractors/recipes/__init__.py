@@ -53,6 +53,7 @@ _KEYS = {
     "trade",
     "chapter_headings",
     "blocks",
+    "fallback_headings",
 }
 
 
@@ -92,17 +93,31 @@ class TableRecipe:
     #: no party column ('关联交易支出', '采购商品'): its item rows are read, one row a period
     #: (:mod:`extractors.recipes.summary`)
     blocks: tuple[str, ...] = ()
+    #: headings of the table to read where a document prints none under ``headings``: a follow-on
+    #: offering has no 发行前后股本结构, and its 前十名股东 table is then its main holders
+    fallback_headings: tuple[str, ...] = ()
 
     # --- the Recipe protocol (extractors.recipes.base) ---
 
     def candidate_pages(self, doc: DocContext) -> set[int]:
-        return set(candidate_pages(self, doc.text.pages))
+        pages = set(candidate_pages(self, doc.text.pages))
+        if self.fallback_headings:
+            pages |= set(candidate_pages(self.fallen_back(), doc.text.pages))
+        return pages
+
+    def fallen_back(self) -> TableRecipe:
+        """The recipe reading its fallback headings instead of its headings."""
+        return replace(self, headings=self.fallback_headings, chapter_headings=(), fallback_headings=())
 
     def kind_of(self, table: MergedTable, doc: DocContext) -> TableKind | None:
         return None  # a user's table keeps its kind 'other' in the Tables sheet
 
     def collect(self, doc: DocContext, tables: Mapping[Engine, Sequence[MergedTable]]) -> Found:
-        rows, notes = table_rows(self, doc.doc_key, doc.text, tables.get(doc.recipe_engine, ()))
+        read = tables.get(doc.recipe_engine, ())
+        rows, notes = table_rows(self, doc.doc_key, doc.text, read)
+        if not rows and self.fallback_headings:
+            rows, more = table_rows(self.fallen_back(), doc.doc_key, doc.text, read)
+            notes = more if rows else notes
         return Found(records=tuple(rows), notes=tuple(notes))
 
     @classmethod
@@ -148,6 +163,7 @@ class TableRecipe:
             first_only=bool(raw.get("first_only", False)),
             segments=bool(raw.get("segments", False)),
             party=str(party) if party is not None else None,
+            fallback_headings=tuple(str(h) for h in raw.get("fallback_headings", ())),
             trade=tuple(str(w) for w in raw.get("trade", ())),
             chapter_headings=tuple(str(h) for h in raw.get("chapter_headings", ())),
             blocks=tuple(str(w) for w in raw.get("blocks", ())),
