@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -381,9 +381,14 @@ def fill_merged_rows(rows: list[list[str | None]], boxes: list[list[Box | None]]
     where a row below it ends. A cell that is empty in print stays empty, and so do the places of
     staggered rows (a name wrapped over two lines beside rows cut at other heights). A merged figure
     (a share printed once for a holder's two contributions) is one value of the group, not a label: it
-    is not repeated (pure)."""
+    is not repeated. Only a row with text of its own takes the label: a grid that draws each cell as
+    its own box cuts a logical row into slivers, and the sliver rows holding nothing but the merged
+    cell's place are padding, dropped; so is the merged cell's first row when the label went to a row
+    below and that first row holds nothing else (pure)."""
     tol = RULE_TOLERANCE
     out = [list(r) for r in rows]
+    own = [_own_text(r, boxes[k] if k < len(boxes) else [], tol) for k, r in enumerate(rows)]
+    emptied: list[tuple[int, int]] = []
     for i, row in enumerate(boxes):
         if sum(1 for b in row if b is not None) < 2:
             continue  # a row only this cell starts on: the rows beside it are cut elsewhere
@@ -403,10 +408,27 @@ def fill_merged_rows(rows: list[list[str | None]], boxes: list[list[Box | None]]
                     break
                 spanned.append(k)
                 if row_bottom >= box[3] - tol:
-                    for m in spanned:
+                    targets = [m for m in spanned if own[m]]
+                    for m in targets:
                         out[m][j] = out[i][j]
+                    if targets and not own[i]:
+                        emptied.append((i, j))
                     break
+    for i, j in emptied:
+        out[i][j] = ""
     return out
+
+
+def _own_text(row: Sequence[str | None], boxes: Sequence[Box | None], tol: float) -> bool:
+    """The row prints something in a cell of its own height (not in a cell merged over the rows below)."""
+    bottoms = [b[3] for b in boxes if b is not None]
+    if not bottoms:
+        return any(c and c.strip() for c in row)
+    floor = min(bottoms)
+    return any(
+        (c or "").strip() and not (j < len(boxes) and (b := boxes[j]) is not None and b[3] > floor + tol)
+        for j, c in enumerate(row)
+    )
 
 
 #: A column narrower than this (points) and empty in every row is an artefact of double ruling.

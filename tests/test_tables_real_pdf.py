@@ -91,3 +91,16 @@ def test_a_merged_label_cell_labels_every_row_it_spans() -> None:
     rows = _related_party_grid()
     assert [r[0] for r in rows[1:]] == ["1", "1", "1", "2", "2", "2"]
     assert [r[1] for r in rows[1:]] == ["-", "销售背板", "销售边框", *["采购太阳能背板"] * 3]
+
+
+def test_a_grid_drawing_each_cell_as_its_own_box_gives_one_row_a_project_not_three() -> None:
+    # 603418 (key-page excerpt) p.54: every cell is its own box with padding, so each project row is cut
+    # into three slivers; the project name (two lines) and '70,000.00（注）' are merged over all three.
+    # The slivers that hold nothing but the merged cell's place are padding: one row a project
+    from tests.conftest import PDF
+
+    pdf = PDF / "prospectus" / "603418_yousheng_prospectus_keypages_annotated.pdf"
+    (grid,) = [f for f in extract_fragments(pdf, [54]) if f.rows[0][:2] == ("序号", "项目名称")]
+    assert [r[0] for r in grid.rows[1:]] == ["1", "2", "3", "合计"]
+    assert grid.rows[1][1:] == ("云南友升轻量化铝合金零部件生产基地项目（一期）", "127,085.45", "127,085.45")
+    assert grid.rows[2][1:] == ("年产 50 万台（套）电池托盘和 20 万套下车体制造项目", "70,000.00（注）", "70,000.00")
