@@ -375,3 +375,25 @@ def test_rows_under_其中_are_parts_of_the_row_above_until_they_add_up_to_it() 
     assert _breakdown_parts(recipe, mapping, partial) == {1}
     # a row above with no figures has no parts
     assert _breakdown_parts(recipe, mapping, [("社会公众股", "-", "-"), ("其中：A 股", "-", "10")]) == set()
+
+
+def test_a_footnote_mark_after_a_figure_is_not_part_of_it() -> None:
+    # 603418 p.54 prints '70,000.00（注）' in the 投资总额 column, its footnote below the table
+    assert parse_number("70,000.00（注）") == 70000.0
+    assert parse_number("1,234.00(注 1)") == 1234.0
+    assert parse_number("56.00*") == 56.0
+    assert parse_number("(1,234.00)") == -1234.0
+    assert parse_number("注") is None
+
+
+def test_recent_wording_of_the_raised_money_column_is_read_and_a_marked_figure_kept() -> None:
+    # 603418 (2025, key-page excerpt) p.54: '序号 | 项目名称 | 投资总额 | 募集资金拟投入金额', the second project's
+    # total printed '70,000.00（注）'
+    pdf = PDF / "prospectus" / "603418_yousheng_prospectus_keypages_annotated.pdf"
+    ex = extract_document(pdf, "603418", recipes=select(load_recipes(), ["募集资金运用"]))
+    got = [(r.get("项目").text, r.get("投资总额").value, r.get("拟投入募集资金").value) for r in ex.recipe_rows]  # type: ignore[union-attr]
+    assert got == [
+        ("云南友升轻量化铝合金零部件生产基地项目（一期）", 1_270_854_500.0, 1_270_854_500.0),
+        ("年产 50 万台（套）电池托盘和 20 万套下车体制造项目", 700_000_000.0, 700_000_000.0),
+        ("补充流动资金", 500_000_000.0, 500_000_000.0),
+    ]

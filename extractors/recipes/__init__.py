@@ -428,9 +428,15 @@ def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
     return None
 
 
+#: a footnote mark printed after a figure: '70,000.00（注）', '1,234.00(注 1)', '56.00*'
+_FOOTNOTE_MARK = re.compile(r"(?:\(注\d{0,2}\)|注\d{0,2}|\*{1,3})$")
+
+
 def parse_number(text: str) -> float | None:
-    """'2,466,052,249.25' → 2466052249.25; '(1,234.00)' → -1234.0; '-', '—', '' → None."""
+    """'2,466,052,249.25' → 2466052249.25; '(1,234.00)' → -1234.0; '70,000.00（注）' → 70000.0 (a
+    footnote mark after the figure); '-', '—', '' → None."""
     flat = squash(unicodedata.normalize("NFKC", text)).replace("，", ",")
+    flat = _FOOTNOTE_MARK.sub("", flat) if flat[:1].isdigit() or flat[:1] in "(-" else flat
     if not flat or flat in {"-", "—", "--", "／", "/", "不适用"} or not _NUMBER.match(flat):
         return None
     negative = (flat.startswith("(") and flat.endswith(")")) or flat.startswith("-")
