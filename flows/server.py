@@ -116,6 +116,7 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
         return
     port = _free_port()
     env = {
+        **RECORDER,
         **os.environ,
         **get_current_settings().to_environment_variables(exclude_unset=True),
         "PREFECT_UI_ENABLED": "0",
@@ -147,6 +148,17 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         stop(proc)
+
+
+#: How the run's temporary server writes the task runs to its database. Prefect's task-run recorder
+#: writes each task-run event (three a document: pending, running, finished) in a transaction of its
+#: own by default, ~15 ms of the server's CPU a document on the cores the extraction uses; in batches
+#: of up to 100 events, at least once a second, ~8 ms (``benchmarks/backfill_bench.py``, issue 26).
+#: The events still queued are written when the server stops; the user's own settings win.
+RECORDER = {
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+}
 
 
 def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
