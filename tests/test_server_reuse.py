@@ -75,3 +75,40 @@ def test_a_stale_note_of_a_stopped_serve_is_not_used(health: str, monkeypatch: p
         assert server.served_api() is None
     finally:
         served.unlink()
+
+
+class _FakeServer:
+    pid = 0
+
+    def poll(self) -> int:
+        return 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+@pytest.mark.parametrize("user", [None, "7"])
+def test_the_run_s_own_server_records_task_runs_in_batches_unless_the_user_says(
+    user: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect's task-run recorder writes each task-run event in its own transaction by default: the
+    run's own server batches them (issue 26); a batch size the user set is kept."""
+    from flows import server
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(server, "served_api", lambda: None)
+    if user is None:
+        monkeypatch.delenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", raising=False)
+    else:
+        monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", user)
+    started: dict[str, str] = {}
+
+    def start(cmd: list[str], env: dict[str, str]) -> Any:
+        started.update(env)
+        return _FakeServer()
+
+    monkeypatch.setattr(server, "_start", start)
+    with server.temporary_api():
+        pass
+    assert started["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == (user or "100")
+    assert float(started["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL"]) <= 1
