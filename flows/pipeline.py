@@ -34,7 +34,7 @@ from extractors.recipes import TableRecipe
 from flows import processes
 from flows.progress import run_progress
 from report import RunReport
-from report.artifacts import document_rows, summary_markdown
+from report.artifacts import document_rows, extraction_counts, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
 from run.enrich import Enrichment, batch_enrich, drain_queue, enrich
 from run.outcome import (
@@ -265,15 +265,16 @@ def _documents(
 
 
 def _artifacts(report: RunReport, path: Path | None) -> None:
+    counts = extraction_counts(report)  # the run's extractions read back once for both artifacts
     if path is None:  # a quiet day: no workbook, the summary says nothing was new
-        create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+        create_markdown_artifact(summary_markdown(report, counts), key="prospectus-summary", description="run summary")
         return
     create_table_artifact(
-        table=document_rows(report),
+        table=document_rows(report, counts),
         key="prospectus-documents",
         description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}",
     )
-    create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+    create_markdown_artifact(summary_markdown(report, counts), key="prospectus-summary", description="run summary")
     # a file:// link is refused by browsers: the path to open, as text, and its CSV/parquet folders
     folder = path.resolve().parent
     create_markdown_artifact(
