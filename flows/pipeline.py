@@ -31,7 +31,7 @@ from core.params import RunParams, check_daily_window
 from core.records import Announcement, DocumentExtraction, Exchange
 from core.settings import Settings, current_settings
 from extractors.recipes import TableRecipe
-from flows import processes
+from flows import processes, server
 from flows.progress import run_progress
 from report import RunReport
 from report.artifacts import document_rows, extraction_counts, summary_markdown
@@ -199,6 +199,7 @@ def _run(
                     "--all-versions reads them", len(chosen.skipped))  # fmt: skip
     run = f"{flow_name} run {run_key}"  # its name in the cumulative store, where its rows go as they come
     enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest, run)
+    server.tasks_ended()  # (no Prefect task after this point: the run's own server need not wait for them)
     fold_llm(report, enrichments, settings, params.llm, run_key, logger)
     return publish(report, settings, flow_name, len(chosen.wanted), run, logger, write_empty=write_empty), report
 
