@@ -8,7 +8,8 @@ model reports fixed token counts); the flow process's peak RSS; and the ratio of
 start-up to its bound, max(extraction CPU / cores, calls × latency / in-flight calls). A ratio near 1
 means the run moves at the pace of its real work (the cores, or the model); above it, something waits
 on something else. On a small machine the workers share the cores with the flow process, the replay
-server and the model (``oth cpu``: their CPU, the last two in this process's threads), so it also
+server and the model (``oth cpu``: their CPU, the last two in this process's threads; ``flow cpu`` and
+``srv cpu``: the flow process's and its Prefect server's parts of it), so it also
 prints ``busy``, every process's CPU over cores × wall, and ``machine``, the wall time over the bound
 that counts every process's CPU: ``busy`` near 1 and ``machine`` near 1 say that nothing waited, the
 cores were full. With ``--checkout`` the two runs share this process and the cores: read those two
@@ -68,6 +69,7 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
         span = (max(extracted) - begin) if extracted else float("nan")
         workers = sum(s for g, s in sampler.cpu.values() if g == "workers")
         others = sum(s for g, s in sampler.cpu.values() if g != "workers")  # the flow, a Prefect server
+        flow_cpu = sum(s for g, s in sampler.cpu.values() if g == "flow")  # the flow process alone
         bench = _own_cpu() - bench0  # this process: the replay server and the model's threads
         calls = len(model.requests)
         cores = os.cpu_count() or 1
@@ -87,6 +89,8 @@ def run(checkout: Path, n: int, latency: float, rpm: int, in_flight: int, folder
             "flow_mb": sampler.peak_flow,
             "ratio": after_start / bound if bound else float("nan"),
             "other_cpu": others + bench,
+            "flow_cpu": flow_cpu,
+            "server_cpu": others - flow_cpu,
             "busy": (workers + others + bench) / (cores * wall),
             "machine_ratio": wall / machine if machine else float("nan"),
         }
@@ -110,7 +114,7 @@ def main() -> int:
     log.info("cpus=%d latency=%.1fs rpm=%d in-flight=%d", os.cpu_count(), args.latency, args.rpm, args.in_flight)
     log.info(f"{'docs':>5} {'checkout':<28}{'wall s':>8}{'span s':>8}{'wkr cpu':>8}{'idle s':>8}"
              f"{'calls/doc':>10}{'chars/doc':>10}{'flow MB':>8}{'ratio':>7}{'oth cpu':>9}{'busy':>6}"
-             f"{'machine':>9}")  # fmt: skip
+             f"{'machine':>9}{'flow cpu':>9}{'srv cpu':>8}")  # fmt: skip
     for n in args.docs:
         with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(len(checkouts)) as pool:
             futures = {}
@@ -123,7 +127,7 @@ def main() -> int:
                 log.info(f"{n:>5} {str(c)[-28:]:<28}{r['wall']:>8.1f}{r['span']:>8.1f}{r['workers_cpu']:>8.1f}"
                          f"{r['idle']:>8.1f}{r['calls_per_doc']:>10.2f}{r['prompt_chars_per_doc']:>10.0f}"
                          f"{r['flow_mb']:>8.0f}{r['ratio']:>7.2f}{r['other_cpu']:>9.1f}{r['busy']:>6.2f}"
-                         f"{r['machine_ratio']:>9.2f}")  # fmt: skip
+                         f"{r['machine_ratio']:>9.2f}{r['flow_cpu']:>9.1f}{r['server_cpu']:>8.1f}")  # fmt: skip
     return 0
 
 

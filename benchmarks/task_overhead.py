@@ -2,8 +2,10 @@
 
 Runs N trivial tasks (submit, then wait for all) three rounds in one flow, against one temporary
 Prefect server started the way ``python -m flows run`` starts it (``flows/server.py``), and prints the
-wall time per task of each round. This is the floor under the flow's per-document overhead (one
-``document`` task per document) and the reason Dask is slower than the process pool on one machine.
+wall time per task of each round, and the CPU the server spent per task (recording the task runs:
+``PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE=1`` in the environment shows Prefect's
+default). This is the floor under the flow's per-document overhead (one ``document`` task per
+document) and the reason Dask is slower than the process pool on one machine.
 
 Usage: python benchmarks/task_overhead.py [--tasks 60] [--runner threads dask] [--workers 2]
 """
@@ -47,6 +49,14 @@ def rounds(n: int, with_settings: bool) -> list[float]:
     return out
 
 
+def server_cpu(proc: Any) -> float:
+    """CPU seconds of the run's temporary server (0 when the run uses a server it did not start)."""
+    from core import procs
+
+    found = procs.read(proc.pid) if proc is not None else None
+    return found.cpu_s if found else 0.0
+
+
 def runner(kind: str, workers: int) -> Any:
     if kind == "dask":
         from prefect_dask import DaskTaskRunner
@@ -75,11 +85,14 @@ def main() -> int:
         for kind in args.runner:
             for with_settings in (False, True):
                 run = flow(name=f"task-overhead-{kind}", task_runner=runner(kind, args.workers), log_prints=False)
+                before = server_cpu(api.proc)
                 ms = run(rounds)(args.tasks, with_settings)
+                time.sleep(2)  # the recorder writes what it holds (at least once a second)
                 what = "with the Settings" if with_settings else "no arguments"
                 log.info(
-                    "%-7s %d tasks, %-17s: %s ms per task", kind, args.tasks, what, " / ".join(f"{m:.1f}" for m in ms)
-                )
+                    "%-7s %d tasks, %-17s: %s ms per task; the server's CPU %.1f ms per task", kind, args.tasks,
+                    what, " / ".join(f"{m:.1f}" for m in ms), 1000 * (server_cpu(api.proc) - before) / (3 * args.tasks),
+                )  # fmt: skip
     return 0
 
 

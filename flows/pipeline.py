@@ -31,10 +31,10 @@ from core.params import RunParams, check_daily_window
 from core.records import Announcement, DocumentExtraction, Exchange
 from core.settings import Settings, current_settings
 from extractors.recipes import TableRecipe
-from flows import processes
+from flows import processes, server
 from flows.progress import run_progress
 from report import RunReport
-from report.artifacts import document_rows, summary_markdown
+from report.artifacts import document_rows, extraction_counts, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
 from run.enrich import Enrichment, batch_enrich, drain_queue, enrich
 from run.outcome import (
@@ -199,6 +199,7 @@ def _run(
                     "--all-versions reads them", len(chosen.skipped))  # fmt: skip
     run = f"{flow_name} run {run_key}"  # its name in the cumulative store, where its rows go as they come
     enrichments = _documents(chosen, report, settings, recipes, params, run_key, manifest, run)
+    server.tasks_ended()  # (no Prefect task after this point: the run's own server need not wait for them)
     fold_llm(report, enrichments, settings, params.llm, run_key, logger)
     return publish(report, settings, flow_name, len(chosen.wanted), run, logger, write_empty=write_empty), report
 
@@ -265,15 +266,16 @@ def _documents(
 
 
 def _artifacts(report: RunReport, path: Path | None) -> None:
+    counts = extraction_counts(report)  # the run's extractions read back once for both artifacts
     if path is None:  # a quiet day: no workbook, the summary says nothing was new
-        create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+        create_markdown_artifact(summary_markdown(report, counts), key="prospectus-summary", description="run summary")
         return
     create_table_artifact(
-        table=document_rows(report),
+        table=document_rows(report, counts),
         key="prospectus-documents",
         description=f"{report.flow}: {len(report.documents)} documents, LLM {report.llm_backend}",
     )
-    create_markdown_artifact(summary_markdown(report), key="prospectus-summary", description="run summary")
+    create_markdown_artifact(summary_markdown(report, counts), key="prospectus-summary", description="run summary")
     # a file:// link is refused by browsers: the path to open, as text, and its CSV/parquet folders
     folder = path.resolve().parent
     create_markdown_artifact(

@@ -115,7 +115,9 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
             os.environ.pop("PREFECT_API_URL", None)
         return
     port = _free_port()
+    _TASKS_ENDED.clear()
     env = {
+        **RECORDER,
         **os.environ,
         **get_current_settings().to_environment_variables(exclude_unset=True),
         "PREFECT_UI_ENABLED": "0",
@@ -144,9 +146,47 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
 
                     APILogWorker.drain_all(timeout=10)
                     EventsWorker.drain_all(timeout=10)
+                    _let_the_recorder_write(env)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         stop(proc)
+
+
+#: How the run's temporary server writes the task runs to its database. Prefect's task-run recorder
+#: writes each task-run event (three a document: pending, running, finished) in a transaction of its
+#: own by default, ~15 ms of the server's CPU a document on the cores the extraction uses; in batches
+#: of up to 100 events, at least once a second, ~8 ms (``benchmarks/backfill_bench.py``, issue 26).
+#: The events still queued are written when the server stops; the user's own settings win.
+RECORDER = {
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+}
+
+
+#: when the run's task runs had all ended (``time.monotonic()``), once the flow says so
+_TASKS_ENDED: list[float] = []
+
+
+def tasks_ended() -> None:
+    """The run's task runs have all ended, so their last events have been sent: the flow says so
+    before its outputs, and the server it started is then stopped without waiting on its recorder."""
+    _TASKS_ENDED[:] = [time.monotonic()]
+
+
+def _let_the_recorder_write(env: dict[str, str]) -> None:
+    """Before the server stops: time for the task-run recorder to write the events it holds (it writes
+    a batch at least every flush interval; a batch still held when the server stops is lost, Prefect
+    3.8's last flush being cancelled with the service). Nothing to wait for when the run's tasks ended
+    longer ago than that (a run's outputs take longer), or when it writes every event at once."""
+    try:
+        batch = int(env.get("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "1"))
+        interval = float(env.get("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", "5"))
+    except ValueError:  # the server refused the setting at start-up anyway
+        return
+    if batch <= 1:
+        return
+    since = time.monotonic() - _TASKS_ENDED[-1] if _TASKS_ENDED else 0.0
+    time.sleep(max(0.0, min(interval, 30.0) + 0.25 - since))
 
 
 def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from report.run import RunReport
-from report.sheets import patent_check
+from report.sheets import PatentCheck, patent_check
 
 
-def document_rows(report: RunReport) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Counts:
+    """What the artifacts show of one document's extraction."""
+
+    pages: int
+    patents: int
+    competitors: int
+    check: PatentCheck
+
+
+def extraction_counts(report: RunReport) -> dict[str, Counts]:
+    """Each extracted document's counts, by key, from one pass over the run's extractions (a run reads
+    them back from the store: one pass, not one lookup per document and figure)."""
+    return {
+        key: Counts(ex.pages, len(ex.patents), len(ex.competitors), patent_check(ex))
+        for key, ex in report.extractions.items()
+    }
+
+
+def document_rows(report: RunReport, counts: dict[str, Counts] | None = None) -> list[dict[str, Any]]:
     """One row per document and one per failure, with the same columns: a failure row keeps the
-    key under ``key``, the stage under ``stage`` and the reason under ``error``."""
+    key under ``key``, the stage under ``stage`` and the reason under ``error``. ``counts``:
+    :func:`extraction_counts`, when already made."""
+    counts = extraction_counts(report) if counts is None else counts
     rows: list[dict[str, Any]] = []
     for d in report.documents:
-        ex = report.extractions.get(d.key)
+        ex = counts.get(d.key)
         rows.append(
             {
                 "key": d.key,
@@ -22,8 +44,8 @@ def document_rows(report: RunReport) -> list[dict[str, Any]]:
                 "name": d.sec_name,
                 "title": d.title,
                 "pages": ex.pages if ex else None,
-                "patents": len(ex.patents) if ex else None,
-                "competitors": len(ex.competitors) if ex else None,
+                "patents": ex.patents if ex else None,
+                "competitors": ex.competitors if ex else None,
                 "status": "ok" if ex else "failed",
                 "stage": "" if ex else "extract",
                 "error": "",
@@ -65,8 +87,10 @@ def md(text: object, limit: int | None = None) -> str:
     return _MARKDOWN.sub(r"\\\1", value)
 
 
-def summary_markdown(report: RunReport) -> str:
-    """Counts per stage, failures with their stage and reason, stated-vs-extracted patent counts."""
+def summary_markdown(report: RunReport, counts: dict[str, Counts] | None = None) -> str:
+    """Counts per stage, failures with their stage and reason, stated-vs-extracted patent counts.
+    ``counts``: :func:`extraction_counts`, when already made."""
+    counts = extraction_counts(report) if counts is None else counts
     lines = [
         f"# {md(report.flow)} run",
         "",
@@ -74,13 +98,13 @@ def summary_markdown(report: RunReport) -> str:
         "|---|---|",
         f"| announcements | {len(report.announcements)} |",
         f"| documents downloaded | {len(report.documents)} |",
-        f"| documents extracted | {len(report.extractions)} |",
-        f"| patents | {sum(len(e.patents) for e in report.extractions.values())} |",
-        f"| competitors | {sum(len(e.competitors) for e in report.extractions.values())} |",
+        f"| documents extracted | {len(counts)} |",
+        f"| patents | {sum(c.patents for c in counts.values())} |",
+        f"| competitors | {sum(c.competitors for c in counts.values())} |",
         f"| failures | {len(report.failures)} |",
         "",
     ]
-    checks = [(d, patent_check(ex)) for d in report.documents if (ex := report.extractions.get(d.key))]
+    checks = [(d, ex.check) for d in report.documents if (ex := counts.get(d.key))]
     if any(c.stated is not None or c.extracted for _, c in checks):
         lines += ["| document | 专利数(声明) | 专利数(提取) | 核对 |", "|---|---|---|---|"]
         lines += [

@@ -10,6 +10,7 @@ starts with ``=`` is a string cell with Excel's quote prefix, never a formula.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import os
@@ -24,6 +25,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
@@ -104,6 +106,7 @@ def write_sheet(
     if banner:  # printed on top of every page
         ws.oddHeader.center.text = banner
     ws.append([_styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for h in header])
+    styles: dict[tuple[object, ...], StyleArray] = {}
     n = 1
     for n, raw_row in enumerate(itertools.chain(head, it), start=2):
         vals = [v.text if isinstance(v, Link) else _clean(v) for v in raw_row]
@@ -117,7 +120,7 @@ def write_sheet(
         # reads as belonging to the next row's text
         ws.append(
             [
-                _cell(ws, raw, value, n, i, i in wrap_cols, top=lines > 1)
+                _cell(ws, raw, value, n, i, i in wrap_cols, top=lines > 1, styles=styles)
                 for i, (raw, value) in enumerate(zip(raw_row, vals, strict=True))
             ]
         )
@@ -181,10 +184,12 @@ def _styled(ws: WriteOnlyWorksheet, value: object, **style: object) -> WriteOnly
 
 
 def _cell(
-    ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int, wrapped: bool, top: bool = False
-) -> object:
+    ws: WriteOnlyWorksheet, raw: object, value: object, row: int, col: int, wrapped: bool, top: bool = False,
+    styles: dict[tuple[object, ...], StyleArray] | None = None,
+) -> object:  # fmt: skip
     """A plain value, or a styled cell for a link, a date, wrapped text, or text that a spreadsheet
-    would run as a formula (kept the text it is, with Excel's quote prefix)."""
+    would run as a formula (kept the text it is, with Excel's quote prefix). ``styles``: the styles
+    this sheet's cells have had, by kind (:func:`_style`)."""
     link = raw.target if isinstance(raw, Link) else None
     formula_like = isinstance(value, str) and value.startswith(FORMULA_LEAD)
     dated = isinstance(raw, dt.date | dt.datetime)
@@ -193,17 +198,33 @@ def _cell(
     cell = Cell(ws, row=row, column=col + 1, value=value)  # placed, so its link names the right cell
     if formula_like:
         cell.data_type = "s"  # openpyxl made '=…' a formula: keep it the text it is
-        cell.quotePrefix = True
     if link:
         cell.hyperlink = link
+    number_format = ("yyyy-mm-dd hh:mm" if isinstance(raw, dt.datetime) else "yyyy-mm-dd") if dated else None
+    _style(cell, (bool(link), formula_like, number_format, wrapped, top), {} if styles is None else styles)
+    return cell
+
+
+def _style(cell: Cell, kind: tuple[Any, ...], styles: dict[tuple[object, ...], StyleArray]) -> None:
+    """The cell's style for its kind (link, formula-like, number format, wrapped, top-aligned): set
+    through openpyxl the first time, then copied. Each setting looks its font or alignment up in the
+    workbook's style lists by hash, which was a sixth of the workbook's time at every linked cell."""
+    known = styles.get(kind)
+    if known is not None:
+        cell._style = copy.copy(known)
+        return
+    link, formula_like, number_format, wrapped, top = kind
+    if formula_like:
+        cell.quotePrefix = True
+    if link:
         cell.font = LINK_FONT
-    if dated:
-        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(raw, dt.datetime) else "yyyy-mm-dd"
+    if number_format:
+        cell.number_format = number_format
     if wrapped:
         cell.alignment = WRAP_ALIGN
     elif top:
         cell.alignment = TOP_ALIGN
-    return cell
+    styles[kind] = copy.copy(cell._style)
 
 
 def build_workbook(report: RunReport, base: Path | None = None) -> Workbook:
@@ -214,23 +235,25 @@ def build_workbook(report: RunReport, base: Path | None = None) -> Workbook:
     return wb
 
 
-def fill_workbook(wb: Workbook, report: RunReport, parts: Iterable[SheetRows]) -> None:
+def fill_workbook(wb: Workbook, report: RunReport, parts: Iterable[SheetRows]) -> list[tuple[str, object, str]]:
     """Every sheet of ``parts`` into ``wb``, each streamed as its rows come, then Run info. A sheet
     past Excel's row limit goes on in numbered sheets (Tables, Tables_2, …), and Run info says so; the
-    CSV and parquet files stay whole."""
+    CSV and parquet files stay whole. Returns Run info's rows (without those notes), for its CSV file."""
     banner = REPLAY_BANNER if from_replay(report) else None
     notes: list[tuple[str, int]] = []
     for part in parts:
         n = _write_parts(wb, part.name, part.header, part.rows, banner, part.layout)
         if n > MAX_ROWS:
             notes.append((part.name, n))
-    info: list[Sequence[object]] = list(run_info(report))
+    rows = run_info(report)
+    info: list[Sequence[object]] = list(rows)
     info += [
         ("警告", f"{sheet} 共 {n:,} 行，超过 Excel 每表 {MAX_ROWS + 1:,} 行的上限：分为 "
          f"{'、'.join(_part_names(sheet, n))} 各表；CSV 与 parquet 文件为完整的一份", "warning")
         for sheet, n in notes
     ]  # fmt: skip
     write_sheet(wb.create_sheet(_sheet_name(wb, "Run info")), RUN_INFO_HEADER, info, banner=banner, **RUN_INFO_LAYOUT)
+    return rows
 
 
 def _write_parts(
@@ -308,6 +331,7 @@ def write_workbook(
     if "csv" in formats:
         csv_dir.mkdir(parents=True, exist_ok=True)
     opened: list[CsvFile] = []
+    info: list[tuple[str, object, str]] | None = None  # Run info's rows, made once for the workbook and its CSV
 
     def parts() -> Iterator[SheetRows]:
         """Each sheet's rows once, for the workbook and the CSV file at the same time."""
@@ -326,7 +350,7 @@ def write_workbook(
         if "xlsx" in formats:
             tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
             wb = Workbook(write_only=True)
-            fill_workbook(wb, report, parts())
+            info = fill_workbook(wb, report, parts())
             wb.save(tmp)
             tmp.replace(path)
         else:
@@ -336,7 +360,7 @@ def write_workbook(
         for f in opened:  # a sheet that failed half-way: its partial CSV file is removed
             f.close(ok=False)
     if "csv" in formats:
-        write_csv_run_info(report, csv_dir)
+        write_csv_run_info(report, csv_dir, info)
     if parquet is not None:
         try:
             parquet.result()

@@ -69,6 +69,15 @@ class Context:
         self.base = base
         self.docs = {d.key: d for d in report.documents}
         self.anns = {a.key: a for a in report.announcements}
+        #: each document's local-file link, made once: resolving its path (and the base's) is a few
+        #: system calls, and every row of a document links its file (60% of the parquet writer's rows)
+        self._files: dict[str | None, Link] = {}
+
+    def _file(self, path: str | None) -> Link:
+        link = self._files.get(path)
+        if link is None:
+            link = self._files[path] = file_link(path, self.base)
+        return link
 
     def pdf(self, doc_key: str, page: int | None) -> Link:
         """The exchange's own PDF URL (``#page=N``). A replay's URLs point at a server that is gone
@@ -76,7 +85,7 @@ class Context:
         d = self.docs.get(doc_key)
         url = d.url if d else (self.anns[doc_key].pdf_url if doc_key in self.anns else None)
         if d is not None and d.path and url and urlsplit(url).hostname in _LOOPBACK:
-            local = file_link(d.path, self.base)
+            local = self._file(d.path)
             if not page or local.target is None:
                 return local
             return Link(f"p.{page}", f"{local.target}#page={page}")  # browsers' PDF viewers open at the page
@@ -93,7 +102,7 @@ class Context:
 
     def local(self, doc_key: str) -> Link:
         d = self.docs.get(doc_key)
-        return file_link(d.path if d else None, self.base)
+        return self._file(d.path if d else None)
 
     def status(self, key: str) -> str:
         failures = self.report.failures_of(key)
@@ -498,7 +507,20 @@ def run_info(report: RunReport) -> list[tuple[str, object, str]]:
     return [(run_info_label(k), v, k) for k, v in _run_info(report)]
 
 
+def _extraction_totals(report: RunReport) -> tuple[int, int, list[tuple[str, object]]]:
+    """Patents, competitors and the recipes' notes over the run's extractions, read in one pass (a
+    run's extractions are read back from the store, one document at a time)."""
+    patents = competitors = 0
+    notes: list[tuple[str, object]] = []
+    for key, ex in report.extractions.items():
+        patents += len(ex.patents)
+        competitors += len(ex.competitors)
+        notes += [(f"recipe: {key}", note) for note in ex.recipe_notes]
+    return patents, competitors, notes
+
+
 def _run_info(report: RunReport) -> list[tuple[str, object]]:
+    patents, competitors, recipe_notes = _extraction_totals(report)
     return [
         *((("data source", REPLAY_BANNER),) if from_replay(report) else ()),
         ("flow", report.flow),
@@ -517,12 +539,12 @@ def _run_info(report: RunReport) -> list[tuple[str, object]]:
             if report.new_keys is not None
             else ()
         ),
-        ("patents", sum(len(e.patents) for e in report.extractions.values())),
-        ("competitors", sum(len(e.competitors) for e in report.extractions.values())),
+        ("patents", patents),
+        ("competitors", competitors),
         ("LLM backend", report.llm_backend),
         *((f"LLM {name}: records", len(recs)) for name, recs in report.llm.items()),
         *((f"LLM {k}", v) for k, v in report.llm_usage.items()),
         *(("warning", w) for w in report.warnings),
         *((f"failure: {f.stage}", f"{f.key}: {f.text}") for f in report.failures),
-        *((f"recipe: {key}", note) for key, ex in report.extractions.items() for note in ex.recipe_notes),
+        *recipe_notes,
     ]

@@ -146,9 +146,9 @@ class CsvFile:
             self.tmp.unlink(missing_ok=True)
 
 
-def write_csv_run_info(report: RunReport, folder: Path) -> Path:
-    """Run info as ``<folder>/Run info.csv``."""
-    return _write(folder / "Run info.csv", RUN_INFO_HEADER, run_info(report))
+def write_csv_run_info(report: RunReport, folder: Path, rows: Sequence[Sequence[object]] | None = None) -> Path:
+    """Run info as ``<folder>/Run info.csv`` (``rows``: :func:`report.sheets.run_info`, already made)."""
+    return _write(folder / "Run info.csv", RUN_INFO_HEADER, run_info(report) if rows is None else rows)
 
 
 def write_csv(report: RunReport, folder: Path, tables: list[Sheet] | None = None) -> list[Path]:
