@@ -397,3 +397,14 @@ def test_recent_wording_of_the_raised_money_column_is_read_and_a_marked_figure_k
         ("年产 50 万台（套）电池托盘和 20 万套下车体制造项目", 700_000_000.0, 700_000_000.0),
         ("补充流动资金", 500_000_000.0, 500_000_000.0),
     ]
+
+
+def test_a_footnote_mark_after_a_partys_name_is_not_part_of_the_name() -> None:
+    # 920100 (2025, BSE, key-page excerpt) p.35: '深圳三协（注 1）', '雷赛智能（注 2）' in the 关联方 column, the
+    # notes printed under the table
+    pdf = PDF / "prospectus" / "920100_sanxie_motor_prospectus_keypages_annotated.pdf"
+    ex = extract_document(pdf, "920100", recipes=select(load_recipes(), ["关联交易-销售"]))
+    parties = {r.get("关联方").text for r in ex.recipe_rows}  # type: ignore[union-attr]
+    assert parties == {"深圳三协", "雷赛智能", "德智高新", "诸暨市荣义电脑袜机维修部"}
+    # and a row with a dash for a year gives no row for that year: 诸暨市荣义 sold nothing in 2023
+    assert sorted(r.period or "" for r in ex.recipe_rows if "荣义" in r.get("关联方").text) == ["2022年", "2024年"]  # type: ignore[union-attr]

@@ -432,6 +432,16 @@ def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
 _FOOTNOTE_MARK = re.compile(r"(?:\(注\d{0,2}\)|注\d{0,2}|\*{1,3})$")
 
 
+#: a footnote mark printed after a name: '深圳三协（注 1）', '德昌电机（JOHNSON ELECTRIC）注1', '博世【注】'
+_NAME_NOTE = re.compile(r"\s*(?:[（(]\s*注\s*\d{0,2}\s*[)）]|【\s*注\s*\d{0,2}\s*】|注\s*\d{1,2}|\*{1,3})$")
+
+
+def name_without_note(text: str) -> str:
+    """A name as printed, without the footnote mark after it (the note stays in the document)."""
+    bare = _NAME_NOTE.sub("", text)
+    return bare if bare.strip() else text
+
+
 def parse_number(text: str) -> float | None:
     """'2,466,052,249.25' → 2466052249.25; '(1,234.00)' → -1234.0; '70,000.00（注）' → 70000.0 (a
     footnote mark after the figure); '-', '—', '' → None."""
@@ -849,8 +859,11 @@ def _row(
     group: str | None,
 ) -> RecipeRow:
     row = []
+    identity = next(iter(recipe.columns), None)
     for column, i in mapping.items():
         text = cells[i].strip() if i < len(cells) else ""
+        if column == identity or column == recipe.party:
+            text = name_without_note(text)
         value = parse_number(text) if column in recipe.numeric else None
         cell_unit = units.get(column) if column in recipe.numeric else None
         if value is not None and "%" in text:
