@@ -530,3 +530,16 @@ def test_a_follow_on_offering_without_a_pre_post_issue_table_gives_its_top_ten_h
     rows = recipe_rows_of(DONGGANG, "主要股东")
     assert len(rows) == 10 and {r.page for r in rows} == {24}
     assert all(cell(r, "持股数量")[1] for r in rows)
+
+
+YINXI = FULL / "300221_yinxi_technology_prospectus_2011_full.pdf"
+
+
+@pytest.mark.slow
+def test_a_category_row_just_above_the_total_is_a_row_not_a_group_title() -> None:
+    # yinxi p.69: '一、发起人股份' heads the holders below it; '二、本次拟发行股份数 | - | - | 25,000,000' stands
+    # just above 总股本 and heads nothing: it is the new shares' row
+    rows = recipe_rows_of(YINXI, "主要股东")
+    assert [cell(r, "股东")[0] for r in rows][-1] == "二、本次拟发行股份数"
+    assert cell(rows[-1], "发行后持股数量") == ("25,000,000", 25_000_000.0)
+    assert {r.group for r in rows[:-1]} == {"其中：外资法人股", "其中：内资法人股"}  # the nearest title above each

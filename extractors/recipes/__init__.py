@@ -677,6 +677,15 @@ def _is_total(cells: Sequence[str], mapping: dict[str, int], numeric: Sequence[s
     return any(TOTAL.match(norm(c)) for c in cells[:first_numeric])
 
 
+def _closes_table(
+    body: Sequence[tuple[int, Sequence[str]]], k: int, mapping: dict[str, int], recipe: TableRecipe
+) -> bool:
+    """The row is the last before the table's total (or its end): a category row there heads no rows,
+    it is a row itself ('二、本次拟发行股份数 | - | 25,000,000' just above 总股本)."""
+    rest = [cells for _, cells in body[k + 1 :] if any(squash(c) for c in cells)]
+    return not rest or _is_total(rest[0], mapping, recipe.numeric)
+
+
 def _decimals(text: str) -> int:
     flat = squash(text)
     return len(flat.split(".")[1].rstrip("%")) if "." in flat else 0
@@ -732,7 +741,7 @@ def recipe_rows(
             group = title
             continue
         ident = _identity(recipe, mapping, cells)
-        if ident is not None and _CATEGORY.match(squash(ident)):
+        if ident is not None and _CATEGORY.match(squash(ident)) and not _closes_table(body, k, mapping, recipe):
             group = ident.strip()
             continue
         if k in parts:
