@@ -538,8 +538,7 @@ YINXI = FULL / "300221_yinxi_technology_prospectus_2011_full.pdf"
 @pytest.mark.slow
 def test_a_category_row_just_above_the_total_is_a_row_not_a_group_title() -> None:
     # yinxi p.69: '一、发起人股份' and its 其中 titles head the holders below them; '二、本次拟发行股份数 | - | - |
-    # 25,000,000' stands
-    # just above 总股本 and heads nothing: it is the new shares' row
+    # 25,000,000' stands just above 总股本 and heads nothing: it is the new shares' row
     rows = recipe_rows_of(YINXI, "主要股东")
     assert [cell(r, "股东")[0] for r in rows][-1] == "二、本次拟发行股份数"
     assert cell(rows[-1], "发行后持股数量") == ("25,000,000", 25_000_000.0)
