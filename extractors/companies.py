@@ -18,6 +18,7 @@ Products, services, materials and phrases have none of these and are refused. A 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -92,12 +93,30 @@ def dictionary() -> tuple[dict[str, ListedCompany], dict[str, ListedCompany]]:
 
 @cache
 def _by_code() -> dict[str, ListedCompany]:
-    return {c.code: c for c in dictionary()[1].values()}
+    """Every code of the shipped dictionary (a firm without a full name, the B share beside the A)."""
+    out: dict[str, ListedCompany] = {}
+    text = resources.files("extractors").joinpath("data/listed_companies.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, short, full = [*line.split("\t"), "", ""][:3]
+            out.setdefault(code, ListedCompany(code, short, full))
+    return out
+
+
+@cache
+def _by_printed_full_name() -> dict[str, ListedCompany]:
+    """The full names as a page's text reads after NFKC ('飞潮(上海)…' for the dictionary's '飞潮（上海）…')."""
+    return {unicodedata.normalize("NFKC", name): c for name, c in dictionary()[1].items()}
 
 
 def listed_code(code: str) -> ListedCompany | None:
     """The listed company with this stock code in the shipped dictionary."""
     return _by_code().get(code)
+
+
+def listed_full_name(name: str) -> ListedCompany | None:
+    """The listed company whose full name this is, brackets full- or half-width."""
+    return dictionary()[1].get(name) or _by_printed_full_name().get(unicodedata.normalize("NFKC", name))
 
 
 def listed(name: str) -> ListedCompany | None:

@@ -96,9 +96,14 @@ _LEGAL_NAME = re.compile(r"[\u4e00-\u9fff（）()A-Za-z0-9·]{2,40}(?:股份有�
 _COVER_LINES = 15
 
 
+#: an intermediary's name on a cover (the sponsor, the auditors, the lawyers): never the issuer
+_INTERMEDIARY = re.compile(r"证券|会计师|律师|评估|保荐|承销|投资银行")
+
+
 def cover_issuer(pages: Sequence[str]) -> str | None:
-    """The issuer's legal name as the cover prints it, on a line of its own above the title; None when
-    the first page is not a cover (no title in its first lines) or names no company before it."""
+    """The issuer's legal name as the cover prints it, on a line of its own above the title (the one
+    nearest it; an intermediary's name, a sponsor drawn first, is never the issuer); None when the first
+    page is not a cover (no title in its first lines) or names no company before it."""
     if not pages:
         return None
     lines = [unicodedata.normalize("NFKC", ln).replace(" ", "") for ln in pages[0].splitlines() if ln.strip()]
@@ -106,4 +111,5 @@ def cover_issuer(pages: Sequence[str]) -> str | None:
     title = next((i for i, ln in enumerate(lines) if any(t in ln for t in _COVER_TITLE)), None)
     if title is None:
         return None
-    return next((ln for ln in lines[:title] if _LEGAL_NAME.fullmatch(ln)), None)
+    names = [ln for ln in lines[:title] if _LEGAL_NAME.fullmatch(ln) and not _INTERMEDIARY.search(ln)]
+    return names[-1] if names else None

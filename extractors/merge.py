@@ -7,8 +7,8 @@ Prospectus tables break at page ends in three ways, all handled here:
 * the next page simply carries on → rows are appended, each keeping its own page number.
 
 A fragment continues the table before it only when both touch the break: the previous one runs to its
-page's foot and this one starts at the next page's head, with the same columns. A table that ends
-mid-page (text below it) is whole, whatever stands at the top of the next page.
+page's foot (or nothing but the footer stands below it) and this one starts at the next page's head,
+with the same columns. A table with text below it is whole, whatever stands at the top of the next page.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class Fragment:
     #: its left and right edges, points
     x0: float = 0.0
     x1: float = 0.0
+    #: nothing but the page's footer below it: it runs to the end of its page's text, wherever its
+    #: last rule stands (a table moved on early by a tall row that may not break)
+    open_below: bool = False
 
     @property
     def n_cols(self) -> int:
@@ -127,7 +130,7 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
     return (
         nxt.page == prev.page + 1
         and nxt.n_cols == len(table.header)
-        and prev.bottom >= 1 - EDGE
+        and (prev.bottom >= 1 - EDGE or prev.open_below)
         and nxt.top <= EDGE
         and not _restarts_numbering(table, nxt.rows)
         and not _new_header(table, nxt.rows)
@@ -141,23 +144,25 @@ def _header_above(prev: Fragment, nxt: Fragment, table: MergedTable) -> tuple[st
     the first spans an equal share of the lower cells. Returns the upper line widened to the lower one's
     cells (the recipes join the two), else None."""
     upper, n = [squash(c) for c in table.header], nxt.n_cols
+    lower = [squash(c) for c in nxt.rows[0]] if nxt.rows else []
+    # the lower line's leading blank cells stand under the upper line's first labels (序号, 股东名称)
+    stub = next((i for i, c in enumerate(lower) if c), len(lower))
     if (
         table.rows
         or nxt.page != prev.page + 1
-        or prev.bottom < 1 - EDGE
+        or (prev.bottom < 1 - EDGE and not prev.open_below)
         or nxt.top > EDGE
-        or len(upper) < 2
         or not all(upper)
+        or not 1 <= stub < len(upper)
         or n <= len(upper)
-        or (n - 1) % (len(upper) - 1)
+        or (n - stub) % (len(upper) - stub)
         or not looks_like_header(table.header)
-        or not nxt.rows
-        or squash(nxt.rows[0][0])
         or not (header_by_shape(nxt.rows) or looks_like_header(nxt.rows[0]))
     ):
         return None
-    share = (n - 1) // (len(upper) - 1)
-    return (table.header[0], *(c for label in table.header[1:] for c in (label, *[""] * (share - 1))))
+    share = (n - stub) // (len(upper) - stub)
+    spread = (c for label in table.header[stub:] for c in (label, *[""] * (share - 1)))
+    return (*table.header[:stub], *spread)
 
 
 def _new_header(table: MergedTable, rows: Sequence[Sequence[str]]) -> bool:

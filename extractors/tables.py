@@ -251,9 +251,15 @@ def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragm
                 index=counted,
                 x0=float(x0),
                 x1=float(x1),
+                open_below=not _text_between(page, bottom, height * (1 - FOOTER_FRACTION)),
             )
         )
     return out
+
+
+def _text_between(page: Any, top: float, bottom: float) -> bool:
+    """Some printed character stands between these heights of the page (points from its top)."""
+    return any(top < float(ch["top"]) < bottom and str(ch.get("text", "")).strip() for ch in page.chars)
 
 
 @dataclass(frozen=True)

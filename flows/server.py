@@ -156,7 +156,9 @@ def temporary_api(timeout_s: float | None = None) -> Iterator[TemporaryAPI]:
 #: writes each task-run event (three a document: pending, running, finished) in a transaction of its
 #: own by default, ~15 ms of the server's CPU a document on the cores the extraction uses; in batches
 #: of up to 100 events, at least once a second, ~8 ms (``benchmarks/backfill_bench.py``, issue 26).
-#: The events still queued are written when the server stops; the user's own settings win.
+#: A batch still held when the server stops would be lost (Prefect 3.8 cancels the recorder's last
+#: flush), so the server is stopped one flush interval after the run's tasks ended at the earliest
+#: (:func:`_let_the_recorder_write`); the user's own settings win.
 RECORDER = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",

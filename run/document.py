@@ -24,7 +24,7 @@ from core.manifest import Manifest
 from core.records import Announcement, Document, DocumentExtraction, Failure, LLMUsage
 from core.settings import Settings
 from core.store import Store
-from extractors.companies import dictionary, listed_code
+from extractors.companies import listed_code, listed_full_name
 from extractors.recipes import TableRecipe
 from run.enrich import Enrichment, enrich, llm_service, model_queue
 from run.plan import extract_stage
@@ -138,7 +138,7 @@ def named_by_cover(doc: Document, issuer: str | None) -> Document:
     else the cover's legal name itself; a document neither names keeps its empty name."""
     company = listed_code(doc.sec_code) if doc.sec_code else None
     if company is None and issuer:
-        company = dictionary()[1].get(issuer)
+        company = listed_full_name(issuer)
     if company is not None and (not doc.sec_code or doc.sec_code == company.code):
         return doc.model_copy(update={"sec_code": company.code, "sec_name": company.short_name})
     return doc.model_copy(update={"sec_name": issuer}) if issuer and not doc.sec_name else doc

@@ -73,3 +73,14 @@ def test_a_header_line_at_a_page_foot_joins_the_second_line_and_rows_at_the_next
     # a header line that does not stand at the page foot is a table of its own
     mid = Fragment(63, (("股东名称", "发行前", "发行后"),), top=0.4, bottom=0.45)
     assert len(merge_fragments([mid, rest])) == 2
+
+
+def test_a_table_with_nothing_below_it_continues_though_its_last_rule_stands_above_the_foot() -> None:
+    # a tall row that may not break is moved whole to the next page: the table ends at 74% of its page
+    # with nothing but the footer below, and goes on at the head of the next page
+    a = Fragment(9, (H, ("1", "甲", "ZL1")), top=0.1, bottom=0.74, open_below=True)
+    b = Fragment(10, (H, ("2", "乙", "ZL2")), top=0.08, bottom=0.5)
+    (t,) = merge_fragments([a, b])
+    assert [r[0] for _, r in t.rows] == ["1", "2"]
+    # with text below it, it ended there
+    assert len(merge_fragments([Fragment(9, a.rows, top=0.1, bottom=0.74), b])) == 2

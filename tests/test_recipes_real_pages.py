@@ -342,9 +342,12 @@ def test_a_list_for_periods_already_listed_takes_what_its_heading_names() -> Non
     later = [RecipeRow(recipe="前五名客户", doc_key="d", page=2, table=2, cells=(), period="2014 年")]
     listed: set[str] = set()
     assert repeated_list(recipe, first, "1、主营业务收入前五名客户情况", listed) is None
-    assert repeated_list(recipe, later, "2、营业收入前五名客户情况", listed) == "营业收入"
+    assert repeated_list(recipe, later, "2、营业收入前五名客户情况", listed) == ("营业收入", {"2014年"})
     # the next years' list is the company-wide one for them
     assert repeated_list(recipe, [first[0].model_copy(update={"period": "2015年度"})], None, listed) is None
+    # a later list over a listed year and a new one: only the listed year's rows are the repeat
+    both = [later[0], later[0].model_copy(update={"period": "2016年1-6月"})]
+    assert repeated_list(recipe, both, "营业收入前五名客户", listed) == ("营业收入", {"2014年"})
 
 
 DONGGANG = FULL / "002117_donggang_security_printing_prospectus_2010_full.pdf"

@@ -137,8 +137,14 @@ class TableRecipe:
         if index is not None and not (isinstance(index, int) and index >= 1):
             raise ConfigError(f"{label}: index must be a number ≥ 1, got {index!r}")
         columns = raw.get("columns", {})
-        if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
-            raise ConfigError(f"{label}: columns must map a column name to a list of header texts")
+        if not isinstance(columns, dict) or not all(isinstance(v, list) and v for v in columns.values()):
+            raise ConfigError(f"{label}: columns must map a column name to a non-empty list of header texts")
+        lists = ("headings", "required", "numeric", "chapters", "one_of", "fallback_headings", "trade",
+                 "chapter_headings", "blocks")  # fmt: skip
+        for key in lists:
+            value = raw.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+                raise ConfigError(f'{label}: {key} must be a list of texts, e.g. {key} = ["…"], got {value!r}')
         required = tuple(raw.get("required", ()))
         missing = [c for c in (*required, *raw.get("one_of", ())) if c not in columns]
         if missing:
@@ -386,25 +392,29 @@ def segment_of(recipe: TableRecipe, line: str) -> str | None:
     return tail
 
 
+def _labelled(row: RecipeRow, segment: str) -> RecipeRow:
+    return row.model_copy(update={"segment": segment})
+
+
 def _period_key(period: str) -> str:
     return re.sub(r"\s+|度", "", unicodedata.normalize("NFKC", period))
 
 
-def repeated_list(recipe: TableRecipe, rows: Sequence[RecipeRow], line: str | None, listed: set[str]) -> str | None:
-    """The label of a second company-wide list: one whose periods a list printed before it in the same
-    document already gave ('1、主营业务收入前五名客户' and then '2、营业收入前五名客户', on another revenue
-    basis). A period has one company-wide list, the first printed; a later one is labelled with what its
-    heading names before the recipe's heading, or with the heading itself. Adds the periods of a list
-    that is the company-wide one to ``listed``."""
+def repeated_list(
+    recipe: TableRecipe, rows: Sequence[RecipeRow], line: str | None, listed: set[str]
+) -> tuple[str, set[str]] | None:
+    """A second company-wide list for periods a list printed before it in the same document already
+    gave ('1、主营业务收入前五名客户' and then '2、营业收入前五名客户', on another revenue basis): a period
+    has one company-wide list, the first printed. Returns the label of the repeated periods' rows (what
+    the heading names before the recipe's heading, or the heading itself) and those periods; a period
+    no list gave yet is this list's, company-wide. Adds the periods it gives to ``listed``."""
     periods = {_period_key(r.period) for r in rows if r.period and r.segment is None}
-    if not periods:
+    repeated = periods & listed
+    listed |= periods
+    if not repeated:
         return None
-    if not periods & listed:
-        listed |= periods
-        return None
-    if line is None:
-        return "重复列表"
-    return _named_before(recipe, line) or _bare(norm(line))[:40]
+    label = "重复列表" if line is None else _named_before(recipe, line) or _bare(norm(line))[:40]
+    return label, repeated
 
 
 _UNIT = re.compile(r"单位[:：]\s*(?:人民币)?\s*(百万元|亿元|万元|千元|元|亿股|万股|股|%)")
@@ -428,12 +438,14 @@ def _header_unit(header: Sequence[str], numeric: Sequence[int]) -> str | None:
     return None
 
 
-#: a footnote mark printed after a figure: '70,000.00（注）', '1,234.00(注 1)', '56.00*'
-_FOOTNOTE_MARK = re.compile(r"(?:\(注\d{0,2}\)|注\d{0,2}|\*{1,3})$")
+#: a footnote mark printed after a figure: '70,000.00（注）', '1,234.00(注 1)', '(注3、4)', '(注一)', '56.00*'
+_FOOTNOTE_MARK = re.compile(r"(?:\(注[\d一二三四五六七八九十、,]{0,8}\)|注\d{0,2}|\*{1,3})$")
+#: a mark read before NFKC, which would turn ① into a digit of the figure ('1,000①' is not 10001)
+_MARK_BEFORE_NFKC = re.compile(r"[①-⑳※]+$")
 
 
 #: a footnote mark printed after a name: '深圳三协（注 1）', '德昌电机（JOHNSON ELECTRIC）注1', '博世【注】'
-_NAME_NOTE = re.compile(r"\s*(?:[（(]\s*注\s*\d{0,2}\s*[)）]|【\s*注\s*\d{0,2}\s*】|注\s*\d{1,2}|\*{1,3})$")
+_NAME_NOTE = re.compile(r"\s*(?:[（(]\s*注\s*\d{0,2}\s*[)）]|【\s*注\s*\d{0,2}\s*】|注\s*\d{1,2}|\*{1,3}|[①-⑳※]{1,3})$")
 
 
 def name_without_note(text: str) -> str:
@@ -445,7 +457,7 @@ def name_without_note(text: str) -> str:
 def parse_number(text: str) -> float | None:
     """'2,466,052,249.25' → 2466052249.25; '(1,234.00)' → -1234.0; '70,000.00（注）' → 70000.0 (a
     footnote mark after the figure); '-', '—', '' → None."""
-    flat = squash(unicodedata.normalize("NFKC", text)).replace("，", ",")
+    flat = squash(unicodedata.normalize("NFKC", _MARK_BEFORE_NFKC.sub("", text.strip()))).replace("，", ",")
     flat = _FOOTNOTE_MARK.sub("", flat) if flat[:1].isdigit() or flat[:1] in "(-" else flat
     if not flat or flat in {"-", "—", "--", "／", "/", "不适用"} or not _NUMBER.match(flat):
         return None
@@ -570,12 +582,26 @@ def _is_placeholder(header: Sequence[str]) -> bool:
     return all(re.fullmatch(r"col\d+|", h) for h in header)
 
 
-def _label_stub(recipe: TableRecipe, header: Sequence[str]) -> tuple[str, ...] | None:
-    """A header whose first cell is blank over a column of row labels (the stub: '神华集团（SS）',
-    '社会公众股' under 发行前 / 发行后): the stub is the recipe's identity column (股东, 客户 …) when no
-    header cell names that column. None when the first cell is printed or the column is named."""
+def _label_stub(
+    recipe: TableRecipe, header: Sequence[str], body: Sequence[Sequence[str]]
+) -> tuple[str, ...] | None:
+    """A header whose first cell is blank over a column of names (the stub: '神华集团（SS）', '社会公众股'
+    under 发行前 / 发行后): the stub is the recipe's identity column (股东, 客户 …) when no header cell
+    names that column. Not a stub of periods ('2019年度'), numbers or 序号, nor a mostly empty one; and
+    not for a recipe whose party may come from its heading (a one-party table's stub is its periods or
+    its goods, and :func:`party_rows` reads it). None when the first cell is printed or the column named."""
     first = next(iter(recipe.columns), None)
-    if first is None or not header or header[0].strip() or first in map_columns(recipe, header):
+    if (
+        first is None
+        or recipe.party is not None
+        or not header
+        or header[0].strip()
+        or first in map_columns(recipe, header)
+    ):
+        return None
+    stub = [squash(r[0]) for r in body if r]
+    names = [c for c in stub if c and not PERIOD.search(c) and parse_number(c) is None and not TOTAL.match(c)]
+    if not stub or 2 * len(names) < len(stub):
         return None
     return (recipe.columns[first][0], *header[1:])
 
@@ -592,7 +618,12 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
         tries = [(row, i + 1)]
         if i + 1 < len(rows):
             tries.append((combine_header(row, rows[i + 1]), i + 2))
-        tries += [(stubbed, used) for header, used in list(tries) if (stubbed := _label_stub(recipe, header))]
+        body = rows[i + 1 :] if i + 1 < len(rows) else []
+        tries += [
+            (stubbed, used)
+            for header, used in list(tries)
+            if (stubbed := _label_stub(recipe, header, [r for r in rows[used:] if any(r)] or body))
+        ]
         for header, used in tries:
             mapping = map_columns(recipe, header)
             if not all(c in mapping for c in required):
@@ -662,13 +693,19 @@ def _join_between_labels(rows: Sequence[tuple[int, Sequence[str]]]) -> list[tupl
     out: list[tuple[int, list[str]]] = []
     run: list[tuple[int, Sequence[str]]] = []
     for page, cells in rows:
-        if _period_label(cells) is not None or _group_title(cells) is not None:
+        if _period_label(cells) is not None or _group_title(cells) is not None or _bare_qizhong(cells):
             out += join_wrapped_rows(run)
             out.append((page, list(cells)))
             run = []
         else:
             run.append((page, cells))
     return out + join_wrapped_rows(run)
+
+
+def _bare_qizhong(cells: Sequence[str]) -> bool:
+    """A row printing only '其中：' over the parts below it: a label, not a piece of the row above."""
+    filled = [squash(c) for c in cells if squash(c)]
+    return len(filled) == 1 and filled[0].rstrip(":：") == "其中"
 
 
 def _is_total(cells: Sequence[str], mapping: dict[str, int], numeric: Sequence[str]) -> bool:
@@ -803,17 +840,23 @@ def _breakdown_parts(recipe: TableRecipe, mapping: dict[str, int], rows: Sequenc
 
     parts: set[int] = set()
     for i in range(1, len(rows)):
-        ident = rows[i][mapping[first]] if mapping[first] < len(rows[i]) else ""
+        ident = squash(rows[i][mapping[first]] if mapping[first] < len(rows[i]) else "")
+        above = squash(rows[i - 1][mapping[first]] if mapping[first] < len(rows[i - 1]) else "")
         whole = figures(rows[i - 1])
-        if not squash(ident).startswith("其中") or i - 1 in parts or all(w is None for w in whole):
+        if not ident.startswith("其中") or i - 1 in parts or all(w is None for w in whole):
             continue
-        parts |= _adding_up(whole, [figures(r) for r in rows[i:]], i)
+        if _CATEGORY.match(above):
+            continue  # a category ('一、发起人股份') heads its rows: they are rows, not parts
+        if ident.rstrip(":：") == "其中":  # '其中：' alone on its row: the parts start below it
+            parts |= {i} | _adding_up(whole, [figures(r) for r in rows[i + 1 :]], i + 1)
+        else:
+            parts |= _adding_up(whole, [figures(r) for r in rows[i:]], i) or {i}
     return parts
 
 
 def _adding_up(whole: Sequence[float | None], following: Sequence[Sequence[float | None]], start: int) -> set[int]:
     """The indexes (from ``start``) of the first rows of ``following`` whose figures add up to ``whole``,
-    column by column; ``{start}`` when none do."""
+    column by column; empty when no run of them does."""
     slack = [max(1e-6 * abs(w), 0.01 * len(whole)) if w is not None else 0.0 for w in whole]
     sums = [0.0] * len(whole)
     for k, values in enumerate(following):
@@ -824,7 +867,7 @@ def _adding_up(whole: Sequence[float | None], following: Sequence[Sequence[float
             break
         if all(w is None or abs(s - w) <= e for s, w, e in zip(sums, whole, slack, strict=True)):
             return set(range(start, start + k + 1))
-    return {start}
+    return set()
 
 
 def _melt(
@@ -1063,8 +1106,10 @@ def table_rows(
                 line = heading_line(recipe, context)
                 # a table that continues the previous one (the next year's) keeps its segment
                 segment = segment_of(recipe, line) if line is not None else segment if continues_found else None
-                segment = segment or repeated_list(recipe, got, line, listed)
                 got = [r.model_copy(update={"segment": _row_segment(segment, r)}) for r in got] if segment else got
+                if not segment and (again := repeated_list(recipe, got, line, listed)):
+                    label, periods = again
+                    got = [_labelled(r, label) if r.period and _period_key(r.period) in periods else r for r in got]
             rows += got
             notes += why
             if not got:
