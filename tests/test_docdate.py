@@ -68,3 +68,8 @@ def test_a_first_page_that_is_not_a_cover_names_no_issuer() -> None:
     # a name in the body text, below the title, is not the issuer
     assert cover_issuer(["招股说明书", "主要竞争对手为某某科技股份有限公司"]) is None
     assert cover_issuer([]) is None
+    # a sponsor drawn before the issuer is never the issuer: the legal name nearest the title, no intermediary
+    assert (
+        cover_issuer(["中信证券股份有限公司\n华瑞电器股份有限公司\n首次公开发行股票并在创业板上市招股说明书"])
+        == "华瑞电器股份有限公司"
+    )

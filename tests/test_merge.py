@@ -84,3 +84,11 @@ def test_a_table_with_nothing_below_it_continues_though_its_last_rule_stands_abo
     assert [r[0] for _, r in t.rows] == ["1", "2"]
     # with text below it, it ended there
     assert len(merge_fragments([Fragment(9, a.rows, top=0.1, bottom=0.74), b])) == 2
+
+
+def test_a_split_header_with_two_label_columns_spreads_the_rest_over_the_lower_line() -> None:
+    top = Fragment(63, (("序号", "股东名称", "发行前", "发行后"),), top=0.87, bottom=0.9)
+    lower = ("", "", "数量（股）", "持股比例", "数量（股）", "持股比例")
+    rest = Fragment(64, (lower, ("1", "甲", "10", "50%", "10", "40%")), top=0.09, bottom=0.9)
+    (t,) = merge_fragments([top, rest])
+    assert t.header == ("序号", "股东名称", "发行前", "", "发行后", "")

@@ -375,6 +375,18 @@ def test_rows_under_其中_are_parts_of_the_row_above_until_they_add_up_to_it() 
     assert _breakdown_parts(recipe, mapping, partial) == {1}
     # a row above with no figures has no parts
     assert _breakdown_parts(recipe, mapping, [("社会公众股", "-", "-"), ("其中：A 股", "-", "10")]) == set()
+    # '其中：' alone on its row: the parts are the rows below it that add up
+    bare = [
+        ("甲", "3,000", "3,000"),
+        ("其中：", "", ""),
+        ("H股", "1,000", "1,000"),
+        ("A股", "2,000", "2,000"),
+        ("乙", "5", "5"),
+    ]
+    assert _breakdown_parts(recipe, mapping, bare) == {1, 2, 3}
+    # a category row heads its holders: they are rows, not parts, though they add up to it
+    category = [("一、发起人股份", "75", "75"), ("其中：", "", ""), ("A", "50", "50"), ("B", "25", "25")]
+    assert _breakdown_parts(recipe, mapping, category) == set()
 
 
 def test_a_footnote_mark_after_a_figure_is_not_part_of_it() -> None:
@@ -408,3 +420,41 @@ def test_a_footnote_mark_after_a_partys_name_is_not_part_of_the_name() -> None:
     assert parties == {"深圳三协", "雷赛智能", "德智高新", "诸暨市荣义电脑袜机维修部"}
     # and a row with a dash for a year gives no row for that year: 诸暨市荣义 sold nothing in 2023
     assert sorted(r.period or "" for r in ex.recipe_rows if "荣义" in r.get("关联方").text) == ["2022年", "2024年"]  # type: ignore[union-attr]
+
+
+def test_a_blank_headed_first_column_is_the_holders_only_when_it_holds_names() -> None:
+    from extractors.merge import MergedTable
+    from extractors.recipes import layout_of
+
+    recipes = load_recipes()
+    holders = MergedTable(
+        ("", "发行前", "", "发行后", ""),
+        [(1, ("", "股数（股）", "持股比例", "股数（股）", "持股比例")),
+         (1, ("神华集团（SS）", "14,691,037,955", "81.21%", "14,691,037,955", "73.86%")),
+         (1, ("社会公众股", "3,398,582,500", "18.79%", "5,198,582,500", "26.14%"))],
+    )  # fmt: skip
+    layout = layout_of(recipes["主要股东"], holders)
+    assert layout is not None and layout.mapping["股东"] == 0
+    # a stub of periods is not a customer column
+    by_year = MergedTable(
+        ("", "序号", "销售对象", "销售额", "占比"),
+        [(1, ("2019年度", "1", "甲公司", "1,000", "10%")), (1, ("", "2", "乙公司", "900", "9%"))],
+    )
+    assert layout_of(recipes["前五名客户"], by_year) is None
+    # a one-party trade table (its party in the heading) keeps its stub of periods for party_rows
+    one_party = MergedTable(("", "交易内容", "交易金额"), [(1, ("2019年度", "发动机", "1,000.00"))])
+    assert layout_of(recipes["关联交易-采购"], one_party) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ({"fallback_headings": "前十名股东"}, "fallback_headings must be a list"),
+        ({"headings": "前五名客户"}, "headings must be a list"),
+        ({"columns": {"股东": []}}, "non-empty list"),
+    ],
+)
+def test_a_recipe_key_written_as_a_text_instead_of_a_list_is_refused(raw: dict[str, object], says: str) -> None:
+    # a string would be read as a list of one-character headings, each found on nearly every page
+    with pytest.raises(ConfigError, match=says):
+        TableRecipe.parse({"name": "x", "headings": ["某表"], **raw}, "my.toml")

@@ -286,3 +286,7 @@ def test_a_local_pdf_is_named_by_its_file_code_or_else_by_the_company_its_cover_
     assert named_by_cover(doc(""), "某某未上市科技股份有限公司").sec_name == "某某未上市科技股份有限公司"
     assert named_by_cover(doc("000001"), "华瑞电器股份有限公司").sec_code == "000001"
     assert named_by_cover(doc(""), None).sec_name == ""
+    assert named_by_cover(doc("000001"), "华瑞电器股份有限公司").sec_name == "平安银行"  # the code's own name
+    # a B share's code is found (its full name is its A share's); brackets printed half-width on the cover
+    assert named_by_cover(doc("900924"), None).sec_name == "上工B股"
+    assert named_by_cover(doc(""), "飞潮(上海)新材料股份有限公司").sec_name == "飞潮新材"
