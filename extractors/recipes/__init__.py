@@ -445,13 +445,13 @@ _MARK_BEFORE_NFKC = re.compile(r"[①-⑳※]+$")
 
 
 #: a footnote mark printed after a name: '深圳三协（注 1）', '德昌电机（JOHNSON ELECTRIC）注1', '博世【注】'
-_NAME_NOTE = re.compile(r"\s*(?:[（(]\s*注\s*\d{0,2}\s*[)）]|【\s*注\s*\d{0,2}\s*】|注\s*\d{1,2}|\*{1,3}|[①-⑳※]{1,3})$")
+_NAME_NOTE = re.compile(r"(?:[（(]\s*注\s*\d{0,2}\s*[)）]|【\s*注\s*\d{0,2}\s*】|注\s*\d{1,2}|\*{1,3}|[①-⑳※]{1,3})$")
 
 
 def name_without_note(text: str) -> str:
     """A name as printed, without the footnote mark after it (the note stays in the document)."""
-    bare = _NAME_NOTE.sub("", text)
-    return bare if bare.strip() else text
+    bare = _NAME_NOTE.sub("", text.rstrip()).rstrip()
+    return bare if bare else text
 
 
 def parse_number(text: str) -> float | None:
