@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -83,7 +84,7 @@ def items(tables: list[dict[str, Any]], unit: str | None, dashes: bool = False) 
     item for a period is that total, not each product line."""
     out: list[Item] = []
     for table in tables:
-        table_unit = table.get("unit") or unit
+        table_unit = re.split(r"[、,，/]", table.get("unit") or unit or "")[0] or None  # '万元、%': amounts in 万元
         total = table.get("total")
         rows = list(_rows(table))
         if table.get("party") and isinstance(total, dict) and "values" in total:

@@ -72,6 +72,8 @@ _REFERENCE_HEADER = re.compile(
 _DOMESTIC = r"(?:ZL|CN)\d{8,13}\.?[\dX]|(?:(?:19|20)\d{10}|\d{8})\.?[\dX]"
 _FOREIGN = (
     r"(?:US|EP|GB|JP|KR|DE|FR|TW|WO|AU|CA|IN|RU|HK|SG|BR|MX|ZA|IT|ES|NL|CH|SE|VN|TH|MY|ID|PH|IL|NZ)"
+    # six digits at least, and not a standard's number and year ('GB 2951-1997', 'GB-1040-92', GB/T …)
+    r"(?=(?:\D*\d){6})(?![-/T]*\d{1,5}-(?:19|20)?\d{2}\b)"
     r"(?:[\d/,.\-]{5,}|\d[\d/,.\-]*\d)[A-Z]?\d?"
 )
 _SERIAL = r"\d{2}/\d{3},?\d{3}"  # US application serials: 29/562581, 35/515,384

@@ -232,6 +232,7 @@ def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragm
         if raw and top / height > TOP_ZONE and not looks_like_header(raw[0]) and not header_by_shape(raw):
             raw = header_above(page, table, above) + raw
         rows = drop_slivers(raw, _column_widths(table))
+        lead, rows = split_lead_text(rows)
         if not any(c for r in rows for c in r):
             continue
         counted += 1
@@ -240,6 +241,7 @@ def page_fragments(page: Any, number: int, *, boxes: bool = False) -> list[Fragm
         caption = ""
         if top - above > 4:
             caption = page.crop((0, above, float(page.width), top), strict=False).extract_text() or ""
+        caption = "\n".join([caption, *lead]) if lead else caption
         above = bottom
         out.append(
             Fragment(
@@ -480,6 +482,31 @@ def _find_tables(body: Any) -> list[Any]:
 def _settings(region: Any) -> dict[str, Any]:
     borders = open_side_rules(region.edges)
     return {**TABLE_SETTINGS, "explicit_vertical_lines": borders} if borders else TABLE_SETTINGS
+
+
+#: a line of prose, not a title: long enough to be a sentence's line
+PROSE_LINE = 20
+
+
+def split_lead_text(rows: tuple[tuple[str, ...], ...]) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
+    """A grid that took in the text above its table (a frame drawn round a section: its heading and
+    lead paragraph, one filled cell a line, then the table's header): those lines are the table's
+    caption, not rows. Only a block of two or more one-cell lines with at least one line of prose
+    before a row of two or more cells is taken; a single title row (a period, a group) stays a row."""
+    head = 0
+    while head < len(rows) and sum(1 for c in rows[head] if c.strip()) == 1:
+        head += 1
+    block, rest = rows[:head], rows[head:]
+    if (
+        head < 2
+        or len(rest) < 3
+        or max((len(r) for r in rows), default=0) < 3
+        or not any(len("".join(c.split())) >= PROSE_LINE for r in block for c in r)
+        or not (looks_like_header(rest[0]) or header_by_shape(rest))
+        or sum(1 for r in rest if sum(1 for c in r if c.strip()) >= 2) < len(rest) - 1
+    ):
+        return [], rows
+    return [next(c for c in r if c.strip()) for r in block], rest
 
 
 def caption_lines(text: str, keep: int = 4) -> str:

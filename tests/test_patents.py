@@ -11,6 +11,7 @@ import pytest
 from core.records import PatentRecord, PatentType
 from extractors.html_tables import parse_tables
 from extractors.patents import (
+    is_number,
     is_patent_header,
     map_header,
     parse_date,
@@ -265,3 +266,19 @@ def test_merged_holder_cells_fill_down_to_the_rows_they_span() -> None:
         (1, ("4", "", "ZL201721875808.X", "装置四")),
     ]
     assert [p.owner for p in rows_to_patents("d", header, rows)] == ["发行人", "发行人", "子公司", "子公司"]
+
+
+@pytest.mark.parametrize(
+    "standard", ["GB-1040-92", "GB1408", "GB2951-1997", "GB8815-2002", "GB/4075-83", "GB15849-1995"]
+)
+def test_a_national_standards_number_is_not_a_foreign_patent_number(standard: str) -> None:
+    # 300221 p.334 and 300084 print product-quality tables whose 检验标准 column holds GB standards:
+    # 'GB' is also the UK's patent prefix, but a standard's number is short or carries its year
+    assert not is_number(standard)
+
+
+@pytest.mark.parametrize(
+    "number", ["GB2345678", "GB2345678A", "US7,123,456", "EP1234567B1", "JP2015-123456", "KR10-1234567"]
+)
+def test_foreign_patent_numbers_are_still_numbers(number: str) -> None:
+    assert is_number(number)

@@ -458,3 +458,22 @@ def test_a_recipe_key_written_as_a_text_instead_of_a_list_is_refused(raw: dict[s
     # a string would be read as a list of one-character headings, each found on nearly every page
     with pytest.raises(ConfigError, match=says):
         TableRecipe.parse({"name": "x", "headings": ["某表"], **raw}, "my.toml")
+
+
+def test_a_related_party_table_whose_periods_are_its_amount_columns_is_read_one_row_a_period() -> None:
+    # 688775 (2025, STAR, key-page excerpt) p.67, '②向关联方采购商品', 单位：万元:
+    # '关联方 | 关联交易内容 | 2024 年度 | 2023 年度 | 2022 年度' — no 金额 column, the periods hold the amounts
+    pdf = PDF / "prospectus" / "688775_insta360_prospectus_keypages_annotated.pdf"
+    ex = extract_document(pdf, "688775", recipes=select(load_recipes(), ["关联交易-采购"]))
+    got = [(r.period, r.get("关联方").text, r.get("金额").value) for r in ex.recipe_rows]  # type: ignore[union-attr]
+    assert got == [("2024年度", "融光光学", 2_014_200.0), ("2023年度", "融光光学", 1_167_300.0)]
+
+
+def test_a_grid_that_took_in_the_lead_paragraph_reads_its_table_under_that_paragraph() -> None:
+    # 920100 (2025, BSE, key-page excerpt) p.41: the frame round '（一）募集资金投资项目' holds the lead paragraph
+    # ('…投资于以下项目：'), one cell a line, then '序号 | 项目 | 项目总投资（万元） | 拟使用募集资金（万元）'
+    pdf = PDF / "prospectus" / "920100_sanxie_motor_prospectus_keypages_annotated.pdf"
+    ex = extract_document(pdf, "920100", recipes=select(load_recipes(), ["募集资金运用"]))
+    got = [(r.get("项目").text, r.get("投资总额").value) for r in ex.recipe_rows]  # type: ignore[union-attr]
+    assert got == [("三协绿色节能智控电机扩产项目", 119_166_000.0), ("研发中心建设项目", 31_628_800.0),
+                   ("补充流动资金", 12_000_000.0)]  # fmt: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -612,7 +612,8 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
     below (two-level headers). The first reading that has every required column wins."""
     rows: list[tuple[str, ...]] = [] if _is_placeholder(table.header) else [tuple(table.header)]
     offset = len(rows)
-    rows += [tuple(r) for _, r in table.rows[:4]]
+    # the header may stand below a few lines of text the grid took in (a lead paragraph inside a frame)
+    rows += [tuple(r) for _, r in table.rows[:8]]
     required = recipe.required or tuple(recipe.columns)[:1]
     for i, row in enumerate(rows):
         tries = [(row, i + 1)]
@@ -628,18 +629,47 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
             mapping = map_columns(recipe, header)
             if not all(c in mapping for c in required):
                 continue
+            by_period = {}
             if recipe.one_of and not any(c in mapping for c in recipe.one_of):
-                continue
+                # '关联方 | 关联交易内容 | 2024 年度 | 2023 年度 | 2022 年度': the periods are the amount's columns
+                by_period = _period_columns(header, mapping) if recipe.party is not None else {}
+                if len(by_period) < 2 or not _amounts_below(rows[used:], by_period.values()):
+                    continue
+                mapping = {**mapping, recipe.one_of[0]: min(by_period.values())}
             if any(parse_number(c) is not None for r in rows[i:used] for c in r):
                 continue  # a header holds labels: a row with a figure is data that happens to hold a synonym
             period = next((m.group(0) for r in rows[:used] for c in r if (m := PERIOD.search(norm(c)))), None)
             period_col = next((j for j, h in enumerate(header) if _PERIOD_HEADER.match(norm(h))), None)
             units = {c: u for c in recipe.numeric if c in mapping and (u := _header_unit(header, [mapping[c]]))}
-            periods = period_groups(header, mapping, recipe.numeric)
+            periods = period_groups(header, mapping, recipe.numeric) or {
+                p: {recipe.one_of[0]: j} for p, j in by_period.items()
+            }
             if periods:
                 period = None
             return Layout(tuple(header), mapping, max(0, used - offset), period, period_col, units, periods)
     return None
+
+
+def _amounts_below(rows: Sequence[Sequence[str]], columns: Iterable[int]) -> bool:
+    """The first row under the header holds amounts in these columns (a figure, no share): the columns
+    hold the amounts themselves, not a second header line (金额 / 占比 under each period)."""
+    first = next((r for r in rows if any(squash(c) for c in r)), None)
+    if first is None:
+        return False
+    cells = [first[j] for j in columns if j < len(first)]
+    figures = [c for c in cells if parse_number(c) is not None]
+    return bool(figures) and not any("%" in c for c in figures)
+
+
+def _period_columns(header: Sequence[str], mapping: dict[str, int]) -> dict[str, int]:
+    """{period: index} of the header cells that are a period and nothing else ('2024 年度', '2023年1-6月'),
+    outside the columns already mapped."""
+    taken = set(mapping.values())
+    return {
+        m.group(0): j
+        for j, h in enumerate(header)
+        if j not in taken and PERIOD_LINE.fullmatch(norm(h)) and (m := PERIOD.search(norm(h)))
+    }
 
 
 def _period_label(cells: Sequence[str]) -> str | None:
