@@ -1346,7 +1346,7 @@ def _periods_as_columns(
     """'年度 | 2009年1-6月 | 2008年度 …' over '关联采购金额（元） | 11,738,326.95 | …': one row a period,
     from the first row whose label names an amount of this recipe's trade."""
     rows = [(t.first_page, tuple(t.header)), *t.rows]
-    amount = next((c for c in recipe.one_of if c in recipe.numeric), None)  # the first: 金额
+    amount = amount_column(recipe)
     for i, (_, cells) in enumerate(rows[:3]):
         periods = {j: m.group(0) for j, c in enumerate(cells) if (m := PERIOD.search(norm(c)))}
         if len(periods) < 2 or amount is None:
@@ -1359,27 +1359,52 @@ def _periods_as_columns(
             if not any(w in flat for w in recipe.trade) and "交易" not in flat:
                 continue  # the other direction's amount, or another figure (营业收入)
             unit = (m.group(1) if (m := _HEADER_UNIT.search(flat)) else None) or unit_of(context)
-            out = []
-            for j, period in periods.items():
-                text = body[j].strip() if j < len(body) else ""
-                value = parse_number(text)
-                if value is None:
-                    continue
-                out.append(
-                    RecipeRow(
-                        recipe=recipe.name,
-                        doc_key=doc_key,
-                        page=page,
-                        table=table_no,
-                        unit=unit,
-                        cells=(
-                            RecipeCell(column=recipe.party or "", text=party),
-                            RecipeCell(column=amount, text=text, value=to_base(value, unit), unit=unit),
-                            RecipeCell(column="项目", text=label.strip()),
-                        ),
-                        period=period,
-                    )
-                )
-            return out
+            return period_rows(recipe, doc_key, table_no, page, body, periods, unit, party, ("项目", label.strip()))
         return []
     return []
+
+
+def amount_column(recipe: TableRecipe) -> str | None:
+    """The column a related-party trade's amount goes to: the first amount among ``one_of`` (金额)."""
+    return next((c for c in recipe.one_of if c in recipe.numeric), None)
+
+
+def period_rows(
+    recipe: TableRecipe,
+    doc_key: str,
+    table_no: int,
+    page: int,
+    cells: Sequence[str],
+    periods: Mapping[int, str],
+    unit: str | None,
+    party: str,
+    content: tuple[str, str],
+    group: str | None = None,
+) -> list[RecipeRow]:
+    """A row read across its period columns ({column: period}), one RecipeRow a period: the party,
+    what the row is (``content``: its column and the text), and the amount as printed, in 元; a period
+    printed without a figure ('-') gives no row."""
+    amount = amount_column(recipe) or "金额"
+    out = []
+    for j, period in periods.items():
+        printed = cells[j].strip() if j < len(cells) else ""
+        value = parse_number(printed)
+        if value is None:
+            continue
+        out.append(
+            RecipeRow(
+                recipe=recipe.name,
+                doc_key=doc_key,
+                page=page,
+                table=table_no,
+                unit=unit,
+                cells=(
+                    RecipeCell(column=recipe.party or "关联方", text=party),
+                    RecipeCell(column=content[0], text=content[1]),
+                    RecipeCell(column=amount, text=printed, value=to_base(value, unit), unit=unit),
+                ),
+                period=period,
+                group=group,
+            )
+        )
+    return out

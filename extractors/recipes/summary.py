@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core.records import RecipeCell, RecipeRow
+from core.records import RecipeRow
 from extractors.merge import MergedTable
 from extractors.recipes import (
     _SHARE,
@@ -35,6 +35,7 @@ from extractors.recipes import (
     norm,
     parse_number,
     party_in,
+    period_rows,
     unit_of,
 )
 from extractors.recipes.parties import (
@@ -45,7 +46,6 @@ from extractors.recipes.parties import (
     firm_at_start,
     name_in,
 )
-from extractors.recipes.units import to_base
 from extractors.text import squash
 
 if TYPE_CHECKING:
@@ -157,49 +157,10 @@ def summary_rows(
                     f"{recipe.name}: table {table_no} on page {page}: '{trade}' names no related party and no "
                     "agreement above matches it; its rows are kept with the party empty"
                 )
-            out += _period_rows(recipe, doc_key, table_no, page, cells, periods, unit, party or "", trade, label)
+            content = ("关联交易内容" if "关联交易内容" in recipe.columns else "项目", trade)
+            out += period_rows(recipe, doc_key, table_no, page, cells, periods, unit, party or "", content, label)
         notes += _check_total(recipe, table_no, items, total, periods, unit)
     return out, notes
-
-
-def _period_rows(
-    recipe: TableRecipe,
-    doc_key: str,
-    table_no: int,
-    page: int,
-    cells: Sequence[str],
-    periods: dict[int, str],
-    unit: str | None,
-    party: str,
-    trade: str,
-    block: str,
-) -> list[RecipeRow]:
-    """One row a period of an item: the party, the trade as printed, the amount ('-' gives no row)."""
-    amount = next((c for c in recipe.one_of if c in recipe.numeric), "金额")
-    content = "关联交易内容" if "关联交易内容" in recipe.columns else "项目"
-    out = []
-    for j, period in periods.items():
-        printed = cells[j].strip() if j < len(cells) else ""
-        value = parse_number(printed)
-        if value is None:
-            continue
-        out.append(
-            RecipeRow(
-                recipe=recipe.name,
-                doc_key=doc_key,
-                page=page,
-                table=table_no,
-                unit=unit,
-                cells=(
-                    RecipeCell(column=recipe.party or "关联方", text=party),
-                    RecipeCell(column=content, text=trade),
-                    RecipeCell(column=amount, text=printed, value=to_base(value, unit), unit=unit),
-                ),
-                period=period,
-                group=block,
-            )
-        )
-    return out
 
 
 def _check_total(
