@@ -74,20 +74,23 @@ class ListedCompany:
 
 
 @cache
+def _listed() -> tuple[ListedCompany, ...]:
+    """Every line of the shipped dictionary (``extractors/data/listed_companies.tsv``), read once."""
+    text = resources.files("extractors").joinpath("data/listed_companies.tsv").read_text("utf-8")
+    rows = ([*line.split("\t"), "", ""][:3] for line in text.splitlines() if line and not line.startswith("#"))
+    return tuple(ListedCompany(code, short, full) for code, short, full in rows)
+
+
+@cache
 def dictionary() -> tuple[dict[str, ListedCompany], dict[str, ListedCompany]]:
     """(by short name, by full name) of every listed company in the shipped dictionary."""
     by_short: dict[str, ListedCompany] = {}
     by_full: dict[str, ListedCompany] = {}
-    text = resources.files("extractors").joinpath("data/listed_companies.tsv").read_text("utf-8")
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        code, short, full = [*line.split("\t"), "", ""][:3]
-        company = ListedCompany(code, short, full)
-        if len(short) >= 2:
-            by_short.setdefault(short, company)
-        if full:
-            by_full.setdefault(full, company)
+    for company in _listed():
+        if len(company.short_name) >= 2:
+            by_short.setdefault(company.short_name, company)
+        if company.full_name:
+            by_full.setdefault(company.full_name, company)
     return by_short, by_full
 
 
@@ -95,11 +98,8 @@ def dictionary() -> tuple[dict[str, ListedCompany], dict[str, ListedCompany]]:
 def _by_code() -> dict[str, ListedCompany]:
     """Every code of the shipped dictionary (a firm without a full name, the B share beside the A)."""
     out: dict[str, ListedCompany] = {}
-    text = resources.files("extractors").joinpath("data/listed_companies.tsv").read_text("utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            code, short, full = [*line.split("\t"), "", ""][:3]
-            out.setdefault(code, ListedCompany(code, short, full))
+    for company in _listed():
+        out.setdefault(company.code, company)
     return out
 
 
