@@ -25,8 +25,7 @@ from core.settings import Settings
 from extractors.recipes import TableRecipe
 from flows import processes
 from run.document import DocumentContext, DocumentRun, local_document, process_local
-from run.enrich import drain_queue
-from run.outcome import Outcome, fold, fold_llm, fold_queue, new_report, publish, stream_to_store
+from run.outcome import Outcome, fold_llm, fold_streamed, new_report, publish
 from run.plan import sheet_recipes
 
 log = logging.getLogger(__name__)
@@ -79,10 +78,8 @@ def extract_files(
 
         with ThreadPoolExecutor(max(1, size), thread_name_prefix="extract") as threads:
             runs = list(threads.map(one, files))
-    stream_to_store(report, settings, run_key, [r.key for r in runs])
-    enrichments = fold(report, [(None, r) for r in runs], Manifest(settings.manifest_path), log)
-    del runs
-    enrichments += fold_queue(report, drain_queue(run_key), log)
+    manifest = Manifest(settings.manifest_path)
+    enrichments = fold_streamed(report, settings, run_key, run_key, [(None, r) for r in runs], manifest, log)
     fold_llm(report, enrichments, settings, use_llm, run_key, log)
     outcome = publish(report, settings, "extract", len(files), f"extract run {run_key}", log)
     return outcome

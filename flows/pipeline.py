@@ -36,18 +36,16 @@ from flows.progress import run_progress
 from report import RunReport
 from report.artifacts import document_rows, extraction_counts, summary_markdown
 from run.document import DocumentContext, DocumentRun, process
-from run.enrich import Enrichment, batch_enrich, drain_queue, enrich
+from run.enrich import Enrichment, batch_enrich, enrich
 from run.outcome import (
     Outcome,
     apply_plan,
     ensure_writable,
-    fold,
     fold_llm,
-    fold_queue,
+    fold_streamed,
     judge,
     new_report,
     publish,
-    stream_to_store,
 )
 from run.plan import Plan, plan, query_of, recipes_for, recipes_key
 from run.stages import Stage, failure
@@ -256,10 +254,8 @@ def _documents(
                 report.failures.append(failure(f"{params.exchange}:announcements", Stage.LLM_ANNOUNCEMENTS, got))
             else:
                 extra.append(got)
-    stream_to_store(report, settings, store_run, [a.key for a in wanted])
-    folded = fold(report, runs, manifest, get_run_logger())
+    folded = fold_streamed(report, settings, store_run, run_key, runs, manifest, get_run_logger())
     del runs
-    folded += fold_queue(report, drain_queue(run_key), get_run_logger())
     if params.llm_batch and not cancel.requested():  # every document's model items in one batch, now
         extra.append(batch_enrich(report, settings, use_llm, run_key, get_run_logger()))
     return [*extra, *folded]

@@ -29,7 +29,7 @@ from llm.tasks import TASKS
 from report import RunReport, write_workbook
 from report.excel import workbook_path
 from run.document import DocumentRun
-from run.enrich import Enrichment, llm_settings, service_key
+from run.enrich import Enrichment, drain_queue, llm_settings, service_key
 from run.plan import Plan, sheet_recipes
 from run.stages import Stage, failure
 
@@ -129,6 +129,25 @@ def fold(
             report.skipped_documents += int(run.reused)
             enrichments.append(run.llm)
     return enrichments
+
+
+def fold_streamed(
+    report: RunReport,
+    settings: Settings,
+    store_run: str,
+    run_key: str,
+    runs: Sequence[tuple[Announcement | None, DocumentRun | PipelineError]],
+    manifest: Manifest,
+    logger: Any = log,
+) -> list[Enrichment]:
+    """The documents of a run that streamed their rows to the store (under ``store_run``): the report
+    reads those rows back from there, in the documents' order; each document's run is folded in
+    (:func:`fold`), then the model work its documents left on the run's queue (``run_key``)."""
+    # a run's documents are keyed by their announcement; a local file's run (no announcement) by its own key
+    order = [a.key if a is not None else run.key if isinstance(run, DocumentRun) else "" for a, run in runs]
+    stream_to_store(report, settings, store_run, order)
+    folded = fold(report, runs, manifest, logger)
+    return folded + fold_queue(report, drain_queue(run_key), logger)
 
 
 def fold_queue(report: RunReport, drained: Mapping[str, Any], logger: Any = log) -> list[Enrichment]:
