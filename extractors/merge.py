@@ -139,10 +139,10 @@ def _continues(prev: Fragment, nxt: Fragment, table: MergedTable) -> bool:
 
 def _header_above(prev: Fragment, nxt: Fragment, table: MergedTable) -> tuple[str, ...] | None:
     """A two-level header split by the page break: the table so far is one header line at the foot of
-    a page ('股东名称 | 发行前 | 发行后'), and the next page opens with the second line, whose first cell
-    is blank under the first label, and the rows ('· | 数量 | 比例 | 数量 | 比例'). Each upper label past
-    the first spans an equal share of the lower cells. Returns the upper line widened to the lower one's
-    cells (the recipes join the two), else None."""
+    a page ('股东名称 | 发行前 | 发行后'), and the next page opens with the second line, whose leading
+    blank cells stand under as many first labels, and the rows ('· | 数量 | 比例 | 数量 | 比例'). Each
+    upper label past those spans an equal share of the lower cells. Returns the upper line widened to
+    the lower one's cells (the recipes join the two), else None."""
     upper, n = [squash(c) for c in table.header], nxt.n_cols
     lower = [squash(c) for c in nxt.rows[0]] if nxt.rows else []
     # the lower line's leading blank cells stand under the upper line's first labels (序号, 股东名称)

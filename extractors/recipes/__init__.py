@@ -619,11 +619,10 @@ def layout_of(recipe: TableRecipe, table: MergedTable) -> Layout | None:
         tries = [(row, i + 1)]
         if i + 1 < len(rows):
             tries.append((combine_header(row, rows[i + 1]), i + 2))
-        body = rows[i + 1 :] if i + 1 < len(rows) else []
         tries += [
             (stubbed, used)
             for header, used in list(tries)
-            if (stubbed := _label_stub(recipe, header, [r for r in rows[used:] if any(r)] or body))
+            if (stubbed := _label_stub(recipe, header, [r for r in rows[used:] if any(r)]))
         ]
         for header, used in tries:
             mapping = map_columns(recipe, header)
